@@ -1,0 +1,105 @@
+# Lienthong - one GNU Makefile, pkg-config for every dependency.
+#   make            build bin/lienthong
+#   make demo       install missing packages, build, run the demo
+#   make test       install missing packages, build, run every test
+#   make test SANITIZE=1   the same under ASan + UBSan
+#   make lint       clang-format (check only) and cppcheck
+#   make bench      benchmarks (see BENCHMARKS.md)
+#   V=1             verbose commands
+
+CC ?= cc
+PKGS := libxml-2.0 jansson yaml-0.1 libpcre2-8 libutf8proc openssl zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+OPT ?= -O2 -g
+
+ifeq ($(SANITIZE),1)
+B := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT := -O1 -g
+LIENTHONG := $(B)/lienthong
+else
+B := build/rel
+SANFLAGS :=
+LIENTHONG := bin/lienthong
+endif
+
+CFLAGS := $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) -Igateway
+LDFLAGS := $(SANFLAGS)
+LIBS := $(PKG_LIBS) -lm -ldl -lpthread
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CORE_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+
+.PHONY: all deps deps-test demo test check lint bench clean install
+all: $(LIENTHONG)
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libgw.a: $(CORE_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIENTHONG): $(B)/gateway/main.o $(B)/libgw.a
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libgw.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(B)/libgw.a $(LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
+
+$(B)/tools/%: tests/tools/%.c $(B)/libgw.a
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(B)/libgw.a $(LDFLAGS) $(LIBS)
+
+build-tests: $(LIENTHONG) $(UNIT_BIN) $(TOOL_BIN)
+
+demo: deps-test
+	@$(MAKE) --no-print-directory $(LIENTHONG)
+	@LIENTHONG=$(LIENTHONG) scripts/demo.sh
+
+test: deps-test
+	@$(MAKE) --no-print-directory build-tests
+	@B=$(B) LIENTHONG=$(LIENTHONG) SANITIZE=$(SANITIZE) tests/run.sh
+
+check: test
+
+lint:
+	@scripts/deps.sh lint
+	clang-format --dry-run --Werror gateway/*.c gateway/*.h tests/unit/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -Igateway gateway tests/unit
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory build-tests
+	@B=$(B) LIENTHONG=$(LIENTHONG) bench/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(CORE_OBJ:.o=.d) $(B)/gateway/main.d

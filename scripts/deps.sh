@@ -1,0 +1,50 @@
+#!/bin/sh
+# Install the Debian packages Lienthong needs, and only those missing.
+# Usage: scripts/deps.sh [build|test|bench]
+# Runs apt-get only when something is missing; says clearly what to run
+# when it is not root.
+set -eu
+set_="${1:-build}"
+
+BUILD="build-essential pkg-config libxml2-dev libjansson-dev libssl-dev \
+libcurl4-openssl-dev libyaml-dev libpcre2-dev libutf8proc-dev libsqlite3-dev \
+libevent-dev libxmlsec1-dev libcmocka-dev zlib1g-dev"
+TEST="xmlsec1 jose openssl libxml2-utils curl python3"
+LINT="clang-format cppcheck"
+BENCH="nginx nodejs npm python3-jsonschema gnuplot-nox"
+
+case "$set_" in
+build) want="$BUILD" ;;
+test) want="$BUILD $TEST" ;;
+lint) want="$BUILD $LINT" ;;
+bench) want="$BUILD $TEST $BENCH" ;;
+*) echo "deps.sh: unknown set '$set_' (build, test, lint, bench)" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing missing Debian packages:$missing" >&2
+if [ "$(id -u)" != 0 ]; then
+	if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		SUDO=sudo
+	else
+		echo "deps.sh: not root; run as root: apt-get install -y$missing" >&2
+		exit 1
+	fi
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+if ! $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null; then
+	$SUDO apt-get update -q >/dev/null
+	$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
