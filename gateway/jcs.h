@@ -28,4 +28,18 @@ gw_rc gw_jcs_serialize(const json_t *v, struct gw_buf *out,
  * GW_ERR_PARSE for NaN and infinities. */
 gw_rc gw_jcs_number(double d, char buf[32], struct gw_err *err);
 
+/*
+ * Notes for callers (jcs.c):
+ * - gw_jcs_canonicalize() reads every number as a double, so integers past
+ *   2^53 (even past int64) round exactly as a double parse of their text;
+ *   underflow reads as 0, as JSON.parse does. "\u0000" is accepted in
+ *   strings, but jansson refuses U+0000 inside member names (GW_ERR_PARSE).
+ * - gw_jcs_serialize() converts json_int_t values to double the same way;
+ *   values nested deeper than 4096 levels (or cyclic) are refused with
+ *   GW_ERR_REFUSED.
+ * - On any failure out is restored to its length before the call, so a
+ *   half-written form is never left behind to be signed. Out of memory is
+ *   GW_ERR_NOMEM.
+ */
+
 #endif
