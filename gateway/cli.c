@@ -1,14 +1,426 @@
+/*
+ * cli.c - the lienthong command line.
+ *
+ * A table of commands, each with its usage text and a function taking
+ * (argc, argv) with argv[0] the command name and returning the exit code.
+ * Exit codes are shared: 0 success, 1 invalid or refused input, 2 usage
+ * error, 3 I/O or internal error. Errors go to standard error as one line
+ * each, naming the file, the location and the reason.
+ */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "common.h"
+#include "config.h"
+#include "log.h"
+#include "message.h"
+#include "validate.h"
+#include "xml.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+	const char *usage;
+};
+
+static int cmd_validate(int argc, char **argv);
+static int cmd_convert(int argc, char **argv);
+static int cmd_config(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{"validate", cmd_validate, "validate messages against their schemas",
+	 "usage: lienthong validate [--schema FILE] [--ref-dir URI_PREFIX=DIR]...\n"
+	 "                          [--format-assert] FILE...\n"
+	 "\n"
+	 "Detects XML or JSON and the message kind, validates against the\n"
+	 "matching schema of schemas/ and the business rules. --schema FILE\n"
+	 "validates against that XSD (.xsd) or JSON Schema instead. '-' reads\n"
+	 "standard input. Each problem is one line on stderr:\n"
+	 "  FILE:LINE: reason            (XML)\n"
+	 "  FILE: /json/pointer: reason  (JSON)\n"
+	 "Exit: 0 all valid, 1 some invalid or refused, 2 usage, 3 I/O or an\n"
+	 "invalid schema.\n"},
+	{"convert", cmd_convert, "convert a canonical message between XML and JSON",
+	 "usage: lienthong convert --to json|xml FILE\n"
+	 "\n"
+	 "Validates FILE, writes its other form to stdout and validates that\n"
+	 "too. The conversion is lossless both ways.\n"},
+	{"config", cmd_config, "check a configuration file",
+	 "usage: lienthong config check FILE\n"
+	 "\n"
+	 "Reads the YAML configuration, validates it against\n"
+	 "schemas/config.schema.json and reports each problem as\n"
+	 "FILE:LINE: key: reason.\n"},
+	{"help", cmd_help, "show help for a command",
+	 "usage: lienthong help [COMMAND]\n"},
+};
+
+static const struct command *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < GW_ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage_all(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"usage: lienthong [--log FILE] [--log-level LEVEL] COMMAND [ARGS]\n"
+		"\n"
+		"Lienthong %s: a data-exchange gateway for plan, task and\n"
+		"indicator messages.\n"
+		"\n"
+		"Commands:\n", GW_VERSION);
+	for (i = 0; i < GW_ARRAY_LEN(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out,
+		"\n"
+		"'lienthong help COMMAND' shows a command's options.\n"
+		"Exit codes: 0 success, 1 invalid or refused input, 2 usage\n"
+		"error, 3 I/O or internal error.\n");
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "lienthong %s: ", cmd);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see 'lienthong help %s')\n", cmd);
+	return 2;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage_all(stdout);
+		return 0;
+	}
+	c = find(argv[1]);
+	if (!c)
+		return usage_error("help", "unknown command '%s'", argv[1]);
+	fputs(c->usage, stdout);
+	return 0;
+}
+
+static void print_line(void *arg, gw_rc rc, const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
+static int worst(int a, int b)
+{
+	/* 3 (I/O) outranks 1 (invalid): a run that could not read a file
+	 * must not look like one that merely found invalid data */
+	return a > b ? a : b;
+}
+
+static const char *id_of(const struct gw_validated *r)
+{
+	return r->json ? json_string_value(json_object_get(r->json, "id"))
+		       : NULL;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"schema", required_argument, NULL, 's'},
+		{"ref-dir", required_argument, NULL, 'r'},
+		{"format-assert", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *schema = NULL;
+	char **refs = NULL;
+	int nrefs = 0, c, i, status = 0;
+	unsigned flags = 0;
+	struct gw_validator *v = NULL;
+	struct gw_err err;
+
+	gw_err_clear(&err);
+	refs = calloc((size_t)argc, sizeof(*refs));
+	if (!refs)
+		return 3;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+s:r:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			schema = optarg;
+			break;
+		case 'r':
+			if (!strchr(optarg, '=')) {
+				free(refs);
+				return usage_error("validate",
+						   "--ref-dir wants URI_PREFIX=DIR, "
+						   "not '%s'", optarg);
+			}
+			refs[nrefs++] = optarg;
+			break;
+		case 'f':
+			flags |= GW_VAL_FORMAT_ASSERT;
+			break;
+		case 'h':
+			free(refs);
+			fputs(find("validate")->usage, stdout);
+			return 0;
+		default:
+			free(refs);
+			return usage_error("validate", "%s", "bad option");
+		}
+	}
+	if (optind >= argc) {
+		free(refs);
+		return usage_error("validate", "%s", "no FILE given");
+	}
+	if (gw_validator_new(gw_schema_dir(), flags, &v, &err)) {
+		fprintf(stderr, "lienthong validate: %s\n", err.msg);
+		free(refs);
+		return 3;
+	}
+	for (i = 0; i < nrefs; i++) {
+		char *eq = strchr(refs[i], '=');
+
+		*eq = '\0';
+		if (gw_validator_map(v, refs[i], eq + 1, &err)) {
+			fprintf(stderr, "lienthong validate: %s\n", err.msg);
+			status = 3;
+			goto out;
+		}
+	}
+	if (schema && gw_validator_use_schema(v, schema, &err)) {
+		fprintf(stderr, "lienthong validate: %s\n", err.msg);
+		status = 3;
+		goto out;
+	}
+	for (i = optind; i < argc; i++) {
+		const char *name = strcmp(argv[i], "-") ? argv[i] : "<stdin>";
+		struct gw_validated res;
+		char *buf = NULL;
+		size_t len;
+		gw_rc rc;
+
+		gw_err_clear(&err);
+		if ((rc = gw_read_file(argv[i], GW_JSON_MAX_SIZE_CLI, &buf,
+				       &len, &err))) {
+			fprintf(stderr, "%s\n", err.msg);
+			gw_log(GW_LOG_WARN, "unreadable", NULL, "%s", err.msg);
+			status = worst(status, gw_rc_exit(rc));
+			continue;
+		}
+		rc = gw_validate_buffer(v, name, buf, len, print_line, NULL,
+					&res, &err);
+		if (rc == GW_OK) {
+			printf("%s: valid %s (%s)\n", name,
+			       gw_msg_kind_name(res.kind) ? gw_msg_kind_name(res.kind)
+							  : "document",
+			       res.format == GW_FMT_XML ? "XML" : "JSON");
+			gw_log(GW_LOG_INFO, "validated", id_of(&res), "%s: valid",
+			       name);
+		} else {
+			gw_log(GW_LOG_WARN,
+			       rc == GW_ERR_REFUSED ? "refused" : "invalid",
+			       id_of(&res), "%s", err.msg);
+		}
+		status = worst(status, gw_rc_exit(rc));
+		gw_validated_release(&res);
+		free(buf);
+	}
+out:
+	gw_validator_free(v);
+	free(refs);
+	return status;
+}
+
+static int cmd_convert(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"to", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *to = NULL, *name;
+	struct gw_validator *v = NULL;
+	struct gw_validated res, back;
+	struct gw_buf out;
+	struct gw_err err;
+	xmlDocPtr doc = NULL;
+	char *buf = NULL;
+	size_t len;
+	int c, status = 0;
+	gw_rc rc;
+
+	memset(&res, 0, sizeof(res));
+	memset(&back, 0, sizeof(back));
+	gw_buf_init(&out);
+	gw_err_clear(&err);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			to = optarg;
+			break;
+		case 'h':
+			fputs(find("convert")->usage, stdout);
+			return 0;
+		default:
+			return usage_error("convert", "%s", "bad option");
+		}
+	}
+	if (!to)
+		return usage_error("convert", "%s", "--to json|xml is required");
+	if (strcmp(to, "json") && strcmp(to, "xml"))
+		return usage_error("convert",
+				   "cannot convert to '%s' (json or xml)", to);
+	if (optind + 1 != argc)
+		return usage_error("convert", "%s", "give exactly one FILE");
+	name = strcmp(argv[optind], "-") ? argv[optind] : "<stdin>";
+	if ((rc = gw_read_file(argv[optind], GW_JSON_MAX_SIZE_CLI, &buf, &len,
+			       &err))) {
+		fprintf(stderr, "%s\n", err.msg);
+		return gw_rc_exit(rc);
+	}
+	if ((rc = gw_validator_new(gw_schema_dir(), 0, &v, &err))) {
+		fprintf(stderr, "lienthong convert: %s\n", err.msg);
+		status = 3;
+		goto out;
+	}
+	if ((rc = gw_validate_buffer(v, name, buf, len, print_line, NULL, &res,
+				     &err))) {
+		status = gw_rc_exit(rc);
+		goto out;
+	}
+	if (!res.json) {
+		fprintf(stderr, "%s: not a canonical message\n", name);
+		status = 1;
+		goto out;
+	}
+	if (strcmp(to, "xml") == 0) {
+		if ((rc = gw_msg_json_to_xml(res.json, &doc, &err)) ||
+		    (rc = gw_msg_xml_dump(doc, &out, &err)))
+			goto fail;
+	} else {
+		if ((rc = gw_msg_json_dump(res.json, &out, &err)))
+			goto fail;
+	}
+	/* What we write must be valid too: validate the output. */
+	gw_err_clear(&err);
+	if ((rc = gw_validate_buffer(v, "(converted output)", out.data, out.len,
+				     print_line, NULL, &back, &err)))
+		goto fail;
+	if (fwrite(out.data, 1, out.len, stdout) != out.len ||
+	    fflush(stdout)) {
+		fprintf(stderr, "lienthong convert: cannot write output\n");
+		status = 3;
+	}
+	goto out;
+fail:
+	fprintf(stderr, "%s: %s\n", name, err.msg);
+	status = gw_rc_exit(rc);
+out:
+	if (doc)
+		xmlFreeDoc(doc);
+	gw_validated_release(&res);
+	gw_validated_release(&back);
+	gw_validator_free(v);
+	gw_buf_release(&out);
+	free(buf);
+	return status;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	struct gw_config *cfg = NULL;
+	struct gw_err err;
+	gw_rc rc;
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(find("config")->usage, stdout);
+		return 0;
+	}
+	if (argc != 3 || strcmp(argv[1], "check"))
+		return usage_error("config", "%s", "want: config check FILE");
+	gw_err_clear(&err);
+	rc = gw_config_load(argv[2], gw_schema_dir(), print_line, NULL, &cfg,
+			    &err);
+	if (rc == GW_ERR_CONFIG)
+		return 1;
+	if (rc) {
+		fprintf(stderr, "lienthong config: %s\n", err.msg);
+		return gw_rc_exit(rc);
+	}
+	printf("%s: valid configuration for gateway '%s' (%s)\n", argv[2],
+	       gw_config_str(cfg, "/gateway/name", "?"),
+	       gw_config_str(cfg, "/gateway/organization/orgId", "?"));
+	gw_config_free(cfg);
+	return 0;
+}
 
 int gw_cli_main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("lienthong %s\n", GW_VERSION);
-		return 0;
+	const struct command *c;
+	const char *log_file = NULL;
+	int level = -1, rc;
+	struct gw_err err;
+
+	gw_xml_init();
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "--version")) {
+			printf("lienthong %s\n", GW_VERSION);
+			return 0;
+		}
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			usage_all(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[1], "--log") && argc > 2) {
+			log_file = argv[2];
+		} else if (!strcmp(argv[1], "--log-level") && argc > 2) {
+			level = gw_log_level_parse(argv[2]);
+			if (level < 0) {
+				fprintf(stderr, "lienthong: unknown log level "
+						"'%s' (debug, info, warn, "
+						"error, off)\n", argv[2]);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "lienthong: unknown option '%s'\n",
+				argv[1]);
+			usage_all(stderr);
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
 	}
-	fprintf(stderr, "usage: lienthong COMMAND ...\n");
-	return 2;
+	if (argc < 2) {
+		usage_all(stderr);
+		return 2;
+	}
+	c = find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "lienthong: unknown command '%s'\n", argv[1]);
+		usage_all(stderr);
+		return 2;
+	}
+	gw_err_clear(&err);
+	/* Commands speak to people on stderr; the JSON log is opt-in. */
+	if (level < 0)
+		level = log_file ? GW_LOG_INFO : GW_LOG_OFF;
+	if (gw_log_open(log_file, (enum gw_log_level)level, &err)) {
+		fprintf(stderr, "lienthong: %s\n", err.msg);
+		return 3;
+	}
+	rc = c->run(argc - 1, argv + 1);
+	gw_log_close();
+	xmlCleanupParser();
+	return rc;
 }

@@ -8,6 +8,9 @@
 
 #define GW_VERSION "0.1.0"
 
+/* Largest input file a command reads (the parsers have their own limits). */
+#define GW_JSON_MAX_SIZE_CLI (64u * 1024 * 1024)
+
 int gw_cli_main(int argc, char **argv);
 
 #endif

@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define GW_STR2(x) #x
+#define GW_STR(x) GW_STR2(x)
+
 struct parse_state {
 	const char *name;
 	const char *refused; /* set when we stopped the parser on purpose */
@@ -46,9 +49,16 @@ static xmlParserInputPtr deny_loader(const char *url, const char *id,
 	return NULL;
 }
 
+/* libxml2 prints to stderr by default; every error we care about is
+ * collected through structured handlers instead. */
+static void quiet(void *ctx, const char *msg, ...)
+{
+}
+
 static void do_init(void)
 {
 	xmlInitParser();
+	xmlSetGenericErrorFunc(NULL, quiet);
 	default_loader = xmlGetExternalEntityLoader();
 	xmlSetExternalEntityLoader(deny_loader);
 }
@@ -92,17 +102,24 @@ static void on_start(void *ctx, const xmlChar *localname,
 	struct parse_state *st = ctxt->_private;
 
 	if (ctxt->nameNr > GW_XML_MAX_DEPTH) {
-		stop(ctxt, "nesting deeper than the limit of "
-			   "256 elements");
+		stop(ctxt, "elements nested deeper than the limit of "
+			   GW_STR(GW_XML_MAX_DEPTH));
 		return;
 	}
 	st->sax_start(ctx, localname, prefix, uri, nb_ns, ns, nb_attr, nb_def,
 		      attrs);
 }
 
+/* libxml2 messages may span lines; we report one line per problem. */
 static void chomp(char *s)
 {
-	size_t n = strlen(s);
+	size_t n;
+	char *p;
+
+	for (p = s; *p; p++)
+		if (*p == '\n' && p[1])
+			*p = ';';
+	n = strlen(s);
 
 	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
 		s[--n] = '\0';

@@ -14,7 +14,7 @@
 
 #include "common.h"
 
-#define GW_XML_MAX_DEPTH 256
+#define GW_XML_MAX_DEPTH 128
 #define GW_XML_MAX_SIZE (64u * 1024 * 1024)
 
 /* Call once before threads start (idempotent): initialises libxml2 and
