@@ -132,6 +132,8 @@ gw_rc gw_sign_verifier_trust(const char *dir, struct gw_sign_verifier **out,
  * (its key only; no chain check), JWK or JWK Set (oct keys allowed). */
 gw_rc gw_sign_verifier_key(const char *path, struct gw_sign_verifier **out,
 			   struct gw_err *err);
+/* An empty pinned-key verifier, to which add_hmac adds keys. */
+gw_rc gw_sign_verifier_new(struct gw_sign_verifier **out, struct gw_err *err);
 /* Add untrusted intermediates (PEM file) used to build chains. */
 gw_rc gw_sign_verifier_add_untrusted(struct gw_sign_verifier *v,
 				     const char *pem, struct gw_err *err);

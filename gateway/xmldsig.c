@@ -274,9 +274,9 @@ static gw_rc add_keyinfo(xmlNodePtr sig, const struct gw_sign_key *k,
 	return GW_OK;
 }
 
-/* RSA-PSS by hand: digest of the document without the Signature (exc
- * C14N), then the exc-C14N SignedInfo signed with PSS, MGF1-SHA256 and a
- * 32-byte salt (RFC 6931 section 2.3.10). */
+/* Sign by hand: digest of the document without the Signature (exc C14N),
+ * then the exc-C14N SignedInfo signed by alg; for RSA-PSS with MGF1-SHA256
+ * and a 32-byte salt (RFC 6931 section 2.3.10). */
 static gw_rc sign_manual(const struct gw_sign_key *k, enum gw_sign_alg alg,
 			 xmlDocPtr doc, xmlNodePtr sig, struct gw_err *err)
 {
@@ -367,10 +367,13 @@ gw_rc gw_xmldsig_sign(const struct gw_sign_key *k, enum gw_sign_alg alg,
 		goto out;
 	}
 	xmlAddChild(root, sig);
-	if (alg == GW_SIGN_ALG_PS256) {
-		xmlSetProp(xmlSecTmplSignatureGetSignMethodNode(sig),
-			   (const xmlChar *)"Algorithm",
-			   (const xmlChar *)U_PSS_SHA256);
+	if (alg == GW_SIGN_ALG_PS256 || k->engine) {
+		/* xmlsec 1.2.37 has no RSA-PSS and cannot sign with keys held
+		 * by an OpenSSL engine (PKCS#11): same structure, by hand. */
+		if (alg == GW_SIGN_ALG_PS256)
+			xmlSetProp(xmlSecTmplSignatureGetSignMethodNode(sig),
+				   (const xmlChar *)"Algorithm",
+				   (const xmlChar *)U_PSS_SHA256);
 		if ((rc = sign_manual(k, alg, doc, sig, err)))
 			goto out;
 	} else {
