@@ -29,7 +29,7 @@
  * "k" and "n" of ECMAScript's Number::toString.
  */
 struct decimal {
-	char digits[20];
+	char digits[24]; /* at most 20 (uint64_t); 24 keeps digits + n in bounds */
 	int k;
 	int n;
 };
