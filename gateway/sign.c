@@ -308,6 +308,7 @@ gw_rc gw_sign_key_load(const char *key, const char *pass, const char *cert,
 	STACK_OF(X509) *certs = NULL;
 	char *pw = NULL;
 	gw_rc rc;
+	int r;
 
 	if (!(k = gw_calloc(1, sizeof(*k))))
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -323,7 +324,10 @@ gw_rc gw_sign_key_load(const char *key, const char *pass, const char *cert,
 		if ((rc = read_certs(cert, &certs, err)))
 			goto out;
 		k->cert = sk_X509_shift(certs);
-		if (EVP_PKEY_eq(X509_get0_pubkey(k->cert), k->pkey) == 0) {
+		/* -2: cannot compare (some token keys); the signature then
+		 * fails at verification instead. */
+		r = EVP_PKEY_eq(X509_get0_pubkey(k->cert), k->pkey);
+		if (r == 0 || r == -1) {
 			rc = gw_err_set(err, GW_ERR_USAGE,
 					"certificate '%s' does not match key "
 					"'%s'",
