@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common.h"
 
@@ -74,5 +75,11 @@ bool gw_js_validate(const struct gw_js_schema *s, const json_t *instance,
 		    struct gw_js_errors *errs);
 
 void gw_js_errors_release(struct gw_js_errors *errs);
+
+/* Print errs (borrowed) to out, one line per error:
+ * "FILE: INSTANCE_POINTER: MESSAGE (at KEYWORD_LOCATION)", where an empty
+ * pointer (the root) is shown as "(root)". file may be NULL ("-"). */
+void gw_js_errors_print(const struct gw_js_errors *errs, const char *file,
+			FILE *out);
 
 #endif
