@@ -43,6 +43,10 @@
 /* Errors kept per validation; more only repeat the same problem. */
 #define MAX_ERRORS 1000
 
+/* Keeps the checks' message buffers off the recursive path: only the
+ * handler for the instance's type is on the stack while descending. */
+#define NOINLINE __attribute__((noinline))
+
 #define GW_JS_XSTR(x) #x
 #define GW_JS_STR(x) GW_JS_XSTR(x)
 
@@ -3148,7 +3152,7 @@ static bool vsub(struct vctx *c, const struct node *n, const json_t *inst,
 	return ok;
 }
 
-static bool v_type(struct vctx *c, const struct node *n, const json_t *inst)
+static NOINLINE bool v_type(struct vctx *c, const struct node *n, const json_t *inst)
 {
 	char want[128] = "";
 	size_t k, count = 0, total = 0, len = 0;
@@ -3176,7 +3180,7 @@ static bool v_type(struct vctx *c, const struct node *n, const json_t *inst)
 	return false;
 }
 
-static bool v_enum_const(struct vctx *c, const struct node *n, const json_t *inst)
+static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n, const json_t *inst)
 {
 	bool ok = true;
 	char a[96], b[96];
@@ -3228,7 +3232,7 @@ static bool v_enum_const(struct vctx *c, const struct node *n, const json_t *ins
 	return ok;
 }
 
-static bool v_number(struct vctx *c, const struct node *n, const json_t *inst)
+static NOINLINE bool v_number(struct vctx *c, const struct node *n, const json_t *inst)
 {
 	static const struct {
 		const char *kw;
@@ -3277,7 +3281,7 @@ static bool v_number(struct vctx *c, const struct node *n, const json_t *inst)
 	return ok;
 }
 
-static bool v_string(struct vctx *c, const struct node *n, const json_t *inst)
+static NOINLINE bool v_string(struct vctx *c, const struct node *n, const json_t *inst)
 {
 	const char *s = json_string_value(inst);
 	size_t blen = json_string_length(inst), len, k;
@@ -3350,7 +3354,7 @@ static int hash_cmp(const void *x, const void *y)
 
 /* uniqueItems: sort (hash, index) pairs and compare only equal hashes,
  * so large arrays are not quadratic. */
-static bool v_unique(struct vctx *c, const json_t *inst)
+static NOINLINE bool v_unique(struct vctx *c, const json_t *inst)
 {
 	size_t n = json_array_size(inst), i, j, k;
 	uint64_t *h;
@@ -3396,7 +3400,7 @@ static bool v_unique(struct vctx *c, const json_t *inst)
 	return ok;
 }
 
-static bool v_array(struct vctx *c, const struct node *n, const json_t *inst,
+static NOINLINE bool v_array(struct vctx *c, const struct node *n, const json_t *inst,
 		    struct eval *ev)
 {
 	size_t size = json_array_size(inst), i, k, ip;
@@ -3512,7 +3516,7 @@ static const struct named *find_named(const struct named *v, size_t n,
 	return NULL;
 }
 
-static bool v_object(struct vctx *c, const struct node *n, const json_t *inst,
+static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t *inst,
 		     struct eval *ev)
 {
 	size_t size = json_object_size(inst), i, j, k, ip;
@@ -3640,7 +3644,7 @@ static bool v_object(struct vctx *c, const struct node *n, const json_t *inst,
 
 /* allOf / anyOf / oneOf / not / if-then-else: the in-place applicators.
  * Annotations (ev) of a branch count only when the branch holds. */
-static bool v_applicators(struct vctx *c, const struct node *n,
+static NOINLINE bool v_applicators(struct vctx *c, const struct node *n,
 			  const json_t *inst, struct eval *ev)
 {
 	bool ok = true;
@@ -3776,7 +3780,7 @@ static bool v_applicators(struct vctx *c, const struct node *n,
 	return ok;
 }
 
-static bool v_unevaluated(struct vctx *c, const struct node *n,
+static NOINLINE bool v_unevaluated(struct vctx *c, const struct node *n,
 			  const json_t *inst, struct eval *lev)
 {
 	bool ok = true;

@@ -639,6 +639,16 @@ static void test_jsonschema__deep_nesting(void **state)
 	json_decref(w);
 	gw_js_schema_free(s);
 
+	/* messages quoting a deep value do not recurse without bound */
+	s = compile("{\"enum\": [1, 2]}");
+	first_error(s, "[[[[[[[[[[[[1]]]]]]]]]]]]", "", "/enum",
+		    "expected one of [1,2], got [[[[[[[[[[[[1]]]]]]]]]]]]");
+	assert_false(gw_js_validate(s, v, &errs));
+	assert_int_equal(errs.count, 1);
+	assert_non_null(strstr(errs.items[0].message, "expected one of [1,2], got "));
+	gw_js_errors_release(&errs);
+	gw_js_schema_free(s);
+
 	/* equality on values deeper than the limit stops too */
 	json_decref(v);
 	v = deep_array(10005);
