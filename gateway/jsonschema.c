@@ -1423,7 +1423,7 @@ static const char *fmt_duration(const char *s)
 {
 	static const char date_units[] = "YMD", time_units[] = "HMS";
 	const char *p = s;
-	int in_time = 0, last = -1, any = 0, week = 0;
+	int in_time = 0, last = -1, any = 0;
 
 	if (*p++ != 'P')
 		return "expected 'P' first";
@@ -1449,7 +1449,6 @@ static const char *fmt_duration(const char *s)
 		while (isdigit((unsigned char)*p))
 			p++;
 		if (*p == 'W' && !in_time && !any) {
-			week = 1;
 			p++;
 			if (*p)
 				return "weeks cannot be combined with other units";
@@ -1466,7 +1465,6 @@ static const char *fmt_duration(const char *s)
 		any = 1;
 		p++;
 	}
-	(void)week;
 	return NULL;
 }
 
@@ -3874,6 +3872,8 @@ static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 	if (!c->scope || c->scope->res != n->res) {
 		sc.res = n->res;
 		sc.up = c->scope;
+		/* popped again before this frame returns */
+		/* cppcheck-suppress autoVariables */
 		c->scope = &sc;
 		pushed = 1;
 	}

@@ -42,6 +42,10 @@ void gw_js_registry_free(struct gw_js_registry *reg);
  * the rest of the URI, as written. */
 gw_rc gw_js_registry_map(struct gw_js_registry *reg, const char *uri_prefix,
 			 const char *dir, struct gw_err *err);
+/* Note: gw_js_compile() loads a mapped file into the registry the first
+ * time a reference needs it, so compiles sharing one registry must not run
+ * at the same time; validation never touches the registry. A mapped file
+ * that cannot be read or parsed is a GW_ERR_SCHEMA_DEF naming the URI. */
 
 /* Load every *.json file of dir that has an $id, so references by that $id
  * resolve to it. */

@@ -165,8 +165,9 @@ static void run_dir(struct gw_js_registry *reg, const struct known *k,
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		names = realloc(names, (n + 1) * sizeof(*names));
-		if (!names || !(names[n++] = strdup(e->d_name))) {
+		char **nn = realloc(names, (n + 1) * sizeof(*names));
+
+		if (!nn || !((names = nn)[n++] = strdup(e->d_name))) {
 			fprintf(stderr, "jsts: out of memory\n");
 			exit(3);
 		}
