@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_sign.h"
 #include "common.h"
 #include "config.h"
 #include "log.h"
@@ -51,6 +52,22 @@ static const struct command commands[] = {
 	 "\n"
 	 "Validates FILE, writes its other form to stdout and validates that\n"
 	 "too. The conversion is lossless both ways.\n"},
+	{"sign", gw_cmd_sign, "sign a message (XML-DSig or JWS)",
+	 "usage: lienthong sign --key KEY --cert CERT [--chain FILE] [--alg ALG]\n"
+	 "                      [--pass env:NAME|file:PATH] [--detached]\n"
+	 "                      [--format compact|flattened] FILE\n"
+	 "\n"
+	 "Writes the signed message to stdout: an enveloped XML-DSig for XML\n"
+	 "(rsa-sha256, rsa-pss-sha256, ecdsa-sha256), a JWS over the RFC 8785\n"
+	 "canonical form for JSON (RS256, PS256, ES256, EdDSA). KEY is a PEM\n"
+	 "file or a pkcs11: URI.\n"},
+	{"verify", gw_cmd_verify, "verify a signed message against a trust store",
+	 "usage: lienthong verify (--trust DIR | --key PUBLIC_KEY_PEM_OR_JWK)\n"
+	 "                        [--payload FILE] FILE\n"
+	 "\n"
+	 "Prints the signer and exits 0, or exits 1 with the reason: bad digest,\n"
+	 "bad signature, untrusted, expired, revoked, wrapped, unsupported\n"
+	 "algorithm.\n"},
 	{"config", cmd_config, "check a configuration file",
 	 "usage: lienthong config check FILE\n"
 	 "\n"

@@ -150,6 +150,9 @@ gw_rc gw_xml_parse(const char *buf, size_t len, const char *name,
 		return gw_err_set(err, GW_ERR_REFUSED,
 				  "%s: %zu bytes is over the XML size limit "
 				  "of %u bytes", name, len, GW_XML_MAX_SIZE);
+	if (len == 0)
+		return gw_err_set(err, GW_ERR_PARSE, "%s:1: empty document",
+				  name);
 	if (len > INT32_MAX)
 		return gw_err_set(err, GW_ERR_REFUSED, "%s: too large", name);
 	memset(&st, 0, sizeof(st));
