@@ -8,7 +8,7 @@
 #   V=1             verbose commands
 
 CC ?= cc
-PKGS := libxml-2.0 jansson yaml-0.1 libpcre2-8 libutf8proc openssl zlib xmlsec1-openssl
+PKGS := libxml-2.0 jansson yaml-0.1 libpcre2-8 libutf8proc openssl zlib xmlsec1-openssl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -27,7 +27,7 @@ SANFLAGS :=
 LIENTHONG := bin/lienthong
 endif
 
-CFLAGS := $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) -Igateway
+CFLAGS := $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) -Igateway -Iadapters
 LDFLAGS := $(SANFLAGS)
 LIBS := $(PKG_LIBS) -lm -ldl -lpthread
 
@@ -37,7 +37,10 @@ else
 Q := @
 endif
 
-CORE_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+# Built-in adapters (adapters/NAME/*.c, except the out-of-tree example)
+# are linked into the core library and register themselves statically.
+ADAPTER_SRC := $(filter-out adapters/example/%,$(wildcard adapters/*/*.c))
+CORE_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c)) $(ADAPTER_SRC)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
