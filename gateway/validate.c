@@ -187,8 +187,10 @@ static gw_rc json_schema_check(struct report *r,
 	char line[GW_ERR_MSG_MAX + 256];
 	size_t i;
 
-	if (gw_js_validate(s, doc, &errs))
+	if (gw_js_validate(s, doc, &errs)) {
+		gw_js_errors_release(&errs); /* may hold a spare array */
 		return GW_OK;
+	}
 	for (i = 0; i < errs.count; i++) {
 		const struct gw_js_error *e = &errs.items[i];
 
