@@ -1,0 +1,65 @@
+#!/bin/bash
+# demo.sh - what `make demo` runs: the gateway's main job on loopback with
+# embedded defaults and no external services. Today that is: validate the
+# example messages of the Ministry of Finance (plans, tasks, indicator
+# targets derived from 1584/QĐ-BTC and 844/QĐ-BTC), convert them between
+# XML and JSON, sign and verify them against the test PKI, and show that
+# hostile and tampered input is refused. Later steps join as they land.
+set -u
+LIENTHONG=${LIENTHONG:-bin/lienthong}
+OUT=${DEMO_OUT:-build/demo}
+EX=conf/examples
+mkdir -p "$OUT"
+if [ -t 1 ]; then B1=$(printf '\033[1m') B0=$(printf '\033[0m'); else B1= B0=; fi
+step() { printf '\n%s== %s%s\n' "$B1" "$*" "$B0"; }
+run() { printf '$ %s\n' "$*" >&2; "$@"; }
+fail() { echo "demo: $*" >&2; exit 1; }
+
+step "1. Validate every example message (XML against schemas/message-1.xsd, JSON against schemas/message-1.schema.json, then business rules)"
+run "$LIENTHONG" validate "$EX"/*.json "$EX"/*.xml || fail "an example did not validate"
+
+step "2. Convert the 2024 online-service indicator targets (1584/QĐ-BTC, Appendix I) from JSON to XML and back"
+run "$LIENTHONG" convert --to xml "$EX/indicator-report-2024-targets.json" >"$OUT/indicators.xml" || fail "convert"
+sed -n '1,12p' "$OUT/indicators.xml"; echo "  ... ($(wc -l <"$OUT/indicators.xml") lines in $OUT/indicators.xml)"
+run "$LIENTHONG" convert --to json "$OUT/indicators.xml" >"$OUT/indicators.json" || fail "convert back"
+python3 -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); sys.exit(a!=b)' \
+	"$EX/indicator-report-2024-targets.json" "$OUT/indicators.json" &&
+	echo "round trip JSON -> XML -> JSON: identical"
+
+step "3. Refuse what must be refused"
+run "$LIENTHONG" validate tests/data/invalid/secret.json; echo "(exit $?: a secret message is refused everywhere)"
+run "$LIENTHONG" validate tests/data/hostile/xxe-passwd.xml; echo "(exit $?: external entity refused, nothing of /etc/passwd read)"
+run "$LIENTHONG" validate tests/data/invalid/timeline-reversed.json; echo "(exit $?: business rule, located by JSON Pointer)"
+
+step "4. Sign and verify with the test PKI (certs/mkpki.sh; throwaway keys in $OUT/pki)"
+sh certs/mkpki.sh "$OUT/pki" >/dev/null || fail "cannot make the test PKI"
+P=$OUT/pki
+run "$LIENTHONG" sign --key "$P/ministry-ec.key" --cert "$P/ministry-ec.pem" --chain "$P/chain.pem" \
+	"$EX/task-assignment-1584-II-9.xml" >"$OUT/task-signed.xml" || fail "sign XML"
+run "$LIENTHONG" verify --trust "$P/trust" "$OUT/task-signed.xml" || fail "verify XML"
+if command -v xmlsec1 >/dev/null; then
+	printf 'independent check, xmlsec1 --verify: '
+	xmlsec1 --verify --trusted-pem "$P/root.pem" --enabled-key-data x509 \
+		"$OUT/task-signed.xml" 2>&1 | grep -E '^(OK|FAIL)'
+fi
+run "$LIENTHONG" sign --key "$P/ministry-ec.key" --cert "$P/ministry-ec.pem" --chain "$P/chain.pem" \
+	--format flattened "$EX/indicator-report-2024-targets.json" >"$OUT/indicators.jws" || fail "sign JSON"
+run "$LIENTHONG" verify --trust "$P/trust" "$OUT/indicators.jws" || fail "verify JWS"
+sed 's/Quý II năm 2024/Quý III năm 2024/' "$OUT/task-signed.xml" >"$OUT/task-tampered.xml"
+run "$LIENTHONG" verify --trust "$P/trust" "$OUT/task-tampered.xml"; echo "(exit $?: one changed word breaks the digest)"
+run "$LIENTHONG" sign --key "$P/revoked.key" --cert "$P/revoked.pem" --chain "$P/chain.pem" \
+	"$EX/receipt-accepted.xml" >"$OUT/revoked-signed.xml"
+run "$LIENTHONG" verify --trust "$P/trust" "$OUT/revoked-signed.xml"; echo "(exit $?: revoked signer)"
+
+if "$LIENTHONG" help import >/dev/null 2>&1 && ls ../shared/seeds/004_*.txt >/dev/null 2>&1; then
+	step "5. Import the plan tables of 1584/QĐ-BTC (../shared/seeds/004) into canonical messages"
+	run "$LIENTHONG" import --adapter plan-tables -o "$OUT/import-004" ../shared/seeds/004_*.txt || fail "import"
+	run "$LIENTHONG" validate "$OUT"/import-004/* | tail -3
+fi
+
+if "$LIENTHONG" help audit >/dev/null 2>&1; then
+	step "6. The audit log"
+	echo "see docs/AUDIT.md; 'lienthong audit ls -c CONF' lists what was exchanged"
+fi
+
+step "Done. Outputs are in $OUT/; run 'make test' for the full test suite."
