@@ -91,11 +91,13 @@ test: deps-test
 
 check: test
 
+LINT_SRC = $(wildcard gateway/*.c gateway/*.h adapters/*/*.c adapters/*/*.h \
+	tests/unit/*.c tests/tools/*.c)
 lint:
 	@scripts/deps.sh lint
-	clang-format --dry-run --Werror gateway/*.c gateway/*.h tests/unit/*.c
+	clang-format --dry-run --Werror $(LINT_SRC)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr -Igateway gateway tests/unit
+		--inline-suppr -Igateway -Iadapters $(LINT_SRC)
 
 bench:
 	@scripts/deps.sh bench

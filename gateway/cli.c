@@ -35,47 +35,55 @@ static int cmd_config(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
-	{"validate", cmd_validate, "validate messages against their schemas",
-	 "usage: lienthong validate [--schema FILE] [--ref-dir URI_PREFIX=DIR]...\n"
-	 "                          [--format-assert] FILE...\n"
-	 "\n"
-	 "Detects XML or JSON and the message kind, validates against the\n"
-	 "matching schema of schemas/ and the business rules. --schema FILE\n"
-	 "validates against that XSD (.xsd) or JSON Schema instead. '-' reads\n"
-	 "standard input. Each problem is one line on stderr:\n"
-	 "  FILE:LINE: reason            (XML)\n"
-	 "  FILE: /json/pointer: reason  (JSON)\n"
-	 "Exit: 0 all valid, 1 some invalid or refused, 2 usage, 3 I/O or an\n"
-	 "invalid schema.\n"},
-	{"convert", cmd_convert, "convert a canonical message between XML and JSON",
-	 "usage: lienthong convert --to json|xml FILE\n"
-	 "\n"
-	 "Validates FILE, writes its other form to stdout and validates that\n"
-	 "too. The conversion is lossless both ways.\n"},
-	{"sign", gw_cmd_sign, "sign a message (XML-DSig or JWS)",
-	 "usage: lienthong sign --key KEY --cert CERT [--chain FILE] [--alg ALG]\n"
-	 "                      [--pass env:NAME|file:PATH] [--detached]\n"
-	 "                      [--format compact|flattened] FILE\n"
-	 "\n"
-	 "Writes the signed message to stdout: an enveloped XML-DSig for XML\n"
-	 "(rsa-sha256, rsa-pss-sha256, ecdsa-sha256), a JWS over the RFC 8785\n"
-	 "canonical form for JSON (RS256, PS256, ES256, EdDSA). KEY is a PEM\n"
-	 "file or a pkcs11: URI.\n"},
-	{"verify", gw_cmd_verify, "verify a signed message against a trust store",
-	 "usage: lienthong verify (--trust DIR | --key PUBLIC_KEY_PEM_OR_JWK)\n"
-	 "                        [--payload FILE] FILE\n"
-	 "\n"
-	 "Prints the signer and exits 0, or exits 1 with the reason: bad digest,\n"
-	 "bad signature, untrusted, expired, revoked, wrapped, unsupported\n"
-	 "algorithm.\n"},
-	{"config", cmd_config, "check a configuration file",
-	 "usage: lienthong config check FILE\n"
-	 "\n"
-	 "Reads the YAML configuration, validates it against\n"
-	 "schemas/config.schema.json and reports each problem as\n"
-	 "FILE:LINE: key: reason.\n"},
-	{"help", cmd_help, "show help for a command",
-	 "usage: lienthong help [COMMAND]\n"},
+	{ "validate", cmd_validate, "validate messages against their schemas",
+	  "usage: lienthong validate [--schema FILE] [--ref-dir "
+	  "URI_PREFIX=DIR]...\n"
+	  "                          [--format-assert] FILE...\n"
+	  "\n"
+	  "Detects XML or JSON and the message kind, validates against the\n"
+	  "matching schema of schemas/ and the business rules. --schema FILE\n"
+	  "validates against that XSD (.xsd) or JSON Schema instead. '-' "
+	  "reads\n"
+	  "standard input. Each problem is one line on stderr:\n"
+	  "  FILE:LINE: reason            (XML)\n"
+	  "  FILE: /json/pointer: reason  (JSON)\n"
+	  "Exit: 0 all valid, 1 some invalid or refused, 2 usage, 3 I/O or an\n"
+	  "invalid schema.\n" },
+	{ "convert", cmd_convert,
+	  "convert a canonical message between XML and JSON",
+	  "usage: lienthong convert --to json|xml FILE\n"
+	  "\n"
+	  "Validates FILE, writes its other form to stdout and validates that\n"
+	  "too. The conversion is lossless both ways.\n" },
+	{ "sign", gw_cmd_sign, "sign a message (XML-DSig or JWS)",
+	  "usage: lienthong sign --key KEY --cert CERT [--chain FILE] [--alg "
+	  "ALG]\n"
+	  "                      [--pass env:NAME|file:PATH] [--detached]\n"
+	  "                      [--format compact|flattened] FILE\n"
+	  "\n"
+	  "Writes the signed message to stdout: an enveloped XML-DSig for XML\n"
+	  "(rsa-sha256, rsa-pss-sha256, ecdsa-sha256), a JWS over the RFC "
+	  "8785\n"
+	  "canonical form for JSON (RS256, PS256, ES256, EdDSA). KEY is a PEM\n"
+	  "file or a pkcs11: URI.\n" },
+	{ "verify", gw_cmd_verify,
+	  "verify a signed message against a trust store",
+	  "usage: lienthong verify (--trust DIR | --key "
+	  "PUBLIC_KEY_PEM_OR_JWK)\n"
+	  "                        [--payload FILE] FILE\n"
+	  "\n"
+	  "Prints the signer and exits 0, or exits 1 with the reason: bad "
+	  "digest,\n"
+	  "bad signature, untrusted, expired, revoked, wrapped, unsupported\n"
+	  "algorithm.\n" },
+	{ "config", cmd_config, "check a configuration file",
+	  "usage: lienthong config check FILE\n"
+	  "\n"
+	  "Reads the YAML configuration, validates it against\n"
+	  "schemas/config.schema.json and reports each problem as\n"
+	  "FILE:LINE: key: reason.\n" },
+	{ "help", cmd_help, "show help for a command",
+	  "usage: lienthong help [COMMAND]\n" },
 };
 
 static const struct command *find(const char *name)
@@ -93,12 +101,14 @@ static void usage_all(FILE *out)
 	size_t i;
 
 	fprintf(out,
-		"usage: lienthong [--log FILE] [--log-level LEVEL] COMMAND [ARGS]\n"
+		"usage: lienthong [--log FILE] [--log-level LEVEL] COMMAND "
+		"[ARGS]\n"
 		"\n"
 		"Lienthong %s: a data-exchange gateway for plan, task and\n"
 		"indicator messages.\n"
 		"\n"
-		"Commands:\n", GW_VERSION);
+		"Commands:\n",
+		GW_VERSION);
 	for (i = 0; i < GW_ARRAY_LEN(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
@@ -153,11 +163,12 @@ static const char *id_of(const struct gw_validated *r)
 static int cmd_validate(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"schema", required_argument, NULL, 's'},
-		{"ref-dir", required_argument, NULL, 'r'},
-		{"format-assert", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		{ "schema", required_argument, NULL, 's' },
+		{ "ref-dir", required_argument, NULL, 'r' },
+		{ "format-assert", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *schema = NULL;
 	char **refs = NULL;
 	int nrefs = 0, c, i, status = 0;
@@ -172,21 +183,19 @@ static int cmd_validate(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+s:r:fh", opts, NULL)) != -1) {
 		switch (c) {
-		case 's':
-			schema = optarg;
-			break;
+		case 's': schema = optarg; break;
 		case 'r':
 			if (!strchr(optarg, '=')) {
 				free(refs);
-				return usage_error("validate",
-						   "--ref-dir wants URI_PREFIX=DIR, "
-						   "not '%s'", optarg);
+				return usage_error(
+					"validate",
+					"--ref-dir wants URI_PREFIX=DIR, "
+					"not '%s'",
+					optarg);
 			}
 			refs[nrefs++] = optarg;
 			break;
-		case 'f':
-			flags |= GW_VAL_FORMAT_ASSERT;
-			break;
+		case 'f': flags |= GW_VAL_FORMAT_ASSERT; break;
 		case 'h':
 			free(refs);
 			fputs(find("validate")->usage, stdout);
@@ -239,11 +248,12 @@ static int cmd_validate(int argc, char **argv)
 					&res, &err);
 		if (rc == GW_OK) {
 			printf("%s: valid %s (%s)\n", name,
-			       gw_msg_kind_name(res.kind) ? gw_msg_kind_name(res.kind)
-							  : "document",
+			       gw_msg_kind_name(res.kind)
+				       ? gw_msg_kind_name(res.kind)
+				       : "document",
 			       res.format == GW_FMT_XML ? "XML" : "JSON");
-			gw_log(GW_LOG_INFO, "validated", id_of(&res), "%s: valid",
-			       name);
+			gw_log(GW_LOG_INFO, "validated", id_of(&res),
+			       "%s: valid", name);
 		} else {
 			gw_log(GW_LOG_WARN,
 			       rc == GW_ERR_REFUSED ? "refused" : "invalid",
@@ -262,9 +272,10 @@ out:
 static int cmd_convert(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"to", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *to = NULL, *name;
 	struct gw_validator *v = NULL;
 	struct gw_validated res, back;
@@ -283,18 +294,14 @@ static int cmd_convert(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 't':
-			to = optarg;
-			break;
-		case 'h':
-			fputs(find("convert")->usage, stdout);
-			return 0;
-		default:
-			return usage_error("convert", "%s", "bad option");
+		case 't': to = optarg; break;
+		case 'h': fputs(find("convert")->usage, stdout); return 0;
+		default: return usage_error("convert", "%s", "bad option");
 		}
 	}
 	if (!to)
-		return usage_error("convert", "%s", "--to json|xml is required");
+		return usage_error("convert", "%s",
+				   "--to json|xml is required");
 	if (strcmp(to, "json") && strcmp(to, "xml"))
 		return usage_error("convert",
 				   "cannot convert to '%s' (json or xml)", to);
@@ -334,8 +341,7 @@ static int cmd_convert(int argc, char **argv)
 	if ((rc = gw_validate_buffer(v, "(converted output)", out.data, out.len,
 				     print_line, NULL, &back, &err)))
 		goto fail;
-	if (fwrite(out.data, 1, out.len, stdout) != out.len ||
-	    fflush(stdout)) {
+	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout)) {
 		fprintf(stderr, "lienthong convert: cannot write output\n");
 		status = 3;
 	}
@@ -360,7 +366,8 @@ static int cmd_config(int argc, char **argv)
 	struct gw_err err;
 	gw_rc rc;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(find("config")->usage, stdout);
 		return 0;
 	}
@@ -404,9 +411,11 @@ int gw_cli_main(int argc, char **argv)
 		} else if (!strcmp(argv[1], "--log-level") && argc > 2) {
 			level = gw_log_level_parse(argv[2]);
 			if (level < 0) {
-				fprintf(stderr, "lienthong: unknown log level "
-						"'%s' (debug, info, warn, "
-						"error, off)\n", argv[2]);
+				fprintf(stderr,
+					"lienthong: unknown log level "
+					"'%s' (debug, info, warn, "
+					"error, off)\n",
+					argv[2]);
 				return 2;
 			}
 		} else {

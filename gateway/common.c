@@ -56,17 +56,13 @@ const char *gw_rc_name(gw_rc rc)
 int gw_rc_exit(gw_rc rc)
 {
 	switch (rc) {
-	case GW_OK:
-		return 0;
+	case GW_OK: return 0;
 	case GW_ERR_PARSE:
 	case GW_ERR_SCHEMA:
 	case GW_ERR_REFUSED:
-	case GW_ERR_UNSUPPORTED:
-		return 1;
-	case GW_ERR_USAGE:
-		return 2;
-	default:
-		return 3;
+	case GW_ERR_UNSUPPORTED: return 1;
+	case GW_ERR_USAGE: return 2;
+	default: return 3;
 	}
 }
 
@@ -138,13 +134,15 @@ gw_rc gw_read_file(const char *path, size_t max, char **out, size_t *len,
 	gw_buf_init(&b);
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (max && b.len + n > max) {
-			rc = gw_err_set(err, GW_ERR_REFUSED,
-					"'%s' is larger than the limit of %zu bytes",
-					is_stdin ? "<stdin>" : path, max);
+			rc = gw_err_set(
+				err, GW_ERR_REFUSED,
+				"'%s' is larger than the limit of %zu bytes",
+				is_stdin ? "<stdin>" : path, max);
 			goto out;
 		}
 		if ((rc = gw_buf_add(&b, chunk, n))) {
-			gw_err_set(err, rc, "cannot read '%s': out of memory", path);
+			gw_err_set(err, rc, "cannot read '%s': out of memory",
+				   path);
 			goto out;
 		}
 	}
@@ -199,12 +197,14 @@ gw_rc gw_write_file_atomic(const char *path, const void *buf, size_t len,
 	}
 	fd = -1;
 	if (rename(tmp, path) < 0) {
-		rc = gw_err_set(err, GW_ERR_IO, "cannot rename '%s' to '%s': %s",
-				tmp, path, strerror(errno));
+		rc = gw_err_set(err, GW_ERR_IO,
+				"cannot rename '%s' to '%s': %s", tmp, path,
+				strerror(errno));
 		goto out;
 	}
 	dcopy = strdup(path);
-	if (dcopy && (dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY)) >= 0) {
+	if (dcopy &&
+	    (dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY)) >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
 	}

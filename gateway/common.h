@@ -15,16 +15,16 @@
 
 typedef enum {
 	GW_OK = 0,
-	GW_ERR_NOMEM,     /* allocation failed */
-	GW_ERR_IO,        /* a file, socket or store could not be used */
-	GW_ERR_PARSE,     /* input is not well-formed XML, JSON or YAML */
-	GW_ERR_SCHEMA,    /* input is well-formed but not valid */
-	GW_ERR_REFUSED,   /* input is refused by policy (secret, hostile, ...) */
+	GW_ERR_NOMEM,	/* allocation failed */
+	GW_ERR_IO,	/* a file, socket or store could not be used */
+	GW_ERR_PARSE,	/* input is not well-formed XML, JSON or YAML */
+	GW_ERR_SCHEMA,	/* input is well-formed but not valid */
+	GW_ERR_REFUSED, /* input is refused by policy (secret, hostile, ...) */
 	GW_ERR_UNSUPPORTED, /* a feature or kind this build does not handle */
-	GW_ERR_USAGE,     /* the caller asked for something meaningless */
-	GW_ERR_CONFIG,    /* the configuration is invalid */
-	GW_ERR_SCHEMA_DEF, /* a schema itself is invalid */
-	GW_ERR_INTERNAL   /* a bug or an unexpected library failure */
+	GW_ERR_USAGE,	    /* the caller asked for something meaningless */
+	GW_ERR_CONFIG,	    /* the configuration is invalid */
+	GW_ERR_SCHEMA_DEF,  /* a schema itself is invalid */
+	GW_ERR_INTERNAL	    /* a bug or an unexpected library failure */
 } gw_rc;
 
 #define GW_ERR_MSG_MAX 512

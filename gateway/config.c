@@ -74,7 +74,9 @@ static json_t *scalar(const yaml_event_t *ev)
 		if (!errno)
 			return json_integer(v);
 	}
-	if (full_match("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$", s))
+	if (full_match(
+		    "^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$",
+		    s))
 		return json_real(strtod(s, NULL));
 	return json_stringn(s, n);
 }
@@ -201,19 +203,18 @@ static gw_rc node(struct yparse *y, yaml_event_t *ev, int depth, json_t **out)
 				  y->name, ev->start_mark.line + 1);
 	case YAML_SCALAR_EVENT:
 		if (ev->data.scalar.tag)
-			return gw_err_set(y->err, GW_ERR_REFUSED,
-					  "%s:%zu: tags (!name) are not accepted",
-					  y->name, ev->start_mark.line + 1);
+			return gw_err_set(
+				y->err, GW_ERR_REFUSED,
+				"%s:%zu: tags (!name) are not accepted",
+				y->name, ev->start_mark.line + 1);
 		*out = scalar(ev);
 		if (!*out)
 			return gw_err_set(y->err, GW_ERR_PARSE,
 					  "%s:%zu: value is not valid UTF-8",
 					  y->name, ev->start_mark.line + 1);
 		return GW_OK;
-	case YAML_MAPPING_START_EVENT:
-		return mapping(y, depth, out);
-	case YAML_SEQUENCE_START_EVENT:
-		return sequence(y, depth, out);
+	case YAML_MAPPING_START_EVENT: return mapping(y, depth, out);
+	case YAML_SEQUENCE_START_EVENT: return sequence(y, depth, out);
 	default:
 		return gw_err_set(y->err, GW_ERR_PARSE,
 				  "%s:%zu: unexpected YAML event", y->name,
@@ -221,8 +222,8 @@ static gw_rc node(struct yparse *y, yaml_event_t *ev, int depth, json_t **out)
 	}
 }
 
-gw_rc gw_yaml_parse(const char *buf, size_t len, const char *name,
-		    json_t **out, json_t **lines, struct gw_err *err)
+gw_rc gw_yaml_parse(const char *buf, size_t len, const char *name, json_t **out,
+		    json_t **lines, struct gw_err *err)
 {
 	struct yparse y;
 	yaml_event_t ev;
@@ -250,20 +251,17 @@ gw_rc gw_yaml_parse(const char *buf, size_t len, const char *name,
 			break;
 		switch (ev.type) {
 		case YAML_STREAM_START_EVENT:
-		case YAML_DOCUMENT_END_EVENT:
-			break;
+		case YAML_DOCUMENT_END_EVENT: break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (doc)
-				rc = gw_err_set(err, GW_ERR_PARSE,
-						"%s:%zu: only one YAML document "
-						"is read", name,
-						ev.start_mark.line + 1);
+				rc = gw_err_set(
+					err, GW_ERR_PARSE,
+					"%s:%zu: only one YAML document "
+					"is read",
+					name, ev.start_mark.line + 1);
 			break;
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		default:
-			rc = node(&y, &ev, 0, &doc);
+		case YAML_STREAM_END_EVENT: done = 1; break;
+		default: rc = node(&y, &ev, 0, &doc);
 		}
 		yaml_event_delete(&ev);
 	}
@@ -316,14 +314,13 @@ static long line_of(const json_t *lines, const char *ptr)
 	}
 }
 
-gw_rc gw_config_load(const char *path, const char *schema_dir,
-		     gw_report_cb cb, void *arg, struct gw_config **out,
-		     struct gw_err *err)
+gw_rc gw_config_load(const char *path, const char *schema_dir, gw_report_cb cb,
+		     void *arg, struct gw_config **out, struct gw_err *err)
 {
 	struct gw_config *c = NULL;
 	struct gw_js_registry *reg = NULL;
 	struct gw_js_schema *schema = NULL;
-	struct gw_js_errors errs = {0, NULL};
+	struct gw_js_errors errs = { 0, NULL };
 	char spath[PATH_MAX];
 	char *buf = NULL;
 	size_t len, i;
@@ -468,8 +465,9 @@ gw_rc gw_config_secret(const struct gw_config *c, const char *ptr, char **out,
 		if (!v)
 			return gw_err_set(err, GW_ERR_CONFIG,
 					  "%s:%ld: %s: environment variable "
-					  "'%s' is not set", c->path,
-					  line_of(c->lines, ptr), key, env);
+					  "'%s' is not set",
+					  c->path, line_of(c->lines, ptr), key,
+					  env);
 		*out = gw_strdup(v);
 	} else if (file) {
 		char *p, *data = NULL;
@@ -485,14 +483,15 @@ gw_rc gw_config_secret(const struct gw_config *c, const char *ptr, char **out,
 		free(p);
 		if (rc)
 			return rc;
-		while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		while (len > 0 &&
+		       (data[len - 1] == '\n' || data[len - 1] == '\r'))
 			data[--len] = '\0';
 		*out = data;
 	} else {
 		return gw_err_set(err, GW_ERR_CONFIG,
 				  "%s:%ld: %s: a secret is {env: NAME} or "
-				  "{file: PATH}, never inline", c->path,
-				  line_of(c->lines, ptr), key);
+				  "{file: PATH}, never inline",
+				  c->path, line_of(c->lines, ptr), key);
 	}
 	return *out ? GW_OK : gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 }

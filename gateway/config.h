@@ -22,16 +22,15 @@ struct gw_config {
 /* Parse YAML text into JSON. Aliases, duplicate keys, tags and nesting
  * deeper than 64 are refused. *lines (may be NULL) receives a map from JSON
  * Pointer to line. */
-gw_rc gw_yaml_parse(const char *buf, size_t len, const char *name,
-		    json_t **out, json_t **lines, struct gw_err *err);
+gw_rc gw_yaml_parse(const char *buf, size_t len, const char *name, json_t **out,
+		    json_t **lines, struct gw_err *err);
 
 /* Load and validate the configuration file path against
  * schema_dir/config.schema.json. Every problem is reported to cb as
  * "PATH:LINE: KEY: reason". Relative paths in the file are resolved
  * against the file's folder. */
-gw_rc gw_config_load(const char *path, const char *schema_dir,
-		     gw_report_cb cb, void *arg, struct gw_config **out,
-		     struct gw_err *err);
+gw_rc gw_config_load(const char *path, const char *schema_dir, gw_report_cb cb,
+		     void *arg, struct gw_config **out, struct gw_err *err);
 void gw_config_free(struct gw_config *c);
 
 /* The value at JSON Pointer ptr (borrowed), or NULL. */

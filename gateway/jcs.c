@@ -29,7 +29,8 @@
  * "k" and "n" of ECMAScript's Number::toString.
  */
 struct decimal {
-	char digits[24]; /* at most 20 (uint64_t); 24 keeps digits + n in bounds */
+	char digits
+		[24]; /* at most 20 (uint64_t); 24 keeps digits + n in bounds */
 	int k;
 	int n;
 };
@@ -108,8 +109,9 @@ gw_rc gw_jcs_number(double d, char buf[32], struct gw_err *err)
 		return gw_err_set(err, GW_ERR_PARSE,
 				  "cannot canonicalize number '%s': json has "
 				  "no NaN or Infinity",
-				  isnan(d) ? "NaN" : d < 0 ? "-Infinity"
-							   : "Infinity");
+				  isnan(d) ? "NaN"
+				  : d < 0  ? "-Infinity"
+					   : "Infinity");
 	}
 	if (d == 0) { /* both 0 and -0 */
 		strcpy(buf, "0");
@@ -312,10 +314,10 @@ static gw_rc put_value(const json_t *v, struct gw_buf *out, int depth,
 	if (depth > MAX_DEPTH)
 		return gw_err_set(err, GW_ERR_REFUSED,
 				  "cannot canonicalize json nested deeper "
-				  "than %d levels (or cyclic)", MAX_DEPTH);
+				  "than %d levels (or cyclic)",
+				  MAX_DEPTH);
 	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return put_object(v, out, depth, err);
+	case JSON_OBJECT: return put_object(v, out, depth, err);
 	case JSON_ARRAY:
 		if ((rc = gw_buf_add(out, "[", 1)))
 			return rc;
@@ -341,19 +343,15 @@ static gw_rc put_value(const json_t *v, struct gw_buf *out, int depth,
 		if ((rc = gw_jcs_number(json_real_value(v), num, err)))
 			return rc;
 		return gw_buf_adds(out, num);
-	case JSON_TRUE:
-		return gw_buf_add(out, "true", 4);
-	case JSON_FALSE:
-		return gw_buf_add(out, "false", 5);
-	case JSON_NULL:
-		return gw_buf_add(out, "null", 4);
+	case JSON_TRUE: return gw_buf_add(out, "true", 4);
+	case JSON_FALSE: return gw_buf_add(out, "false", 5);
+	case JSON_NULL: return gw_buf_add(out, "null", 4);
 	}
 	return gw_err_set(err, GW_ERR_INTERNAL, "unknown jansson value type %d",
 			  (int)json_typeof(v));
 }
 
-gw_rc gw_jcs_serialize(const json_t *v, struct gw_buf *out,
-		       struct gw_err *err)
+gw_rc gw_jcs_serialize(const json_t *v, struct gw_buf *out, struct gw_err *err)
 {
 	size_t mark = out->len;
 	gw_rc rc;
@@ -368,8 +366,9 @@ gw_rc gw_jcs_serialize(const json_t *v, struct gw_buf *out,
 		if (out->data)
 			out->data[mark] = '\0';
 		if (rc == GW_ERR_NOMEM)
-			gw_err_set(err, rc, "out of memory while canonicalizing "
-					    "json");
+			gw_err_set(err, rc,
+				   "out of memory while canonicalizing "
+				   "json");
 	}
 	return rc;
 }

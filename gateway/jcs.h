@@ -20,8 +20,7 @@ gw_rc gw_jcs_canonicalize(const char *json, size_t len, struct gw_buf *out,
 			  struct gw_err *err);
 
 /* Canonicalize an already parsed value (borrowed) into out (appended). */
-gw_rc gw_jcs_serialize(const json_t *v, struct gw_buf *out,
-		       struct gw_err *err);
+gw_rc gw_jcs_serialize(const json_t *v, struct gw_buf *out, struct gw_err *err);
 
 /* Serialize one IEEE 754 double the way ECMAScript Number.prototype.toString
  * does (RFC 8785 section 3.2.2.3) into buf (at least 32 bytes). Returns

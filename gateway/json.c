@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-gw_rc gw_json_parse(const char *buf, size_t len, const char *name,
-		    json_t **out, struct gw_err *err)
+gw_rc gw_json_parse(const char *buf, size_t len, const char *name, json_t **out,
+		    struct gw_err *err)
 {
 	json_error_t je;
 	json_t *v;
@@ -16,9 +16,9 @@ gw_rc gw_json_parse(const char *buf, size_t len, const char *name,
 	if (len > GW_JSON_MAX_SIZE)
 		return gw_err_set(err, GW_ERR_REFUSED,
 				  "%s: %zu bytes is over the JSON size limit "
-				  "of %u bytes", name, len, GW_JSON_MAX_SIZE);
-	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-		       &je);
+				  "of %u bytes",
+				  name, len, GW_JSON_MAX_SIZE);
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!v) {
 		gw_rc rc = GW_ERR_PARSE;
 

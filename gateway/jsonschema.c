@@ -74,14 +74,15 @@ enum {
 	T_INTEGER = 1 << 6
 };
 
-static const char *const type_names[] = {"null",   "boolean", "object",
-					 "array",  "number",  "string",
-					 "integer"};
+static const char *const type_names[] = { "null",   "boolean", "object",
+					  "array",  "number",  "string",
+					  "integer" };
 
 /* ------------------------------------------------------------------ */
 /* Small string helpers                                                */
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static char *xasprintf(const char *fmt, ...)
 {
@@ -263,7 +264,8 @@ static void remove_dot_segments(char *in)
 			r += 2;
 		} else if (strcmp(r, "/.") == 0) {
 			r[1] = '\0';
-		} else if (strncmp(r, "/../", 4) == 0 || strcmp(r, "/..") == 0) {
+		} else if (strncmp(r, "/../", 4) == 0 ||
+			   strcmp(r, "/..") == 0) {
 			if (r[3] == '/')
 				r += 3;
 			else {
@@ -284,7 +286,8 @@ static void remove_dot_segments(char *in)
 	*out = '\0';
 }
 
-static gw_rc add_part(struct gw_buf *b, const char *pre, const struct uri_part *p)
+static gw_rc add_part(struct gw_buf *b, const char *pre,
+		      const struct uri_part *p)
 {
 	gw_rc rc;
 
@@ -300,7 +303,7 @@ static gw_rc add_part(struct gw_buf *b, const char *pre, const struct uri_part *
 static char *uri_resolve(const char *base, const char *ref)
 {
 	struct uri B, R;
-	struct uri_part path = {0}, auth = {0}, query = {0};
+	struct uri_part path = { 0 }, auth = { 0 }, query = { 0 };
 	struct gw_buf b, pb;
 	char *pathbuf = NULL, *out = NULL;
 	gw_rc rc = GW_OK;
@@ -336,14 +339,16 @@ static char *uri_resolve(const char *base, const char *ref)
 				rc = gw_buf_add(&pb, R.path.p, R.path.n);
 			} else if (B.auth.has && B.path.n == 0) {
 				if (!(rc = gw_buf_adds(&pb, "/")))
-					rc = gw_buf_add(&pb, R.path.p, R.path.n);
+					rc = gw_buf_add(&pb, R.path.p,
+							R.path.n);
 			} else {
 				size_t keep = B.path.n;
 
 				while (keep > 0 && B.path.p[keep - 1] != '/')
 					keep--;
 				if (!(rc = gw_buf_add(&pb, B.path.p, keep)))
-					rc = gw_buf_add(&pb, R.path.p, R.path.n);
+					rc = gw_buf_add(&pb, R.path.p,
+							R.path.n);
 			}
 		}
 	}
@@ -358,8 +363,8 @@ static char *uri_resolve(const char *base, const char *ref)
 	path.p = pathbuf;
 	path.n = strlen(pathbuf);
 	path.has = 1;
-	if ((rc = add_part(&b, "//", &auth)) || (rc = add_part(&b, "", &path)) ||
-	    (rc = add_part(&b, "?", &query)))
+	if ((rc = add_part(&b, "//", &auth)) ||
+	    (rc = add_part(&b, "", &path)) || (rc = add_part(&b, "?", &query)))
 		goto out;
 	if (R.frag.has && R.frag.n > 0) {
 		if ((rc = gw_buf_adds(&b, "#")) ||
@@ -386,9 +391,10 @@ static char *pct_decode(const char *s, size_t n)
 	if (!d)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n + 1 && isxdigit((unsigned char)s[i + 1]) &&
+		if (s[i] == '%' && i + 2 < n + 1 &&
+		    isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
-			char hex[3] = {s[i + 1], s[i + 2], 0};
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
 
 			*o++ = (char)strtol(hex, NULL, 16);
 			i += 2;
@@ -408,15 +414,22 @@ enum kw_shape { KW_OTHER, KW_SCHEMA, KW_ARRAY, KW_MAP };
 
 static enum kw_shape kw_shape(const char *kw)
 {
-	static const char *const single[] = {
-		"additionalProperties", "contains", "else", "if", "items", "not",
-		"propertyNames", "then", "unevaluatedItems",
-		"unevaluatedProperties", "contentSchema"};
-	static const char *const arr[] = {"allOf", "anyOf", "oneOf",
-					  "prefixItems"};
-	static const char *const map[] = {"$defs", "definitions",
-					  "dependentSchemas", "patternProperties",
-					  "properties"};
+	static const char *const single[] = { "additionalProperties",
+					      "contains",
+					      "else",
+					      "if",
+					      "items",
+					      "not",
+					      "propertyNames",
+					      "then",
+					      "unevaluatedItems",
+					      "unevaluatedProperties",
+					      "contentSchema" };
+	static const char *const arr[] = { "allOf", "anyOf", "oneOf",
+					   "prefixItems" };
+	static const char *const map[] = { "$defs", "definitions",
+					   "dependentSchemas",
+					   "patternProperties", "properties" };
 	size_t i;
 
 	for (i = 0; i < GW_ARRAY_LEN(single); i++)
@@ -519,12 +532,13 @@ gw_rc gw_js_registry_map(struct gw_js_registry *reg, const char *uri_prefix,
 	struct mapping *m;
 
 	if (!reg || !uri_prefix || !dir || !*uri_prefix)
-		return gw_err_set(err, GW_ERR_USAGE,
-				  "cannot map a uri prefix: missing prefix or directory");
+		return gw_err_set(
+			err, GW_ERR_USAGE,
+			"cannot map a uri prefix: missing prefix or directory");
 	m = gw_realloc(reg->maps, (reg->nmaps + 1) * sizeof(*m));
 	if (!m)
-		return gw_err_set(err, GW_ERR_NOMEM, "cannot map '%s': out of memory",
-				  uri_prefix);
+		return gw_err_set(err, GW_ERR_NOMEM,
+				  "cannot map '%s': out of memory", uri_prefix);
 	reg->maps = m;
 	m = &reg->maps[reg->nmaps];
 	m->prefix = gw_strdup(uri_prefix);
@@ -532,8 +546,8 @@ gw_rc gw_js_registry_map(struct gw_js_registry *reg, const char *uri_prefix,
 	if (!m->prefix || !m->dir) {
 		free(m->prefix);
 		free(m->dir);
-		return gw_err_set(err, GW_ERR_NOMEM, "cannot map '%s': out of memory",
-				  uri_prefix);
+		return gw_err_set(err, GW_ERR_NOMEM,
+				  "cannot map '%s': out of memory", uri_prefix);
 	}
 	reg->nmaps++;
 	return GW_OK;
@@ -550,9 +564,11 @@ static gw_rc index_put(json_t *map, const char *key, json_t *node,
 		return GW_OK;
 	if (old)
 		return gw_err_set(err, GW_ERR_SCHEMA_DEF,
-				  "duplicate %s '%s': two schemas use it", what, key);
+				  "duplicate %s '%s': two schemas use it", what,
+				  key);
 	if (json_object_set(map, key, node))
-		return gw_err_set(err, GW_ERR_NOMEM, "out of memory indexing '%s'", key);
+		return gw_err_set(err, GW_ERR_NOMEM,
+				  "out of memory indexing '%s'", key);
 	return GW_OK;
 }
 
@@ -567,14 +583,16 @@ static gw_rc scan_children(struct index *ix, json_t *s, const char *base,
 	size_t i;
 	gw_rc rc;
 
-	json_object_foreach(s, kw, v) {
+	json_object_foreach(s, kw, v)
+	{
 		switch (kw_shape(kw)) {
 		case KW_SCHEMA:
 			if ((rc = scan(ix, v, base, depth + 1, err)))
 				return rc;
 			break;
 		case KW_ARRAY:
-			json_array_foreach(v, i, sub) {
+			json_array_foreach(v, i, sub)
+			{
 				if ((rc = scan(ix, sub, base, depth + 2, err)))
 					return rc;
 			}
@@ -583,14 +601,15 @@ static gw_rc scan_children(struct index *ix, json_t *s, const char *base,
 			if (json_is_object(v)) {
 				const char *name;
 
-				json_object_foreach(v, name, sub) {
-					if ((rc = scan(ix, sub, base, depth + 2, err)))
+				json_object_foreach(v, name, sub)
+				{
+					if ((rc = scan(ix, sub, base, depth + 2,
+						       err)))
 						return rc;
 				}
 			}
 			break;
-		case KW_OTHER:
-			break;
+		case KW_OTHER: break;
 		}
 	}
 	return GW_OK;
@@ -606,10 +625,12 @@ static gw_rc scan_anchor(struct index *ix, json_t *s, const char *base,
 	if (!a)
 		return GW_OK;
 	if (!json_is_string(a) || !anchor_name_ok(json_string_value(a)))
-		return gw_err_set(err, GW_ERR_SCHEMA_DEF,
-				  "invalid %s in '%s': must be a name like 'node' "
-				  "(a letter or '_', then letters, digits, '-', '.', '_')",
-				  kw, base);
+		return gw_err_set(
+			err, GW_ERR_SCHEMA_DEF,
+			"invalid %s in '%s': must be a name like 'node' "
+			"(a letter or '_', then letters, digits, '-', '.', "
+			"'_')",
+			kw, base);
 	key = xasprintf("%s#%s", base, json_string_value(a));
 	if (!key)
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -632,20 +653,23 @@ static gw_rc scan(struct index *ix, json_t *s, const char *base, int depth,
 	if (!json_is_object(s))
 		return GW_OK;
 	if (depth > MAX_SCHEMA_DEPTH)
-		return gw_err_set(err, GW_ERR_SCHEMA_DEF,
-				  "schema '%s' is nested too deeply (over %d levels)",
-				  base, MAX_SCHEMA_DEPTH);
+		return gw_err_set(
+			err, GW_ERR_SCHEMA_DEF,
+			"schema '%s' is nested too deeply (over %d levels)",
+			base, MAX_SCHEMA_DEPTH);
 	id = json_object_get(s, "$id");
 	if (id) {
 		if (!json_is_string(id))
-			return gw_err_set(err, GW_ERR_SCHEMA_DEF,
-					  "invalid $id in '%s': must be a string", base);
+			return gw_err_set(
+				err, GW_ERR_SCHEMA_DEF,
+				"invalid $id in '%s': must be a string", base);
 		if (strchr(json_string_value(id), '#') &&
 		    strchr(json_string_value(id), '#')[1])
-			return gw_err_set(err, GW_ERR_SCHEMA_DEF,
-					  "invalid $id '%s': must not have a fragment "
-					  "(use $anchor)",
-					  json_string_value(id));
+			return gw_err_set(
+				err, GW_ERR_SCHEMA_DEF,
+				"invalid $id '%s': must not have a fragment "
+				"(use $anchor)",
+				json_string_value(id));
 		if (!(nb = uri_resolve(base, json_string_value(id))))
 			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		base = nb;
@@ -690,13 +714,15 @@ gw_rc gw_js_registry_add(struct gw_js_registry *reg, const char *uri,
 	const char *name = uri;
 
 	if (!reg || !schema)
-		return gw_err_set(err, GW_ERR_USAGE, "cannot add a schema: no schema given");
+		return gw_err_set(err, GW_ERR_USAGE,
+				  "cannot add a schema: no schema given");
 	id = json_is_object(schema) ? json_object_get(schema, "$id") : NULL;
 	if (!name && json_is_string(id))
 		name = json_string_value(id);
 	if (!name)
-		return gw_err_set(err, GW_ERR_USAGE,
-				  "cannot add a schema without $id and without a uri");
+		return gw_err_set(
+			err, GW_ERR_USAGE,
+			"cannot add a schema without $id and without a uri");
 	return registry_add_doc(reg, name, schema, err);
 }
 
@@ -710,12 +736,14 @@ static gw_rc load_json_file(const char *path, json_t **out, struct gw_err *err)
 	*out = NULL;
 	if ((rc = gw_read_file(path, MAX_SCHEMA_FILE, &text, &len, err)))
 		return rc;
-	*out = json_loadb(text, len,
-			  JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	*out = json_loadb(
+		text, len,
+		JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	free(text);
 	if (!*out)
-		return gw_err_set(err, GW_ERR_PARSE, "cannot parse '%s': %s at line %d",
-				  path, je.text, je.line);
+		return gw_err_set(err, GW_ERR_PARSE,
+				  "cannot parse '%s': %s at line %d", path,
+				  je.text, je.line);
 	return GW_OK;
 }
 
@@ -736,7 +764,8 @@ static gw_rc add_dir(struct gw_js_registry *reg, const char *dir, int depth,
 	if (depth > 16)
 		return GW_OK;
 	if (!(d = opendir(dir)))
-		return gw_err_set(err, GW_ERR_IO, "cannot open directory '%s': %s", dir,
+		return gw_err_set(err, GW_ERR_IO,
+				  "cannot open directory '%s': %s", dir,
 				  strerror(errno));
 	/* sorted, so that errors and duplicate reports are reproducible */
 	while ((e = readdir(d))) {
@@ -765,12 +794,16 @@ static gw_rc add_dir(struct gw_js_registry *reg, const char *dir, int depth,
 		}
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			rc = add_dir(reg, path, depth + 1, err);
-		} else if (len > 5 && strcmp(names[i] + len - 5, ".json") == 0) {
+		} else if (len > 5 &&
+			   strcmp(names[i] + len - 5, ".json") == 0) {
 			if (!(rc = load_json_file(path, &doc, err))) {
-				id = json_is_object(doc) ? json_object_get(doc, "$id") : NULL;
+				id = json_is_object(doc)
+					     ? json_object_get(doc, "$id")
+					     : NULL;
 				if (json_is_string(id))
-					rc = registry_add_doc(reg, json_string_value(id), doc,
-							      err);
+					rc = registry_add_doc(
+						reg, json_string_value(id), doc,
+						err);
 				json_decref(doc);
 			}
 		}
@@ -788,7 +821,8 @@ gw_rc gw_js_registry_add_dir(struct gw_js_registry *reg, const char *dir,
 			     struct gw_err *err)
 {
 	if (!reg || !dir)
-		return gw_err_set(err, GW_ERR_USAGE, "cannot add a directory: none given");
+		return gw_err_set(err, GW_ERR_USAGE,
+				  "cannot add a directory: none given");
 	return add_dir(reg, dir, 0, err);
 }
 
@@ -816,15 +850,20 @@ static json_t *registry_find(struct gw_js_registry *reg, const char *uri,
 			continue;
 		rest = uri + pl;
 		/* stay inside the mapped directory */
-		if (strstr(rest, "..") || strchr(rest, '?') || strchr(rest, '\\')) {
-			*rc = gw_err_set(err, GW_ERR_SCHEMA_DEF,
-					 "cannot resolve '%s': refusing a path with '..', "
-					 "'?' or '\\' under mapped directory '%s'",
-					 uri, m->dir);
+		if (strstr(rest, "..") || strchr(rest, '?') ||
+		    strchr(rest, '\\')) {
+			*rc = gw_err_set(
+				err, GW_ERR_SCHEMA_DEF,
+				"cannot resolve '%s': refusing a path with "
+				"'..', "
+				"'?' or '\\' under mapped directory '%s'",
+				uri, m->dir);
 			return NULL;
 		}
 		path = xasprintf("%s%s%s", m->dir,
-				 (dl && m->dir[dl - 1] == '/') || rest[0] == '/' ? "" : "/",
+				 (dl && m->dir[dl - 1] == '/') || rest[0] == '/'
+					 ? ""
+					 : "/",
 				 rest);
 		if (!path) {
 			*rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -836,7 +875,8 @@ static json_t *registry_find(struct gw_js_registry *reg, const char *uri,
 
 			snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
 			*rc = gw_err_set(err, GW_ERR_SCHEMA_DEF,
-					 "cannot resolve '%s' through mapped directory '%s': %s",
+					 "cannot resolve '%s' through mapped "
+					 "directory '%s': %s",
 					 uri, m->dir, msg);
 			free(path);
 			return NULL;
@@ -858,30 +898,57 @@ static json_t *registry_find(struct gw_js_registry *reg, const char *uri,
 /* differs is \s (ECMA adds Unicode spaces), '.' (ECMA excludes every   */
 /* line terminator), \uXXXX / \u{X} escapes, and "[]" / "[^]".          */
 
-#define ECMA_SPACE "\\t\\n\\x{0b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}" \
-		   "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}"
+#define ECMA_SPACE                                                \
+	"\\t\\n\\x{0b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}" \
+	"\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}"
 
 /* \p{...}: PCRE2 before 10.40 knows only the short General_Category
  * names and bare script names, so map ECMA's long and prefixed forms. */
 static gw_rc unicode_property(struct gw_buf *b, const char *p, const char **end)
 {
 	static const char *const names[][2] = {
-		{"Letter", "L"}, {"Cased_Letter", "L&"}, {"Uppercase_Letter", "Lu"},
-		{"Lowercase_Letter", "Ll"}, {"Titlecase_Letter", "Lt"},
-		{"Modifier_Letter", "Lm"}, {"Other_Letter", "Lo"}, {"Mark", "M"},
-		{"Combining_Mark", "M"}, {"Nonspacing_Mark", "Mn"},
-		{"Spacing_Mark", "Mc"}, {"Enclosing_Mark", "Me"}, {"Number", "N"},
-		{"Decimal_Number", "Nd"}, {"digit", "Nd"}, {"Letter_Number", "Nl"},
-		{"Other_Number", "No"}, {"Punctuation", "P"}, {"punct", "P"},
-		{"Connector_Punctuation", "Pc"}, {"Dash_Punctuation", "Pd"},
-		{"Open_Punctuation", "Ps"}, {"Close_Punctuation", "Pe"},
-		{"Initial_Punctuation", "Pi"}, {"Final_Punctuation", "Pf"},
-		{"Other_Punctuation", "Po"}, {"Symbol", "S"}, {"Math_Symbol", "Sm"},
-		{"Currency_Symbol", "Sc"}, {"Modifier_Symbol", "Sk"},
-		{"Other_Symbol", "So"}, {"Separator", "Z"}, {"Space_Separator", "Zs"},
-		{"Line_Separator", "Zl"}, {"Paragraph_Separator", "Zp"},
-		{"Other", "C"}, {"Control", "Cc"}, {"cntrl", "Cc"}, {"Format", "Cf"},
-		{"Surrogate", "Cs"}, {"Private_Use", "Co"}, {"Unassigned", "Cn"},
+		{ "Letter", "L" },
+		{ "Cased_Letter", "L&" },
+		{ "Uppercase_Letter", "Lu" },
+		{ "Lowercase_Letter", "Ll" },
+		{ "Titlecase_Letter", "Lt" },
+		{ "Modifier_Letter", "Lm" },
+		{ "Other_Letter", "Lo" },
+		{ "Mark", "M" },
+		{ "Combining_Mark", "M" },
+		{ "Nonspacing_Mark", "Mn" },
+		{ "Spacing_Mark", "Mc" },
+		{ "Enclosing_Mark", "Me" },
+		{ "Number", "N" },
+		{ "Decimal_Number", "Nd" },
+		{ "digit", "Nd" },
+		{ "Letter_Number", "Nl" },
+		{ "Other_Number", "No" },
+		{ "Punctuation", "P" },
+		{ "punct", "P" },
+		{ "Connector_Punctuation", "Pc" },
+		{ "Dash_Punctuation", "Pd" },
+		{ "Open_Punctuation", "Ps" },
+		{ "Close_Punctuation", "Pe" },
+		{ "Initial_Punctuation", "Pi" },
+		{ "Final_Punctuation", "Pf" },
+		{ "Other_Punctuation", "Po" },
+		{ "Symbol", "S" },
+		{ "Math_Symbol", "Sm" },
+		{ "Currency_Symbol", "Sc" },
+		{ "Modifier_Symbol", "Sk" },
+		{ "Other_Symbol", "So" },
+		{ "Separator", "Z" },
+		{ "Space_Separator", "Zs" },
+		{ "Line_Separator", "Zl" },
+		{ "Paragraph_Separator", "Zp" },
+		{ "Other", "C" },
+		{ "Control", "Cc" },
+		{ "cntrl", "Cc" },
+		{ "Format", "Cf" },
+		{ "Surrogate", "Cs" },
+		{ "Private_Use", "Co" },
+		{ "Unassigned", "Cn" },
 	};
 	const char *close = strchr(p + 3, '}'), *name = p + 3, *eq;
 	size_t n, i;
@@ -896,7 +963,8 @@ static gw_rc unicode_property(struct gw_buf *b, const char *p, const char **end)
 		name = eq + 1; /* General_Category=X, gc=X, Script=X, sc=X */
 	n = (size_t)(close - name);
 	for (i = 0; i < GW_ARRAY_LEN(names); i++)
-		if (strlen(names[i][0]) == n && memcmp(names[i][0], name, n) == 0)
+		if (strlen(names[i][0]) == n &&
+		    memcmp(names[i][0], name, n) == 0)
 			return gw_buf_addf(b, "\\%c{%s}", p[1], names[i][1]);
 	return gw_buf_addf(b, "\\%c{%.*s}", p[1], (int)n, name);
 }
@@ -913,11 +981,14 @@ static gw_rc ecma_to_pcre(const char *re, struct gw_buf *b)
 
 			if (c == 's' || c == 'S') {
 				if (in_class)
-					rc = c == 's' ? gw_buf_adds(b, ECMA_SPACE)
+					rc = c == 's' ? gw_buf_adds(b,
+								    ECMA_SPACE)
 						      : gw_buf_adds(b, "\\S");
 				else
-					rc = gw_buf_adds(b, c == 's' ? "[" ECMA_SPACE "]"
-								: "[^" ECMA_SPACE "]");
+					rc = gw_buf_adds(
+						b, c == 's' ? "[" ECMA_SPACE "]"
+							    : "[^" ECMA_SPACE
+							      "]");
 				p += 2;
 			} else if (c == 'u' && p[2] == '{') {
 				const char *q = p + 3;
@@ -925,7 +996,9 @@ static gw_rc ecma_to_pcre(const char *re, struct gw_buf *b)
 				while (isxdigit((unsigned char)*q))
 					q++;
 				if (*q == '}' && q > p + 3) {
-					rc = gw_buf_addf(b, "\\x{%.*s}", (int)(q - p - 3), p + 3);
+					rc = gw_buf_addf(b, "\\x{%.*s}",
+							 (int)(q - p - 3),
+							 p + 3);
 					p = q + 1;
 				} else {
 					rc = gw_buf_add(b, p, 2);
@@ -935,21 +1008,25 @@ static gw_rc ecma_to_pcre(const char *re, struct gw_buf *b)
 				   isxdigit((unsigned char)p[3]) &&
 				   isxdigit((unsigned char)p[4]) &&
 				   isxdigit((unsigned char)p[5])) {
-				char hex[5] = {p[2], p[3], p[4], p[5], 0};
+				char hex[5] = { p[2], p[3], p[4], p[5], 0 };
 				unsigned long cp = strtoul(hex, NULL, 16);
 
 				p += 6;
 				/* a surrogate pair written as two escapes */
-				if (cp >= 0xD800 && cp <= 0xDBFF && p[0] == '\\' &&
-				    p[1] == 'u' && isxdigit((unsigned char)p[2]) &&
+				if (cp >= 0xD800 && cp <= 0xDBFF &&
+				    p[0] == '\\' && p[1] == 'u' &&
+				    isxdigit((unsigned char)p[2]) &&
 				    isxdigit((unsigned char)p[3]) &&
 				    isxdigit((unsigned char)p[4]) &&
 				    isxdigit((unsigned char)p[5])) {
-					char lo[5] = {p[2], p[3], p[4], p[5], 0};
+					char lo[5] = { p[2], p[3], p[4], p[5],
+						       0 };
 					unsigned long l = strtoul(lo, NULL, 16);
 
 					if (l >= 0xDC00 && l <= 0xDFFF) {
-						cp = 0x10000 + ((cp - 0xD800) << 10) + (l - 0xDC00);
+						cp = 0x10000 +
+						     ((cp - 0xD800) << 10) +
+						     (l - 0xDC00);
 						p += 6;
 					}
 				}
@@ -1012,7 +1089,8 @@ static gw_rc regex_compile(const char *re, pcre2_code **out, struct gw_err *err)
 		return gw_err_set(err, rc, "out of memory");
 	}
 	*out = pcre2_compile((PCRE2_SPTR)b.data, b.len,
-			     PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALLOW_EMPTY_CLASS,
+			     PCRE2_UTF | PCRE2_DOLLAR_ENDONLY |
+				     PCRE2_ALLOW_EMPTY_CLASS,
 			     &ecode, &eoff, NULL);
 	gw_buf_release(&b);
 	if (!*out) {
@@ -1020,7 +1098,8 @@ static gw_rc regex_compile(const char *re, pcre2_code **out, struct gw_err *err)
 
 		pcre2_get_error_message(ecode, msg, sizeof(msg));
 		return gw_err_set(err, GW_ERR_SCHEMA_DEF,
-				  "invalid regular expression '%s': %s", re, (char *)msg);
+				  "invalid regular expression '%s': %s", re,
+				  (char *)msg);
 	}
 	/* JIT is an optimisation only: a pattern it cannot handle still runs */
 	pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
@@ -1037,7 +1116,8 @@ static int regex_match(const pcre2_code *re, pcre2_match_data **md,
 		return -1;
 	r = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, *md, NULL);
 	if (r == PCRE2_ERROR_JIT_STACKLIMIT)
-		r = pcre2_match(re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_JIT, *md, NULL);
+		r = pcre2_match(re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_JIT, *md,
+				NULL);
 	if (r >= 0)
 		return 1;
 	if (r == PCRE2_ERROR_NOMATCH)
@@ -1178,7 +1258,8 @@ static int is_multiple(const json_t *a, const json_t *b)
 static void num_repr(const json_t *v, char *out, size_t n)
 {
 	if (json_is_integer(v)) {
-		snprintf(out, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		snprintf(out, n, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
 	} else {
 		double x = json_real_value(v);
 		int prec;
@@ -1228,7 +1309,8 @@ static int jeq(const json_t *a, const json_t *b, int depth)
 
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
-		json_object_foreach((json_t *)a, k, v) {
+		json_object_foreach((json_t *)a, k, v)
+		{
 			if (!(w = json_object_get(b, k)))
 				return 0;
 			if ((r = jeq(v, w, depth + 1)) != 1)
@@ -1236,8 +1318,7 @@ static int jeq(const json_t *a, const json_t *b, int depth)
 		}
 		return 1;
 	}
-	default:
-		return 1; /* true, false, null */
+	default: return 1; /* true, false, null */
 	}
 }
 
@@ -1266,8 +1347,7 @@ static uint64_t jhash(const json_t *v, int depth)
 	if (depth > MAX_EVAL_DEPTH)
 		return 0;
 	switch (json_typeof(v)) {
-	case JSON_INTEGER:
-		return mix((uint64_t)json_integer_value(v) ^ 0x1234);
+	case JSON_INTEGER: return mix((uint64_t)json_integer_value(v) ^ 0x1234);
 	case JSON_REAL: {
 		double d = json_real_value(v);
 		uint64_t bits;
@@ -1294,16 +1374,13 @@ static uint64_t jhash(const json_t *v, int depth)
 		json_t *x;
 
 		/* order-independent: keys may come in any order */
-		json_object_foreach((json_t *)v, k, x)
-			h += mix(hash_bytes(k, strlen(k)) ^ jhash(x, depth + 1));
+		json_object_foreach((json_t *)v, k, x) h +=
+			mix(hash_bytes(k, strlen(k)) ^ jhash(x, depth + 1));
 		return h;
 	}
-	case JSON_TRUE:
-		return 1;
-	case JSON_FALSE:
-		return 2;
-	default:
-		return 3;
+	case JSON_TRUE: return 1;
+	case JSON_FALSE: return 2;
+	default: return 3;
 	}
 }
 
@@ -1325,7 +1402,9 @@ static int digits(const char *s, int n)
 
 static int days_in_month(int y, int m)
 {
-	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int d[] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
 
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return 29;
@@ -1389,7 +1468,9 @@ static const char *fmt_time_n(const char *s, size_t n)
 		return "time out of range";
 	if (sec == 60) {
 		/* a leap second happens at 23:59:60 UTC only */
-		int utc = ((h * 60 + mi - sign * (oh * 60 + om)) % 1440 + 1440) % 1440;
+		int utc =
+			((h * 60 + mi - sign * (oh * 60 + om)) % 1440 + 1440) %
+			1440;
 
 		if (utc != 23 * 60 + 59)
 			return "leap second not at 23:59:60 utc";
@@ -1451,7 +1532,8 @@ static const char *fmt_duration(const char *s)
 		if (*p == 'W' && !in_time && !any) {
 			p++;
 			if (*p)
-				return "weeks cannot be combined with other units";
+				return "weeks cannot be combined with other "
+				       "units";
 			break;
 		}
 		units = in_time ? time_units : date_units;
@@ -1590,7 +1672,8 @@ static const char *hostname_n(const char *s, size_t n, int idn)
 			return "label longer than 63 characters";
 		if (s[st] == '-' || s[i - 1] == '-')
 			return "label starts or ends with '-'";
-		if (!idn && i - st >= 4 && s[st + 2] == '-' && s[st + 3] == '-' &&
+		if (!idn && i - st >= 4 && s[st + 2] == '-' &&
+		    s[st + 3] == '-' &&
 		    !(tolower((unsigned char)s[st]) == 'x' &&
 		      tolower((unsigned char)s[st + 1]) == 'n'))
 			return "'--' in the third and fourth position";
@@ -1660,7 +1743,7 @@ static const char *fmt_idn_email(const char *s)
 
 static const char *fmt_uuid(const char *s)
 {
-	static const int dash[] = {8, 13, 18, 23};
+	static const int dash[] = { 8, 13, 18, 23 };
 	int i, j = 0;
 
 	if (strlen(s) != 36)
@@ -1725,14 +1808,16 @@ static const char *uri_check(const char *s, int need_scheme, int iri)
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '%') {
-			if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+			if (!isxdigit((unsigned char)p[1]) ||
+			    !isxdigit((unsigned char)p[2]))
 				return "invalid percent-encoding";
 			p += 2;
 			continue;
 		}
 		if (c >= 0x80) {
 			if (!iri)
-				return "non-ascii character (use percent-encoding)";
+				return "non-ascii character (use "
+				       "percent-encoding)";
 			continue;
 		}
 		if (isalnum(c) || strchr("-._~!$&'()*+,;=:@/?#[]", c))
@@ -1828,25 +1913,25 @@ struct format {
 };
 
 static const struct format formats[] = {
-	{"date", fmt_date},
-	{"date-time", fmt_date_time},
-	{"time", fmt_time},
-	{"duration", fmt_duration},
-	{"email", fmt_email},
-	{"idn-email", fmt_idn_email},
-	{"hostname", fmt_hostname},
-	{"idn-hostname", fmt_idn_hostname},
-	{"ipv4", fmt_ipv4},
-	{"ipv6", fmt_ipv6},
-	{"uri", fmt_uri},
-	{"uri-reference", fmt_uri_reference},
-	{"iri", fmt_iri},
-	{"iri-reference", fmt_iri_reference},
-	{"uri-template", fmt_uri_template},
-	{"uuid", fmt_uuid},
-	{"json-pointer", fmt_json_pointer},
-	{"relative-json-pointer", fmt_relative_json_pointer},
-	{"regex", fmt_regex},
+	{ "date", fmt_date },
+	{ "date-time", fmt_date_time },
+	{ "time", fmt_time },
+	{ "duration", fmt_duration },
+	{ "email", fmt_email },
+	{ "idn-email", fmt_idn_email },
+	{ "hostname", fmt_hostname },
+	{ "idn-hostname", fmt_idn_hostname },
+	{ "ipv4", fmt_ipv4 },
+	{ "ipv6", fmt_ipv6 },
+	{ "uri", fmt_uri },
+	{ "uri-reference", fmt_uri_reference },
+	{ "iri", fmt_iri },
+	{ "iri-reference", fmt_iri_reference },
+	{ "uri-template", fmt_uri_template },
+	{ "uuid", fmt_uuid },
+	{ "json-pointer", fmt_json_pointer },
+	{ "relative-json-pointer", fmt_relative_json_pointer },
+	{ "regex", fmt_regex },
 };
 
 /* ------------------------------------------------------------------ */
@@ -1886,9 +1971,9 @@ enum node_kind { N_TRUE, N_FALSE, N_OBJECT };
 
 struct node {
 	/* compile-time identity */
-	json_t *js;   /* borrowed from its document */
-	char *base;   /* base URI */
-	char *loc;    /* where it was first met, for compile errors */
+	json_t *js; /* borrowed from its document */
+	char *base; /* base URI */
+	char *loc;  /* where it was first met, for compile errors */
 	unsigned vocab;
 	int compiled;
 	const struct resource *res;
@@ -1896,8 +1981,8 @@ struct node {
 
 	/* core */
 	struct node *ref;
-	struct node *dynref;   /* static target of $dynamicRef */
-	char *dynref_anchor;   /* set when the target is dynamic */
+	struct node *dynref; /* static target of $dynamicRef */
+	char *dynref_anchor; /* set when the target is dynamic */
 
 	/* applicators */
 	struct node **all_of, **any_of, **one_of, **prefix_items;
@@ -1914,7 +1999,7 @@ struct node {
 
 	/* validation */
 	unsigned types;
-	json_t *enum_;  /* owned reference */
+	json_t *enum_;	/* owned reference */
 	json_t *const_; /* owned reference; has_const tells null apart */
 	int has_const;
 	json_t *multiple_of, *maximum, *ex_maximum, *minimum, *ex_minimum;
@@ -2026,7 +2111,8 @@ static struct node *memo_get(const struct memo *m, const void *k)
 
 	if (!m->cap)
 		return NULL;
-	for (i = ptr_hash(k) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+	for (i = ptr_hash(k) & (m->cap - 1); m->keys[i];
+	     i = (i + 1) & (m->cap - 1))
 		if (m->keys[i] == k)
 			return m->vals[i];
 	return NULL;
@@ -2037,7 +2123,7 @@ static gw_rc memo_put(struct memo *m, const void *k, struct node *v)
 	size_t i;
 
 	if ((m->n + 1) * 2 > m->cap) {
-		struct memo g = {0};
+		struct memo g = { 0 };
 		size_t cap = m->cap ? m->cap * 2 : 64;
 
 		g.keys = gw_calloc(cap, sizeof(*g.keys));
@@ -2055,7 +2141,8 @@ static gw_rc memo_put(struct memo *m, const void *k, struct node *v)
 		free(m->vals);
 		*m = g;
 	}
-	for (i = ptr_hash(k) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+	for (i = ptr_hash(k) & (m->cap - 1); m->keys[i];
+	     i = (i + 1) & (m->cap - 1))
 		;
 	m->keys[i] = k;
 	m->vals[i] = v;
@@ -2070,14 +2157,15 @@ struct compiler {
 	struct memo memo;
 	json_t *res_by_uri; /* uri -> index into s->res */
 	json_t *dyn_names;  /* names used by dynamic $dynamicRef, as keys */
-	size_t next;        /* first node not compiled yet */
+	size_t next;	    /* first node not compiled yet */
 	unsigned flags;
 	struct gw_err *err;
 };
 
 static gw_rc nomem(struct compiler *cc)
 {
-	return gw_err_set(cc->err, GW_ERR_NOMEM, "out of memory compiling a schema");
+	return gw_err_set(cc->err, GW_ERR_NOMEM,
+			  "out of memory compiling a schema");
 }
 
 static struct resource *get_resource(struct compiler *cc, const char *uri)
@@ -2112,7 +2200,8 @@ static char *own_base(const char *base, const json_t *js)
 {
 	json_t *id = json_is_object(js) ? json_object_get(js, "$id") : NULL;
 
-	return uri_resolve(base, json_is_string(id) ? json_string_value(id) : "");
+	return uri_resolve(base,
+			   json_is_string(id) ? json_string_value(id) : "");
 }
 
 /* The node for schema js whose base URI (its own $id applied) is base;
@@ -2127,7 +2216,8 @@ static gw_rc get_node(struct compiler *cc, json_t *js, const char *base,
 		return GW_OK;
 	if (!json_is_object(js) && !json_is_boolean(js))
 		return gw_err_set(cc->err, GW_ERR_SCHEMA_DEF,
-				  "invalid schema at '%s': expected an object or a boolean",
+				  "invalid schema at '%s': expected an object "
+				  "or a boolean",
 				  loc);
 	if (cc->s->n_nodes == cc->s->cap_nodes) {
 		size_t cap = cc->s->cap_nodes ? cc->s->cap_nodes * 2 : 64;
@@ -2159,7 +2249,8 @@ static char *child_loc(const char *loc, const char *kw, const char *name,
 
 	gw_buf_init(&b);
 	if (gw_buf_adds(&b, loc) || ptr_push(&b, kw) ||
-	    (name && ptr_push(&b, name)) || (idx >= 0 && ptr_push_index(&b, (size_t)idx))) {
+	    (name && ptr_push(&b, name)) ||
+	    (idx >= 0 && ptr_push_index(&b, (size_t)idx))) {
 		gw_buf_release(&b);
 		return NULL;
 	}
@@ -2204,7 +2295,8 @@ static gw_rc resolve(struct compiler *cc, const char *uri, const char *from,
 		     json_t **target, char **tbase, unsigned *tvocab)
 {
 	const char *hash = strchr(uri, '#');
-	char *doc_uri = gw_strndup(uri, hash ? (size_t)(hash - uri) : strlen(uri));
+	char *doc_uri =
+		gw_strndup(uri, hash ? (size_t)(hash - uri) : strlen(uri));
 	char *frag = NULL, *base = NULL, *tok = NULL;
 	json_t *doc, *cur, *sch;
 	gw_rc rc = GW_OK;
@@ -2215,11 +2307,14 @@ static gw_rc resolve(struct compiler *cc, const char *uri, const char *from,
 	if (!doc_uri)
 		return nomem(cc);
 	doc = json_object_get(cc->local.ids, doc_uri);
-	if (!doc && !(doc = registry_find(cc->reg, doc_uri, &rc, cc->err)) && !rc)
-		rc = gw_err_set(cc->err, GW_ERR_SCHEMA_DEF,
-				"cannot resolve reference '%s' (at '%s'): no loaded schema "
-				"has that $id and no directory is mapped for it",
-				uri, from);
+	if (!doc && !(doc = registry_find(cc->reg, doc_uri, &rc, cc->err)) &&
+	    !rc)
+		rc = gw_err_set(
+			cc->err, GW_ERR_SCHEMA_DEF,
+			"cannot resolve reference '%s' (at '%s'): no loaded "
+			"schema "
+			"has that $id and no directory is mapped for it",
+			uri, from);
 	if (rc)
 		goto out;
 	/* the document's own $id wins over the name it was found by; but an
@@ -2232,9 +2327,11 @@ static gw_rc resolve(struct compiler *cc, const char *uri, const char *from,
 		if (!(base = gw_strdup(doc_uri)))
 			goto nomem;
 	}
-	*tvocab = V_ALL | ((cc->flags & GW_JS_FORMAT_ASSERT) ? V_FORMAT_ASSERT : 0);
+	*tvocab = V_ALL |
+		  ((cc->flags & GW_JS_FORMAT_ASSERT) ? V_FORMAT_ASSERT : 0);
 	sch = json_is_object(doc) ? json_object_get(doc, "$schema") : NULL;
-	if (json_is_string(sch) && (rc = dialect_vocab(cc, json_string_value(sch), tvocab)))
+	if (json_is_string(sch) &&
+	    (rc = dialect_vocab(cc, json_string_value(sch), tvocab)))
 		goto out;
 	cur = doc;
 	if (hash && hash[1] && hash[1] != '/') {
@@ -2249,7 +2346,8 @@ static gw_rc resolve(struct compiler *cc, const char *uri, const char *from,
 		free(key);
 		if (!cur) {
 			rc = gw_err_set(cc->err, GW_ERR_SCHEMA_DEF,
-					"cannot resolve reference '%s' (at '%s'): no $anchor "
+					"cannot resolve reference '%s' (at "
+					"'%s'): no $anchor "
 					"'%s' in '%s'",
 					uri, from, hash + 1, doc_uri);
 			goto out;
@@ -2273,10 +2371,12 @@ static gw_rc resolve(struct compiler *cc, const char *uri, const char *from,
 			if (!(tok = gw_malloc(len + 1)))
 				goto nomem;
 			for (i = 0, w = tok; i < len; i++) {
-				if (p[1 + i] == '~' && i + 1 < len && p[2 + i] == '0') {
+				if (p[1 + i] == '~' && i + 1 < len &&
+				    p[2 + i] == '0') {
 					*w++ = '~';
 					i++;
-				} else if (p[1 + i] == '~' && i + 1 < len && p[2 + i] == '1') {
+				} else if (p[1 + i] == '~' && i + 1 < len &&
+					   p[2 + i] == '1') {
 					*w++ = '/';
 					i++;
 				} else {
@@ -2295,13 +2395,15 @@ static gw_rc resolve(struct compiler *cc, const char *uri, const char *from,
 			}
 			if (!next) {
 				rc = gw_err_set(cc->err, GW_ERR_SCHEMA_DEF,
-						"cannot resolve reference '%s' (at '%s'): "
+						"cannot resolve reference '%s' "
+						"(at '%s'): "
 						"'%s' has no '%s'",
 						uri, from, doc_uri, tok);
 				goto out;
 			}
 			if (st == KW_SCHEMA)
-				nst = json_is_object(cur) ? kw_shape(tok) : KW_OTHER;
+				nst = json_is_object(cur) ? kw_shape(tok)
+							  : KW_OTHER;
 			else if (st == KW_ARRAY || st == KW_MAP)
 				nst = KW_SCHEMA;
 			else
@@ -2310,7 +2412,8 @@ static gw_rc resolve(struct compiler *cc, const char *uri, const char *from,
 				json_t *id = json_object_get(next, "$id");
 
 				if (json_is_string(id)) {
-					char *nb = uri_resolve(base, json_string_value(id));
+					char *nb = uri_resolve(
+						base, json_string_value(id));
 
 					if (!nb)
 						goto nomem;
@@ -2318,7 +2421,9 @@ static gw_rc resolve(struct compiler *cc, const char *uri, const char *from,
 					base = nb;
 					sch = json_object_get(next, "$schema");
 					if (json_is_string(sch) &&
-					    (rc = dialect_vocab(cc, json_string_value(sch), tvocab)))
+					    (rc = dialect_vocab(
+						     cc, json_string_value(sch),
+						     tvocab)))
 						goto out;
 				}
 			}
@@ -2349,14 +2454,14 @@ static gw_rc dialect_vocab(struct compiler *cc, const char *uri,
 		const char *name;
 		unsigned bit;
 	} known[] = {
-		{"core", 0},
-		{"applicator", V_APPLICATOR},
-		{"unevaluated", V_UNEVALUATED},
-		{"validation", V_VALIDATION},
-		{"meta-data", 0},
-		{"format-annotation", 0},
-		{"format-assertion", V_FORMAT_ASSERT},
-		{"content", 0},
+		{ "core", 0 },
+		{ "applicator", V_APPLICATOR },
+		{ "unevaluated", V_UNEVALUATED },
+		{ "validation", V_VALIDATION },
+		{ "meta-data", 0 },
+		{ "format-annotation", 0 },
+		{ "format-assertion", V_FORMAT_ASSERT },
+		{ "content", 0 },
 	};
 	unsigned fa = (cc->flags & GW_JS_FORMAT_ASSERT) ? V_FORMAT_ASSERT : 0;
 	char *u = uri_resolve(NULL, uri);
@@ -2370,42 +2475,50 @@ static gw_rc dialect_vocab(struct compiler *cc, const char *uri,
 		*vocab = V_ALL | fa;
 		goto out;
 	}
-	if (strstr(u, "json-schema.org/draft-0") || strstr(u, "json-schema.org/schema") ||
+	if (strstr(u, "json-schema.org/draft-0") ||
+	    strstr(u, "json-schema.org/schema") ||
 	    strstr(u, "json-schema.org/draft/2019-09")) {
-		rc = gw_err_set(cc->err, GW_ERR_SCHEMA_DEF,
-				"unsupported dialect '%s': only draft 2020-12 (%s) is "
-				"supported",
-				uri, STD_DIALECT);
+		rc = gw_err_set(
+			cc->err, GW_ERR_SCHEMA_DEF,
+			"unsupported dialect '%s': only draft 2020-12 (%s) is "
+			"supported",
+			uri, STD_DIALECT);
 		goto out;
 	}
 	meta = json_object_get(cc->local.ids, u);
 	if (!meta && !(meta = registry_find(cc->reg, u, &rc, cc->err))) {
 		if (!rc)
-			rc = gw_err_set(cc->err, GW_ERR_SCHEMA_DEF,
-					"cannot resolve meta-schema '%s': no loaded schema has "
-					"that $id and no directory is mapped for it",
-					uri);
+			rc = gw_err_set(
+				cc->err, GW_ERR_SCHEMA_DEF,
+				"cannot resolve meta-schema '%s': no loaded "
+				"schema has "
+				"that $id and no directory is mapped for it",
+				uri);
 		goto out;
 	}
-	voc = json_is_object(meta) ? json_object_get(meta, "$vocabulary") : NULL;
+	voc = json_is_object(meta) ? json_object_get(meta, "$vocabulary")
+				   : NULL;
 	if (!json_is_object(voc)) {
 		*vocab = V_ALL | fa;
 		goto out;
 	}
 	*vocab = fa;
-	json_object_foreach(voc, k, v) {
+	json_object_foreach(voc, k, v)
+	{
 		size_t i;
 		int found = 0;
 
 		if (strncmp(k, VOCAB_PREFIX, strlen(VOCAB_PREFIX)) == 0)
 			for (i = 0; i < GW_ARRAY_LEN(known); i++)
-				if (strcmp(k + strlen(VOCAB_PREFIX), known[i].name) == 0) {
+				if (strcmp(k + strlen(VOCAB_PREFIX),
+					   known[i].name) == 0) {
 					*vocab |= known[i].bit;
 					found = 1;
 				}
 		if (!found && json_is_true(v)) {
 			rc = gw_err_set(cc->err, GW_ERR_SCHEMA_DEF,
-					"meta-schema '%s' requires vocabulary '%s', which is "
+					"meta-schema '%s' requires vocabulary "
+					"'%s', which is "
 					"not supported",
 					uri, k);
 			goto out;
@@ -2456,11 +2569,14 @@ static gw_rc get_count(struct compiler *cc, struct node *n, const char *kw,
 	*out = -1;
 	if (!v)
 		return GW_OK;
-	if (!is_integral(v) || (json_is_integer(v) && json_integer_value(v) < 0) ||
+	if (!is_integral(v) ||
+	    (json_is_integer(v) && json_integer_value(v) < 0) ||
 	    (json_is_real(v) && json_real_value(v) < 0))
 		return bad(cc, n, kw, "must be a non-negative integer");
 	if (json_is_real(v))
-		*out = json_real_value(v) > 9e18 ? LLONG_MAX : (long long)json_real_value(v);
+		*out = json_real_value(v) > 9e18
+			       ? LLONG_MAX
+			       : (long long)json_real_value(v);
 	else
 		*out = (long long)json_integer_value(v);
 	return GW_OK;
@@ -2479,8 +2595,8 @@ static gw_rc get_number(struct compiler *cc, struct node *n, const char *kw,
 	return GW_OK;
 }
 
-static gw_rc get_schema_array(struct compiler *cc, struct node *n, const char *kw,
-			      struct node ***out, size_t *count)
+static gw_rc get_schema_array(struct compiler *cc, struct node *n,
+			      const char *kw, struct node ***out, size_t *count)
 {
 	json_t *v = json_object_get(n->js, kw), *e;
 	size_t i;
@@ -2493,7 +2609,8 @@ static gw_rc get_schema_array(struct compiler *cc, struct node *n, const char *k
 	if (!(*out = gw_calloc(json_array_size(v), sizeof(**out))))
 		return nomem(cc);
 	*count = json_array_size(v);
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if ((rc = sub_node(cc, n, e, kw, NULL, (long)i, &(*out)[i])))
 			return rc;
 	}
@@ -2512,7 +2629,8 @@ static gw_rc get_schema(struct compiler *cc, struct node *n, const char *kw,
 
 static int named_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+	return strcmp(((const struct named *)a)->name,
+		      ((const struct named *)b)->name);
 }
 
 static gw_rc get_schema_map(struct compiler *cc, struct node *n, const char *kw,
@@ -2529,7 +2647,8 @@ static gw_rc get_schema_map(struct compiler *cc, struct node *n, const char *kw,
 		return bad(cc, n, kw, "must be an object of schemas");
 	if (!(*out = gw_calloc(json_object_size(v), sizeof(**out))))
 		return nomem(cc);
-	json_object_foreach(v, k, e) {
+	json_object_foreach(v, k, e)
+	{
 		if (!((*out)[i].name = gw_strdup(k)))
 			return nomem(cc);
 		*count = ++i;
@@ -2550,7 +2669,8 @@ static gw_rc get_strings(struct compiler *cc, struct node *n, const char *kw,
 		return bad(cc, n, kw, "must be an array of strings");
 	if (!(*out = gw_calloc(json_array_size(v), sizeof(**out))))
 		return nomem(cc);
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e))
 			return bad(cc, n, kw, "must be an array of strings");
 		for (j = 0; j < i; j++)
@@ -2568,8 +2688,10 @@ static gw_rc compile_types(struct compiler *cc, struct node *n, json_t *v)
 	json_t *e;
 	size_t i, k, count;
 
-	if (!json_is_string(v) && (!json_is_array(v) || json_array_size(v) == 0))
-		return bad(cc, n, "type", "must be a type name or a non-empty array of them");
+	if (!json_is_string(v) &&
+	    (!json_is_array(v) || json_array_size(v) == 0))
+		return bad(cc, n, "type",
+			   "must be a type name or a non-empty array of them");
 	count = json_is_string(v) ? 1 : json_array_size(v);
 	for (i = 0; i < count; i++) {
 		e = json_is_string(v) ? v : json_array_get(v, i);
@@ -2580,7 +2702,8 @@ static gw_rc compile_types(struct compiler *cc, struct node *n, json_t *v)
 				break;
 		if (k == GW_ARRAY_LEN(type_names))
 			return bad(cc, n, "type",
-				   "holds an unknown type (expected null, boolean, "
+				   "holds an unknown type (expected null, "
+				   "boolean, "
 				   "object, array, number, string or integer)");
 		if (n->types & (1u << k))
 			return bad(cc, n, "type", "must not repeat a type");
@@ -2612,13 +2735,15 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 		if ((rc = dialect_vocab(cc, json_string_value(v), &n->vocab)))
 			return rc;
 	}
-	if ((v = json_object_get(js, "$ref")) && (rc = ref_target(cc, n, "$ref", &n->ref, &v)))
+	if ((v = json_object_get(js, "$ref")) &&
+	    (rc = ref_target(cc, n, "$ref", &n->ref, &v)))
 		return rc;
 	if (json_object_get(js, "$dynamicRef")) {
 		json_t *target = NULL;
 		const char *r, *h;
 
-		if ((rc = ref_target(cc, n, "$dynamicRef", &n->dynref, &target)))
+		if ((rc = ref_target(cc, n, "$dynamicRef", &n->dynref,
+				     &target)))
 			return rc;
 		r = json_string_value(json_object_get(js, "$dynamicRef"));
 		h = strchr(r, '#');
@@ -2627,18 +2752,24 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 		if (h && h[1] && h[1] != '/' && json_is_object(target)) {
 			json_t *da = json_object_get(target, "$dynamicAnchor");
 
-			if (json_is_string(da) && strcmp(json_string_value(da), h + 1) == 0) {
+			if (json_is_string(da) &&
+			    strcmp(json_string_value(da), h + 1) == 0) {
 				if (!(n->dynref_anchor = gw_strdup(h + 1)) ||
-				    json_object_set_new(cc->dyn_names, h + 1, json_true()))
+				    json_object_set_new(cc->dyn_names, h + 1,
+							json_true()))
 					return nomem(cc);
 			}
 		}
 	}
 	if (n->vocab & V_APPLICATOR) {
-		if ((rc = get_schema_array(cc, n, "allOf", &n->all_of, &n->n_all_of)) ||
-		    (rc = get_schema_array(cc, n, "anyOf", &n->any_of, &n->n_any_of)) ||
-		    (rc = get_schema_array(cc, n, "oneOf", &n->one_of, &n->n_one_of)) ||
-		    (rc = get_schema_array(cc, n, "prefixItems", &n->prefix_items,
+		if ((rc = get_schema_array(cc, n, "allOf", &n->all_of,
+					   &n->n_all_of)) ||
+		    (rc = get_schema_array(cc, n, "anyOf", &n->any_of,
+					   &n->n_any_of)) ||
+		    (rc = get_schema_array(cc, n, "oneOf", &n->one_of,
+					   &n->n_one_of)) ||
+		    (rc = get_schema_array(cc, n, "prefixItems",
+					   &n->prefix_items,
 					   &n->n_prefix_items)) ||
 		    (rc = get_schema(cc, n, "not", &n->not_)) ||
 		    (rc = get_schema(cc, n, "if", &n->if_)) ||
@@ -2646,11 +2777,14 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 		    (rc = get_schema(cc, n, "else", &n->else_)) ||
 		    (rc = get_schema(cc, n, "items", &n->items)) ||
 		    (rc = get_schema(cc, n, "contains", &n->contains)) ||
-		    (rc = get_schema(cc, n, "additionalProperties", &n->additional)) ||
-		    (rc = get_schema(cc, n, "propertyNames", &n->property_names)) ||
-		    (rc = get_schema_map(cc, n, "properties", &n->props, &n->n_props)) ||
-		    (rc = get_schema_map(cc, n, "dependentSchemas", &n->dep_schemas,
-					 &n->n_dep_schemas)))
+		    (rc = get_schema(cc, n, "additionalProperties",
+				     &n->additional)) ||
+		    (rc = get_schema(cc, n, "propertyNames",
+				     &n->property_names)) ||
+		    (rc = get_schema_map(cc, n, "properties", &n->props,
+					 &n->n_props)) ||
+		    (rc = get_schema_map(cc, n, "dependentSchemas",
+					 &n->dep_schemas, &n->n_dep_schemas)))
 			return rc;
 		if ((v = json_object_get(js, "patternProperties"))) {
 			const char *k;
@@ -2658,10 +2792,13 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 			size_t i = 0;
 
 			if (!json_is_object(v))
-				return bad(cc, n, "patternProperties", "must be an object of schemas");
-			if (!(n->pprops = gw_calloc(json_object_size(v), sizeof(*n->pprops))))
+				return bad(cc, n, "patternProperties",
+					   "must be an object of schemas");
+			if (!(n->pprops = gw_calloc(json_object_size(v),
+						    sizeof(*n->pprops))))
 				return nomem(cc);
-			json_object_foreach(v, k, e) {
+			json_object_foreach(v, k, e)
+			{
 				struct pattern_prop *pp = &n->pprops[i];
 
 				n->n_pprops = ++i;
@@ -2670,11 +2807,16 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 				if ((rc = regex_compile(k, &pp->re, cc->err))) {
 					char msg[GW_ERR_MSG_MAX];
 
-					snprintf(msg, sizeof(msg), "%s", cc->err ? cc->err->msg : "");
-					return gw_err_set(cc->err, rc, "invalid schema at '%s': %s",
-							  n->loc, msg);
+					snprintf(msg, sizeof(msg), "%s",
+						 cc->err ? cc->err->msg : "");
+					return gw_err_set(
+						cc->err, rc,
+						"invalid schema at '%s': %s",
+						n->loc, msg);
 				}
-				if ((rc = sub_node(cc, n, e, "patternProperties", k, -1, &pp->node)))
+				if ((rc = sub_node(cc, n, e,
+						   "patternProperties", k, -1,
+						   &pp->node)))
 					return rc;
 			}
 		}
@@ -2682,12 +2824,15 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 	/* $defs are not applied, but their $dynamicAnchors and references
 	 * from other documents reach them through get_node when needed */
 	if (n->vocab & V_UNEVALUATED) {
-		if ((rc = get_schema(cc, n, "unevaluatedItems", &n->uneval_items)) ||
-		    (rc = get_schema(cc, n, "unevaluatedProperties", &n->uneval_props)))
+		if ((rc = get_schema(cc, n, "unevaluatedItems",
+				     &n->uneval_items)) ||
+		    (rc = get_schema(cc, n, "unevaluatedProperties",
+				     &n->uneval_props)))
 			return rc;
 	}
 	if (n->vocab & V_VALIDATION) {
-		if ((v = json_object_get(js, "type")) && (rc = compile_types(cc, n, v)))
+		if ((v = json_object_get(js, "type")) &&
+		    (rc = compile_types(cc, n, v)))
 			return rc;
 		if ((v = json_object_get(js, "enum"))) {
 			if (!json_is_array(v))
@@ -2700,14 +2845,18 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 		}
 		if ((rc = get_number(cc, n, "multipleOf", &n->multiple_of)) ||
 		    (rc = get_number(cc, n, "maximum", &n->maximum)) ||
-		    (rc = get_number(cc, n, "exclusiveMaximum", &n->ex_maximum)) ||
+		    (rc = get_number(cc, n, "exclusiveMaximum",
+				     &n->ex_maximum)) ||
 		    (rc = get_number(cc, n, "minimum", &n->minimum)) ||
-		    (rc = get_number(cc, n, "exclusiveMinimum", &n->ex_minimum)))
+		    (rc = get_number(cc, n, "exclusiveMinimum",
+				     &n->ex_minimum)))
 			return rc;
 		if (n->multiple_of &&
-		    (json_is_integer(n->multiple_of) ? json_integer_value(n->multiple_of) <= 0
-						     : !(json_real_value(n->multiple_of) > 0)))
-			return bad(cc, n, "multipleOf", "must be greater than 0");
+		    (json_is_integer(n->multiple_of)
+			     ? json_integer_value(n->multiple_of) <= 0
+			     : !(json_real_value(n->multiple_of) > 0)))
+			return bad(cc, n, "multipleOf",
+				   "must be greater than 0");
 		if ((rc = get_count(cc, n, "maxLength", &n->max_length)) ||
 		    (rc = get_count(cc, n, "minLength", &n->min_length)) ||
 		    (rc = get_count(cc, n, "maxItems", &n->max_items)) ||
@@ -2719,24 +2868,30 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 			return rc;
 		if ((v = json_object_get(js, "uniqueItems"))) {
 			if (!json_is_boolean(v))
-				return bad(cc, n, "uniqueItems", "must be a boolean");
+				return bad(cc, n, "uniqueItems",
+					   "must be a boolean");
 			n->unique_items = json_is_true(v);
 		}
 		if ((v = json_object_get(js, "pattern"))) {
 			if (!json_is_string(v))
-				return bad(cc, n, "pattern", "must be a string");
+				return bad(cc, n, "pattern",
+					   "must be a string");
 			if (!(n->pattern_src = gw_strdup(json_string_value(v))))
 				return nomem(cc);
-			if ((rc = regex_compile(n->pattern_src, &n->pattern, cc->err))) {
+			if ((rc = regex_compile(n->pattern_src, &n->pattern,
+						cc->err))) {
 				char msg[GW_ERR_MSG_MAX];
 
-				snprintf(msg, sizeof(msg), "%s", cc->err ? cc->err->msg : "");
-				return gw_err_set(cc->err, rc, "invalid schema at '%s': %s",
+				snprintf(msg, sizeof(msg), "%s",
+					 cc->err ? cc->err->msg : "");
+				return gw_err_set(cc->err, rc,
+						  "invalid schema at '%s': %s",
 						  n->loc, msg);
 			}
 		}
 		if ((v = json_object_get(js, "required")) &&
-		    (rc = get_strings(cc, n, "required", v, &n->required, &n->n_required)))
+		    (rc = get_strings(cc, n, "required", v, &n->required,
+				      &n->n_required)))
 			return rc;
 		if ((v = json_object_get(js, "dependentRequired"))) {
 			const char *k;
@@ -2744,19 +2899,23 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 			size_t i = 0;
 
 			if (!json_is_object(v))
-				return bad(cc, n, "dependentRequired",
-					   "must be an object of string arrays");
-			if (!(n->dep_required = gw_calloc(json_object_size(v),
-							  sizeof(*n->dep_required))))
+				return bad(
+					cc, n, "dependentRequired",
+					"must be an object of string arrays");
+			if (!(n->dep_required =
+				      gw_calloc(json_object_size(v),
+						sizeof(*n->dep_required))))
 				return nomem(cc);
-			json_object_foreach(v, k, e) {
+			json_object_foreach(v, k, e)
+			{
 				struct dep_required *d = &n->dep_required[i];
 
 				n->n_dep_required = ++i;
 				if (!(d->name = gw_strdup(k)))
 					return nomem(cc);
-				if ((rc = get_strings(cc, n, "dependentRequired", e, &d->names,
-						      &d->n)))
+				if ((rc = get_strings(cc, n,
+						      "dependentRequired", e,
+						      &d->names, &d->n)))
 					return rc;
 			}
 		}
@@ -2791,7 +2950,8 @@ static gw_rc compile_all(struct compiler *cc)
 			if ((rc = compile_node(cc, cc->s->nodes[cc->next++])))
 				return rc;
 		nres = cc->s->n_res;
-		if (done_res == nres && names_seen == json_object_size(cc->dyn_names))
+		if (done_res == nres &&
+		    names_seen == json_object_size(cc->dyn_names))
 			return GW_OK;
 		names_seen = json_object_size(cc->dyn_names);
 		for (i = 0; i < nres; i++) {
@@ -2799,7 +2959,8 @@ static gw_rc compile_all(struct compiler *cc)
 			const char *name;
 			json_t *dummy;
 
-			json_object_foreach(cc->dyn_names, name, dummy) {
+			json_object_foreach(cc->dyn_names, name, dummy)
+			{
 				char *key = xasprintf("%s#%s", r->uri, name);
 				json_t *t;
 				size_t j;
@@ -2810,7 +2971,8 @@ static gw_rc compile_all(struct compiler *cc)
 					return nomem(cc);
 				t = json_object_get(cc->local.dyn, key);
 				if (!t && cc->reg)
-					t = json_object_get(cc->reg->ix.dyn, key);
+					t = json_object_get(cc->reg->ix.dyn,
+							    key);
 				for (j = 0; j < r->ndyn; j++)
 					if (strcmp(r->dyn[j].name, name) == 0)
 						break;
@@ -2818,11 +2980,13 @@ static gw_rc compile_all(struct compiler *cc)
 					free(key);
 					continue;
 				}
-				rc = get_node(cc, t, r->uri, key, cc->s->root->vocab, &node);
+				rc = get_node(cc, t, r->uri, key,
+					      cc->s->root->vocab, &node);
 				free(key);
 				if (rc)
 					return rc;
-				if (!(d = gw_realloc(r->dyn, (r->ndyn + 1) * sizeof(*d))))
+				if (!(d = gw_realloc(r->dyn, (r->ndyn +
+							      1) * sizeof(*d))))
 					return nomem(cc);
 				r->dyn = d;
 				if (!(d[r->ndyn].name = gw_strdup(name)))
@@ -2840,26 +3004,30 @@ gw_rc gw_js_compile(struct gw_js_registry *reg, json_t *schema,
 {
 	struct compiler cc;
 	char *base = NULL;
-	unsigned vocab = V_ALL | ((flags & GW_JS_FORMAT_ASSERT) ? V_FORMAT_ASSERT : 0);
+	unsigned vocab =
+		V_ALL | ((flags & GW_JS_FORMAT_ASSERT) ? V_FORMAT_ASSERT : 0);
 	json_t *sch;
 	gw_rc rc;
 
 	if (!out || !schema)
-		return gw_err_set(err, GW_ERR_USAGE, "cannot compile: no schema given");
+		return gw_err_set(err, GW_ERR_USAGE,
+				  "cannot compile: no schema given");
 	*out = NULL;
 	memset(&cc, 0, sizeof(cc));
 	cc.reg = reg;
 	cc.flags = flags;
 	cc.err = err;
 	if (index_init(&cc.local) || !(cc.res_by_uri = json_object()) ||
-	    !(cc.dyn_names = json_object()) || !(cc.s = gw_calloc(1, sizeof(*cc.s))) ||
+	    !(cc.dyn_names = json_object()) ||
+	    !(cc.s = gw_calloc(1, sizeof(*cc.s))) ||
 	    !(base = uri_resolve(NULL, base_uri ? base_uri : DEFAULT_BASE))) {
 		rc = nomem(&cc);
 		goto out;
 	}
 	if (!json_is_object(schema) && !json_is_boolean(schema)) {
-		rc = gw_err_set(err, GW_ERR_SCHEMA_DEF,
-				"invalid schema: expected an object or a boolean");
+		rc = gw_err_set(
+			err, GW_ERR_SCHEMA_DEF,
+			"invalid schema: expected an object or a boolean");
 		goto out;
 	}
 	if ((rc = scan(&cc.local, schema, base, 0, err)))
@@ -2878,8 +3046,10 @@ gw_rc gw_js_compile(struct gw_js_registry *reg, json_t *schema,
 	if (!json_object_get(cc.local.ids, base) &&
 	    (rc = index_put(cc.local.ids, base, schema, "$id", err)))
 		goto out;
-	sch = json_is_object(schema) ? json_object_get(schema, "$schema") : NULL;
-	if (json_is_string(sch) && (rc = dialect_vocab(&cc, json_string_value(sch), &vocab)))
+	sch = json_is_object(schema) ? json_object_get(schema, "$schema")
+				     : NULL;
+	if (json_is_string(sch) &&
+	    (rc = dialect_vocab(&cc, json_string_value(sch), &vocab)))
 		goto out;
 	if ((rc = get_node(&cc, schema, base, "#", vocab, &cc.s->root)))
 		goto out;
@@ -3104,7 +3274,8 @@ static size_t stack_used(const struct vctx *c)
 {
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
 
-	return c->stack_base > here ? c->stack_base - here : here - c->stack_base;
+	return c->stack_base > here ? c->stack_base - here
+				    : here - c->stack_base;
 }
 
 static unsigned inst_types(const json_t *v)
@@ -3142,15 +3313,17 @@ static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 static bool vsub(struct vctx *c, const struct node *n, const json_t *inst,
 		 struct eval *ev, const char *kw, const char *name, long idx)
 {
-	size_t k = name ? kpush2(c, kw, name)
-			: idx >= 0 ? kpush_i(c, kw, (size_t)idx) : kpush(c, kw);
+	size_t k = name	      ? kpush2(c, kw, name)
+		   : idx >= 0 ? kpush_i(c, kw, (size_t)idx)
+			      : kpush(c, kw);
 	bool ok = vnode(c, n, inst, ev);
 
 	kpop(c, k);
 	return ok;
 }
 
-static NOINLINE bool v_type(struct vctx *c, const struct node *n, const json_t *inst)
+static NOINLINE bool v_type(struct vctx *c, const struct node *n,
+			    const json_t *inst)
 {
 	char want[128] = "";
 	size_t k, count = 0, total = 0, len = 0;
@@ -3167,7 +3340,9 @@ static NOINLINE bool v_type(struct vctx *c, const struct node *n, const json_t *
 			continue;
 		count++;
 		len += (size_t)snprintf(want + len, sizeof(want) - len, "%s%s",
-					count == 1 ? "" : count == total ? " or " : ", ",
+					count == 1	 ? ""
+					: count == total ? " or "
+							 : ", ",
 					type_names[k]);
 		if (len >= sizeof(want))
 			break;
@@ -3178,7 +3353,8 @@ static NOINLINE bool v_type(struct vctx *c, const struct node *n, const json_t *
 	return false;
 }
 
-static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n, const json_t *inst)
+static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n,
+				  const json_t *inst)
 {
 	bool ok = true;
 	char a[96], b[96];
@@ -3207,7 +3383,8 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n, const js
 		json_t *e;
 		int found = 0;
 
-		json_array_foreach(n->enum_, i, e) {
+		json_array_foreach(n->enum_, i, e)
+		{
 			r = jeq(e, inst, 0);
 			if (r < 0)
 				set_fatal(c, F_DEEP);
@@ -3222,7 +3399,8 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n, const js
 				value_repr(n->enum_, a, sizeof(a));
 				value_repr(inst, b, sizeof(b));
 				k = kpush(c, "enum");
-				add_error(c, "expected one of %s, got %s", a, b);
+				add_error(c, "expected one of %s, got %s", a,
+					  b);
 				kpop(c, k);
 			}
 		}
@@ -3230,7 +3408,8 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n, const js
 	return ok;
 }
 
-static NOINLINE bool v_number(struct vctx *c, const struct node *n, const json_t *inst)
+static NOINLINE bool v_number(struct vctx *c, const struct node *n,
+			      const json_t *inst)
 {
 	static const struct {
 		const char *kw;
@@ -3239,17 +3418,21 @@ static NOINLINE bool v_number(struct vctx *c, const struct node *n, const json_t
 		int bad_if; /* fail when cmp(inst, bound) has this sign (or 0) */
 		int strict;
 	} bounds[] = {
-		{"minimum", "at least", offsetof(struct node, minimum), -1, 0},
-		{"exclusiveMinimum", "greater than", offsetof(struct node, ex_minimum), -1, 1},
-		{"maximum", "at most", offsetof(struct node, maximum), 1, 0},
-		{"exclusiveMaximum", "less than", offsetof(struct node, ex_maximum), 1, 1},
+		{ "minimum", "at least", offsetof(struct node, minimum), -1,
+		  0 },
+		{ "exclusiveMinimum", "greater than",
+		  offsetof(struct node, ex_minimum), -1, 1 },
+		{ "maximum", "at most", offsetof(struct node, maximum), 1, 0 },
+		{ "exclusiveMaximum", "less than",
+		  offsetof(struct node, ex_maximum), 1, 1 },
 	};
 	char a[40], b[40];
 	bool ok = true;
 	size_t i, k;
 
 	for (i = 0; i < GW_ARRAY_LEN(bounds); i++) {
-		const json_t *bound = *(json_t *const *)((const char *)n + bounds[i].off);
+		const json_t *bound =
+			*(json_t *const *)((const char *)n + bounds[i].off);
 		int r;
 
 		if (!bound)
@@ -3262,7 +3445,8 @@ static NOINLINE bool v_number(struct vctx *c, const struct node *n, const json_t
 			num_repr(bound, a, sizeof(a));
 			num_repr(inst, b, sizeof(b));
 			k = kpush(c, bounds[i].kw);
-			add_error(c, "expected a value %s %s, got %s", bounds[i].what, a, b);
+			add_error(c, "expected a value %s %s, got %s",
+				  bounds[i].what, a, b);
 			kpop(c, k);
 		}
 	}
@@ -3279,7 +3463,8 @@ static NOINLINE bool v_number(struct vctx *c, const struct node *n, const json_t
 	return ok;
 }
 
-static NOINLINE bool v_string(struct vctx *c, const struct node *n, const json_t *inst)
+static NOINLINE bool v_string(struct vctx *c, const struct node *n,
+			      const json_t *inst)
 {
 	const char *s = json_string_value(inst);
 	size_t blen = json_string_length(inst), len, k;
@@ -3293,7 +3478,8 @@ static NOINLINE bool v_string(struct vctx *c, const struct node *n, const json_t
 			if (!c->errs)
 				return false;
 			k = kpush(c, "maxLength");
-			add_error(c, "expected at most %lld characters, got %zu",
+			add_error(c,
+				  "expected at most %lld characters, got %zu",
 				  n->max_length, len);
 			kpop(c, k);
 		}
@@ -3302,7 +3488,8 @@ static NOINLINE bool v_string(struct vctx *c, const struct node *n, const json_t
 			if (!c->errs)
 				return false;
 			k = kpush(c, "minLength");
-			add_error(c, "expected at least %lld characters, got %zu",
+			add_error(c,
+				  "expected at least %lld characters, got %zu",
 				  n->min_length, len);
 			kpop(c, k);
 		}
@@ -3318,10 +3505,13 @@ static NOINLINE bool v_string(struct vctx *c, const struct node *n, const json_t
 			str_repr(n->pattern_src, b, sizeof(b));
 			k = kpush(c, "pattern");
 			if (r == 0)
-				add_error(c, "'%s' does not match pattern '%s'", a, b);
+				add_error(c, "'%s' does not match pattern '%s'",
+					  a, b);
 			else
-				add_error(c, "cannot match '%s' against pattern '%s': the "
-					     "match limit was reached",
+				add_error(c,
+					  "cannot match '%s' against pattern "
+					  "'%s': the "
+					  "match limit was reached",
 					  a, b);
 			kpop(c, k);
 		}
@@ -3335,7 +3525,8 @@ static NOINLINE bool v_string(struct vctx *c, const struct node *n, const json_t
 			if (c->errs) {
 				str_repr(s, a, sizeof(a));
 				k = kpush(c, "format");
-				add_error(c, "'%s' is not a valid %s: %s", a, n->format->name, why);
+				add_error(c, "'%s' is not a valid %s: %s", a,
+					  n->format->name, why);
 				kpop(c, k);
 			}
 		}
@@ -3377,18 +3568,23 @@ static NOINLINE bool v_unique(struct vctx *c, const json_t *inst)
 
 			for (m = k + 1; m < j && ok; m++) {
 				int r = jeq(json_array_get(inst, h[2 * k + 1]),
-					    json_array_get(inst, h[2 * m + 1]), 0);
+					    json_array_get(inst, h[2 * m + 1]),
+					    0);
 
 				if (r < 0) {
 					set_fatal(c, F_DEEP);
 					ok = false;
 				} else if (r == 1) {
-					size_t x = h[2 * k + 1], y = h[2 * m + 1], kp;
+					size_t x = h[2 * k + 1],
+					       y = h[2 * m + 1], kp;
 
 					ok = false;
 					kp = kpush(c, "uniqueItems");
-					add_error(c, "items %zu and %zu are equal, expected unique items",
-						  x < y ? x : y, x < y ? y : x);
+					add_error(
+						c,
+						"items %zu and %zu are equal, "
+						"expected unique items",
+						x < y ? x : y, x < y ? y : x);
 					kpop(c, kp);
 				}
 			}
@@ -3398,8 +3594,8 @@ static NOINLINE bool v_unique(struct vctx *c, const json_t *inst)
 	return ok;
 }
 
-static NOINLINE bool v_array(struct vctx *c, const struct node *n, const json_t *inst,
-		    struct eval *ev)
+static NOINLINE bool v_array(struct vctx *c, const struct node *n,
+			     const json_t *inst, struct eval *ev)
 {
 	size_t size = json_array_size(inst), i, k, ip;
 	bool ok = true;
@@ -3409,7 +3605,8 @@ static NOINLINE bool v_array(struct vctx *c, const struct node *n, const json_t 
 		if (!c->errs)
 			return false;
 		k = kpush(c, "maxItems");
-		add_error(c, "expected at most %lld items, got %zu", n->max_items, size);
+		add_error(c, "expected at most %lld items, got %zu",
+			  n->max_items, size);
 		kpop(c, k);
 	}
 	if (n->min_items >= 0 && (long long)size < n->min_items) {
@@ -3417,8 +3614,8 @@ static NOINLINE bool v_array(struct vctx *c, const struct node *n, const json_t 
 		if (!c->errs)
 			return false;
 		k = kpush(c, "minItems");
-		add_error(c, "expected at least %lld item%s, got %zu", n->min_items,
-			  n->min_items == 1 ? "" : "s", size);
+		add_error(c, "expected at least %lld item%s, got %zu",
+			  n->min_items, n->min_items == 1 ? "" : "s", size);
 		kpop(c, k);
 	}
 	if (n->unique_items && !v_unique(c, inst)) {
@@ -3443,13 +3640,18 @@ static NOINLINE bool v_array(struct vctx *c, const struct node *n, const json_t 
 				ok = false;
 				k = kpush(c, "items");
 				if (n->n_prefix_items)
-					add_error(c, "item %zu is not allowed: at most %zu items",
+					add_error(c,
+						  "item %zu is not allowed: at "
+						  "most %zu items",
 						  i, n->n_prefix_items);
 				else
-					add_error(c, "item %zu is not allowed: the array must be empty", i);
+					add_error(c,
+						  "item %zu is not allowed: "
+						  "the array must be empty",
+						  i);
 				kpop(c, k);
-			} else if (!vsub(c, n->items, json_array_get(inst, i), NULL, "items",
-					 NULL, -1)) {
+			} else if (!vsub(c, n->items, json_array_get(inst, i),
+					 NULL, "items", NULL, -1)) {
 				ok = false;
 			}
 			ipop(c, ip);
@@ -3464,8 +3666,8 @@ static NOINLINE bool v_array(struct vctx *c, const struct node *n, const json_t 
 
 		for (i = 0; i < size; i++) {
 			ip = ipush_i(c, i);
-			if (vsub(c, n->contains, json_array_get(inst, i), NULL, "contains",
-				 NULL, -1)) {
+			if (vsub(c, n->contains, json_array_get(inst, i), NULL,
+				 "contains", NULL, -1)) {
 				count++;
 				ev_mark(ev, i);
 			}
@@ -3473,22 +3675,30 @@ static NOINLINE bool v_array(struct vctx *c, const struct node *n, const json_t 
 			if (c->fatal)
 				return false;
 			/* the outcome is settled unless counting or annotating */
-			if (!ev && n->max_contains < 0 && (long long)count >= min)
+			if (!ev && n->max_contains < 0 &&
+			    (long long)count >= min)
 				break;
 		}
 		errs_truncate(c, mark);
 		if ((long long)count < min) {
 			ok = false;
-			k = kpush(c, n->min_contains >= 0 ? "minContains" : "contains");
-			add_error(c, "expected at least %lld item%s matching 'contains', found %zu",
+			k = kpush(c, n->min_contains >= 0 ? "minContains"
+							  : "contains");
+			add_error(c,
+				  "expected at least %lld item%s matching "
+				  "'contains', found %zu",
 				  min, min == 1 ? "" : "s", count);
 			kpop(c, k);
 		}
-		if (n->max_contains >= 0 && (long long)count > n->max_contains) {
+		if (n->max_contains >= 0 &&
+		    (long long)count > n->max_contains) {
 			ok = false;
 			k = kpush(c, "maxContains");
-			add_error(c, "expected at most %lld item%s matching 'contains', found %zu",
-				  n->max_contains, n->max_contains == 1 ? "" : "s", count);
+			add_error(c,
+				  "expected at most %lld item%s matching "
+				  "'contains', found %zu",
+				  n->max_contains,
+				  n->max_contains == 1 ? "" : "s", count);
 			kpop(c, k);
 		}
 	}
@@ -3514,8 +3724,8 @@ static const struct named *find_named(const struct named *v, size_t n,
 	return NULL;
 }
 
-static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t *inst,
-		     struct eval *ev)
+static NOINLINE bool v_object(struct vctx *c, const struct node *n,
+			      const json_t *inst, struct eval *ev)
 {
 	size_t size = json_object_size(inst), i, j, k, ip;
 	bool ok = true;
@@ -3527,7 +3737,8 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t
 		if (!c->errs)
 			return false;
 		k = kpush(c, "maxProperties");
-		add_error(c, "expected at most %lld properties, got %zu", n->max_props, size);
+		add_error(c, "expected at most %lld properties, got %zu",
+			  n->max_props, size);
 		kpop(c, k);
 	}
 	if (n->min_props >= 0 && (long long)size < n->min_props) {
@@ -3535,8 +3746,8 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t
 		if (!c->errs)
 			return false;
 		k = kpush(c, "minProperties");
-		add_error(c, "expected at least %lld propert%s, got %zu", n->min_props,
-			  n->min_props == 1 ? "y" : "ies", size);
+		add_error(c, "expected at least %lld propert%s, got %zu",
+			  n->min_props, n->min_props == 1 ? "y" : "ies", size);
 		kpop(c, k);
 	}
 	for (i = 0; i < n->n_required; i++) {
@@ -3561,7 +3772,9 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t
 			if (!c->errs)
 				return false;
 			k = kpush2(c, "dependentRequired", d->name);
-			add_error(c, "missing property '%s', required when '%s' is present",
+			add_error(c,
+				  "missing property '%s', required when '%s' "
+				  "is present",
 				  d->names[j], d->name);
 			kpop(c, k);
 		}
@@ -3569,8 +3782,8 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t
 	for (i = 0; i < n->n_dep_schemas; i++) {
 		if (!json_object_get(inst, n->dep_schemas[i].name))
 			continue;
-		if (!vsub(c, n->dep_schemas[i].node, inst, ev, "dependentSchemas",
-			  n->dep_schemas[i].name, -1)) {
+		if (!vsub(c, n->dep_schemas[i].node, inst, ev,
+			  "dependentSchemas", n->dep_schemas[i].name, -1)) {
 			ok = false;
 			if (FAIL_FAST(c) || c->fatal)
 				return false;
@@ -3579,9 +3792,11 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t
 	if (!n->n_props && !n->n_pprops && !n->additional && !n->property_names)
 		return ok;
 	i = 0;
-	json_object_foreach((json_t *)inst, key, val) {
-		const struct named *p = n->n_props ? find_named(n->props, n->n_props, key)
-						   : NULL;
+	json_object_foreach((json_t *)inst, key, val)
+	{
+		const struct named *p =
+			n->n_props ? find_named(n->props, n->n_props, key)
+				   : NULL;
 		int matched = 0;
 
 		ip = ipush(c, key);
@@ -3591,19 +3806,24 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t
 				ok = false;
 		}
 		for (j = 0; j < n->n_pprops && !c->fatal; j++) {
-			int r = regex_match(n->pprops[j].re, &c->md, key, strlen(key));
+			int r = regex_match(n->pprops[j].re, &c->md, key,
+					    strlen(key));
 
 			if (r < 0) {
 				ok = false;
-				k = kpush2(c, "patternProperties", n->pprops[j].src);
-				add_error(c, "cannot match property name against pattern '%s': "
-					     "the match limit was reached",
+				k = kpush2(c, "patternProperties",
+					   n->pprops[j].src);
+				add_error(c,
+					  "cannot match property name against "
+					  "pattern '%s': "
+					  "the match limit was reached",
 					  n->pprops[j].src);
 				kpop(c, k);
 			} else if (r == 1) {
 				matched = 1;
-				if (!vsub(c, n->pprops[j].node, val, NULL, "patternProperties",
-					  n->pprops[j].src, -1))
+				if (!vsub(c, n->pprops[j].node, val, NULL,
+					  "patternProperties", n->pprops[j].src,
+					  -1))
 					ok = false;
 			}
 		}
@@ -3612,10 +3832,11 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t
 			if (n->additional->kind == N_FALSE) {
 				ok = false;
 				k = kpush(c, "additionalProperties");
-				add_error(c, "property '%s' is not allowed", key);
+				add_error(c, "property '%s' is not allowed",
+					  key);
 				kpop(c, k);
-			} else if (!vsub(c, n->additional, val, NULL, "additionalProperties",
-					 NULL, -1)) {
+			} else if (!vsub(c, n->additional, val, NULL,
+					 "additionalProperties", NULL, -1)) {
 				ok = false;
 			}
 		}
@@ -3627,7 +3848,8 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t
 			if (!ks) {
 				set_fatal(c, F_NOMEM);
 			} else {
-				if (!vsub(c, n->property_names, ks, NULL, "propertyNames", NULL, -1))
+				if (!vsub(c, n->property_names, ks, NULL,
+					  "propertyNames", NULL, -1))
 					ok = false;
 				json_decref(ks);
 			}
@@ -3643,7 +3865,7 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n, const json_t
 /* allOf / anyOf / oneOf / not / if-then-else: the in-place applicators.
  * Annotations (ev) of a branch count only when the branch holds. */
 static NOINLINE bool v_applicators(struct vctx *c, const struct node *n,
-			  const json_t *inst, struct eval *ev)
+				   const json_t *inst, struct eval *ev)
 {
 	bool ok = true;
 	size_t i, k, mark;
@@ -3660,11 +3882,12 @@ static NOINLINE bool v_applicators(struct vctx *c, const struct node *n,
 
 		mark = errs_mark(c);
 		for (i = 0; i < n->n_any_of; i++) {
-			struct eval be = {0};
+			struct eval be = { 0 };
 
 			if (ev && !ev_init(c, &be, ev->n))
 				return false;
-			if (vsub(c, n->any_of[i], inst, ev ? &be : NULL, "anyOf", NULL, (long)i)) {
+			if (vsub(c, n->any_of[i], inst, ev ? &be : NULL,
+				 "anyOf", NULL, (long)i)) {
 				valid++;
 				ev_merge(ev, &be);
 			}
@@ -3681,7 +3904,9 @@ static NOINLINE bool v_applicators(struct vctx *c, const struct node *n,
 		} else {
 			ok = false;
 			k = kpush(c, "anyOf");
-			add_error(c, "value does not match any of the %zu 'anyOf' schemas",
+			add_error(c,
+				  "value does not match any of the %zu 'anyOf' "
+				  "schemas",
 				  n->n_any_of);
 			kpop(c, k);
 			if (FAIL_FAST(c))
@@ -3690,17 +3915,18 @@ static NOINLINE bool v_applicators(struct vctx *c, const struct node *n,
 	}
 	if (n->n_one_of) {
 		size_t valid = 0, first = 0, second = 0;
-		struct eval keep = {0};
+		struct eval keep = { 0 };
 
 		mark = errs_mark(c);
 		for (i = 0; i < n->n_one_of; i++) {
-			struct eval be = {0};
+			struct eval be = { 0 };
 
 			if (ev && !ev_init(c, &be, ev->n)) {
 				free(keep.seen);
 				return false;
 			}
-			if (vsub(c, n->one_of[i], inst, ev ? &be : NULL, "oneOf", NULL, (long)i)) {
+			if (vsub(c, n->one_of[i], inst, ev ? &be : NULL,
+				 "oneOf", NULL, (long)i)) {
 				if (valid++ == 0) {
 					first = i;
 					keep = be;
@@ -3727,11 +3953,15 @@ static NOINLINE bool v_applicators(struct vctx *c, const struct node *n,
 				errs_truncate(c, mark);
 			k = kpush(c, "oneOf");
 			if (valid > 1)
-				add_error(c, "value matches more than one of the 'oneOf' schemas "
-					     "(%zu and %zu), expected exactly one",
+				add_error(c,
+					  "value matches more than one of the "
+					  "'oneOf' schemas "
+					  "(%zu and %zu), expected exactly one",
 					  first, second);
 			else
-				add_error(c, "value does not match any of the %zu 'oneOf' schemas",
+				add_error(c,
+					  "value does not match any of the %zu "
+					  "'oneOf' schemas",
 					  n->n_one_of);
 			kpop(c, k);
 		}
@@ -3757,7 +3987,7 @@ static NOINLINE bool v_applicators(struct vctx *c, const struct node *n,
 		}
 	}
 	if (n->if_) {
-		struct eval be = {0};
+		struct eval be = { 0 };
 		bool r;
 
 		if (ev && !ev_init(c, &be, ev->n))
@@ -3770,16 +4000,18 @@ static NOINLINE bool v_applicators(struct vctx *c, const struct node *n,
 		free(be.seen);
 		if (c->fatal)
 			return false;
-		if (r && n->then_ && !vsub(c, n->then_, inst, ev, "then", NULL, -1))
+		if (r && n->then_ &&
+		    !vsub(c, n->then_, inst, ev, "then", NULL, -1))
 			ok = false;
-		if (!r && n->else_ && !vsub(c, n->else_, inst, ev, "else", NULL, -1))
+		if (!r && n->else_ &&
+		    !vsub(c, n->else_, inst, ev, "else", NULL, -1))
 			ok = false;
 	}
 	return ok;
 }
 
 static NOINLINE bool v_unevaluated(struct vctx *c, const struct node *n,
-			  const json_t *inst, struct eval *lev)
+				   const json_t *inst, struct eval *lev)
 {
 	bool ok = true;
 	size_t i, k, ip;
@@ -3794,7 +4026,8 @@ static NOINLINE bool v_unevaluated(struct vctx *c, const struct node *n,
 				k = kpush(c, "unevaluatedItems");
 				add_error(c, "item %zu is not allowed", i);
 				kpop(c, k);
-			} else if (!vsub(c, n->uneval_items, json_array_get(inst, i), NULL,
+			} else if (!vsub(c, n->uneval_items,
+					 json_array_get(inst, i), NULL,
 					 "unevaluatedItems", NULL, -1)) {
 				ok = false;
 			}
@@ -3809,16 +4042,21 @@ static NOINLINE bool v_unevaluated(struct vctx *c, const struct node *n,
 		json_t *val;
 
 		i = 0;
-		json_object_foreach((json_t *)inst, key, val) {
+		json_object_foreach((json_t *)inst, key, val)
+		{
 			if (!lev->seen[i]) {
 				ip = ipush(c, key);
 				if (n->uneval_props->kind == N_FALSE) {
 					ok = false;
 					k = kpush(c, "unevaluatedProperties");
-					add_error(c, "property '%s' is not allowed", key);
+					add_error(
+						c,
+						"property '%s' is not allowed",
+						key);
 					kpop(c, k);
 				} else if (!vsub(c, n->uneval_props, val, NULL,
-						 "unevaluatedProperties", NULL, -1)) {
+						 "unevaluatedProperties", NULL,
+						 -1)) {
 					ok = false;
 				}
 				ipop(c, ip);
@@ -3832,7 +4070,8 @@ static NOINLINE bool v_unevaluated(struct vctx *c, const struct node *n,
 	return ok;
 }
 
-static const struct node *dynamic_target(const struct vctx *c, const struct node *n)
+static const struct node *dynamic_target(const struct vctx *c,
+					 const struct node *n)
 {
 	const struct node *t = n->dynref;
 	const struct scope *s;
@@ -3852,7 +4091,7 @@ static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 		  struct eval *ev)
 {
 	struct scope sc;
-	struct eval local = {0}, *lev = ev;
+	struct eval local = { 0 }, *lev = ev;
 	bool ok = true;
 	int pushed = 0;
 
@@ -3879,19 +4118,20 @@ static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 	}
 	if ((n->uneval_props && json_is_object(inst)) ||
 	    (n->uneval_items && json_is_array(inst))) {
-		if (!ev_init(c, &local, json_is_object(inst) ? json_object_size(inst)
-							      : json_array_size(inst)))
+		if (!ev_init(c, &local,
+			     json_is_object(inst) ? json_object_size(inst)
+						  : json_array_size(inst)))
 			goto done;
 		lev = &local;
 	}
 
-#define STEP(expr)                                        \
-	do {                                              \
-		if (!(expr)) {                            \
-			ok = false;                       \
-			if (FAIL_FAST(c) || c->fatal)     \
-				goto done;                \
-		}                                         \
+#define STEP(expr)                                    \
+	do {                                          \
+		if (!(expr)) {                        \
+			ok = false;                   \
+			if (FAIL_FAST(c) || c->fatal) \
+				goto done;            \
+		}                                     \
 	} while (0)
 
 	STEP(v_type(c, n, inst));
@@ -3899,25 +4139,17 @@ static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 		STEP(v_enum_const(c, n, inst));
 	switch (json_typeof(inst)) {
 	case JSON_INTEGER:
-	case JSON_REAL:
-		STEP(v_number(c, n, inst));
-		break;
-	case JSON_STRING:
-		STEP(v_string(c, n, inst));
-		break;
-	case JSON_ARRAY:
-		STEP(v_array(c, n, inst, lev));
-		break;
-	case JSON_OBJECT:
-		STEP(v_object(c, n, inst, lev));
-		break;
-	default:
-		break;
+	case JSON_REAL: STEP(v_number(c, n, inst)); break;
+	case JSON_STRING: STEP(v_string(c, n, inst)); break;
+	case JSON_ARRAY: STEP(v_array(c, n, inst, lev)); break;
+	case JSON_OBJECT: STEP(v_object(c, n, inst, lev)); break;
+	default: break;
 	}
 	if (n->ref)
 		STEP(vsub(c, n->ref, inst, lev, "$ref", NULL, -1));
 	if (n->dynref)
-		STEP(vsub(c, dynamic_target(c, n), inst, lev, "$dynamicRef", NULL, -1));
+		STEP(vsub(c, dynamic_target(c, n), inst, lev, "$dynamicRef",
+			  NULL, -1));
 	STEP(v_applicators(c, n, inst, lev));
 	if (lev == &local)
 		STEP(v_unevaluated(c, n, inst, lev));
@@ -3964,10 +4196,25 @@ bool gw_js_validate(const struct gw_js_schema *s, const json_t *instance,
 				errs->items[0].keyword_location = c.fatal_kp;
 				errs->items[0].message = gw_strdup(
 					c.fatal == F_DEEP
-						? "value is nested too deeply to validate (more "
-						  "than " GW_JS_STR(MAX_EVAL_DEPTH) " levels of "
-						  "schema evaluation, or the stack limit)"
-						: "out of memory while validating");
+						? "value is nested too deeply "
+						  "to validate (more "
+						  "than " GW_JS_STR(
+							  MAX_EVAL_DEPTH) " lev"
+									  "els "
+									  "of "
+									  "sche"
+									  "ma "
+									  "eval"
+									  "uati"
+									  "on, "
+									  "or "
+									  "the "
+									  "stac"
+									  "k "
+									  "limi"
+									  "t)"
+						: "out of memory while "
+						  "validating");
 				if (errs->items[0].message) {
 					errs->count = 1;
 					c.fatal_ip = c.fatal_kp = NULL;
@@ -4014,7 +4261,8 @@ void gw_js_errors_print(const struct gw_js_errors *errs, const char *file,
 				? e->instance_location
 				: "(root)",
 			e->message,
-			e->keyword_location && *e->keyword_location ? e->keyword_location
-								    : "(root)");
+			e->keyword_location && *e->keyword_location
+				? e->keyword_location
+				: "(root)");
 	}
 }

@@ -25,8 +25,8 @@ enum {
 
 struct gw_js_error {
 	char *instance_location; /* JSON Pointer into the instance, "" = root */
-	char *keyword_location;  /* JSON Pointer into the schema, e.g. "/properties/id/type" */
-	char *message;           /* one line, lowercase */
+	char *keyword_location; /* JSON Pointer into the schema, e.g. "/properties/id/type" */
+	char *message; /* one line, lowercase */
 };
 
 struct gw_js_errors {

@@ -24,8 +24,8 @@
 
 /* ---- JWK ------------------------------------------------------------------- */
 
-static gw_rc member_b64(const json_t *o, const char *name,
-			unsigned char **out, size_t *len, struct gw_err *err)
+static gw_rc member_b64(const json_t *o, const char *name, unsigned char **out,
+			size_t *len, struct gw_err *err)
 {
 	const char *s = json_string_value(json_object_get(o, name));
 
@@ -76,9 +76,9 @@ static const struct {
 	const char *crv, *group;
 	size_t size;
 } curves[] = {
-	{"P-256", "prime256v1", 32},
-	{"P-384", "secp384r1", 48},
-	{"P-521", "secp521r1", 66},
+	{ "P-256", "prime256v1", 32 },
+	{ "P-384", "secp384r1", 48 },
+	{ "P-521", "secp521r1", 66 },
 };
 
 static gw_rc import_ec(const json_t *j, EVP_PKEY **pk, struct gw_err *err)
@@ -112,8 +112,8 @@ static gw_rc import_ec(const json_t *j, EVP_PKEY **pk, struct gw_err *err)
 	pt[0] = 4;
 	memcpy(pt + 1, x, sz);
 	memcpy(pt + 1 + sz, y, sz);
-	params[0] = OSSL_PARAM_construct_utf8_string(
-		OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     (char *)group, 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
 						      pt, 1 + 2 * sz);
 	params[2] = OSSL_PARAM_construct_end();
@@ -161,8 +161,8 @@ gw_rc gw_jwk_import(const json_t *j, struct gw_pinned_key *out,
 					  s ? s : "(none)");
 		if ((rc = member_b64(j, "x", &x, &xl, err)))
 			return rc;
-		if (!(out->pkey = EVP_PKEY_new_raw_public_key(
-			      EVP_PKEY_ED25519, NULL, x, xl)))
+		if (!(out->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519,
+							      NULL, x, xl)))
 			rc = gw_err_set(err, GW_ERR_PARSE,
 					"bad Ed25519 jwk: %s", gw_ssl_error());
 		free(x);
@@ -229,8 +229,10 @@ gw_rc gw_jwk_export(EVP_PKEY *pk, int priv, struct gw_buf *out,
 			break;
 		if (priv &&
 		    ((rc = set_bn(o, "d", pk, OSSL_PKEY_PARAM_RSA_D, 0)) ||
-		     (rc = set_bn(o, "p", pk, OSSL_PKEY_PARAM_RSA_FACTOR1, 0)) ||
-		     (rc = set_bn(o, "q", pk, OSSL_PKEY_PARAM_RSA_FACTOR2, 0)) ||
+		     (rc = set_bn(o, "p", pk, OSSL_PKEY_PARAM_RSA_FACTOR1,
+				  0)) ||
+		     (rc = set_bn(o, "q", pk, OSSL_PKEY_PARAM_RSA_FACTOR2,
+				  0)) ||
 		     (rc = set_bn(o, "dp", pk, OSSL_PKEY_PARAM_RSA_EXPONENT1,
 				  0)) ||
 		     (rc = set_bn(o, "dq", pk, OSSL_PKEY_PARAM_RSA_EXPONENT2,
@@ -240,10 +242,9 @@ gw_rc gw_jwk_export(EVP_PKEY *pk, int priv, struct gw_buf *out,
 			break;
 		break;
 	case EVP_PKEY_EC:
-		if (EVP_PKEY_get_utf8_string_param(pk,
-						   OSSL_PKEY_PARAM_GROUP_NAME,
-						   group, sizeof(group),
-						   NULL) != 1) {
+		if (EVP_PKEY_get_utf8_string_param(
+			    pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
+			    sizeof(group), NULL) != 1) {
 			rc = GW_ERR_UNSUPPORTED;
 			break;
 		}
@@ -276,8 +277,7 @@ gw_rc gw_jwk_export(EVP_PKEY *pk, int priv, struct gw_buf *out,
 			rc = rc ? rc : GW_ERR_UNSUPPORTED;
 		OPENSSL_cleanse(raw, sizeof(raw));
 		break;
-	default:
-		rc = GW_ERR_UNSUPPORTED;
+	default: rc = GW_ERR_UNSUPPORTED;
 	}
 	ERR_clear_error();
 	if (rc) {
@@ -385,8 +385,8 @@ gw_rc gw_jws_sign(const struct gw_sign_key *k, enum gw_sign_alg alg,
 	    (rc = gw_b64_encode((unsigned char *)payload.data, payload.len, 1,
 				&input)))
 		goto nomem;
-	if ((rc = gw_pk_sign(k->pkey, alg, input.data, input.len, &sig,
-			     &siglen, err)))
+	if ((rc = gw_pk_sign(k->pkey, alg, input.data, input.len, &sig, &siglen,
+			     err)))
 		goto out;
 	if ((rc = gw_b64_encode(sig, siglen, 1, &sigb)))
 		goto nomem;
@@ -438,15 +438,13 @@ static int b64url_span(const char *s, size_t n)
 	for (i = 0; i < n; i++)
 		if (!(s[i] >= 'A' && s[i] <= 'Z') &&
 		    !(s[i] >= 'a' && s[i] <= 'z') &&
-		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' &&
-		    s[i] != '_')
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' && s[i] != '_')
 			return 0;
 	return 1;
 }
 
-static gw_rc verify_one(const struct gw_sign_verifier *v,
-			const struct jsig *js, const char *pay_b64,
-			size_t pay_len, int trust_ok,
+static gw_rc verify_one(const struct gw_sign_verifier *v, const struct jsig *js,
+			const char *pay_b64, size_t pay_len, int trust_ok,
 			struct gw_sign_result *res, struct gw_err *err)
 {
 	unsigned char *hraw = NULL, *sig = NULL, *der = NULL;
@@ -466,8 +464,8 @@ static gw_rc verify_one(const struct gw_sign_verifier *v,
 				      "no protected header (\"alg\" must be "
 				      "protected)");
 	if (gw_b64_decode(js->prot, js->prot_len, 1, &hraw, &hlen) ||
-	    !(hdr = json_loadb((const char *)hraw, hlen,
-			       JSON_REJECT_DUPLICATES, &je)) ||
+	    !(hdr = json_loadb((const char *)hraw, hlen, JSON_REJECT_DUPLICATES,
+			       &je)) ||
 	    !json_is_object(hdr)) {
 		rc = gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
 				    "protected header is not a base64url json "
@@ -475,13 +473,14 @@ static gw_rc verify_one(const struct gw_sign_verifier *v,
 		goto out;
 	}
 	if (js->unprot) {
-		json_object_foreach(js->unprot, key, x5c) {
+		json_object_foreach(js->unprot, key, x5c)
+		{
 			if (json_object_get(hdr, key)) {
-				rc = gw_sign_refuse(res, err,
-						    GW_SIGN_MALFORMED,
-						    "header parameter '%s' both "
-						    "protected and not",
-						    key);
+				rc = gw_sign_refuse(
+					res, err, GW_SIGN_MALFORMED,
+					"header parameter '%s' both "
+					"protected and not",
+					key);
 				goto out;
 			}
 		}
@@ -518,8 +517,7 @@ static gw_rc verify_one(const struct gw_sign_verifier *v,
 		goto out;
 	}
 	if (gw_buf_add(&input, js->prot, js->prot_len) ||
-	    gw_buf_adds(&input, ".") ||
-	    gw_buf_add(&input, pay_b64, pay_len)) {
+	    gw_buf_adds(&input, ".") || gw_buf_add(&input, pay_b64, pay_len)) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -550,7 +548,8 @@ static gw_rc verify_one(const struct gw_sign_verifier *v,
 			goto out;
 		}
 		for (i = 0; i < json_array_size(x5c); i++) {
-			const char *c = json_string_value(json_array_get(x5c, i));
+			const char *c =
+				json_string_value(json_array_get(x5c, i));
 			const unsigned char *p;
 			X509 *x = NULL;
 
@@ -748,20 +747,23 @@ gw_rc gw_jws_verify(const struct gw_sign_verifier *v, const char *msg,
 			    !sigs[i].sig ||
 			    ((sigs[i].unprot = json_object_get(o, "header")) &&
 			     !json_is_object(sigs[i].unprot))) {
-				rc = gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
-						    "signature %zu lacks "
-						    "\"signature\" or has a bad "
-						    "member",
-						    i);
+				rc = gw_sign_refuse(
+					res, err, GW_SIGN_MALFORMED,
+					"signature %zu lacks "
+					"\"signature\" or has a bad "
+					"member",
+					i);
 				goto out;
 			}
 		}
 		detached = pay_b64 == NULL;
 	} else {
 		dot1 = memchr(msg, '.', len);
-		dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - msg))
+		dot2 = dot1 ? memchr(dot1 + 1, '.',
+				     len - (size_t)(dot1 + 1 - msg))
 			    : NULL;
-		if (!dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - msg))) {
+		if (!dot2 ||
+		    memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - msg))) {
 			rc = gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
 					    "not a jws (three base64url parts "
 					    "separated by '.')");
@@ -786,12 +788,14 @@ gw_rc gw_jws_verify(const struct gw_sign_verifier *v, const char *msg,
 		goto out;
 	}
 	if (detached && !payload) {
-		rc = gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
-				    "detached jws: give the payload (--payload)");
+		rc = gw_sign_refuse(
+			res, err, GW_SIGN_MALFORMED,
+			"detached jws: give the payload (--payload)");
 		goto out;
 	}
 	if (detached) {
-		if (gw_b64_encode((const unsigned char *)payload, plen, 1, &ext)) {
+		if (gw_b64_encode((const unsigned char *)payload, plen, 1,
+				  &ext)) {
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -806,8 +810,8 @@ gw_rc gw_jws_verify(const struct gw_sign_verifier *v, const char *msg,
 
 			ext.len = 0;
 			gw_err_clear(&e2);
-			if (gw_b64_encode((unsigned char *)canon.data, canon.len,
-					  1, &ext)) {
+			if (gw_b64_encode((unsigned char *)canon.data,
+					  canon.len, 1, &ext)) {
 				rc = gw_err_set(err, GW_ERR_NOMEM,
 						"out of memory");
 				goto out;
@@ -820,7 +824,8 @@ gw_rc gw_jws_verify(const struct gw_sign_verifier *v, const char *msg,
 				plen = canon.len;
 			}
 		}
-		if (rc == GW_OK && content && gw_buf_add(content, payload, plen))
+		if (rc == GW_OK && content &&
+		    gw_buf_add(content, payload, plen))
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
 	}

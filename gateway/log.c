@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const names[] = {"debug", "info", "warn", "error", "off"};
+static const char *const names[] = { "debug", "info", "warn", "error", "off" };
 static int log_fd = 2;
 static enum gw_log_level log_min = GW_LOG_WARN;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,11 +36,12 @@ gw_rc gw_log_open(const char *path, enum gw_log_level min, struct gw_err *err)
 	int fd = 2;
 
 	if (path && strcmp(path, "-") != 0) {
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			  0640);
 		if (fd < 0)
 			return gw_err_set(err, GW_ERR_IO,
-					  "cannot open log file '%s': %s",
-					  path, strerror(errno));
+					  "cannot open log file '%s': %s", path,
+					  strerror(errno));
 	}
 	pthread_mutex_lock(&log_lock);
 	if (log_fd > 2)
@@ -88,7 +89,9 @@ void gw_log(enum gw_log_level lvl, const char *event, const char *msg_id,
 		json_object_set_new(o, "message_id", json_string(msg_id));
 	/* json_string refuses invalid UTF-8: keep the line, mark the text */
 	if (json_object_set_new(o, "msg", json_string(msg)))
-		json_object_set_new(o, "msg", json_string("(message text is not valid UTF-8)"));
+		json_object_set_new(
+			o, "msg",
+			json_string("(message text is not valid UTF-8)"));
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!line)

@@ -8,8 +8,13 @@
 
 #include "common.h"
 
-enum gw_log_level { GW_LOG_DEBUG, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR,
-		    GW_LOG_OFF };
+enum gw_log_level {
+	GW_LOG_DEBUG,
+	GW_LOG_INFO,
+	GW_LOG_WARN,
+	GW_LOG_ERROR,
+	GW_LOG_OFF
+};
 
 /* Parse "debug", "info", "warn", "error", "off"; -1 when unknown. */
 int gw_log_level_parse(const char *s);

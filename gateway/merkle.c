@@ -86,9 +86,8 @@ static unsigned split_level(uint64_t n)
  * The frontier fold shared by the tree and gw_merkle_root(): pushing a
  * leaf merges equal-sized perfect subtrees like a binary counter carries.
  */
-static gw_rc frontier_push(struct hasher *h, uint8_t fr[64][32],
-			   uint64_t size, const uint8_t leaf[32],
-			   struct gw_err *err)
+static gw_rc frontier_push(struct hasher *h, uint8_t fr[64][32], uint64_t size,
+			   const uint8_t leaf[32], struct gw_err *err)
 {
 	uint8_t cur[32];
 	unsigned level = 0;
@@ -107,8 +106,8 @@ static gw_rc frontier_push(struct hasher *h, uint8_t fr[64][32],
 
 /* Root over the frontier: fold the subtrees right to left, which is
  * exactly MTH's split at the largest power of two below the size. */
-static gw_rc frontier_root(struct hasher *h, uint8_t fr[64][32],
-			   uint64_t size, uint8_t out[32], struct gw_err *err)
+static gw_rc frontier_root(struct hasher *h, uint8_t fr[64][32], uint64_t size,
+			   uint8_t out[32], struct gw_err *err)
 {
 	uint8_t cur[32];
 	unsigned level;
@@ -211,8 +210,9 @@ static gw_rc tree_hasher(struct gw_merkle_tree *t, struct hasher *h,
 			 struct gw_err *err)
 {
 	if (!t->md || !t->ctx)
-		return gw_err_set(err, GW_ERR_USAGE,
-				  "merkle tree used before gw_merkle_tree_init");
+		return gw_err_set(
+			err, GW_ERR_USAGE,
+			"merkle tree used before gw_merkle_tree_init");
 	h->md = t->md;
 	h->ctx = t->ctx;
 	return GW_OK;
@@ -373,7 +373,7 @@ gw_rc gw_merkle_inclusion_proof(uint64_t index, uint64_t size,
 				size_t *len, struct gw_err *err)
 {
 	uint64_t begin = 0, n = size, m = index, k;
-	struct hasher h = {0};
+	struct hasher h = { 0 };
 	unsigned level;
 	size_t cnt = 0;
 	gw_rc rc;
@@ -417,7 +417,7 @@ gw_rc gw_merkle_consistency_proof(uint64_t size1, uint64_t size2,
 				  size_t *len, struct gw_err *err)
 {
 	uint64_t begin = 0, n = size2, m = size1, k;
-	struct hasher h = {0};
+	struct hasher h = { 0 };
 	unsigned level;
 	size_t cnt = 0;
 	int whole = 1; /* the b of SUBPROOF: still on the left edge */
@@ -468,9 +468,8 @@ out:
 static size_t inclusion_len(uint64_t index, uint64_t size)
 {
 	unsigned inner = bit_len(index ^ (size - 1));
-	unsigned border = inner < 64 ? (unsigned)__builtin_popcountll(
-					       index >> inner)
-				     : 0;
+	unsigned border =
+		inner < 64 ? (unsigned)__builtin_popcountll(index >> inner) : 0;
 
 	return inner + border;
 }
@@ -481,7 +480,7 @@ gw_rc gw_merkle_verify_inclusion(const uint8_t leaf_hash[32], uint64_t index,
 				 struct gw_err *err)
 {
 	uint64_t fn = index, sn;
-	struct hasher h = {0};
+	struct hasher h = { 0 };
 	uint8_t r[32];
 	size_t i, want;
 	gw_rc rc;
@@ -552,7 +551,7 @@ gw_rc gw_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 				   const uint8_t root1[32],
 				   const uint8_t root2[32], struct gw_err *err)
 {
-	struct hasher h = {0};
+	struct hasher h = { 0 };
 	uint64_t fn, sn;
 	uint8_t fr[32], sr[32];
 	const uint8_t *seed;

@@ -23,37 +23,38 @@ static const struct {
 	const char *item; /* XML item element */
 	int item_is_object;
 } arrays[] = {
-	{"receivers", "receiver", 1},
-	{"supersedes", "documentNumber", 0},
-	{"legalBases", "legalBasis", 0},
-	{"reportingRules", "reportingRule", 1},
-	{"tasks", "taskAssignment", 1},
-	{"indicatorTargets", "observation", 1},
-	{"numbering", "level", 0},
-	{"leadUnits", "unit", 1},
-	{"coordinatingUnits", "unit", 1},
-	{"dimensions", "dimension", 1},
-	{"observations", "observation", 1},
-	{"errors", "error", 1},
+	{ "receivers", "receiver", 1 },
+	{ "supersedes", "documentNumber", 0 },
+	{ "legalBases", "legalBasis", 0 },
+	{ "reportingRules", "reportingRule", 1 },
+	{ "tasks", "taskAssignment", 1 },
+	{ "indicatorTargets", "observation", 1 },
+	{ "numbering", "level", 0 },
+	{ "leadUnits", "unit", 1 },
+	{ "coordinatingUnits", "unit", 1 },
+	{ "dimensions", "dimension", 1 },
+	{ "observations", "observation", 1 },
+	{ "errors", "error", 1 },
 };
 
-static const char *const integers[] = {"dueDay", "dueMonth",
-				       "percentComplete"};
+static const char *const integers[] = { "dueDay", "dueMonth",
+					"percentComplete" };
 
 static const char *const objects[] = {
-	"sender", "issuer", "signer", "timeline", "reporter", "leadMinistry",
-	"focalUnit", "reportingUnit", "payload"};
+	"sender",	"issuer",    "signer",	      "timeline", "reporter",
+	"leadMinistry", "focalUnit", "reportingUnit", "payload"
+};
 
 static const struct {
 	enum gw_msg_kind kind;
 	const char *name;
 	const char *element; /* payload element in XML */
 } kinds[] = {
-	{GW_KIND_PLAN, "plan", "plan"},
-	{GW_KIND_TASK_ASSIGNMENT, "task.assignment", "taskAssignment"},
-	{GW_KIND_TASK_PROGRESS, "task.progress", "taskProgress"},
-	{GW_KIND_INDICATOR_REPORT, "indicator.report", "indicatorReport"},
-	{GW_KIND_RECEIPT, "receipt", "receipt"},
+	{ GW_KIND_PLAN, "plan", "plan" },
+	{ GW_KIND_TASK_ASSIGNMENT, "task.assignment", "taskAssignment" },
+	{ GW_KIND_TASK_PROGRESS, "task.progress", "taskProgress" },
+	{ GW_KIND_INDICATOR_REPORT, "indicator.report", "indicatorReport" },
+	{ GW_KIND_RECEIPT, "receipt", "receipt" },
 };
 
 static int array_index(const char *key)
@@ -116,7 +117,8 @@ enum gw_msg_kind gw_msg_kind_parse(const char *s)
 
 enum gw_msg_kind gw_msg_json_kind(const json_t *msg)
 {
-	return gw_msg_kind_parse(json_string_value(json_object_get(msg, "kind")));
+	return gw_msg_kind_parse(
+		json_string_value(json_object_get(msg, "kind")));
 }
 
 static const char *kind_element(enum gw_msg_kind k)
@@ -155,14 +157,15 @@ static gw_rc text_of(xmlNodePtr el, json_t **out, struct gw_err *err)
 	for (c = el->children; c; c = c->next) {
 		if (c->type == XML_ELEMENT_NODE) {
 			gw_buf_release(&b);
-			return gw_err_set(err, GW_ERR_SCHEMA,
-					  "line %d: element '%s' must hold text, "
-					  "not element '%s'", c->line,
-					  el->name, c->name);
+			return gw_err_set(
+				err, GW_ERR_SCHEMA,
+				"line %d: element '%s' must hold text, "
+				"not element '%s'",
+				c->line, el->name, c->name);
 		}
 		if ((c->type == XML_TEXT_NODE ||
-		     c->type == XML_CDATA_SECTION_NODE) && c->content &&
-		    gw_buf_adds(&b, (const char *)c->content)) {
+		     c->type == XML_CDATA_SECTION_NODE) &&
+		    c->content && gw_buf_adds(&b, (const char *)c->content)) {
 			gw_buf_release(&b);
 			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		}
@@ -186,8 +189,8 @@ static gw_rc integer_of(xmlNodePtr el, json_t **out, struct gw_err *err)
 	v = s ? strtoll((const char *)s, &end, 10) : 0;
 	if (!s || !*s || *end || errno) {
 		gw_err_set(err, GW_ERR_SCHEMA,
-			   "line %d: element '%s' must be an integer",
-			   el->line, el->name);
+			   "line %d: element '%s' must be an integer", el->line,
+			   el->name);
 		xmlFree(s);
 		return GW_ERR_SCHEMA;
 	}
@@ -213,10 +216,11 @@ static gw_rc object_of(xmlNodePtr el, json_t **out, struct gw_err *err)
 			while (p && *p && isspace(*p))
 				p++;
 			if (p && *p) {
-				rc = gw_err_set(err, GW_ERR_SCHEMA,
-						"line %d: element '%s' must hold "
-						"elements, not text", c->line,
-						el->name);
+				rc = gw_err_set(
+					err, GW_ERR_SCHEMA,
+					"line %d: element '%s' must hold "
+					"elements, not text",
+					c->line, el->name);
 				goto out;
 			}
 			continue;
@@ -226,8 +230,8 @@ static gw_rc object_of(xmlNodePtr el, json_t **out, struct gw_err *err)
 		if (!is_ns_elem(c, NULL)) {
 			rc = gw_err_set(err, GW_ERR_SCHEMA,
 					"line %d: element '%s' is not in the "
-					"namespace " GW_MSG_NS, c->line,
-					c->name);
+					"namespace " GW_MSG_NS,
+					c->line, c->name);
 			goto out;
 		}
 		if (json_object_get(obj, (const char *)c->name)) {
@@ -267,8 +271,9 @@ static gw_rc array_of(xmlNodePtr el, int ai, json_t **out, struct gw_err *err)
 		if (!is_ns_elem(c, arrays[ai].item)) {
 			rc = gw_err_set(err, GW_ERR_SCHEMA,
 					"line %d: '%s' may hold only '%s' "
-					"elements, not '%s'", c->line,
-					el->name, arrays[ai].item, c->name);
+					"elements, not '%s'",
+					c->line, el->name, arrays[ai].item,
+					c->name);
 			goto out;
 		}
 		rc = arrays[ai].item_is_object ? object_of(c, &v, err)
@@ -296,9 +301,11 @@ static gw_rc payload_of(xmlNodePtr el, json_t **out, struct gw_err *err)
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		if (only)
-			return gw_err_set(err, GW_ERR_SCHEMA,
-					  "line %d: payload holds more than one "
-					  "element", c->line);
+			return gw_err_set(
+				err, GW_ERR_SCHEMA,
+				"line %d: payload holds more than one "
+				"element",
+				c->line);
 		only = c;
 	}
 	if (!only)
@@ -353,8 +360,8 @@ gw_rc gw_msg_xml_to_json(xmlDocPtr doc, json_t **out, struct gw_err *err)
 				return gw_err_set(err, GW_ERR_SCHEMA,
 						  "line %d: a '%s' message "
 						  "needs a '%s' payload, not "
-						  "'%s'", c->line,
-						  gw_msg_kind_name(k),
+						  "'%s'",
+						  c->line, gw_msg_kind_name(k),
 						  kind_element(k), c->name);
 			}
 		}
@@ -365,8 +372,7 @@ gw_rc gw_msg_xml_to_json(xmlDocPtr doc, json_t **out, struct gw_err *err)
 
 /* ---- JSON -> XML ------------------------------------------------------ */
 
-static gw_rc check_xml_chars(const char *s, const char *ptr,
-			     struct gw_err *err)
+static gw_rc check_xml_chars(const char *s, const char *ptr, struct gw_err *err)
 {
 	const unsigned char *p;
 
@@ -374,14 +380,16 @@ static gw_rc check_xml_chars(const char *s, const char *ptr,
 		if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
 			return gw_err_set(err, GW_ERR_REFUSED,
 					  "%s: character U+%04X cannot be "
-					  "carried in XML 1.0", ptr, *p);
+					  "carried in XML 1.0",
+					  ptr, *p);
 	/* U+FFFE and U+FFFF (EF BF BE/BF) are not XML characters either. */
 	for (p = (const unsigned char *)s; *p; p++)
-		if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+		if (p[0] == 0xEF && p[1] == 0xBF &&
+		    (p[2] == 0xBE || p[2] == 0xBF))
 			return gw_err_set(err, GW_ERR_REFUSED,
 					  "%s: character U+FFF%c cannot be "
-					  "carried in XML 1.0", ptr,
-					  p[2] == 0xBE ? 'E' : 'F');
+					  "carried in XML 1.0",
+					  ptr, p[2] == 0xBE ? 'E' : 'F');
 	return GW_OK;
 }
 
@@ -398,7 +406,8 @@ static gw_rc members_to_xml(xmlNodePtr el, xmlNsPtr ns, const json_t *obj,
 	gw_rc rc = GW_OK;
 	size_t mark = ptr->len;
 
-	json_object_foreach((json_t *)obj, k, v) {
+	json_object_foreach((json_t *)obj, k, v)
+	{
 		if ((rc = gw_json_pointer_add(ptr, k)))
 			return gw_err_set(err, rc, "out of memory");
 		rc = value_to_xml(el, ns, k, k, v, ptr, kind_elem, err);
@@ -419,7 +428,8 @@ static gw_rc value_to_xml(xmlNodePtr parent, xmlNsPtr ns, const char *name,
 	gw_rc rc;
 	int ai;
 
-	if (strchr(name, ':') || xmlValidateNCName((const xmlChar *)name, 0) != 0)
+	if (strchr(name, ':') ||
+	    xmlValidateNCName((const xmlChar *)name, 0) != 0)
 		return gw_err_set(err, GW_ERR_SCHEMA,
 				  "%s: '%s' is not a member of the model",
 				  ptr->len ? ptr->data : "/", name);
@@ -457,7 +467,8 @@ static gw_rc value_to_xml(xmlNodePtr parent, xmlNsPtr ns, const char *name,
 			return gw_err_set(err, GW_ERR_SCHEMA,
 					  "%s: an array is not expected here",
 					  ptr->data);
-		json_array_foreach((json_t *)v, i, item) {
+		json_array_foreach((json_t *)v, i, item)
+		{
 			if ((rc = gw_buf_addf(ptr, "/%zu", i)))
 				return gw_err_set(err, rc, "out of memory");
 			rc = value_to_xml(el, ns, arrays[ai].item, NULL, item,
@@ -472,7 +483,8 @@ static gw_rc value_to_xml(xmlNodePtr parent, xmlNsPtr ns, const char *name,
 	default:
 		return gw_err_set(err, GW_ERR_SCHEMA,
 				  "%s: only strings, integers, objects and "
-				  "arrays are carried", ptr->data);
+				  "arrays are carried",
+				  ptr->data);
 	}
 }
 
@@ -572,7 +584,9 @@ static void violate(struct rules *r, const char *reason, gw_rc rc, ...)
 
 static int days_in_month(int y, int m)
 {
-	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int d[] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
 
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return 29;
@@ -589,8 +603,9 @@ static int real_date(const char *s)
 	return m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
 }
 
-static const char *const date_keys[] = {"issueDate", "start", "end", "due",
-					"created", "reportedAt", "time"};
+static const char *const date_keys[] = { "issueDate", "start",	 "end",
+					 "due",	      "created", "reportedAt",
+					 "time" };
 
 static void push(struct rules *r, const char *key, size_t *mark)
 {
@@ -621,7 +636,8 @@ static void check_value(struct rules *r, const char *key, const json_t *v)
 	if (json_is_object(v)) {
 		check_object(r, v);
 	} else if (json_is_array(v)) {
-		json_array_foreach((json_t *)v, i, item) {
+		json_array_foreach((json_t *)v, i, item)
+		{
 			pushi(r, i, &mark);
 			check_value(r, NULL, item);
 			pop(r, mark);
@@ -645,7 +661,8 @@ static void check_object(struct rules *r, const json_t *obj)
 	json_t *v, *a;
 	size_t mark, i, j;
 
-	json_object_foreach((json_t *)obj, k, v) {
+	json_object_foreach((json_t *)obj, k, v)
+	{
 		push(r, k, &mark);
 		check_value(r, k, v);
 		pop(r, mark);
@@ -666,24 +683,30 @@ static void check_object(struct rules *r, const json_t *obj)
 
 		if (d < 0 || d > 100) {
 			push(r, "value", &mark);
-			violate(r, "a percentage must lie between 0 and 100, "
-				   "not %s", GW_ERR_SCHEMA, e);
+			violate(r,
+				"a percentage must lie between 0 and 100, "
+				"not %s",
+				GW_ERR_SCHEMA, e);
 			pop(r, mark);
 		}
 	}
 	if ((a = json_object_get(obj, "dimensions")) && json_is_array(a)) {
 		for (i = 0; i < json_array_size(a); i++)
 			for (j = 0; j < i; j++) {
-				const char *n1 = str(json_array_get(a, i), "name");
-				const char *n2 = str(json_array_get(a, j), "name");
+				const char *n1 =
+					str(json_array_get(a, i), "name");
+				const char *n2 =
+					str(json_array_get(a, j), "name");
 
 				if (n1 && n2 && strcmp(n1, n2) == 0) {
 					size_t m2;
 
 					push(r, "dimensions", &mark);
 					pushi(r, i, &m2);
-					violate(r, "dimension '%s' is given "
-						   "twice", GW_ERR_SCHEMA, n1);
+					violate(r,
+						"dimension '%s' is given "
+						"twice",
+						GW_ERR_SCHEMA, n1);
 					pop(r, mark);
 				}
 			}
@@ -701,13 +724,15 @@ static void check_progress(struct rules *r, const json_t *p)
 	push(r, "payload", &m1);
 	push(r, "percentComplete", &m2);
 	if (strcmp(st, "done") == 0 && json_integer_value(pc) != 100)
-		violate(r, "a task whose status is 'done' is 100%% complete, "
-			   "not %" JSON_INTEGER_FORMAT "%%", GW_ERR_SCHEMA,
-			json_integer_value(pc));
+		violate(r,
+			"a task whose status is 'done' is 100%% complete, "
+			"not %" JSON_INTEGER_FORMAT "%%",
+			GW_ERR_SCHEMA, json_integer_value(pc));
 	if (strcmp(st, "not-started") == 0 && json_integer_value(pc) != 0)
-		violate(r, "a task that has not started is 0%% complete, not "
-			   "%" JSON_INTEGER_FORMAT "%%", GW_ERR_SCHEMA,
-			json_integer_value(pc));
+		violate(r,
+			"a task that has not started is 0%% complete, not "
+			"%" JSON_INTEGER_FORMAT "%%",
+			GW_ERR_SCHEMA, json_integer_value(pc));
 	pop(r, m1);
 }
 
@@ -732,7 +757,7 @@ static void check_receipt(struct rules *r, const json_t *p)
 
 gw_rc gw_msg_check_rules(const json_t *msg, gw_msg_rule_cb cb, void *arg)
 {
-	struct rules r = {cb, arg, GW_OK, {NULL, 0, 0}};
+	struct rules r = { cb, arg, GW_OK, { NULL, 0, 0 } };
 	const char *cls = str(msg, "classification");
 	json_t *recv = json_object_get(msg, "receivers");
 	json_t *payload = json_object_get(msg, "payload");
@@ -742,8 +767,9 @@ gw_rc gw_msg_check_rules(const json_t *msg, gw_msg_rule_cb cb, void *arg)
 		return GW_ERR_NOMEM;
 	if (cls && strcmp(cls, "secret") == 0) {
 		push(&r, "classification", &m1);
-		violate(&r, "a 'secret' message is refused: state secrets "
-			    "never pass through this gateway",
+		violate(&r,
+			"a 'secret' message is refused: state secrets "
+			"never pass through this gateway",
 			GW_ERR_REFUSED);
 		pop(&r, m1);
 	}
@@ -762,14 +788,9 @@ gw_rc gw_msg_check_rules(const json_t *msg, gw_msg_rule_cb cb, void *arg)
 		}
 	check_object(&r, msg);
 	switch (gw_msg_json_kind(msg)) {
-	case GW_KIND_TASK_PROGRESS:
-		check_progress(&r, payload);
-		break;
-	case GW_KIND_RECEIPT:
-		check_receipt(&r, payload);
-		break;
-	default:
-		break;
+	case GW_KIND_TASK_PROGRESS: check_progress(&r, payload); break;
+	case GW_KIND_RECEIPT: check_receipt(&r, payload); break;
+	default: break;
 	}
 	gw_buf_release(&r.ptr);
 	return r.rc;
@@ -796,11 +817,11 @@ long gw_msg_xml_line(xmlDocPtr doc, const char *pointer)
 {
 	xmlNodePtr cur = xmlDocGetRootElement(doc), next;
 	char tok[256];
-	const char *p = pointer;
+	const char *p = pointer ? pointer : "";
 	const char *last_key = NULL;
 	char keybuf[256] = "";
 
-	while (cur && p && *p == '/') {
+	while (cur && *p == '/') {
 		size_t n = 0;
 
 		p++;

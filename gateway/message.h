@@ -50,8 +50,7 @@ gw_rc gw_msg_xml_to_json(xmlDocPtr doc, json_t **out, struct gw_err *err);
 /* Convert a valid canonical JSON message (borrowed) to XML; *out is a new
  * document the caller frees. Strings with characters XML 1.0 cannot carry
  * are refused with GW_ERR_REFUSED naming the JSON Pointer. */
-gw_rc gw_msg_json_to_xml(const json_t *msg, xmlDocPtr *out,
-			 struct gw_err *err);
+gw_rc gw_msg_json_to_xml(const json_t *msg, xmlDocPtr *out, struct gw_err *err);
 
 /* Serialize: XML indented, UTF-8, with declaration; JSON indented with two
  * spaces and a final newline. The buffer is appended to. */

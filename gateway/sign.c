@@ -50,9 +50,9 @@ void gw_sign_shutdown(void)
 
 static const char *const alg_names[] = {
 	[GW_SIGN_ALG_DEFAULT] = "default", [GW_SIGN_ALG_RS256] = "RS256",
-	[GW_SIGN_ALG_PS256] = "PS256",     [GW_SIGN_ALG_ES256] = "ES256",
-	[GW_SIGN_ALG_ES384] = "ES384",     [GW_SIGN_ALG_ES512] = "ES512",
-	[GW_SIGN_ALG_EDDSA] = "EdDSA",     [GW_SIGN_ALG_HS256] = "HS256",
+	[GW_SIGN_ALG_PS256] = "PS256",	   [GW_SIGN_ALG_ES256] = "ES256",
+	[GW_SIGN_ALG_ES384] = "ES384",	   [GW_SIGN_ALG_ES512] = "ES512",
+	[GW_SIGN_ALG_EDDSA] = "EdDSA",	   [GW_SIGN_ALG_HS256] = "HS256",
 	[GW_SIGN_ALG_OTHER] = "other",
 };
 
@@ -76,24 +76,15 @@ const char *gw_sign_alg_name(enum gw_sign_alg alg)
 const char *gw_sign_reason_name(enum gw_sign_reason r)
 {
 	switch (r) {
-	case GW_SIGN_VALID:
-		return "valid";
-	case GW_SIGN_BAD_DIGEST:
-		return "bad digest";
-	case GW_SIGN_BAD_SIGNATURE:
-		return "bad signature";
-	case GW_SIGN_UNTRUSTED:
-		return "untrusted";
-	case GW_SIGN_EXPIRED:
-		return "expired";
-	case GW_SIGN_REVOKED:
-		return "revoked";
-	case GW_SIGN_WRAPPED:
-		return "wrapped";
-	case GW_SIGN_UNSUPPORTED:
-		return "unsupported algorithm";
-	case GW_SIGN_MALFORMED:
-		return "malformed";
+	case GW_SIGN_VALID: return "valid";
+	case GW_SIGN_BAD_DIGEST: return "bad digest";
+	case GW_SIGN_BAD_SIGNATURE: return "bad signature";
+	case GW_SIGN_UNTRUSTED: return "untrusted";
+	case GW_SIGN_EXPIRED: return "expired";
+	case GW_SIGN_REVOKED: return "revoked";
+	case GW_SIGN_WRAPPED: return "wrapped";
+	case GW_SIGN_UNSUPPORTED: return "unsupported algorithm";
+	case GW_SIGN_MALFORMED: return "malformed";
 	}
 	return "unknown";
 }
@@ -204,8 +195,7 @@ static gw_rc load_pkcs11(struct gw_sign_key *k, const char *uri,
 				uri, gw_ssl_error());
 		goto out;
 	}
-	if (module &&
-	    !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module, 0)) {
+	if (module && !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module, 0)) {
 		rc = gw_err_set(err, GW_ERR_CONFIG,
 				"pkcs11 module '%s' refused: %s", module,
 				gw_ssl_error());
@@ -244,7 +234,7 @@ out:
 static gw_rc load_pem_key(struct gw_sign_key *k, const char *path,
 			  const char *pass, struct gw_err *err)
 {
-	struct pass_cb cb = {pass, 0};
+	struct pass_cb cb = { pass, 0 };
 	BIO *b;
 
 	if (!(b = BIO_new_file(path, "rb")))
@@ -430,8 +420,8 @@ static gw_rc load_jwk_file(struct gw_sign_verifier *v, const char *path,
 	gw_rc rc = GW_OK;
 
 	if (!(j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)))
-		return gw_err_set(err, GW_ERR_PARSE, "%s:%d: %s", path,
-				  je.line, je.text);
+		return gw_err_set(err, GW_ERR_PARSE, "%s:%d: %s", path, je.line,
+				  je.text);
 	keys = json_object_get(j, "keys");
 	if (keys) {
 		if (!json_is_array(keys) || json_array_size(keys) == 0) {

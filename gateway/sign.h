@@ -71,7 +71,7 @@ struct gw_sign_result {
 	char detail[256];
 };
 
-struct gw_sign_key;      /* a private key, its certificate and chain */
+struct gw_sign_key;	 /* a private key, its certificate and chain */
 struct gw_sign_verifier; /* a trust store or pinned keys */
 
 /* Initialise libxml2, xmlsec and the OpenSSL crypto back end. Idempotent;

@@ -94,7 +94,8 @@ static gw_rc load_one(X509_STORE *store, const char *path, int *has_crl,
 		crl = d2i_X509_CRL_bio(b, NULL);
 		if (!crl) {
 			rc = gw_err_set(err, GW_ERR_PARSE,
-					"'%s' holds no certificate or crl", path);
+					"'%s' holds no certificate or crl",
+					path);
 			goto out;
 		}
 		X509_STORE_add_crl(store, crl);
@@ -176,7 +177,7 @@ out:
 	return rc;
 }
 
-X509 *gw_trust_leaf(STACK_OF(X509) *certs, int x5c_order)
+X509 *gw_trust_leaf(STACK_OF(X509) * certs, int x5c_order)
 {
 	int i, j, n = sk_X509_num(certs);
 
@@ -204,13 +205,14 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
 {
 	/* CRLs are checked for every issuer that has one in the store; an
 	 * issuer without a CRL is not an error. */
-	if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL)
+	if (!ok &&
+	    X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL)
 		return 1;
 	return ok;
 }
 
 gw_rc gw_trust_check(const struct gw_sign_verifier *v, X509 *leaf,
-		     STACK_OF(X509) *certs, struct gw_sign_result *res,
+		     STACK_OF(X509) * certs, struct gw_sign_result *res,
 		     struct gw_err *err)
 {
 	X509_STORE_CTX *ctx = NULL;
@@ -264,7 +266,8 @@ gw_rc gw_trust_check(const struct gw_sign_verifier *v, X509 *leaf,
 			break;
 		default:
 			rc = gw_sign_refuse(res, err, GW_SIGN_UNTRUSTED,
-					    "certificate '%s': %s", res->subject,
+					    "certificate '%s': %s",
+					    res->subject,
 					    X509_verify_cert_error_string(e));
 		}
 		goto out;
@@ -384,14 +387,10 @@ static const EVP_MD *alg_md(enum gw_sign_alg alg)
 	case GW_SIGN_ALG_RS256:
 	case GW_SIGN_ALG_PS256:
 	case GW_SIGN_ALG_ES256:
-	case GW_SIGN_ALG_HS256:
-		return EVP_sha256();
-	case GW_SIGN_ALG_ES384:
-		return EVP_sha384();
-	case GW_SIGN_ALG_ES512:
-		return EVP_sha512();
-	default:
-		return NULL;
+	case GW_SIGN_ALG_HS256: return EVP_sha256();
+	case GW_SIGN_ALG_ES384: return EVP_sha384();
+	case GW_SIGN_ALG_ES512: return EVP_sha512();
+	default: return NULL;
 	}
 }
 
@@ -409,39 +408,29 @@ int gw_pk_fits(EVP_PKEY *pkey, enum gw_sign_alg alg)
 	case GW_SIGN_ALG_RS256:
 	case GW_SIGN_ALG_PS256:
 		return id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS;
-	case GW_SIGN_ALG_ES256:
-		return id == EVP_PKEY_EC && bits == 256;
-	case GW_SIGN_ALG_ES384:
-		return id == EVP_PKEY_EC && bits == 384;
-	case GW_SIGN_ALG_ES512:
-		return id == EVP_PKEY_EC && bits == 521;
+	case GW_SIGN_ALG_ES256: return id == EVP_PKEY_EC && bits == 256;
+	case GW_SIGN_ALG_ES384: return id == EVP_PKEY_EC && bits == 384;
+	case GW_SIGN_ALG_ES512: return id == EVP_PKEY_EC && bits == 521;
 	case GW_SIGN_ALG_EDDSA:
 		return id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
 enum gw_sign_alg gw_pk_default_alg(EVP_PKEY *pkey)
 {
 	switch (EVP_PKEY_get_base_id(pkey)) {
-	case EVP_PKEY_RSA:
-		return GW_SIGN_ALG_RS256;
-	case EVP_PKEY_RSA_PSS:
-		return GW_SIGN_ALG_PS256;
+	case EVP_PKEY_RSA: return GW_SIGN_ALG_RS256;
+	case EVP_PKEY_RSA_PSS: return GW_SIGN_ALG_PS256;
 	case EVP_PKEY_EC:
 		switch (EVP_PKEY_get_bits(pkey)) {
-		case 256:
-			return GW_SIGN_ALG_ES256;
-		case 384:
-			return GW_SIGN_ALG_ES384;
-		case 521:
-			return GW_SIGN_ALG_ES512;
+		case 256: return GW_SIGN_ALG_ES256;
+		case 384: return GW_SIGN_ALG_ES384;
+		case 521: return GW_SIGN_ALG_ES512;
 		}
 		return GW_SIGN_ALG_DEFAULT;
 	case EVP_PKEY_ED25519:
-	case EVP_PKEY_ED448:
-		return GW_SIGN_ALG_EDDSA;
+	case EVP_PKEY_ED448: return GW_SIGN_ALG_EDDSA;
 	}
 	return GW_SIGN_ALG_DEFAULT;
 }

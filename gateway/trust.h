@@ -14,15 +14,15 @@
 #include "sign.h"
 
 struct gw_sign_key {
-	EVP_PKEY *pkey;        /* owned */
-	X509 *cert;            /* owned, may be NULL */
-	STACK_OF(X509) *chain; /* owned, may be NULL */
-	void *engine;          /* the PKCS#11 engine holding the key, or NULL */
+	EVP_PKEY *pkey;		/* owned */
+	X509 *cert;		/* owned, may be NULL */
+	STACK_OF(X509) * chain; /* owned, may be NULL */
+	void *engine; /* the PKCS#11 engine holding the key, or NULL */
 };
 
 /* One pinned verification key: an asymmetric public key or an oct secret. */
 struct gw_pinned_key {
-	EVP_PKEY *pkey;        /* owned, NULL for a secret */
+	EVP_PKEY *pkey;	       /* owned, NULL for a secret */
 	unsigned char *secret; /* owned */
 	size_t secret_len;
 	char *alg; /* JWK "alg" when given, owned */
@@ -30,8 +30,8 @@ struct gw_pinned_key {
 };
 
 struct gw_sign_verifier {
-	X509_STORE *store;         /* trust mode when not NULL */
-	STACK_OF(X509) *untrusted; /* extra intermediates, may be NULL */
+	X509_STORE *store;	    /* trust mode when not NULL */
+	STACK_OF(X509) * untrusted; /* extra intermediates, may be NULL */
 	int has_crl;
 	struct gw_pinned_key *keys;
 	size_t nkeys;
@@ -45,14 +45,14 @@ gw_rc gw_trust_load(const char *dir, X509_STORE **out, int *has_crl,
 
 /* Pick the leaf of certs (borrowed): with x5c_order the first one, else the
  * one certificate that issued no other certificate of the set. */
-X509 *gw_trust_leaf(STACK_OF(X509) *certs, int x5c_order);
+X509 *gw_trust_leaf(STACK_OF(X509) * certs, int x5c_order);
 
 /* Check leaf (borrowed) against v's store with the other certs as
  * untrusted helpers: chain, validity, CRLs, key usage digitalSignature.
  * Returns GW_OK, or GW_ERR_REFUSED with res->reason / detail set. Fills
  * res->subject from the leaf in any case. */
 gw_rc gw_trust_check(const struct gw_sign_verifier *v, X509 *leaf,
-		     STACK_OF(X509) *certs, struct gw_sign_result *res,
+		     STACK_OF(X509) * certs, struct gw_sign_result *res,
 		     struct gw_err *err);
 
 /* Refuse with reason r: sets res->reason, res->detail and err (the message

@@ -84,10 +84,10 @@ gw_rc gw_validator_new(const char *schema_dir, unsigned flags,
 	if ((rc = gw_js_registry_add_dir(v->reg, schema_dir, err)))
 		goto out;
 	snprintf(path, sizeof(path), "%s/message-1.schema.json", schema_dir);
-	if ((rc = gw_js_compile_file(v->reg, path,
-				     flags & GW_VAL_FORMAT_ASSERT
-					     ? GW_JS_FORMAT_ASSERT : 0,
-				     &v->msg_json, err)))
+	if ((rc = gw_js_compile_file(
+		     v->reg, path,
+		     flags & GW_VAL_FORMAT_ASSERT ? GW_JS_FORMAT_ASSERT : 0,
+		     &v->msg_json, err)))
 		goto out;
 	snprintf(path, sizeof(path), "%s/message-1.xsd", schema_dir);
 	if ((rc = gw_xsd_load(path, &v->msg_xsd, err)))
@@ -129,10 +129,10 @@ gw_rc gw_validator_use_schema(struct gw_validator *v, const char *path,
 {
 	if (ends_with(path, ".xsd"))
 		return gw_xsd_load(path, &v->custom_xsd, err);
-	return gw_js_compile_file(v->reg, path,
-				  v->flags & GW_VAL_FORMAT_ASSERT
-					  ? GW_JS_FORMAT_ASSERT : 0,
-				  &v->custom_json, err);
+	return gw_js_compile_file(
+		v->reg, path,
+		v->flags & GW_VAL_FORMAT_ASSERT ? GW_JS_FORMAT_ASSERT : 0,
+		&v->custom_json, err);
 }
 
 void gw_validated_release(struct gw_validated *r)
@@ -180,10 +180,10 @@ static void on_rule(void *arg, const char *pointer, const char *reason,
 	emit(r, rc, line);
 }
 
-static gw_rc json_schema_check(struct report *r,
-			       const struct gw_js_schema *s, const json_t *doc)
+static gw_rc json_schema_check(struct report *r, const struct gw_js_schema *s,
+			       const json_t *doc)
 {
-	struct gw_js_errors errs = {0, NULL};
+	struct gw_js_errors errs = { 0, NULL };
 	char line[GW_ERR_MSG_MAX + 256];
 	size_t i;
 
@@ -195,8 +195,10 @@ static gw_rc json_schema_check(struct report *r,
 		const struct gw_js_error *e = &errs.items[i];
 
 		snprintf(line, sizeof(line), "%s: %s: %s (schema %s)", r->name,
-			 *e->instance_location ? e->instance_location : "(root)",
-			 e->message, *e->keyword_location ? e->keyword_location : "#");
+			 *e->instance_location ? e->instance_location
+					       : "(root)",
+			 e->message,
+			 *e->keyword_location ? e->keyword_location : "#");
 		emit(r, GW_ERR_SCHEMA, line);
 	}
 	if (!errs.count)
@@ -256,7 +258,8 @@ static gw_rc validate_xml(struct gw_validator *v, struct report *r,
 	if (v->custom_xsd)
 		return xml_schema_check(r, v->custom_xsd, res->xml);
 	if (v->custom_json) {
-		emit(r, GW_ERR_UNSUPPORTED, "a JSON Schema cannot validate XML");
+		emit(r, GW_ERR_UNSUPPORTED,
+		     "a JSON Schema cannot validate XML");
 		return GW_ERR_USAGE;
 	}
 	if (!gw_msg_xml_is_canonical(res->xml)) {
@@ -265,7 +268,8 @@ static gw_rc validate_xml(struct gw_validator *v, struct report *r,
 
 		snprintf(line, sizeof(line),
 			 "%s:%d: no schema is known for root element {%s}%s; "
-			 "name one with --schema", r->name, root->line,
+			 "name one with --schema",
+			 r->name, root->line,
 			 root->ns ? (const char *)root->ns->href : "",
 			 root->name);
 		emit(r, GW_ERR_UNSUPPORTED, line);
@@ -302,7 +306,8 @@ static gw_rc validate_xml(struct gw_validator *v, struct report *r,
 }
 
 static gw_rc validate_json(struct gw_validator *v, struct report *r,
-			   const char *buf, size_t len, struct gw_validated *res)
+			   const char *buf, size_t len,
+			   struct gw_validated *res)
 {
 	struct gw_err perr;
 	gw_rc rc, rrc;
@@ -313,25 +318,29 @@ static gw_rc validate_json(struct gw_validator *v, struct report *r,
 		return rc;
 	}
 	if (v->custom_xsd) {
-		emit(r, GW_ERR_UNSUPPORTED, "an XML schema cannot validate JSON");
+		emit(r, GW_ERR_UNSUPPORTED,
+		     "an XML schema cannot validate JSON");
 		return GW_ERR_USAGE;
 	}
 	if (v->custom_json) {
 		rc = json_schema_check(r, v->custom_json, res->json);
 		/* a secret message is refused everywhere */
 		if (gw_msg_json_kind(res->json) != GW_KIND_UNKNOWN &&
-		    json_is_string(json_object_get(res->json, "classification")) &&
-		    strcmp(json_string_value(json_object_get(res->json, "classification")), "secret") == 0)
+		    json_is_string(
+			    json_object_get(res->json, "classification")) &&
+		    strcmp(json_string_value(json_object_get(res->json,
+							     "classification")),
+			   "secret") == 0)
 			rc = gw_msg_check_rules(res->json, on_rule, r);
 		return rc;
 	}
-	if (!json_is_object(res->json) ||
-	    !json_object_get(res->json, "kind")) {
+	if (!json_is_object(res->json) || !json_object_get(res->json, "kind")) {
 		char line[GW_ERR_MSG_MAX];
 
 		snprintf(line, sizeof(line),
 			 "%s: (root): not a canonical message (no 'kind' "
-			 "member); name a schema with --schema", r->name);
+			 "member); name a schema with --schema",
+			 r->name);
 		emit(r, GW_ERR_UNSUPPORTED, line);
 		return GW_ERR_UNSUPPORTED;
 	}
@@ -349,7 +358,7 @@ gw_rc gw_validate_buffer(struct gw_validator *v, const char *name,
 			 struct gw_err *err)
 {
 	struct gw_validated local;
-	struct report r = {cb, arg, name, NULL, err, 0};
+	struct report r = { cb, arg, name, NULL, err, 0 };
 	gw_rc rc;
 
 	if (!res)
@@ -357,18 +366,15 @@ gw_rc gw_validate_buffer(struct gw_validator *v, const char *name,
 	memset(res, 0, sizeof(*res));
 	res->format = gw_msg_detect(buf, len);
 	switch (res->format) {
-	case GW_FMT_XML:
-		rc = validate_xml(v, &r, buf, len, res);
-		break;
-	case GW_FMT_JSON:
-		rc = validate_json(v, &r, buf, len, res);
-		break;
+	case GW_FMT_XML: rc = validate_xml(v, &r, buf, len, res); break;
+	case GW_FMT_JSON: rc = validate_json(v, &r, buf, len, res); break;
 	default: {
 		char line[GW_ERR_MSG_MAX];
 
 		snprintf(line, sizeof(line),
 			 "%s:1: neither XML nor JSON (the first character "
-			 "is not '<', '{' or '[')", name);
+			 "is not '<', '{' or '[')",
+			 name);
 		emit(&r, GW_ERR_PARSE, line);
 		rc = GW_ERR_PARSE;
 	}

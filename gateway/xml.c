@@ -27,7 +27,7 @@ struct parse_state {
 	const char *name;
 	const char *refused; /* set when we stopped the parser on purpose */
 	int line;
-	struct gw_err first;  /* first libxml2 error */
+	struct gw_err first; /* first libxml2 error */
 	startElementNsSAX2Func sax_start;
 };
 
@@ -93,17 +93,16 @@ static void on_entity_decl(void *ctx, const xmlChar *name, int type,
 	stop(ctx, "entity declarations are not accepted");
 }
 
-static void on_start(void *ctx, const xmlChar *localname,
-		     const xmlChar *prefix, const xmlChar *uri, int nb_ns,
-		     const xmlChar **ns, int nb_attr, int nb_def,
-		     const xmlChar **attrs)
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+		     const xmlChar *uri, int nb_ns, const xmlChar **ns,
+		     int nb_attr, int nb_def, const xmlChar **attrs)
 {
 	xmlParserCtxtPtr ctxt = ctx;
 	struct parse_state *st = ctxt->_private;
 
 	if (ctxt->nameNr > GW_XML_MAX_DEPTH) {
-		stop(ctxt, "elements nested deeper than the limit of "
-			   GW_STR(GW_XML_MAX_DEPTH));
+		stop(ctxt, "elements nested deeper than the limit of " GW_STR(
+				   GW_XML_MAX_DEPTH));
 		return;
 	}
 	st->sax_start(ctx, localname, prefix, uri, nb_ns, ns, nb_attr, nb_def,
@@ -149,7 +148,8 @@ gw_rc gw_xml_parse(const char *buf, size_t len, const char *name,
 	if (len > GW_XML_MAX_SIZE)
 		return gw_err_set(err, GW_ERR_REFUSED,
 				  "%s: %zu bytes is over the XML size limit "
-				  "of %u bytes", name, len, GW_XML_MAX_SIZE);
+				  "of %u bytes",
+				  name, len, GW_XML_MAX_SIZE);
 	if (len == 0)
 		return gw_err_set(err, GW_ERR_PARSE, "%s:1: empty document",
 				  name);
@@ -176,8 +176,8 @@ gw_rc gw_xml_parse(const char *buf, size_t len, const char *name,
 	xmlParseDocument(ctxt);
 
 	if (st.refused) {
-		rc = gw_err_set(err, GW_ERR_REFUSED, "%s:%d: refused: %s",
-				name, st.line, st.refused);
+		rc = gw_err_set(err, GW_ERR_REFUSED, "%s:%d: refused: %s", name,
+				st.line, st.refused);
 	} else if (!ctxt->wellFormed || !ctxt->myDoc) {
 		if (st.first.rc)
 			rc = gw_err_set(err, GW_ERR_PARSE, "%s", st.first.msg);
@@ -237,7 +237,7 @@ gw_rc gw_xsd_load(const char *path, struct gw_xsd **out, struct gw_err *err)
 	xmlSchemaParserCtxtPtr pctxt;
 	struct gw_xsd *x;
 	struct gw_err first;
-	struct xsd_errs xe = {path, NULL, &first, 0, 0};
+	struct xsd_errs xe = { path, NULL, &first, 0, 0 };
 
 	*out = NULL;
 	gw_xml_init();
@@ -277,7 +277,7 @@ gw_rc gw_xsd_validate(const struct gw_xsd *x, xmlDocPtr doc, const char *name,
 		      FILE *errout, struct gw_err *err)
 {
 	xmlSchemaValidCtxtPtr v;
-	struct xsd_errs xe = {name, errout, err, 0, 0};
+	struct xsd_errs xe = { name, errout, err, 0, 0 };
 	int r;
 
 	v = xmlSchemaNewValidCtxt(x->schema);

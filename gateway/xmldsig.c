@@ -55,9 +55,9 @@ static void xmlsec_errors(const char *file, int line, const char *func,
 			  const char *obj, const char *subj, int reason,
 			  const char *msg)
 {
-	snprintf(xmlsec_msg, sizeof(xmlsec_msg), "%s%s%s%s%s",
-		 func ? func : "", subj ? ": " : "", subj ? subj : "",
-		 msg ? ": " : "", msg ? msg : "");
+	snprintf(xmlsec_msg, sizeof(xmlsec_msg), "%s%s%s%s%s", func ? func : "",
+		 subj ? ": " : "", subj ? subj : "", msg ? ": " : "",
+		 msg ? msg : "");
 }
 
 gw_rc gw_xmldsig_init(struct gw_err *err)
@@ -263,7 +263,7 @@ static gw_rc add_keyinfo(xmlNodePtr sig, const struct gw_sign_key *k,
 			return gw_err_set(err, GW_ERR_INTERNAL,
 					  "cannot encode certificate");
 		if (!(c = xmlSecAddChild(xd, xmlSecNodeX509Certificate,
-					  xmlSecDSigNs)))
+					 xmlSecDSigNs)))
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		else
 			rc = set_b64(c, der, (size_t)len, err);
@@ -281,7 +281,7 @@ static gw_rc sign_manual(const struct gw_sign_key *k, enum gw_sign_alg alg,
 			 xmlDocPtr doc, xmlNodePtr sig, struct gw_err *err)
 {
 	struct gw_buf b;
-	struct vis v = {NULL, sig};
+	struct vis v = { NULL, sig };
 	unsigned char md[EVP_MAX_MD_SIZE], *sv = NULL;
 	unsigned mdlen = 0;
 	size_t svlen = 0;
@@ -452,9 +452,10 @@ static gw_rc parse_sig(xmlNodePtr sig, struct sinfo *s,
 			s->extra++;
 	}
 	if (!s->c14n || !s->method || !s->ref)
-		return gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
-				      "SignedInfo lacks CanonicalizationMethod, "
-				      "SignatureMethod or Reference");
+		return gw_sign_refuse(
+			res, err, GW_SIGN_MALFORMED,
+			"SignedInfo lacks CanonicalizationMethod, "
+			"SignatureMethod or Reference");
 	s->uri = attr(s->ref, "URI");
 	for (n = first_el(s->ref); n; n = next_el(n->next)) {
 		if (is_dsig(n, "Transforms") && s->ntr == 0) {
@@ -474,9 +475,10 @@ static gw_rc parse_sig(xmlNodePtr sig, struct sinfo *s,
 				 * enveloped transform said again. */
 				c = is_dsig(x, "XPath") ? xmlNodeGetContent(x)
 							: NULL;
-				if (c && strcmp((const char *)c,
-						"not(ancestor-or-self::dsig:"
-						"Signature)") == 0 &&
+				if (c &&
+				    strcmp((const char *)c,
+					   "not(ancestor-or-self::dsig:"
+					   "Signature)") == 0 &&
 				    !next_el(x->next))
 					s->xpath_ok++;
 				else
@@ -564,7 +566,7 @@ static gw_rc verify_manual(xmlDocPtr doc, const struct sinfo *s, EVP_PKEY *pk,
 			   struct gw_sign_result *res, struct gw_err *err)
 {
 	struct gw_buf b;
-	struct vis v = {NULL, s->sig};
+	struct vis v = { NULL, s->sig };
 	unsigned char md[EVP_MAX_MD_SIZE], *dv = NULL, *sv = NULL;
 	unsigned mdlen = 0;
 	size_t dvlen = 0, svlen = 0;
@@ -701,11 +703,11 @@ static gw_rc verify_with(xmlDocPtr doc, const struct sinfo *s, EVP_PKEY *pk,
 					   "no rsa key");
 	if (pk)
 		return verify_xmlsec(s, xkey_from_pkey(pk), flags, res, err);
-	return verify_xmlsec(s,
-			     xmlSecKeyReadMemory(xmlSecOpenSSLKeyDataHmacId,
-						 secret->secret,
-						 (xmlSecSize)secret->secret_len),
-			     flags, res, err);
+	return verify_xmlsec(
+		s,
+		xmlSecKeyReadMemory(xmlSecOpenSSLKeyDataHmacId, secret->secret,
+				    (xmlSecSize)secret->secret_len),
+		flags, res, err);
 }
 
 static gw_rc keyinfo_certs(xmlNodePtr ki, STACK_OF(X509) * certs,
@@ -733,10 +735,10 @@ static gw_rc keyinfo_certs(xmlNodePtr ki, STACK_OF(X509) * certs,
 			free(der);
 			if (!x) {
 				ERR_clear_error();
-				return gw_sign_refuse(res, err,
-						      GW_SIGN_MALFORMED,
-						      "X509Certificate is not a "
-						      "certificate");
+				return gw_sign_refuse(
+					res, err, GW_SIGN_MALFORMED,
+					"X509Certificate is not a "
+					"certificate");
 			}
 			if (!sk_X509_push(certs, x)) {
 				X509_free(x);
@@ -790,8 +792,8 @@ gw_rc gw_xmldsig_verify(const struct gw_sign_verifier *v, xmlDocPtr doc,
 	size_t i;
 	int n = 0, tried = 0;
 	gw_rc rc = GW_OK;
-	static const xmlChar *ids[] = {(const xmlChar *)"Id",
-				       (const xmlChar *)"ID", NULL};
+	static const xmlChar *ids[] = { (const xmlChar *)"Id",
+					(const xmlChar *)"ID", NULL };
 
 	memset(res, 0, sizeof(*res));
 	if (!root)
@@ -840,7 +842,8 @@ gw_rc gw_xmldsig_verify(const struct gw_sign_verifier *v, xmlDocPtr doc,
 	rc = GW_ERR_REFUSED;
 	gw_err_clear(&e1);
 	for (i = 0; i <= v->nkeys && rc; i++) {
-		const struct gw_pinned_key *k = i < v->nkeys ? &v->keys[i] : NULL;
+		const struct gw_pinned_key *k =
+			i < v->nkeys ? &v->keys[i] : NULL;
 		struct gw_sign_result r2;
 		struct gw_err e2;
 		gw_rc r;

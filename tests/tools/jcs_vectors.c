@@ -64,8 +64,8 @@ static void run_pairs(const char *dir)
 			fail("%s: %s", names[i], err.msg);
 			goto next;
 		}
-		snprintf(path, sizeof(path),
-			 "%s/cyberphone-testdata/output/%s", dir, names[i]);
+		snprintf(path, sizeof(path), "%s/cyberphone-testdata/output/%s",
+			 dir, names[i]);
 		if (gw_read_file(path, 0, &want, &wantlen, &err)) {
 			fail("%s: %s", names[i], err.msg);
 			goto next;
@@ -79,7 +79,7 @@ static void run_pairs(const char *dir)
 			goto next;
 		}
 		passed++;
-next:
+	next:
 		free(in);
 		free(want);
 		in = want = NULL;

@@ -102,8 +102,10 @@ static void run_file(struct gw_js_registry *reg, const struct known *k,
 		json_decref(groups);
 		return;
 	}
-	json_array_foreach(groups, gi, g) {
-		const char *gdesc = json_string_value(json_object_get(g, "description"));
+	json_array_foreach(groups, gi, g)
+	{
+		const char *gdesc =
+			json_string_value(json_object_get(g, "description"));
 		json_t *tests = json_object_get(g, "tests"), *t;
 		struct gw_js_schema *s = NULL;
 		struct gw_err err;
@@ -111,31 +113,42 @@ static void run_file(struct gw_js_registry *reg, const struct known *k,
 
 		gw_err_clear(&err);
 		gdesc = gdesc ? gdesc : "?";
-		if (gw_js_compile(reg, json_object_get(g, "schema"), NULL, flags, &s,
-				  &err)) {
-			json_array_foreach(tests, ti, t) {
-				const char *td = json_string_value(json_object_get(t, "description"));
+		if (gw_js_compile(reg, json_object_get(g, "schema"), NULL,
+				  flags, &s, &err)) {
+			json_array_foreach(tests, ti, t)
+			{
+				const char *td = json_string_value(
+					json_object_get(t, "description"));
 
 				fail(k, name, gdesc, td ? td : "?", err.msg);
 			}
 			continue;
 		}
-		json_array_foreach(tests, ti, t) {
-			const char *td = json_string_value(json_object_get(t, "description"));
+		json_array_foreach(tests, ti, t)
+		{
+			const char *td = json_string_value(
+				json_object_get(t, "description"));
 			int want = json_is_true(json_object_get(t, "valid"));
 			struct gw_js_errors errs;
-			bool quick = gw_js_validate(s, json_object_get(t, "data"), NULL);
-			bool full = gw_js_validate(s, json_object_get(t, "data"), &errs);
+			bool quick = gw_js_validate(
+				s, json_object_get(t, "data"), NULL);
+			bool full = gw_js_validate(
+				s, json_object_get(t, "data"), &errs);
 
 			td = td ? td : "?";
 			if (quick != full) {
-				fail(k, name, gdesc, td, "validation with and without errors disagree");
+				fail(k, name, gdesc, td,
+				     "validation with and without errors "
+				     "disagree");
 			} else if ((int)full != want) {
-				fail(k, name, gdesc, td, want ? "expected valid" : "expected invalid");
+				fail(k, name, gdesc, td,
+				     want ? "expected valid"
+					  : "expected invalid");
 				if (verbose)
 					gw_js_errors_print(&errs, "  ", stdout);
 			} else if (!full && errs.count == 0) {
-				fail(k, name, gdesc, td, "invalid but no error reported");
+				fail(k, name, gdesc, td,
+				     "invalid but no error reported");
 			} else {
 				passed++;
 			}
@@ -188,9 +201,11 @@ static void run_dir(struct gw_js_registry *reg, const struct known *k,
 			snprintf(sub, sizeof(sub), "%s/", name);
 			/* format tests under optional/format assert formats */
 			run_dir(reg, k, path, sub,
-				flags | (strcmp(names[i], "format") == 0 ? GW_JS_FORMAT_ASSERT
-									: 0));
-		} else if (len > 5 && strcmp(names[i] + len - 5, ".json") == 0) {
+				flags | (strcmp(names[i], "format") == 0
+						 ? GW_JS_FORMAT_ASSERT
+						 : 0));
+		} else if (len > 5 &&
+			   strcmp(names[i] + len - 5, ".json") == 0) {
 			run_file(reg, k, path, name, flags);
 		}
 		free(names[i]);
@@ -200,7 +215,7 @@ static void run_dir(struct gw_js_registry *reg, const struct known *k,
 
 int main(int argc, char **argv)
 {
-	struct known k = {0};
+	struct known k = { 0 };
 	struct gw_js_registry *reg;
 	struct gw_err err;
 	const char *suite = NULL;
@@ -219,7 +234,8 @@ int main(int argc, char **argv)
 			suite = NULL, a = argc;
 	}
 	if (!suite) {
-		fprintf(stderr, "usage: jsts SUITE_DIR [--known-failures FILE] [-v]\n");
+		fprintf(stderr,
+			"usage: jsts SUITE_DIR [--known-failures FILE] [-v]\n");
 		return 2;
 	}
 	gw_err_clear(&err);

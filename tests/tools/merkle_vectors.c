@@ -158,17 +158,19 @@ static void run_inclusion_file(const char *path, const char *name)
 	want_err = json_is_true(json_object_get(v, "wantErr"));
 	p = json_object_get(v, "proof");
 	if (b64_hash(json_string_value(json_object_get(v, "root")), root) ||
-	    b64_hash(json_string_value(json_object_get(v, "leafHash")),
-		     leaf)) {
+	    b64_hash(json_string_value(json_object_get(v, "leafHash")), leaf)) {
 		got_err = 1;
 		snprintf(why, sizeof(why), "root or leaf hash is not 32 bytes");
 	}
 	if (!got_err && p && !json_is_null(p)) {
-		if (!json_is_array(p) || json_array_size(p) > GW_ARRAY_LEN(proof)) {
+		if (!json_is_array(p) ||
+		    json_array_size(p) > GW_ARRAY_LEN(proof)) {
 			got_err = 1;
-			snprintf(why, sizeof(why), "proof is not a short array");
+			snprintf(why, sizeof(why),
+				 "proof is not a short array");
 		}
-		json_array_foreach(p, i, item) {
+		json_array_foreach(p, i, item)
+		{
 			if (got_err)
 				break;
 			if (!json_is_string(item) ||
@@ -182,8 +184,8 @@ static void run_inclusion_file(const char *path, const char *name)
 	if (!got_err) {
 		gw_err_clear(&err);
 		if (gw_merkle_verify_inclusion(leaf, idx, size,
-					       (const uint8_t(*)[32])proof,
-					       len, root, &err)) {
+					       (const uint8_t(*)[32])proof, len,
+					       root, &err)) {
 			got_err = 1;
 			snprintf(why, sizeof(why), "%s", err.msg);
 		}
@@ -302,9 +304,9 @@ static void check_roots(const json_t *v, struct ref *r)
 	for (i = 0; i < r->n; i++) {
 		const json_t *l = json_array_get(leaves, i);
 
-		len = json_is_string(l) ? unhex(json_string_value(l), data,
-						sizeof(data))
-					: -1;
+		len = json_is_string(l)
+			      ? unhex(json_string_value(l), data, sizeof(data))
+			      : -1;
 		snprintf(name, sizeof(name), "reference leaf %zu hash", i);
 		if (len < 0 || gw_merkle_leaf_hash(data, (size_t)len,
 						   r->leaves[i], &err)) {
@@ -320,13 +322,17 @@ static void check_roots(const json_t *v, struct ref *r)
 	lv.hashes = (const uint8_t(*)[32])r->leaves;
 	lv.n = r->n;
 	for (i = 1; i < json_array_size(levels); i++) {
-		for (j = 0; j < json_array_size(json_array_get(levels, i)); j++) {
-			snprintf(name, sizeof(name), "reference node level %zu "
-				 "index %zu", i, j);
+		for (j = 0; j < json_array_size(json_array_get(levels, i));
+		     j++) {
+			snprintf(name, sizeof(name),
+				 "reference node level %zu "
+				 "index %zu",
+				 i, j);
 			result(!gw_merkle_leaves_node(&lv, (unsigned)i, j, h,
 						      &err) &&
 				       !hex_hash(json_array_get(
-							 json_array_get(levels, i),
+							 json_array_get(levels,
+									i),
 							 j),
 						 want) &&
 				       !memcmp(h, want, 32),
@@ -386,29 +392,32 @@ static void check_listed_proofs(const json_t *v, const struct ref *r)
 {
 	uint8_t got[GW_MERKLE_MAX_PROOF][32], want[GW_MERKLE_MAX_PROOF][32];
 	uint8_t data[256], leaf[32], root[32], root2[32];
-	struct gw_merkle_leaves lv = {(const uint8_t(*)[32])r->leaves, r->n};
+	struct gw_merkle_leaves lv = { (const uint8_t(*)[32])r->leaves, r->n };
 	const json_t *e;
 	struct gw_err err;
 	size_t i, glen, wlen;
 	char name[160];
 	long dlen;
 
-	json_array_foreach(json_object_get(v, "inclusionProofs"), i, e) {
-		json_int_t idx = json_integer_value(
-			json_object_get(e, "leafIndex0"));
-		json_int_t size = json_integer_value(
-			json_object_get(e, "treeSize"));
+	json_array_foreach(json_object_get(v, "inclusionProofs"), i, e)
+	{
+		json_int_t idx =
+			json_integer_value(json_object_get(e, "leafIndex0"));
+		json_int_t size =
+			json_integer_value(json_object_get(e, "treeSize"));
 		const json_t *in = json_object_get(e, "leafInputHex");
 
 		gw_err_clear(&err);
-		snprintf(name, sizeof(name), "reference inclusion %zu "
-			 "(leaf %lld, size %lld)", i, (long long)idx,
-			 (long long)size);
+		snprintf(name, sizeof(name),
+			 "reference inclusion %zu "
+			 "(leaf %lld, size %lld)",
+			 i, (long long)idx, (long long)size);
 		dlen = json_is_string(in) ? unhex(json_string_value(in), data,
 						  sizeof(data))
 					  : -1;
 		if (dlen < 0 || idx < 0 || size < 1 || (size_t)size > r->n ||
-		    idx >= size || hex_hash(json_object_get(e, "rootHex"), root) ||
+		    idx >= size ||
+		    hex_hash(json_object_get(e, "rootHex"), root) ||
 		    load_proof(json_object_get(e, "proofHex"), want, &wlen) ||
 		    gw_merkle_leaf_hash(data, (size_t)dlen, leaf, &err)) {
 			result(0, name, "unexpected layout");
@@ -416,31 +425,32 @@ static void check_listed_proofs(const json_t *v, const struct ref *r)
 		}
 		result(!memcmp(leaf, r->leaves[idx], 32), name,
 		       "leaf input does not hash to the listed leaf");
-		result(!gw_merkle_inclusion_proof((uint64_t)idx,
-						  (uint64_t)size,
+		result(!gw_merkle_inclusion_proof((uint64_t)idx, (uint64_t)size,
 						  gw_merkle_leaves_node, &lv,
 						  got, &glen, &err) &&
 			       same_proof(got, glen,
 					  json_object_get(e, "proofHex")),
 		       name, err.msg[0] ? err.msg : "generated proof differs");
-		result(!gw_merkle_verify_inclusion(leaf, (uint64_t)idx,
-						   (uint64_t)size,
-						   (const uint8_t(*)[32])want,
-						   wlen, root, &err),
+		result(!gw_merkle_verify_inclusion(
+			       leaf, (uint64_t)idx, (uint64_t)size,
+			       (const uint8_t(*)[32])want, wlen, root, &err),
 		       name, err.msg);
 		result(tamper_fails_inclusion(leaf, (uint64_t)idx,
 					      (uint64_t)size, want, wlen, root),
 		       name, "a tampered proof verified");
 	}
-	json_array_foreach(json_object_get(v, "consistencyProofs"), i, e) {
+	json_array_foreach(json_object_get(v, "consistencyProofs"), i, e)
+	{
 		json_int_t s1 = json_integer_value(json_object_get(e, "size1"));
 		json_int_t s2 = json_integer_value(json_object_get(e, "size2"));
 		size_t k;
 		int tamper_ok = 1;
 
 		gw_err_clear(&err);
-		snprintf(name, sizeof(name), "reference consistency %zu "
-			 "(%lld to %lld)", i, (long long)s1, (long long)s2);
+		snprintf(name, sizeof(name),
+			 "reference consistency %zu "
+			 "(%lld to %lld)",
+			 i, (long long)s1, (long long)s2);
 		if (s1 < 0 || s2 < s1 || (size_t)s2 > r->n ||
 		    hex_hash(json_object_get(e, "root1Hex"), root) ||
 		    hex_hash(json_object_get(e, "root2Hex"), root2) ||
@@ -454,8 +464,7 @@ static void check_listed_proofs(const json_t *v, const struct ref *r)
 			       same_proof(got, glen,
 					  json_object_get(e, "proofHex")),
 		       name, err.msg[0] ? err.msg : "generated proof differs");
-		result(!gw_merkle_verify_consistency((uint64_t)s1,
-						     (uint64_t)s2,
+		result(!gw_merkle_verify_consistency((uint64_t)s1, (uint64_t)s2,
 						     (const uint8_t(*)[32])want,
 						     wlen, root, root2, &err),
 		       name, err.msg);
@@ -477,8 +486,8 @@ static void check_listed_proofs(const json_t *v, const struct ref *r)
 static void check_all_pairs(const struct ref *r)
 {
 	uint8_t proof[GW_MERKLE_MAX_PROOF][32], bad[MAX_LEAVES][32], root[32];
-	struct gw_merkle_leaves lv = {(const uint8_t(*)[32])r->leaves, r->n};
-	struct gw_merkle_leaves blv = {(const uint8_t(*)[32])bad, r->n};
+	struct gw_merkle_leaves lv = { (const uint8_t(*)[32])r->leaves, r->n };
+	struct gw_merkle_leaves blv = { (const uint8_t(*)[32])bad, r->n };
 	struct gw_err err;
 	size_t m, n, j, len;
 	char name[128];
@@ -488,14 +497,13 @@ static void check_all_pairs(const struct ref *r)
 			gw_err_clear(&err);
 			snprintf(name, sizeof(name),
 				 "all-pairs inclusion leaf %zu size %zu", m, n);
-			result(!gw_merkle_inclusion_proof(m, n,
-							  gw_merkle_leaves_node,
-							  &lv, proof, &len,
-							  &err) &&
+			result(!gw_merkle_inclusion_proof(
+				       m, n, gw_merkle_leaves_node, &lv, proof,
+				       &len, &err) &&
 				       !gw_merkle_verify_inclusion(
 					       r->leaves[m], m, n,
-					       (const uint8_t(*)[32])proof,
-					       len, r->roots[n], &err),
+					       (const uint8_t(*)[32])proof, len,
+					       r->roots[n], &err),
 			       name, err.msg);
 		}
 	}
@@ -504,15 +512,13 @@ static void check_all_pairs(const struct ref *r)
 			gw_err_clear(&err);
 			snprintf(name, sizeof(name),
 				 "all-pairs consistency %zu to %zu", m, n);
-			result(!gw_merkle_consistency_proof(m, n,
-							    gw_merkle_leaves_node,
-							    &lv, proof, &len,
-							    &err) &&
+			result(!gw_merkle_consistency_proof(
+				       m, n, gw_merkle_leaves_node, &lv, proof,
+				       &len, &err) &&
 				       !gw_merkle_verify_consistency(
 					       m, n,
-					       (const uint8_t(*)[32])proof,
-					       len, r->roots[m], r->roots[n],
-					       &err),
+					       (const uint8_t(*)[32])proof, len,
+					       r->roots[m], r->roots[n], &err),
 			       name, err.msg);
 		}
 	}
@@ -522,20 +528,23 @@ static void check_all_pairs(const struct ref *r)
 		memcpy(bad, r->leaves, sizeof(bad));
 		bad[j][0] ^= 0x80;
 		for (n = j + 1; n <= r->n; n++) {
-			if (gw_merkle_root((const uint8_t(*)[32])bad, n, root)) {
+			if (gw_merkle_root((const uint8_t(*)[32])bad, n,
+					   root)) {
 				result(0, "rewritten tree", "root failed");
 				continue;
 			}
 			for (m = j + 1; m <= n; m++) {
 				snprintf(name, sizeof(name),
 					 "rewritten leaf %zu: consistency %zu "
-					 "to %zu refused", j, m, n);
+					 "to %zu refused",
+					 j, m, n);
 				result(!gw_merkle_consistency_proof(
 					       m, n, gw_merkle_leaves_node,
 					       &blv, proof, &len, NULL) &&
 					       gw_merkle_verify_consistency(
 						       m, n,
-						       (const uint8_t(*)[32])proof,
+						       (const uint8_t(*)[32])
+							       proof,
 						       len, r->roots[m], root,
 						       NULL) == GW_ERR_REFUSED,
 				       name, "verified");

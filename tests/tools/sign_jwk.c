@@ -25,7 +25,8 @@ int main(int argc, char **argv)
 			key = argv[i];
 	}
 	if (!key) {
-		fprintf(stderr, "usage: sign_jwk [--private] [--pass SPEC] KEY\n");
+		fprintf(stderr,
+			"usage: sign_jwk [--private] [--pass SPEC] KEY\n");
 		return 2;
 	}
 	if (!(rc = gw_sign_key_load(key, pass, NULL, NULL, &k, &err)) &&

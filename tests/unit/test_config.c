@@ -14,13 +14,14 @@
 
 static void test_config__yaml_types(void **state)
 {
-	const char *y = "a: 1\nb: \"1\"\nc: true\nd: ~\ne: 1.5\nf: [x, 'y']\ng: {h: i}\n";
+	const char *y = "a: 1\nb: \"1\"\nc: true\nd: ~\ne: 1.5\nf: [x, "
+			"'y']\ng: {h: i}\n";
 	json_t *j = NULL, *lines = NULL;
 	struct gw_err err;
 
 	(void)state;
-	assert_int_equal(gw_yaml_parse(y, strlen(y), "t.yaml", &j, &lines, &err),
-			 GW_OK);
+	assert_int_equal(
+		gw_yaml_parse(y, strlen(y), "t.yaml", &j, &lines, &err), GW_OK);
 	assert_true(json_is_integer(json_object_get(j, "a")));
 	assert_true(json_is_string(json_object_get(j, "b")));
 	assert_true(json_is_true(json_object_get(j, "c")));
@@ -41,13 +42,16 @@ static void test_config__yaml_refusals(void **state)
 	const char *bad = "a: [1, 2\n";
 
 	(void)state;
-	assert_int_equal(gw_yaml_parse(dup, strlen(dup), "d.yaml", &j, NULL, &err),
-			 GW_ERR_PARSE);
+	assert_int_equal(
+		gw_yaml_parse(dup, strlen(dup), "d.yaml", &j, NULL, &err),
+		GW_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "d.yaml:2: key 'a' is repeated"));
-	assert_int_equal(gw_yaml_parse(alias, strlen(alias), "a.yaml", &j, NULL,
-				       &err), GW_ERR_REFUSED);
-	assert_int_equal(gw_yaml_parse(bad, strlen(bad), "b.yaml", &j, NULL, &err),
-			 GW_ERR_PARSE);
+	assert_int_equal(
+		gw_yaml_parse(alias, strlen(alias), "a.yaml", &j, NULL, &err),
+		GW_ERR_REFUSED);
+	assert_int_equal(
+		gw_yaml_parse(bad, strlen(bad), "b.yaml", &j, NULL, &err),
+		GW_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "b.yaml:"));
 }
 
@@ -72,8 +76,10 @@ static void test_config__load_and_secrets(void **state)
 	snprintf(path, sizeof(path), "%s/g.yaml", dir);
 	snprintf(sec, sizeof(sec), "%s/pass.txt", dir);
 	write_file(sec, "s3cret\n");
-	write_file(path, "gateway:\n  name: m\n  organization: {orgId: 000.00.00.G12, name: x}\n"
-			 "signing:\n  key: k.pem\n  cert: c.pem\n  passphrase: {file: pass.txt}\n");
+	write_file(path, "gateway:\n  name: m\n  organization: {orgId: "
+			 "000.00.00.G12, name: x}\n"
+			 "signing:\n  key: k.pem\n  cert: c.pem\n  passphrase: "
+			 "{file: pass.txt}\n");
 	gw_err_clear(&err);
 	assert_int_equal(gw_config_load(path, "schemas", NULL, NULL, &c, &err),
 			 GW_OK);
@@ -87,8 +93,10 @@ static void test_config__load_and_secrets(void **state)
 	free(s);
 	gw_config_free(c);
 
-	write_file(path, "gateway:\n  name: m\n  organization: {orgId: 000.00.00.G12, name: x}\n"
-			 "signing:\n  key: k.pem\n  cert: c.pem\n  passphrase: {env: GW_TEST_UNSET_VAR}\n");
+	write_file(path, "gateway:\n  name: m\n  organization: {orgId: "
+			 "000.00.00.G12, name: x}\n"
+			 "signing:\n  key: k.pem\n  cert: c.pem\n  passphrase: "
+			 "{env: GW_TEST_UNSET_VAR}\n");
 	assert_int_equal(gw_config_load(path, "schemas", NULL, NULL, &c, &err),
 			 GW_OK);
 	assert_int_equal(gw_config_secret(c, "/signing/passphrase", &s, &err),
@@ -97,7 +105,8 @@ static void test_config__load_and_secrets(void **state)
 	assert_non_null(strstr(err.msg, ":7: signing.passphrase"));
 	gw_config_free(c);
 
-	write_file(path, "gateway:\n  name: 9bad\n  organization: {orgId: 000.00.00.G12, name: x}\n");
+	write_file(path, "gateway:\n  name: 9bad\n  organization: {orgId: "
+			 "000.00.00.G12, name: x}\n");
 	assert_int_equal(gw_config_load(path, "schemas", NULL, NULL, &c, &err),
 			 GW_ERR_CONFIG);
 	assert_non_null(strstr(err.msg, "g.yaml:2: gateway.name"));
@@ -129,8 +138,10 @@ static void test_config__log_lines_are_json(void **state)
 	fclose(f);
 	j = json_loads(line, 0, &je);
 	assert_non_null(j);
-	assert_string_equal(json_string_value(json_object_get(j, "message_id")), "id-1");
-	assert_string_equal(json_string_value(json_object_get(j, "level")), "info");
+	assert_string_equal(json_string_value(json_object_get(j, "message_id")),
+			    "id-1");
+	assert_string_equal(json_string_value(json_object_get(j, "level")),
+			    "info");
 	json_decref(j);
 	unlink(path);
 	assert_int_equal(gw_log_level_parse("warn"), GW_LOG_WARN);

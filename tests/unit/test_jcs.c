@@ -83,16 +83,17 @@ static void test_jcs__key_order_utf16_not_utf8(void **state)
 	check_canon("{\"ab\":1,\"a\":2,\"\\u00e9\":3,\"B\":4,\"\":5}",
 		    "{\"\":5,\"B\":4,\"a\":2,\"ab\":1,\"\xc3\xa9\":3}");
 	/* The RFC 8785 section 3.2.3 ordering example. */
-	check_canon("{\"\\u20ac\":\"Euro Sign\",\"\\r\":\"Carriage Return\","
-		    "\"\\ufb33\":\"Hebrew Letter Dalet With Dagesh\","
-		    "\"1\":\"One\",\"\\ud83d\\ude00\":\"Emoji: Grinning Face\","
-		    "\"\\u0080\":\"Control\",\"\\u00f6\":\"Latin Small Letter O "
-		    "With Diaeresis\"}",
-		    "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":"
-		    "\"Control\",\"\xc3\xb6\":\"Latin Small Letter O With "
-		    "Diaeresis\",\"\xe2\x82\xac\":\"Euro Sign\","
-		    "\"\xf0\x9f\x98\x80\":\"Emoji: Grinning Face\","
-		    "\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}");
+	check_canon(
+		"{\"\\u20ac\":\"Euro Sign\",\"\\r\":\"Carriage Return\","
+		"\"\\ufb33\":\"Hebrew Letter Dalet With Dagesh\","
+		"\"1\":\"One\",\"\\ud83d\\ude00\":\"Emoji: Grinning Face\","
+		"\"\\u0080\":\"Control\",\"\\u00f6\":\"Latin Small Letter O "
+		"With Diaeresis\"}",
+		"{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\xc2\x80\":"
+		"\"Control\",\"\xc3\xb6\":\"Latin Small Letter O With "
+		"Diaeresis\",\"\xe2\x82\xac\":\"Euro Sign\","
+		"\"\xf0\x9f\x98\x80\":\"Emoji: Grinning Face\","
+		"\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}");
 }
 
 static void test_jcs__string_escapes(void **state)
@@ -172,8 +173,8 @@ static void test_jcs__serialize_integer_values(void **state)
 		      "small", (json_int_t)-42, "r", 0.5);
 	assert_non_null(v);
 	assert_int_equal(gw_jcs_serialize(v, &out, &err), GW_OK);
-	assert_string_equal(out.data,
-			    "{\"big\":9007199254740992,\"r\":0.5,\"small\":-42}");
+	assert_string_equal(
+		out.data, "{\"big\":9007199254740992,\"r\":0.5,\"small\":-42}");
 	json_decref(v);
 	gw_buf_release(&out);
 }
@@ -187,9 +188,9 @@ static void test_jcs__refusals(void **state)
 	check_refused("{\"a\":1,\"a\":2}", "duplicate");
 	/* Duplicates after unescaping are duplicates too. */
 	check_refused("{\"a\":1,\"\\u0061\":2}", "duplicate");
-	check_refused("\"\xc3\x28\"", NULL);   /* invalid UTF-8 */
-	check_refused("\"\\ud800\"", NULL);    /* lone surrogate */
-	check_refused("1e400", "overflow");    /* beyond the double range */
+	check_refused("\"\xc3\x28\"", NULL); /* invalid UTF-8 */
+	check_refused("\"\\ud800\"", NULL);  /* lone surrogate */
+	check_refused("1e400", "overflow");  /* beyond the double range */
 	check_refused("NaN", NULL);
 	check_refused("[Infinity]", NULL);
 	check_refused("{\"a\":1", NULL);
@@ -213,9 +214,9 @@ static void test_jcs__appends_and_rolls_back(void **state)
 	assert_int_equal(gw_buf_adds(&out, "prefix:"), GW_OK);
 	assert_int_equal(gw_jcs_canonicalize("[2,1]", 5, &out, &err), GW_OK);
 	assert_string_equal(out.data, "prefix:[2,1]");
-	assert_int_equal(gw_jcs_canonicalize("[3,{\"a\":1,\"a\":1}]", 17, &out,
-					     &err),
-			 GW_ERR_PARSE);
+	assert_int_equal(
+		gw_jcs_canonicalize("[3,{\"a\":1,\"a\":1}]", 17, &out, &err),
+		GW_ERR_PARSE);
 	assert_string_equal(out.data, "prefix:[2,1]");
 	/* Length-bounded input: the text need not be NUL-terminated. */
 	assert_int_equal(gw_jcs_canonicalize("[7]garbage", 3, &out, &err),
@@ -240,8 +241,9 @@ static void test_jcs__allocation_failures(void **state)
 		rc = gw_jcs_canonicalize(json, strlen(json), &out, &err);
 		gw_alloc_fail_after(-1);
 		if (rc == GW_OK) {
-			assert_string_equal(out.data, "{\"a\":\"y\",\"b\":[1,2,"
-						      "{\"c\":0.5,\"d\":\"x\"}]}");
+			assert_string_equal(out.data,
+					    "{\"a\":\"y\",\"b\":[1,2,"
+					    "{\"c\":0.5,\"d\":\"x\"}]}");
 			gw_buf_release(&out);
 			break;
 		}

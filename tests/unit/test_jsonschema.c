@@ -113,7 +113,8 @@ static void test_jsonschema__types(void **state)
 	assert_true(valid(s, "\"x\""));
 	assert_true(valid(s, "null"));
 	assert_false(valid(s, "true"));
-	first_error(s, "{}", "", "/type", "expected null or string, got object");
+	first_error(s, "{}", "", "/type",
+		    "expected null or string, got object");
 	gw_js_schema_free(s);
 
 	s = compile("{\"type\": \"number\"}");
@@ -126,7 +127,8 @@ static void test_jsonschema__types(void **state)
 	assert_true(valid(s, "{\"a\": [1, 2]}"));
 	gw_js_schema_free(s);
 	s = compile("false");
-	first_error(s, "1", "", "", "no value is allowed here (the schema is false)");
+	first_error(s, "1", "", "",
+		    "no value is allowed here (the schema is false)");
 	gw_js_schema_free(s);
 
 	s = compile("{\"enum\": [1, \"a\", {\"b\": [null]}], \"const\": 1}");
@@ -153,7 +155,8 @@ static void test_jsonschema__strings_and_patterns(void **state)
 	assert_true(valid(s, "\"\xc3\xa0\xc3\xa0\xc3\xa0\""));
 	assert_false(valid(s, "\"\xf0\x9f\x98\x80\""));
 	assert_false(valid(s, "\"abcd\""));
-	first_error(s, "\"abcd\"", "", "/maxLength", "expected at most 3 characters, got 4");
+	first_error(s, "\"abcd\"", "", "/maxLength",
+		    "expected at most 3 characters, got 4");
 	gw_js_schema_free(s);
 
 	/* ECMA-262: \d is ASCII only, \s includes no-break space, '.'
@@ -162,19 +165,22 @@ static void test_jsonschema__strings_and_patterns(void **state)
 	assert_true(valid(s, "\"0123\""));
 	assert_false(valid(s, "\"\xd9\xa3\""));
 	assert_false(valid(s, "\"12\\n\""));
-	first_error(s, "\"x\"", "", "/pattern", "'x' does not match pattern '^\\d+$'");
+	first_error(s, "\"x\"", "", "/pattern",
+		    "'x' does not match pattern '^\\d+$'");
 	gw_js_schema_free(s);
 	s = compile("{\"pattern\": \"^a\\\\sb$\"}");
 	assert_true(valid(s, "\"a\\u00a0b\""));
 	assert_true(valid(s, "\"a\\u3000b\""));
 	gw_js_schema_free(s);
 	s = compile("{\"pattern\": \"^a.b$\"}");
-	assert_true(valid(s, "\"a\xc3\xa9" "b\""));
+	assert_true(valid(s, "\"a\xc3\xa9"
+			     "b\""));
 	assert_false(valid(s, "\"a\\u2028b\""));
 	assert_false(valid(s, "\"a\\nb\""));
 	gw_js_schema_free(s);
 	s = compile("{\"pattern\": \"^\\\\p{Letter}\\\\u0041\\\\w$\"}");
-	assert_true(valid(s, "\"\xc3\xa9" "A_\""));
+	assert_true(valid(s, "\"\xc3\xa9"
+			     "A_\""));
 	assert_false(valid(s, "\"1A_\""));
 	gw_js_schema_free(s);
 	s = compile("{\"patternProperties\": {\"^x-\": {\"type\": \"string\"}},"
@@ -197,11 +203,12 @@ static void test_jsonschema__refs(void **state)
 
 	(void)state;
 	assert_non_null(reg);
-	s = compile("{\"$defs\": {\"pos\": {\"type\": \"integer\", \"minimum\": 1},"
-		    "  \"a/b~c\": {\"type\": \"string\"}},"
-		    " \"properties\": {\"n\": {\"$ref\": \"#/$defs/pos\"},"
-		    "  \"s\": {\"$ref\": \"#/$defs/a~1b~0c\"},"
-		    "  \"self\": {\"$ref\": \"#\"}}}");
+	s = compile(
+		"{\"$defs\": {\"pos\": {\"type\": \"integer\", \"minimum\": 1},"
+		"  \"a/b~c\": {\"type\": \"string\"}},"
+		" \"properties\": {\"n\": {\"$ref\": \"#/$defs/pos\"},"
+		"  \"s\": {\"$ref\": \"#/$defs/a~1b~0c\"},"
+		"  \"self\": {\"$ref\": \"#\"}}}");
 	assert_true(valid(s, "{\"n\": 2, \"s\": \"x\", \"self\": {\"n\": 5}}"));
 	first_error(s, "{\"self\": {\"n\": 0}}", "/self/n",
 		    "/properties/self/$ref/properties/n/$ref/minimum",
@@ -214,7 +221,8 @@ static void test_jsonschema__refs(void **state)
 		       "{\"$anchor\": \"str\", \"type\": \"string\"}}}");
 	assert_int_equal(gw_js_registry_add(reg, NULL, remote, &err), GW_OK);
 	json_decref(remote);
-	s = compile_with(reg, "{\"items\": {\"$ref\": \"urn:test:remote#str\"}}", 0);
+	s = compile_with(reg,
+			 "{\"items\": {\"$ref\": \"urn:test:remote#str\"}}", 0);
 	assert_true(valid(s, "[\"a\"]"));
 	assert_false(valid(s, "[1]"));
 	gw_js_schema_free(s);
@@ -225,33 +233,45 @@ static void test_jsonschema__refs(void **state)
 	assert_non_null(f = fopen(path, "w"));
 	fputs("{\"type\": \"integer\"}", f);
 	fclose(f);
-	assert_int_equal(gw_js_registry_map(reg, "https://schemas.example/", dir, &err),
-			 GW_OK);
-	s = compile_with(reg, "{\"$id\": \"https://schemas.example/root.json\","
-			      " \"items\": {\"$ref\": \"int.json\"}}",
+	assert_int_equal(
+		gw_js_registry_map(reg, "https://schemas.example/", dir, &err),
+		GW_OK);
+	s = compile_with(reg,
+			 "{\"$id\": \"https://schemas.example/root.json\","
+			 " \"items\": {\"$ref\": \"int.json\"}}",
 			 0);
 	assert_true(valid(s, "[1, 2]"));
 	assert_false(valid(s, "[1, \"2\"]"));
 	gw_js_schema_free(s);
 
 	/* unresolvable: the message names the URI */
-	assert_int_equal(compile_err(reg, "{\"$ref\": \"https://nowhere.example/x.json\"}",
-				     &err),
-			 GW_ERR_SCHEMA_DEF);
+	assert_int_equal(
+		compile_err(reg,
+			    "{\"$ref\": \"https://nowhere.example/x.json\"}",
+			    &err),
+		GW_ERR_SCHEMA_DEF);
 	assert_non_null(strstr(err.msg, "'https://nowhere.example/x.json'"));
-	assert_int_equal(compile_err(reg, "{\"$ref\": \"https://schemas.example/missing.json\"}",
-				     &err),
-			 GW_ERR_SCHEMA_DEF);
+	assert_int_equal(
+		compile_err(
+			reg,
+			"{\"$ref\": \"https://schemas.example/missing.json\"}",
+			&err),
+		GW_ERR_SCHEMA_DEF);
 	assert_non_null(strstr(err.msg, "missing.json"));
 	assert_int_equal(compile_err(reg, "{\"$ref\": \"#/$defs/nope\"}", &err),
 			 GW_ERR_SCHEMA_DEF);
 	assert_non_null(strstr(err.msg, "nope"));
 	/* the meta-schema is only needed when referenced */
-	assert_int_equal(compile_err(NULL, "{\"$ref\": \"https://json-schema.org/draft/2020-12/schema\"}",
-				     &err),
-			 GW_ERR_SCHEMA_DEF);
-	assert_non_null(strstr(err.msg, "https://json-schema.org/draft/2020-12/schema"));
-	s = compile("{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
+	assert_int_equal(
+		compile_err(NULL,
+			    "{\"$ref\": "
+			    "\"https://json-schema.org/draft/2020-12/schema\"}",
+			    &err),
+		GW_ERR_SCHEMA_DEF);
+	assert_non_null(strstr(err.msg,
+			       "https://json-schema.org/draft/2020-12/schema"));
+	s = compile("{\"$schema\": "
+		    "\"https://json-schema.org/draft/2020-12/schema\","
 		    " \"type\": \"object\"}");
 	assert_true(valid(s, "{}"));
 	gw_js_schema_free(s);
@@ -272,18 +292,21 @@ static void test_jsonschema__dynamic_refs(void **state)
 	/* a generic tree whose node type a user schema extends */
 	tree = parse("{\"$id\": \"https://example.com/tree\","
 		     " \"$dynamicAnchor\": \"node\", \"type\": \"object\","
-		     " \"properties\": {\"data\": true, \"children\": {\"type\": \"array\","
+		     " \"properties\": {\"data\": true, \"children\": "
+		     "{\"type\": \"array\","
 		     "   \"items\": {\"$dynamicRef\": \"#node\"}}}}");
 	assert_int_equal(gw_js_registry_add(reg, NULL, tree, &err), GW_OK);
 	json_decref(tree);
-	s = compile_with(reg, "{\"$id\": \"https://example.com/strict-tree\","
-			      " \"$dynamicAnchor\": \"node\", \"$ref\": \"tree\","
-			      " \"unevaluatedProperties\": false}",
+	s = compile_with(reg,
+			 "{\"$id\": \"https://example.com/strict-tree\","
+			 " \"$dynamicAnchor\": \"node\", \"$ref\": \"tree\","
+			 " \"unevaluatedProperties\": false}",
 			 0);
 	assert_true(valid(s, "{\"children\": [{\"data\": 1}]}"));
 	/* the misspelled property deep down is caught by the extension */
 	first_error(s, "{\"children\": [{\"daat\": 1}]}", "/children/0/daat",
-		    "/$ref/properties/children/items/$dynamicRef/unevaluatedProperties",
+		    "/$ref/properties/children/items/$dynamicRef/"
+		    "unevaluatedProperties",
 		    "property 'daat' is not allowed");
 	gw_js_schema_free(s);
 	/* the base tree alone accepts it */
@@ -299,7 +322,8 @@ static void test_jsonschema__unevaluated(void **state)
 
 	(void)state;
 	s = compile("{\"properties\": {\"a\": true},"
-		    " \"anyOf\": [{\"properties\": {\"b\": true}, \"required\": [\"b\"]},"
+		    " \"anyOf\": [{\"properties\": {\"b\": true}, "
+		    "\"required\": [\"b\"]},"
 		    "  {\"properties\": {\"c\": true}, \"required\": [\"c\"]}],"
 		    " \"unevaluatedProperties\": false}");
 	assert_true(valid(s, "{\"a\": 1, \"b\": 1}"));
@@ -310,7 +334,8 @@ static void test_jsonschema__unevaluated(void **state)
 	gw_js_schema_free(s);
 
 	/* annotations of a failed branch do not count */
-	s = compile("{\"anyOf\": [{\"properties\": {\"x\": {\"type\": \"string\"}}},"
+	s = compile("{\"anyOf\": [{\"properties\": {\"x\": {\"type\": "
+		    "\"string\"}}},"
 		    " true], \"unevaluatedProperties\": false}");
 	assert_true(valid(s, "{\"x\": \"s\"}"));
 	assert_false(valid(s, "{\"x\": 1}"));
@@ -341,20 +366,25 @@ static void test_jsonschema__applicators(void **state)
 	s = compile("{\"oneOf\": [{\"type\": \"integer\"}, {\"minimum\": 2}]}");
 	assert_true(valid(s, "1"));
 	assert_true(valid(s, "2.5"));
-	first_error(s, "3", "", "/oneOf",
-		    "value matches more than one of the 'oneOf' schemas (0 and 1), "
-		    "expected exactly one");
+	first_error(
+		s, "3", "", "/oneOf",
+		"value matches more than one of the 'oneOf' schemas (0 and 1), "
+		"expected exactly one");
 	gw_js_schema_free(s);
 
-	s = compile("{\"anyOf\": [{\"type\": \"string\"}, {\"type\": \"null\"}]}");
-	first_error(s, "1", "", "/anyOf/0/type", "expected string, got integer");
+	s = compile(
+		"{\"anyOf\": [{\"type\": \"string\"}, {\"type\": \"null\"}]}");
+	first_error(s, "1", "", "/anyOf/0/type",
+		    "expected string, got integer");
 	gw_js_schema_free(s);
 
 	s = compile("{\"not\": {\"type\": \"string\"}}");
-	first_error(s, "\"s\"", "", "/not", "value must not match the 'not' schema");
+	first_error(s, "\"s\"", "", "/not",
+		    "value must not match the 'not' schema");
 	gw_js_schema_free(s);
 
-	s = compile("{\"contains\": {\"const\": 1}, \"minContains\": 2, \"maxContains\": 3}");
+	s = compile("{\"contains\": {\"const\": 1}, \"minContains\": 2, "
+		    "\"maxContains\": 3}");
 	assert_true(valid(s, "[1, 1, 2]"));
 	assert_false(valid(s, "[1, 2]"));
 	assert_false(valid(s, "[1, 1, 1, 1]"));
@@ -375,7 +405,8 @@ static void test_jsonschema__applicators(void **state)
 
 	s = compile("{\"prefixItems\": [true], \"items\": false}");
 	assert_true(valid(s, "[1]"));
-	first_error(s, "[1, 2]", "/1", "/items", "item 1 is not allowed: at most 1 items");
+	first_error(s, "[1, 2]", "/1", "/items",
+		    "item 1 is not allowed: at most 1 items");
 	gw_js_schema_free(s);
 }
 
@@ -400,44 +431,74 @@ static void test_jsonschema__formats(void **state)
 		const char *format, *value;
 		int ok;
 	} cases[] = {
-		{"date", "2024-02-29", 1}, {"date", "2023-02-29", 0},
-		{"date", "2024-13-01", 0}, {"date", "24-01-01", 0},
-		{"date-time", "2024-01-02T03:04:05Z", 1},
-		{"date-time", "2024-01-02t03:04:05.123+07:00", 1},
-		{"date-time", "2024-01-02T03:04:05", 0},
-		{"date-time", "1998-12-31T23:59:60Z", 1},
-		{"date-time", "1998-12-31T22:59:60Z", 0},
-		{"time", "08:30:06Z", 1}, {"time", "08:30:06", 0},
-		{"time", "15:59:60-08:00", 1}, {"time", "24:00:00Z", 0},
-		{"duration", "P4DT12H30M5S", 1}, {"duration", "P1W", 1},
-		{"duration", "PT1M", 1}, {"duration", "P", 0}, {"duration", "PT", 0},
-		{"duration", "P1D2H", 0}, {"duration", "P1Y2D", 0},
-		{"email", "joe.bloggs@example.com", 1}, {"email", "\"a b\"@example.com", 1},
-		{"email", "a@[127.0.0.1]", 1}, {"email", ".a@example.com", 0},
-		{"email", "a..b@example.com", 0}, {"email", "example.com", 0},
-		{"idn-email", "\xec\x8b\xa4\xeb\xa1\x80@\xec\x8b\xa4\xeb\xa1\x80.\xed\x85\x8c\xec\x8a\xa4\xed\x8a\xb8", 1},
-		{"hostname", "www.example.com", 1}, {"hostname", "-a.com", 0},
-		{"hostname", "a_b.com", 0}, {"hostname", "xn--4gbwdl.xn--wgbh1c", 1},
-		{"ipv4", "192.168.0.1", 1}, {"ipv4", "256.0.0.1", 0},
-		{"ipv4", "01.2.3.4", 0}, {"ipv4", "1.2.3", 0},
-		{"ipv6", "::1", 1}, {"ipv6", "2001:db8::ff00:42:8329", 1},
-		{"ipv6", "::ffff:192.168.0.1", 1}, {"ipv6", "1:2:3:4:5:6:7:8:9", 0},
-		{"ipv6", "1::2::3", 0}, {"ipv6", "12345::", 0},
-		{"uri", "https://example.com/a?b=c#d", 1}, {"uri", "urn:isbn:0451450523", 1},
-		{"uri", "//example.com", 0}, {"uri", "http://exa mple.com", 0},
-		{"uri", "http://[::1]:80/", 1},
-		{"uri-reference", "../a/b?c", 1}, {"uri-reference", "#frag", 1},
-		{"uri-reference", "\\\\bad", 0},
-		{"iri", "https://\xc3\xa9x.com/\xc3\xa9", 1}, {"uri", "https://\xc3\xa9x.com/", 0},
-		{"uuid", "2eb8aa08-aa98-11ea-b4aa-73b441d16380", 1},
-		{"uuid", "2eb8aa08-aa98-11ea-b4aa-73b441d1638", 0},
-		{"json-pointer", "/a/~0b/~1c", 1}, {"json-pointer", "a", 0},
-		{"json-pointer", "/~2", 0}, {"json-pointer", "", 1},
-		{"relative-json-pointer", "1/a", 1}, {"relative-json-pointer", "0#", 1},
-		{"relative-json-pointer", "01", 0}, {"relative-json-pointer", "/a", 0},
-		{"regex", "^[a-z]+\\d$", 1}, {"regex", "^(abc", 0},
-		{"uri-template", "http://example.com/{id}", 1},
-		{"uri-template", "http://example.com/{id", 0},
+		{ "date", "2024-02-29", 1 },
+		{ "date", "2023-02-29", 0 },
+		{ "date", "2024-13-01", 0 },
+		{ "date", "24-01-01", 0 },
+		{ "date-time", "2024-01-02T03:04:05Z", 1 },
+		{ "date-time", "2024-01-02t03:04:05.123+07:00", 1 },
+		{ "date-time", "2024-01-02T03:04:05", 0 },
+		{ "date-time", "1998-12-31T23:59:60Z", 1 },
+		{ "date-time", "1998-12-31T22:59:60Z", 0 },
+		{ "time", "08:30:06Z", 1 },
+		{ "time", "08:30:06", 0 },
+		{ "time", "15:59:60-08:00", 1 },
+		{ "time", "24:00:00Z", 0 },
+		{ "duration", "P4DT12H30M5S", 1 },
+		{ "duration", "P1W", 1 },
+		{ "duration", "PT1M", 1 },
+		{ "duration", "P", 0 },
+		{ "duration", "PT", 0 },
+		{ "duration", "P1D2H", 0 },
+		{ "duration", "P1Y2D", 0 },
+		{ "email", "joe.bloggs@example.com", 1 },
+		{ "email", "\"a b\"@example.com", 1 },
+		{ "email", "a@[127.0.0.1]", 1 },
+		{ "email", ".a@example.com", 0 },
+		{ "email", "a..b@example.com", 0 },
+		{ "email", "example.com", 0 },
+		{ "idn-email",
+		  "\xec\x8b\xa4\xeb\xa1\x80@\xec\x8b\xa4\xeb\xa1\x80."
+		  "\xed\x85\x8c\xec\x8a\xa4\xed\x8a\xb8",
+		  1 },
+		{ "hostname", "www.example.com", 1 },
+		{ "hostname", "-a.com", 0 },
+		{ "hostname", "a_b.com", 0 },
+		{ "hostname", "xn--4gbwdl.xn--wgbh1c", 1 },
+		{ "ipv4", "192.168.0.1", 1 },
+		{ "ipv4", "256.0.0.1", 0 },
+		{ "ipv4", "01.2.3.4", 0 },
+		{ "ipv4", "1.2.3", 0 },
+		{ "ipv6", "::1", 1 },
+		{ "ipv6", "2001:db8::ff00:42:8329", 1 },
+		{ "ipv6", "::ffff:192.168.0.1", 1 },
+		{ "ipv6", "1:2:3:4:5:6:7:8:9", 0 },
+		{ "ipv6", "1::2::3", 0 },
+		{ "ipv6", "12345::", 0 },
+		{ "uri", "https://example.com/a?b=c#d", 1 },
+		{ "uri", "urn:isbn:0451450523", 1 },
+		{ "uri", "//example.com", 0 },
+		{ "uri", "http://exa mple.com", 0 },
+		{ "uri", "http://[::1]:80/", 1 },
+		{ "uri-reference", "../a/b?c", 1 },
+		{ "uri-reference", "#frag", 1 },
+		{ "uri-reference", "\\\\bad", 0 },
+		{ "iri", "https://\xc3\xa9x.com/\xc3\xa9", 1 },
+		{ "uri", "https://\xc3\xa9x.com/", 0 },
+		{ "uuid", "2eb8aa08-aa98-11ea-b4aa-73b441d16380", 1 },
+		{ "uuid", "2eb8aa08-aa98-11ea-b4aa-73b441d1638", 0 },
+		{ "json-pointer", "/a/~0b/~1c", 1 },
+		{ "json-pointer", "a", 0 },
+		{ "json-pointer", "/~2", 0 },
+		{ "json-pointer", "", 1 },
+		{ "relative-json-pointer", "1/a", 1 },
+		{ "relative-json-pointer", "0#", 1 },
+		{ "relative-json-pointer", "01", 0 },
+		{ "relative-json-pointer", "/a", 0 },
+		{ "regex", "^[a-z]+\\d$", 1 },
+		{ "regex", "^(abc", 0 },
+		{ "uri-template", "http://example.com/{id}", 1 },
+		{ "uri-template", "http://example.com/{id", 0 },
 	};
 	struct gw_js_registry *reg = gw_js_registry_new();
 	struct gw_js_schema *s;
@@ -447,11 +508,13 @@ static void test_jsonschema__formats(void **state)
 
 	(void)state;
 	for (i = 0; i < GW_ARRAY_LEN(cases); i++) {
-		int got = fmt_ok(cases[i].format, cases[i].value, GW_JS_FORMAT_ASSERT);
+		int got = fmt_ok(cases[i].format, cases[i].value,
+				 GW_JS_FORMAT_ASSERT);
 
 		if (got != cases[i].ok)
-			fail_msg("format %s on '%s': got %d, want %d", cases[i].format,
-				 cases[i].value, got, cases[i].ok);
+			fail_msg("format %s on '%s': got %d, want %d",
+				 cases[i].format, cases[i].value, got,
+				 cases[i].ok);
 		/* annotation only by default */
 		assert_true(fmt_ok(cases[i].format, cases[i].value, 0));
 	}
@@ -465,28 +528,36 @@ static void test_jsonschema__formats(void **state)
 	gw_js_schema_free(s);
 
 	/* a dialect whose $vocabulary requires format-assertion */
-	meta = parse("{\"$id\": \"https://example.com/meta/fa\","
-		     " \"$vocabulary\": {"
-		     "  \"https://json-schema.org/draft/2020-12/vocab/core\": true,"
-		     "  \"https://json-schema.org/draft/2020-12/vocab/validation\": true,"
-		     "  \"https://json-schema.org/draft/2020-12/vocab/format-assertion\": true}}");
+	meta = parse(
+		"{\"$id\": \"https://example.com/meta/fa\","
+		" \"$vocabulary\": {"
+		"  \"https://json-schema.org/draft/2020-12/vocab/core\": true,"
+		"  \"https://json-schema.org/draft/2020-12/vocab/validation\": "
+		"true,"
+		"  "
+		"\"https://json-schema.org/draft/2020-12/vocab/"
+		"format-assertion\": true}}");
 	assert_non_null(reg);
 	assert_int_equal(gw_js_registry_add(reg, NULL, meta, &err), GW_OK);
 	json_decref(meta);
-	s = compile_with(reg, "{\"$schema\": \"https://example.com/meta/fa\","
-			      " \"format\": \"ipv4\"}",
+	s = compile_with(reg,
+			 "{\"$schema\": \"https://example.com/meta/fa\","
+			 " \"format\": \"ipv4\"}",
 			 0);
 	assert_false(valid(s, "\"1.2.3.400\""));
 	assert_true(valid(s, "\"1.2.3.4\""));
 	gw_js_schema_free(s);
 	/* an unknown required vocabulary is refused */
-	meta = parse("{\"$id\": \"https://example.com/meta/odd\", \"$vocabulary\": {"
-		     " \"https://example.com/vocab/odd\": true}}");
+	meta = parse(
+		"{\"$id\": \"https://example.com/meta/odd\", \"$vocabulary\": {"
+		" \"https://example.com/vocab/odd\": true}}");
 	assert_int_equal(gw_js_registry_add(reg, NULL, meta, &err), GW_OK);
 	json_decref(meta);
-	assert_int_equal(compile_err(reg, "{\"$schema\": \"https://example.com/meta/odd\"}",
-				     &err),
-			 GW_ERR_SCHEMA_DEF);
+	assert_int_equal(
+		compile_err(reg,
+			    "{\"$schema\": \"https://example.com/meta/odd\"}",
+			    &err),
+		GW_ERR_SCHEMA_DEF);
 	assert_non_null(strstr(err.msg, "https://example.com/vocab/odd"));
 	gw_js_registry_free(reg);
 }
@@ -503,16 +574,20 @@ static void test_jsonschema__error_locations_and_print(void **state)
 	(void)state;
 	s = compile("{\"type\": \"object\", \"required\": [\"id\", \"kind\"],"
 		    " \"properties\": {\"id\": {\"type\": \"string\"},"
-		    "  \"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}}}");
+		    "  \"tags\": {\"type\": \"array\", \"items\": {\"type\": "
+		    "\"string\"}}}}");
 	v = parse("{\"id\": 7, \"tags\": [\"a\", 2]}");
 	assert_false(gw_js_validate(s, v, &errs));
 	assert_int_equal(errs.count, 3);
-	assert_string_equal(errs.items[0].message, "missing required property 'kind'");
+	assert_string_equal(errs.items[0].message,
+			    "missing required property 'kind'");
 	assert_string_equal(errs.items[0].instance_location, "");
 	assert_string_equal(errs.items[0].keyword_location, "/required");
-	assert_string_equal(errs.items[1].message, "expected string, got integer");
+	assert_string_equal(errs.items[1].message,
+			    "expected string, got integer");
 	assert_string_equal(errs.items[1].instance_location, "/id");
-	assert_string_equal(errs.items[1].keyword_location, "/properties/id/type");
+	assert_string_equal(errs.items[1].keyword_location,
+			    "/properties/id/type");
 	assert_string_equal(errs.items[2].instance_location, "/tags/1");
 	assert_string_equal(errs.items[2].keyword_location,
 			    "/properties/tags/items/type");
@@ -524,8 +599,10 @@ static void test_jsonschema__error_locations_and_print(void **state)
 	buf[n] = '\0';
 	fclose(f);
 	assert_string_equal(buf,
-			    "msg.json: (root): missing required property 'kind' (at /required)\n"
-			    "msg.json: /id: expected string, got integer (at /properties/id/type)\n"
+			    "msg.json: (root): missing required property "
+			    "'kind' (at /required)\n"
+			    "msg.json: /id: expected string, got integer (at "
+			    "/properties/id/type)\n"
 			    "msg.json: /tags/1: expected string, got integer "
 			    "(at /properties/tags/items/type)\n");
 	gw_js_errors_release(&errs);
@@ -645,7 +722,8 @@ static void test_jsonschema__deep_nesting(void **state)
 		    "expected one of [1,2], got [[[[[[[[[[[[1]]]]]]]]]]]]");
 	assert_false(gw_js_validate(s, v, &errs));
 	assert_int_equal(errs.count, 1);
-	assert_non_null(strstr(errs.items[0].message, "expected one of [1,2], got "));
+	assert_non_null(
+		strstr(errs.items[0].message, "expected one of [1,2], got "));
 	gw_js_errors_release(&errs);
 	gw_js_schema_free(s);
 
@@ -664,8 +742,9 @@ static void test_jsonschema__deep_nesting(void **state)
 	json_decref(v);
 
 	/* a schema referring to itself without consuming the instance */
-	s = compile("{\"$defs\": {\"a\": {\"$ref\": \"#/$defs/b\"},"
-		    " \"b\": {\"$ref\": \"#/$defs/a\"}}, \"$ref\": \"#/$defs/a\"}");
+	s = compile(
+		"{\"$defs\": {\"a\": {\"$ref\": \"#/$defs/b\"},"
+		" \"b\": {\"$ref\": \"#/$defs/a\"}}, \"$ref\": \"#/$defs/a\"}");
 	assert_false(valid(s, "1"));
 	gw_js_schema_free(s);
 
@@ -693,28 +772,30 @@ static void test_jsonschema__invalid_schemas(void **state)
 	static const struct {
 		const char *schema, *needle;
 	} cases[] = {
-		{"{\"type\": \"str\"}", "'type'"},
-		{"{\"type\": [\"string\", \"string\"]}", "'type'"},
-		{"{\"minLength\": -1}", "'minLength'"},
-		{"{\"maxItems\": 1.5}", "'maxItems'"},
-		{"{\"multipleOf\": 0}", "'multipleOf'"},
-		{"{\"required\": [1]}", "'required'"},
-		{"{\"pattern\": \"(\"}", "invalid regular expression '('"},
-		{"{\"patternProperties\": {\"[\": true}}", "invalid regular expression '['"},
-		{"{\"properties\": {\"a\": 1}}", "/properties/a"},
-		{"{\"items\": [true]}", "/items"},
-		{"{\"allOf\": []}", "'allOf'"},
-		{"{\"enum\": 1}", "'enum'"},
-		{"{\"$ref\": 1}", "'$ref'"},
-		{"{\"$anchor\": \"1x\"}", "$anchor"},
-		{"{\"$id\": \"http://a/b#frag\"}", "fragment"},
-		{"{\"$schema\": \"http://json-schema.org/draft-07/schema#\"}",
-		 "unsupported dialect"},
-		{"{\"$schema\": \"https://example.com/unknown-meta\"}",
-		 "'https://example.com/unknown-meta'"},
-		{"{\"$defs\": {\"a\": {\"$id\": \"urn:x\"}, \"b\": {\"$id\": \"urn:x\"}}}",
-		 "duplicate"},
-		{"3", "expected an object or a boolean"},
+		{ "{\"type\": \"str\"}", "'type'" },
+		{ "{\"type\": [\"string\", \"string\"]}", "'type'" },
+		{ "{\"minLength\": -1}", "'minLength'" },
+		{ "{\"maxItems\": 1.5}", "'maxItems'" },
+		{ "{\"multipleOf\": 0}", "'multipleOf'" },
+		{ "{\"required\": [1]}", "'required'" },
+		{ "{\"pattern\": \"(\"}", "invalid regular expression '('" },
+		{ "{\"patternProperties\": {\"[\": true}}",
+		  "invalid regular expression '['" },
+		{ "{\"properties\": {\"a\": 1}}", "/properties/a" },
+		{ "{\"items\": [true]}", "/items" },
+		{ "{\"allOf\": []}", "'allOf'" },
+		{ "{\"enum\": 1}", "'enum'" },
+		{ "{\"$ref\": 1}", "'$ref'" },
+		{ "{\"$anchor\": \"1x\"}", "$anchor" },
+		{ "{\"$id\": \"http://a/b#frag\"}", "fragment" },
+		{ "{\"$schema\": \"http://json-schema.org/draft-07/schema#\"}",
+		  "unsupported dialect" },
+		{ "{\"$schema\": \"https://example.com/unknown-meta\"}",
+		  "'https://example.com/unknown-meta'" },
+		{ "{\"$defs\": {\"a\": {\"$id\": \"urn:x\"}, \"b\": {\"$id\": "
+		  "\"urn:x\"}}}",
+		  "duplicate" },
+		{ "3", "expected an object or a boolean" },
 	};
 	struct gw_err err;
 	size_t i;
@@ -723,7 +804,8 @@ static void test_jsonschema__invalid_schemas(void **state)
 	for (i = 0; i < GW_ARRAY_LEN(cases); i++) {
 		gw_rc rc = compile_err(NULL, cases[i].schema, &err);
 
-		if (rc != GW_ERR_SCHEMA_DEF || !strstr(err.msg, cases[i].needle))
+		if (rc != GW_ERR_SCHEMA_DEF ||
+		    !strstr(err.msg, cases[i].needle))
 			fail_msg("schema %s: rc %d, message '%s' lacks '%s'",
 				 cases[i].schema, rc, err.msg, cases[i].needle);
 	}
@@ -742,18 +824,23 @@ static void test_jsonschema__compile_file_and_dir(void **state)
 	snprintf(a, sizeof(a), "%s/defs.json", dir);
 	snprintf(b, sizeof(b), "%s/main.json", dir);
 	assert_non_null(f = fopen(a, "w"));
-	fputs("{\"$id\": \"urn:ex:defs\", \"$defs\": {\"id\": {\"type\": \"string\"}}}", f);
+	fputs("{\"$id\": \"urn:ex:defs\", \"$defs\": {\"id\": {\"type\": "
+	      "\"string\"}}}",
+	      f);
 	fclose(f);
 	assert_non_null(f = fopen(b, "w"));
-	fputs("{\"properties\": {\"id\": {\"$ref\": \"urn:ex:defs#/$defs/id\"}}}", f);
+	fputs("{\"properties\": {\"id\": {\"$ref\": "
+	      "\"urn:ex:defs#/$defs/id\"}}}",
+	      f);
 	fclose(f);
 	assert_int_equal(gw_js_registry_add_dir(reg, dir, &err), GW_OK);
 	assert_int_equal(gw_js_compile_file(reg, b, 0, &s, &err), GW_OK);
 	assert_true(valid(s, "{\"id\": \"x\"}"));
 	assert_false(valid(s, "{\"id\": 1}"));
 	gw_js_schema_free(s);
-	assert_int_equal(gw_js_compile_file(reg, "/nonexistent/x.json", 0, &s, &err),
-			 GW_ERR_IO);
+	assert_int_equal(
+		gw_js_compile_file(reg, "/nonexistent/x.json", 0, &s, &err),
+		GW_ERR_IO);
 	unlink(a);
 	unlink(b);
 	rmdir(dir);
@@ -765,10 +852,13 @@ static void test_jsonschema__alloc_failure(void **state)
 	const char *text = "{\"$id\": \"urn:t\", \"type\": \"object\","
 			   " \"properties\": {\"a\": {\"$ref\": \"#/$defs/s\"},"
 			   "  \"b\": {\"pattern\": \"^x\"}},"
-			   " \"$defs\": {\"s\": {\"$dynamicAnchor\": \"s\", \"type\": \"string\"}},"
-			   " \"anyOf\": [{\"required\": [\"a\"]}, {\"required\": [\"b\"]}],"
+			   " \"$defs\": {\"s\": {\"$dynamicAnchor\": \"s\", "
+			   "\"type\": \"string\"}},"
+			   " \"anyOf\": [{\"required\": [\"a\"]}, "
+			   "{\"required\": [\"b\"]}],"
 			   " \"unevaluatedProperties\": false}";
-	json_t *js = parse(text), *inst = parse("{\"a\": 1, \"b\": \"y\", \"c\": 2}");
+	json_t *js = parse(text),
+	       *inst = parse("{\"a\": 1, \"b\": \"y\", \"c\": 2}");
 	long n;
 	int compiled = 0, validated = 0;
 
@@ -839,14 +929,17 @@ static void test_jsonschema__threads_share_a_schema(void **state)
 	(void)state;
 	s = compile("{\"properties\": {\"id\": {\"pattern\": \"^a\"},"
 		    " \"n\": {\"items\": {\"$dynamicRef\": \"#num\"}}},"
-		    " \"$defs\": {\"num\": {\"$dynamicAnchor\": \"num\", \"type\": \"integer\"}},"
+		    " \"$defs\": {\"num\": {\"$dynamicAnchor\": \"num\", "
+		    "\"type\": \"integer\"}},"
 		    " \"unevaluatedProperties\": false}");
 	for (i = 0; i < 4; i++) {
 		args[i].s = s;
 		args[i].good = good;
 		args[i].bad = bad;
 		args[i].failures = 0;
-		assert_int_equal(pthread_create(&t[i], NULL, validate_many, &args[i]), 0);
+		assert_int_equal(
+			pthread_create(&t[i], NULL, validate_many, &args[i]),
+			0);
 	}
 	for (i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
@@ -866,8 +959,9 @@ static void test_jsonschema__repo_message_schema(void **state)
 	/* the gateway's own schema compiles without any meta-schema loaded */
 	if (access("schemas/message-1.schema.json", R_OK) != 0)
 		skip();
-	assert_int_equal(gw_js_compile_file(NULL, "schemas/message-1.schema.json", 0, &s,
-					    &err),
+	assert_int_equal(gw_js_compile_file(NULL,
+					    "schemas/message-1.schema.json", 0,
+					    &s, &err),
 			 GW_OK);
 	assert_false(valid(s, "{}"));
 	gw_js_schema_free(s);

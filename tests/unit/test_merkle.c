@@ -39,8 +39,7 @@ static void ref_leaf(const void *d, size_t len, uint8_t out[32])
 	sha("\x00", 1, d, len, "", 0, out);
 }
 
-static void ref_node(const uint8_t l[32], const uint8_t r[32],
-		     uint8_t out[32])
+static void ref_node(const uint8_t l[32], const uint8_t r[32], uint8_t out[32])
 {
 	sha("\x01", 1, l, 32, r, 32, out);
 }
@@ -156,16 +155,18 @@ static void test_merkle__well_known_hashes(void **state)
 	(void)state;
 	gw_err_clear(&err);
 	/* SHA-256("") and SHA-256(0x00), as every CT log knows them. */
-	hex32("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	hex32("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"
+	      "5",
 	      want);
 	assert_int_equal(gw_merkle_root(NULL, 0, got), GW_OK);
 	assert_memory_equal(got, want, 32);
-	hex32("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+	hex32("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01"
+	      "d",
 	      want);
 	assert_int_equal(gw_merkle_leaf_hash("", 0, got, &err), GW_OK);
 	assert_memory_equal(got, want, 32);
 	/* The one-leaf tree's root is its leaf hash. */
-	assert_int_equal(gw_merkle_root((const uint8_t(*)[32])&want, 1, got),
+	assert_int_equal(gw_merkle_root((const uint8_t(*)[32]) & want, 1, got),
 			 GW_OK);
 	assert_memory_equal(got, want, 32);
 }
@@ -174,7 +175,7 @@ static void test_merkle__small_trees_by_hand(void **state)
 {
 	uint8_t l[7][32], ab[32], cd[32], ef[32], abcd[32], efg[32], want[32],
 		got[32];
-	const char *names[7] = {"a", "b", "c", "d", "e", "f", "g"};
+	const char *names[7] = { "a", "b", "c", "d", "e", "f", "g" };
 	struct gw_err err;
 	int i;
 
@@ -229,17 +230,17 @@ static void test_merkle__tree_roots_match_rfc_definition(void **state)
 	assert_int_equal(gw_merkle_tree_init(&t, &err), GW_OK);
 	for (n = 0; n <= N; n++) {
 		ref_mth(leaves, n, want);
-		assert_int_equal(gw_merkle_root((const uint8_t(*)[32])leaves,
-						n, got),
-				 GW_OK);
+		assert_int_equal(
+			gw_merkle_root((const uint8_t(*)[32])leaves, n, got),
+			GW_OK);
 		assert_memory_equal(got, want, 32);
 		assert_int_equal(gw_merkle_tree_size(&t), n);
 		assert_int_equal(gw_merkle_tree_root(&t, got, &err), GW_OK);
 		assert_memory_equal(got, want, 32);
 		if (n < N)
-			assert_int_equal(gw_merkle_tree_append(&t, leaves[n],
-							       &err),
-					 GW_OK);
+			assert_int_equal(
+				gw_merkle_tree_append(&t, leaves[n], &err),
+				GW_OK);
 	}
 	gw_merkle_tree_release(&t);
 	gw_merkle_tree_release(&t); /* released twice is harmless */
@@ -278,14 +279,12 @@ static void test_merkle__frontier_save_and_restore(void **state)
 	ref_mth(leaves, 32, ra);
 	assert_memory_equal(fr[0], ra, 32);
 	assert_memory_equal(fr[2], leaves[36], 32);
-	assert_int_equal(gw_merkle_tree_restore(&b, 37,
-						(const uint8_t(*)[32])fr, 2,
-						&err),
+	assert_int_equal(gw_merkle_tree_restore(
+				 &b, 37, (const uint8_t(*)[32])fr, 2, &err),
 			 GW_ERR_USAGE);
 	assert_non_null(strstr(err.msg, "frontier"));
-	assert_int_equal(gw_merkle_tree_restore(&b, 37,
-						(const uint8_t(*)[32])fr,
-						count, &err),
+	assert_int_equal(gw_merkle_tree_restore(
+				 &b, 37, (const uint8_t(*)[32])fr, count, &err),
 			 GW_OK);
 	for (; i < N; i++) {
 		assert_int_equal(gw_merkle_tree_append(&a, leaves[i], &err),
@@ -304,7 +303,7 @@ static void test_merkle__inclusion_every_leaf_and_size(void **state)
 {
 	uint8_t proof[GW_MERKLE_MAX_PROOF][32], want[GW_MERKLE_MAX_PROOF][32];
 	uint8_t root[32];
-	struct gw_merkle_leaves lv = {(const uint8_t(*)[32])leaves, N};
+	struct gw_merkle_leaves lv = { (const uint8_t(*)[32])leaves, N };
 	struct gw_err err;
 	size_t n, m, len, wlen;
 
@@ -332,8 +331,7 @@ static void test_merkle__inclusion_every_leaf_and_size(void **state)
 	}
 }
 
-static void expect_refused(gw_rc rc, const struct gw_err *err,
-			   const char *part)
+static void expect_refused(gw_rc rc, const struct gw_err *err, const char *part)
 {
 	assert_int_equal(rc, GW_ERR_REFUSED);
 	if (!strstr(err->msg, part))
@@ -343,7 +341,7 @@ static void expect_refused(gw_rc rc, const struct gw_err *err,
 static void test_merkle__inclusion_tampering_refused(void **state)
 {
 	uint8_t proof[GW_MERKLE_MAX_PROOF + 1][32], root[32], other[32];
-	struct gw_merkle_leaves lv = {(const uint8_t(*)[32])leaves, N};
+	struct gw_merkle_leaves lv = { (const uint8_t(*)[32])leaves, N };
 	const uint8_t(*p)[32] = (const uint8_t(*)[32])proof;
 	struct gw_err err;
 	size_t len, i;
@@ -363,10 +361,10 @@ static void test_merkle__inclusion_tampering_refused(void **state)
 	for (i = 0; i < len; i++) {
 		for (bit = 0; bit < 256; bit++) {
 			proof[i][bit / 8] ^= (uint8_t)(1u << (bit % 8));
-			assert_int_equal(gw_merkle_verify_inclusion(
-						 leaves[21], 21, 45, p, len,
-						 root, NULL),
-					 GW_ERR_REFUSED);
+			assert_int_equal(
+				gw_merkle_verify_inclusion(leaves[21], 21, 45,
+							   p, len, root, NULL),
+				GW_ERR_REFUSED);
 			proof[i][bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		}
 	}
@@ -407,7 +405,7 @@ static void test_merkle__consistency_every_pair(void **state)
 {
 	uint8_t proof[GW_MERKLE_MAX_PROOF][32], want[GW_MERKLE_MAX_PROOF][32];
 	uint8_t roots[N + 1][32];
-	struct gw_merkle_leaves lv = {(const uint8_t(*)[32])leaves, N};
+	struct gw_merkle_leaves lv = { (const uint8_t(*)[32])leaves, N };
 	struct gw_err err;
 	size_t n, m, len, wlen;
 
@@ -448,8 +446,8 @@ static void test_merkle__consistency_rewritten_tree_refused(void **state)
 	static uint8_t bad[N][32];
 	uint8_t proof[GW_MERKLE_MAX_PROOF][32], good[GW_MERKLE_MAX_PROOF][32];
 	uint8_t old_root[32], new_root[32], true_root[32];
-	struct gw_merkle_leaves blv = {(const uint8_t(*)[32])bad, N};
-	struct gw_merkle_leaves lv = {(const uint8_t(*)[32])leaves, N};
+	struct gw_merkle_leaves blv = { (const uint8_t(*)[32])bad, N };
+	struct gw_merkle_leaves lv = { (const uint8_t(*)[32])leaves, N };
 	struct gw_err err;
 	size_t j, m, n, len, glen, k;
 
@@ -464,27 +462,24 @@ static void test_merkle__consistency_rewritten_tree_refused(void **state)
 				gw_err_clear(&err);
 				ref_mth(leaves, m, old_root);
 				/* The rewritten log's own proof fails... */
-				assert_int_equal(gw_merkle_consistency_proof(
-							 m, n,
-							 gw_merkle_leaves_node,
-							 &blv, proof, &len,
-							 &err),
-						 GW_OK);
-				expect_refused(gw_merkle_verify_consistency(
-						       m, n,
-						       (const uint8_t(*)[32])
-							       proof,
-						       len, old_root, new_root,
-						       &err),
-					       &err, "root");
+				assert_int_equal(
+					gw_merkle_consistency_proof(
+						m, n, gw_merkle_leaves_node,
+						&blv, proof, &len, &err),
+					GW_OK);
+				expect_refused(
+					gw_merkle_verify_consistency(
+						m, n,
+						(const uint8_t(*)[32])proof,
+						len, old_root, new_root, &err),
+					&err, "root");
 				/* ...and so does the honest proof with the
 				 * rewritten root, hash by hash mixed in. */
-				assert_int_equal(gw_merkle_consistency_proof(
-							 m, n,
-							 gw_merkle_leaves_node,
-							 &lv, good, &glen,
-							 &err),
-						 GW_OK);
+				assert_int_equal(
+					gw_merkle_consistency_proof(
+						m, n, gw_merkle_leaves_node,
+						&lv, good, &glen, &err),
+					GW_OK);
 				if (m < n)
 					expect_refused(
 						gw_merkle_verify_consistency(
@@ -527,7 +522,7 @@ static void test_merkle__consistency_rewritten_tree_refused(void **state)
 static void test_merkle__consistency_edge_cases(void **state)
 {
 	uint8_t proof[GW_MERKLE_MAX_PROOF + 1][32], r5[32], r8[32], r4[32];
-	struct gw_merkle_leaves lv = {(const uint8_t(*)[32])leaves, N};
+	struct gw_merkle_leaves lv = { (const uint8_t(*)[32])leaves, N };
 	const uint8_t(*p)[32] = (const uint8_t(*)[32])proof;
 	struct gw_err err;
 	size_t len;
@@ -539,15 +534,13 @@ static void test_merkle__consistency_edge_cases(void **state)
 	ref_mth(leaves, 8, r8);
 	/* Empty tree: consistent with everything, but only by an empty
 	 * proof. */
-	assert_int_equal(gw_merkle_verify_consistency(0, 8, p, 0, r5, r8,
-						      &err),
+	assert_int_equal(gw_merkle_verify_consistency(0, 8, p, 0, r5, r8, &err),
 			 GW_OK);
 	memcpy(proof[0], r8, 32);
 	expect_refused(gw_merkle_verify_consistency(0, 8, p, 1, r5, r8, &err),
 		       &err, "need none");
 	/* Equal sizes: empty proof and equal roots. */
-	assert_int_equal(gw_merkle_verify_consistency(8, 8, p, 0, r8, r8,
-						      &err),
+	assert_int_equal(gw_merkle_verify_consistency(8, 8, p, 0, r8, r8, &err),
 			 GW_OK);
 	expect_refused(gw_merkle_verify_consistency(8, 8, p, 1, r8, r8, &err),
 		       &err, "need none");
@@ -560,23 +553,22 @@ static void test_merkle__consistency_edge_cases(void **state)
 						     gw_merkle_leaves_node, &lv,
 						     proof, &len, &err),
 			 GW_OK);
-	assert_int_equal(gw_merkle_verify_consistency(5, 8, p, len, r5, r8,
-						      &err),
-			 GW_OK);
-	expect_refused(gw_merkle_verify_consistency(5, 8, p, len - 1, r5, r8,
-						    &err),
-		       &err, "need");
-	expect_refused(gw_merkle_verify_consistency(5, 8, p, len + 1, r5, r8,
-						    &err),
-		       &err, "need");
+	assert_int_equal(
+		gw_merkle_verify_consistency(5, 8, p, len, r5, r8, &err),
+		GW_OK);
+	expect_refused(
+		gw_merkle_verify_consistency(5, 8, p, len - 1, r5, r8, &err),
+		&err, "need");
+	expect_refused(
+		gw_merkle_verify_consistency(5, 8, p, len + 1, r5, r8, &err),
+		&err, "need");
 	expect_refused(gw_merkle_verify_consistency(5, 8, p, 0, r5, r8, &err),
 		       &err, "need");
 	assert_int_equal(gw_merkle_consistency_proof(5, 8,
 						     gw_merkle_leaves_node, &lv,
 						     proof, &len, &err),
 			 GW_OK);
-	expect_refused(gw_merkle_verify_consistency(5, 8, p, len, r4, r8,
-						    &err),
+	expect_refused(gw_merkle_verify_consistency(5, 8, p, len, r4, r8, &err),
 		       &err, "first root");
 	/* A power-of-two first size carries no copy of its own root. */
 	assert_int_equal(gw_merkle_consistency_proof(4, 8,
@@ -584,11 +576,10 @@ static void test_merkle__consistency_edge_cases(void **state)
 						     proof, &len, &err),
 			 GW_OK);
 	assert_int_equal(len, 1);
-	assert_int_equal(gw_merkle_verify_consistency(4, 8, p, len, r4, r8,
-						      &err),
-			 GW_OK);
-	expect_refused(gw_merkle_verify_consistency(4, 8, p, len, r5, r8,
-						    &err),
+	assert_int_equal(
+		gw_merkle_verify_consistency(4, 8, p, len, r4, r8, &err),
+		GW_OK);
+	expect_refused(gw_merkle_verify_consistency(4, 8, p, len, r5, r8, &err),
 		       &err, "root");
 }
 
@@ -602,7 +593,7 @@ static gw_rc failing_node(void *arg, unsigned level, uint64_t index,
 static void test_merkle__usage_errors(void **state)
 {
 	uint8_t proof[GW_MERKLE_MAX_PROOF][32], h[32];
-	struct gw_merkle_leaves lv = {(const uint8_t(*)[32])leaves, 10};
+	struct gw_merkle_leaves lv = { (const uint8_t(*)[32])leaves, 10 };
 	struct gw_merkle_tree t;
 	struct gw_err err;
 	size_t len = 99;
@@ -620,9 +611,8 @@ static void test_merkle__usage_errors(void **state)
 						     proof, &len, &err),
 			 GW_ERR_USAGE);
 	/* Asking the leaves for more than they hold. */
-	assert_int_equal(gw_merkle_inclusion_proof(3, 11,
-						   gw_merkle_leaves_node, &lv,
-						   proof, &len, &err),
+	assert_int_equal(gw_merkle_inclusion_proof(3, 11, gw_merkle_leaves_node,
+						   &lv, proof, &len, &err),
 			 GW_ERR_USAGE);
 	assert_non_null(strstr(err.msg, "past"));
 	assert_int_equal(gw_merkle_leaves_node(&lv, 3, 1, h, &err),
@@ -677,8 +667,15 @@ static void same_root(uint64_t size, uint8_t out[32])
 static void test_merkle__proofs_in_huge_trees(void **state)
 {
 	static const uint64_t sizes[] = {
-		1, 2, 3, 1000000, (1ull << 32) + 1, (1ull << 63),
-		(1ull << 63) + 12345, UINT64_MAX - 1, UINT64_MAX,
+		1,
+		2,
+		3,
+		1000000,
+		(1ull << 32) + 1,
+		(1ull << 63),
+		(1ull << 63) + 12345,
+		UINT64_MAX - 1,
+		UINT64_MAX,
 	};
 	uint8_t proof[GW_MERKLE_MAX_PROOF][32], r1[32], r2[32];
 	struct gw_err err;
@@ -690,7 +687,7 @@ static void test_merkle__proofs_in_huge_trees(void **state)
 	for (l = 1; l < 65; l++)
 		ref_node(same[l - 1], same[l - 1], same[l]);
 	for (i = 0; i < GW_ARRAY_LEN(sizes); i++) {
-		uint64_t n = sizes[i], idx[] = {0, n / 3, n / 2, n - 1};
+		uint64_t n = sizes[i], idx[] = { 0, n / 3, n / 2, n - 1 };
 
 		same_root(n, r2);
 		for (j = 0; j < GW_ARRAY_LEN(idx); j++) {
@@ -702,8 +699,7 @@ static void test_merkle__proofs_in_huge_trees(void **state)
 			assert_true(len <= 64);
 			if (gw_merkle_verify_inclusion(
 				    same[0], idx[j], n,
-				    (const uint8_t(*)[32])proof, len, r2,
-				    &err))
+				    (const uint8_t(*)[32])proof, len, r2, &err))
 				fail_msg("leaf %llu of %llu: %s",
 					 (unsigned long long)idx[j],
 					 (unsigned long long)n, err.msg);
@@ -726,8 +722,8 @@ static void test_merkle__proofs_in_huge_trees(void **state)
 	}
 	/* The longest proofs: 64 hashes for the last leaf of 2^64 - 1. */
 	assert_int_equal(gw_merkle_inclusion_proof(UINT64_MAX - 1, UINT64_MAX,
-						   same_node, NULL, proof,
-						   &len, &err),
+						   same_node, NULL, proof, &len,
+						   &err),
 			 GW_OK);
 	assert_int_equal(len, 63);
 	assert_int_equal(gw_merkle_inclusion_proof(0, UINT64_MAX, same_node,
@@ -774,7 +770,8 @@ int main(void)
 		cmocka_unit_test(test_merkle__inclusion_every_leaf_and_size),
 		cmocka_unit_test(test_merkle__inclusion_tampering_refused),
 		cmocka_unit_test(test_merkle__consistency_every_pair),
-		cmocka_unit_test(test_merkle__consistency_rewritten_tree_refused),
+		cmocka_unit_test(
+			test_merkle__consistency_rewritten_tree_refused),
 		cmocka_unit_test(test_merkle__consistency_edge_cases),
 		cmocka_unit_test(test_merkle__usage_errors),
 		cmocka_unit_test(test_merkle__proofs_in_huge_trees),

@@ -76,11 +76,13 @@ static void test_message__roundtrip_every_kind(void **state)
 
 static void test_message__roundtrip_keeps_hard_text(void **state)
 {
-	json_t *a = load("conf/examples/task-progress-1584-II-9.json"), *b = NULL;
+	json_t *a = load("conf/examples/task-progress-1584-II-9.json"),
+	       *b = NULL;
 	xmlDocPtr doc = NULL, doc2 = NULL;
 	struct gw_buf buf;
 	struct gw_err err;
-	const char *hard = "  lead & trail <tags> \"q\" \r\n\tCục THTK\xC2\xA0 ]]> ";
+	const char *hard =
+		"  lead & trail <tags> \"q\" \r\n\tCục THTK\xC2\xA0 ]]> ";
 
 	json_object_set_new(json_object_get(a, "payload"), "narrative",
 			    json_string(hard));
@@ -92,9 +94,10 @@ static void test_message__roundtrip_keeps_hard_text(void **state)
 	assert_int_equal(gw_xml_parse(buf.data, buf.len, "rt", &doc2, &err),
 			 GW_OK);
 	assert_int_equal(gw_msg_xml_to_json(doc2, &b, &err), GW_OK);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(b, "payload"), "narrative")),
-			    hard);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(b, "payload"),
+						  "narrative")),
+		hard);
 	assert_true(json_equal(a, b));
 	json_decref(a);
 	json_decref(b);
@@ -163,11 +166,12 @@ static void test_message__rules(void **state)
 
 static void test_message__xml_line_of_pointer(void **state)
 {
-	const char *s = "<message xmlns=\"urn:lienthong:message:1\">\n"
-			"<receivers>\n<receiver><orgId>1</orgId></receiver>\n"
-			"<receiver>\n<orgId>2</orgId></receiver></receivers>\n"
-			"<payload>\n<plan>\n<issueDate>x</issueDate></plan></payload>"
-			"</message>";
+	const char *s =
+		"<message xmlns=\"urn:lienthong:message:1\">\n"
+		"<receivers>\n<receiver><orgId>1</orgId></receiver>\n"
+		"<receiver>\n<orgId>2</orgId></receiver></receivers>\n"
+		"<payload>\n<plan>\n<issueDate>x</issueDate></plan></payload>"
+		"</message>";
 	xmlDocPtr doc = NULL;
 	struct gw_err err;
 

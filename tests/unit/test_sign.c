@@ -37,8 +37,8 @@ struct fixture {
 
 static EVP_PKEY *genkey(int rsa)
 {
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(rsa ? EVP_PKEY_RSA : EVP_PKEY_EC,
-					      NULL);
+	EVP_PKEY_CTX *c =
+		EVP_PKEY_CTX_new_id(rsa ? EVP_PKEY_RSA : EVP_PKEY_EC, NULL);
 	EVP_PKEY *k = NULL;
 
 	assert_non_null(c);
@@ -98,7 +98,7 @@ static void selfsigned(EVP_PKEY *k, const char *cn, const char *keypath,
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	EVP_PKEY *ec, *rsa;
+	EVP_PKEY *ec = NULL, *rsa = NULL;
 	char path[160];
 	FILE *f;
 
@@ -106,7 +106,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_sign.XXXXXX");
 	if (!mkdtemp(fx->dir))
-		return -1;
+		goto fail;
 	snprintf(fx->ec_key, sizeof(fx->ec_key), "%s/ec.key", fx->dir);
 	snprintf(fx->ec_cert, sizeof(fx->ec_cert), "%s/ec.pem", fx->dir);
 	snprintf(fx->rsa_key, sizeof(fx->rsa_key), "%s/rsa.key", fx->dir);
@@ -118,21 +118,26 @@ static int setup(void **state)
 	selfsigned(ec, "Unit EC Signer", fx->ec_key, fx->ec_cert);
 	selfsigned(rsa, "Unit RSA Signer", fx->rsa_key, fx->rsa_cert);
 	if (!(f = fopen(fx->enc_key, "w")))
-		return -1;
+		goto fail;
 	PEM_write_PKCS8PrivateKey(f, ec, EVP_aes_256_cbc(), NULL, 0, NULL,
 				  (void *)"unit-pass");
 	fclose(f);
 	mkdir(fx->trust, 0700);
 	snprintf(path, sizeof(path), "%s/ec.pem", fx->trust);
 	if (link(fx->ec_cert, path))
-		return -1;
+		goto fail;
 	snprintf(path, sizeof(path), "%s/rsa.pem", fx->trust);
 	if (link(fx->rsa_cert, path))
-		return -1;
+		goto fail;
 	EVP_PKEY_free(ec);
 	EVP_PKEY_free(rsa);
 	*state = fx;
 	return 0;
+fail:
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(rsa);
+	free(fx);
+	return -1;
 }
 
 static int teardown(void **state)
@@ -213,7 +218,7 @@ static void replace(char *s, const char *from, const char *to)
 
 static void test_sign__base64(void **state)
 {
-	const unsigned char in[] = {0xfb, 0xff, 0x00, 'a', 'b'};
+	const unsigned char in[] = { 0xfb, 0xff, 0x00, 'a', 'b' };
 	struct gw_buf b;
 	unsigned char *out;
 	size_t len;
@@ -347,12 +352,13 @@ static gw_rc verify_jws(const char *trust_or_key, int trust, const char *jws,
 static void test_sign__jws_forms(void **state)
 {
 	struct fixture *fx = *state;
-	static const unsigned flags[] = {0, GW_SIGN_FLATTENED,
-					 GW_SIGN_DETACHED,
-					 GW_SIGN_DETACHED | GW_SIGN_FLATTENED};
-	static const enum gw_sign_alg algs[] = {GW_SIGN_ALG_ES256,
-						GW_SIGN_ALG_RS256,
-						GW_SIGN_ALG_PS256};
+	static const unsigned flags[] = { 0, GW_SIGN_FLATTENED,
+					  GW_SIGN_DETACHED,
+					  GW_SIGN_DETACHED |
+						  GW_SIGN_FLATTENED };
+	static const enum gw_sign_alg algs[] = { GW_SIGN_ALG_ES256,
+						 GW_SIGN_ALG_RS256,
+						 GW_SIGN_ALG_PS256 };
 	struct gw_sign_key *k = NULL;
 	struct gw_sign_result res;
 	struct gw_err err;
@@ -365,12 +371,11 @@ static void test_sign__jws_forms(void **state)
 	for (a = 0; a < GW_ARRAY_LEN(algs); a++) {
 		int ec = algs[a] == GW_SIGN_ALG_ES256;
 
-		assert_int_equal(gw_sign_key_load(ec ? fx->ec_key : fx->rsa_key,
-						  NULL,
-						  ec ? fx->ec_cert
-						     : fx->rsa_cert,
-						  NULL, &k, &err),
-				 GW_OK);
+		assert_int_equal(
+			gw_sign_key_load(ec ? fx->ec_key : fx->rsa_key, NULL,
+					 ec ? fx->ec_cert : fx->rsa_cert, NULL,
+					 &k, &err),
+			GW_OK);
 		for (i = 0; i < GW_ARRAY_LEN(flags); i++) {
 			int det = (flags[i] & GW_SIGN_DETACHED) != 0;
 
@@ -380,8 +385,8 @@ static void test_sign__jws_forms(void **state)
 						      flags[i], &out, &err),
 					 GW_OK);
 			assert_int_equal(verify_jws(fx->trust, 1, out.data,
-						    det ? MSG_JSON : NULL,
-						    &res, &content),
+						    det ? MSG_JSON : NULL, &res,
+						    &content),
 					 GW_OK);
 			assert_int_equal(res.alg, algs[a]);
 			if (!det)
@@ -408,9 +413,9 @@ static void test_sign__jws_tampered(void **state)
 
 	gw_err_clear(&err);
 	gw_buf_init(&out);
-	assert_int_equal(gw_sign_key_load(fx->ec_key, NULL, fx->ec_cert, NULL,
-					  &k, &err),
-			 GW_OK);
+	assert_int_equal(
+		gw_sign_key_load(fx->ec_key, NULL, fx->ec_cert, NULL, &k, &err),
+		GW_OK);
 	assert_int_equal(gw_sign_json(k, GW_SIGN_ALG_DEFAULT, MSG_JSON,
 				      strlen(MSG_JSON), 0, &out, &err),
 			 GW_OK);
@@ -433,9 +438,9 @@ static void test_sign__jws_tampered(void **state)
 			 GW_OK);
 	assert_string_equal(res.subject, "CN=Unit EC Signer");
 	/* RSA certificate: the key does not fit ES256. */
-	assert_int_equal(verify_jws(fx->rsa_cert, 0, out.data, NULL, &res,
-				    NULL),
-			 GW_ERR_REFUSED);
+	assert_int_equal(
+		verify_jws(fx->rsa_cert, 0, out.data, NULL, &res, NULL),
+		GW_ERR_REFUSED);
 	gw_sign_key_free(k);
 	gw_buf_release(&out);
 }
@@ -456,9 +461,9 @@ static void test_sign__jws_alg_none(void **state)
 				    &res, NULL),
 			 GW_ERR_REFUSED);
 	assert_int_equal(res.reason, GW_SIGN_UNSUPPORTED);
-	assert_int_equal(verify_jws(fx->trust, 1, "not a jws", NULL, &res,
-				    NULL),
-			 GW_ERR_REFUSED);
+	assert_int_equal(
+		verify_jws(fx->trust, 1, "not a jws", NULL, &res, NULL),
+		GW_ERR_REFUSED);
 	assert_int_equal(res.reason, GW_SIGN_MALFORMED);
 }
 
@@ -471,9 +476,9 @@ static void test_sign__passphrase(void **state)
 	FILE *f;
 
 	gw_err_clear(&err);
-	assert_int_equal(gw_sign_key_load(fx->enc_key, NULL, NULL, NULL, &k,
-					  &err),
-			 GW_ERR_USAGE);
+	assert_int_equal(
+		gw_sign_key_load(fx->enc_key, NULL, NULL, NULL, &k, &err),
+		GW_ERR_USAGE);
 	assert_non_null(strstr(err.msg, "encrypted"));
 	setenv("TEST_SIGN_PASS", "wrong", 1);
 	assert_int_equal(gw_sign_key_load(fx->enc_key, "env:TEST_SIGN_PASS",
@@ -490,14 +495,14 @@ static void test_sign__passphrase(void **state)
 	fputs("unit-pass\n", f);
 	fclose(f);
 	snprintf(spec, sizeof(spec), "file:%s/pass", fx->dir);
-	assert_int_equal(gw_sign_key_load(fx->enc_key, spec, NULL, NULL, &k,
-					  &err),
-			 GW_OK);
+	assert_int_equal(
+		gw_sign_key_load(fx->enc_key, spec, NULL, NULL, &k, &err),
+		GW_OK);
 	gw_sign_key_free(k);
 	k = NULL;
-	assert_int_equal(gw_sign_key_load(fx->enc_key, "stdin", NULL, NULL, &k,
-					  &err),
-			 GW_ERR_USAGE);
+	assert_int_equal(
+		gw_sign_key_load(fx->enc_key, "stdin", NULL, NULL, &k, &err),
+		GW_ERR_USAGE);
 	/* A certificate that is not the key's. */
 	assert_int_equal(gw_sign_key_load(fx->ec_key, NULL, fx->rsa_cert, NULL,
 					  &k, &err),

@@ -45,12 +45,16 @@ static void test_xml__doctype_refused(void **state)
 	struct gw_err err;
 
 	(void)state;
-	assert_int_equal(parse("<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>",
-			       &err), GW_ERR_REFUSED);
+	assert_int_equal(parse("<!DOCTYPE a [<!ENTITY x SYSTEM "
+			       "\"file:///etc/passwd\">]><a>&x;</a>",
+			       &err),
+			 GW_ERR_REFUSED);
 	assert_non_null(strstr(err.msg, "refused"));
 	assert_null(strstr(err.msg, "root:"));
-	assert_int_equal(parse("<!DOCTYPE a SYSTEM \"http://127.0.0.1:9/x.dtd\"><a/>",
-			       &err), GW_ERR_REFUSED);
+	assert_int_equal(
+		parse("<!DOCTYPE a SYSTEM \"http://127.0.0.1:9/x.dtd\"><a/>",
+		      &err),
+		GW_ERR_REFUSED);
 }
 
 static void test_xml__depth_limit(void **state)
@@ -75,8 +79,9 @@ static void test_xml__size_limit(void **state)
 	xmlDocPtr doc = NULL;
 
 	(void)state;
-	assert_int_equal(gw_xml_parse("<a/>", (size_t)GW_XML_MAX_SIZE + 1, "big",
-				      &doc, &err), GW_ERR_REFUSED);
+	assert_int_equal(gw_xml_parse("<a/>", (size_t)GW_XML_MAX_SIZE + 1,
+				      "big", &doc, &err),
+			 GW_ERR_REFUSED);
 	assert_null(doc);
 }
 
@@ -85,12 +90,15 @@ static void test_xml__xsd_errors_have_lines(void **state)
 	struct gw_xsd *x = NULL;
 	struct gw_err err;
 	xmlDocPtr doc = NULL;
-	const char *s = "<?xml version=\"1.0\"?>\n<message xmlns=\"urn:lienthong:message:1\">\n<id>nope</id>\n</message>\n";
+	const char *s = "<?xml version=\"1.0\"?>\n<message "
+			"xmlns=\"urn:lienthong:message:1\">\n<id>nope</id>\n</"
+			"message>\n";
 
 	(void)state;
 	gw_err_clear(&err);
 	assert_int_equal(gw_xsd_load("schemas/message-1.xsd", &x, &err), GW_OK);
-	assert_int_equal(gw_xml_parse(s, strlen(s), "m.xml", &doc, &err), GW_OK);
+	assert_int_equal(gw_xml_parse(s, strlen(s), "m.xml", &doc, &err),
+			 GW_OK);
 	assert_int_equal(gw_xsd_validate(x, doc, "m.xml", NULL, &err),
 			 GW_ERR_SCHEMA);
 	assert_non_null(strstr(err.msg, "m.xml:3: "));
