@@ -1,0 +1,165 @@
+/*
+ * test_torture.c - allocation-failure torture (curl's torture mode): every
+ * parser and converter of outside input runs again and again with the Nth
+ * allocation failing, N = 0, 1, 2, ... until it succeeds. Each run must
+ * fail cleanly (an error, no crash, no leak under the sanitizers) or
+ * succeed. jansson and libxml2 are pointed at gw_malloc so that their
+ * allocations fail too.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <libxml/parser.h>
+#include <libxml/xmlmemory.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "json.h"
+#include "message.h"
+#include "xml.h"
+
+static char *xml_strdup(const char *s)
+{
+	return gw_strdup(s);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	char *buf = NULL;
+	struct gw_err err;
+
+	assert_int_equal(gw_read_file(path, 0, &buf, len, &err), GW_OK);
+	return buf;
+}
+
+/* Run op with the Nth allocation failing for N = 0.. until it succeeds;
+ * returns the number of failing runs. */
+static long torture(gw_rc (*op)(const char *, size_t), const char *buf,
+		    size_t len)
+{
+	long n;
+
+	for (n = 0; n < 200000; n++) {
+		gw_rc rc;
+
+		gw_alloc_fail_after(n);
+		rc = op(buf, len);
+		gw_alloc_fail_after(-1);
+		if (rc == GW_OK)
+			return n;
+	}
+	fail_msg("never succeeded");
+	return n;
+}
+
+static gw_rc op_xml_to_json(const char *buf, size_t len)
+{
+	xmlDocPtr doc = NULL;
+	json_t *j = NULL;
+	struct gw_err err;
+	gw_rc rc;
+
+	rc = gw_xml_parse(buf, len, "t.xml", &doc, &err);
+	if (!rc)
+		rc = gw_msg_xml_to_json(doc, &j, &err);
+	if (doc)
+		xmlFreeDoc(doc);
+	json_decref(j);
+	return rc;
+}
+
+static gw_rc op_json_to_xml(const char *buf, size_t len)
+{
+	xmlDocPtr doc = NULL;
+	json_t *j = NULL;
+	struct gw_buf out;
+	struct gw_err err;
+	gw_rc rc;
+
+	gw_buf_init(&out);
+	rc = gw_json_parse(buf, len, "t.json", &j, &err);
+	if (!rc)
+		rc = gw_msg_json_to_xml(j, &doc, &err);
+	if (!rc)
+		rc = gw_msg_xml_dump(doc, &out, &err);
+	if (!rc)
+		rc = gw_msg_check_rules(j, NULL, NULL);
+	if (doc)
+		xmlFreeDoc(doc);
+	json_decref(j);
+	gw_buf_release(&out);
+	return rc;
+}
+
+static gw_rc op_yaml(const char *buf, size_t len)
+{
+	json_t *j = NULL, *lines = NULL;
+	struct gw_err err;
+	gw_rc rc = gw_yaml_parse(buf, len, "t.yaml", &j, &lines, &err);
+
+	json_decref(j);
+	json_decref(lines);
+	return rc;
+}
+
+static void test_torture__xml_to_json(void **state)
+{
+	size_t len;
+	char *buf = slurp("conf/examples/task-assignment-from-vpcp.xml", &len);
+
+	(void)state;
+	assert_true(torture(op_xml_to_json, buf, len) > 10);
+	free(buf);
+}
+
+static void test_torture__json_to_xml(void **state)
+{
+	size_t len;
+	char *buf = slurp("conf/examples/task-progress-1584-II-9.json", &len);
+
+	(void)state;
+	assert_true(torture(op_json_to_xml, buf, len) > 10);
+	free(buf);
+}
+
+static void test_torture__yaml(void **state)
+{
+	size_t len;
+	char *buf = slurp("conf/gateway.yaml", &len);
+
+	(void)state;
+	assert_true(torture(op_yaml, buf, len) > 10);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_torture__xml_to_json),
+		cmocka_unit_test(test_torture__json_to_xml),
+		cmocka_unit_test(test_torture__yaml),
+	};
+	int rc;
+
+	/* before anything initialises libxml2 */
+	xmlMemSetup(free, gw_malloc, gw_realloc, xml_strdup);
+	json_set_alloc_funcs(gw_malloc, free);
+	/* libxml2's one-time global set-up (encoding handlers) leaks when it
+	 * runs out of memory itself; do it before the torture starts */
+	gw_xml_init();
+	{
+		size_t len;
+		char *buf = slurp("conf/examples/task-progress-1584-II-9.json",
+				  &len);
+
+		op_json_to_xml(buf, len);
+		free(buf);
+	}
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	xmlCleanupParser();
+	return rc;
+}
