@@ -47,7 +47,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all deps deps-test demo test check lint bench clean install
+.PHONY: all deps deps-test demo test check lint bench fuzz clean install
 all: $(LIENTHONG)
 
 deps:
@@ -103,6 +103,22 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory build-tests
 	@B=$(B) LIENTHONG=$(LIENTHONG) bench/run.sh
+
+# libFuzzer over the parsers of outside input (not part of `make test`):
+# seeds are the example messages, the hostile corpus and the config.
+FUZZ_SECONDS ?= 60
+fuzz: deps-test
+	@mkdir -p build/fuzz/corpus
+	@i=0; for f in conf/examples/*.xml tests/data/hostile/*.xml; do \
+		{ printf '\000'; cat $$f; } > build/fuzz/corpus/x$$i; i=$$((i+1)); done; \
+	for f in conf/examples/*.json tests/data/invalid/*.json; do \
+		{ printf '\001'; cat $$f; } > build/fuzz/corpus/j$$i; i=$$((i+1)); done; \
+	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway \
+		-o build/fuzz/fuzz_parsers tests/fuzz/fuzz_parsers.c \
+		$(filter-out gateway/main.c gateway/cli.c,$(wildcard gateway/*.c)) $(ADAPTER_SRC) $(LIBS)
+	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		build/fuzz/corpus
 
 clean:
 	rm -rf build bin

@@ -1,0 +1,54 @@
+/*
+ * fuzz_parsers.c - libFuzzer target for every parser of outside input:
+ * the first byte picks the parser (safe XML + conversion to JSON, JSON +
+ * conversion to XML + business rules, YAML), the rest is the input.
+ * Build and run with `make fuzz` (clang, ASan + UBSan + libFuzzer).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "json.h"
+#include "message.h"
+#include "xml.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *buf = (const char *)data + 1;
+	struct gw_err err;
+	xmlDocPtr doc = NULL;
+	json_t *j = NULL, *lines = NULL;
+
+	if (size < 1)
+		return 0;
+	size--;
+	switch (data[0] % 3) {
+	case 0:
+		if (gw_xml_parse(buf, size, "fuzz.xml", &doc, &err) == GW_OK &&
+		    gw_msg_xml_is_canonical(doc) &&
+		    gw_msg_xml_to_json(doc, &j, &err) == GW_OK)
+			gw_msg_check_rules(j, NULL, NULL);
+		break;
+	case 1:
+		if (gw_json_parse(buf, size, "fuzz.json", &j, &err) == GW_OK &&
+		    gw_msg_json_kind(j) != GW_KIND_UNKNOWN) {
+			struct gw_buf out;
+
+			gw_buf_init(&out);
+			gw_msg_check_rules(j, NULL, NULL);
+			if (gw_msg_json_to_xml(j, &doc, &err) == GW_OK)
+				gw_msg_xml_dump(doc, &out, &err);
+			gw_buf_release(&out);
+		}
+		break;
+	default:
+		gw_yaml_parse(buf, size, "fuzz.yaml", &j, &lines, &err);
+	}
+	if (doc)
+		xmlFreeDoc(doc);
+	json_decref(j);
+	json_decref(lines);
+	return 0;
+}
