@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_queue.h"
 #include "cmd_sign.h"
 #include "common.h"
 #include "config.h"
@@ -76,6 +77,27 @@ static const struct command commands[] = {
 	  "digest,\n"
 	  "bad signature, untrusted, expired, revoked, wrapped, unsupported\n"
 	  "algorithm.\n" },
+	{ "send", gw_cmd_send, "validate, route and durably enqueue messages",
+	  "usage: lienthong send -c CONF FILE...\n"
+	  "\n"
+	  "Validates each file, routes it by kind, sender, receivers and\n"
+	  "classification (routes: in CONF) and enqueues all of them in one\n"
+	  "durable transaction; then prints each message id and its\n"
+	  "destinations. A message sent again with the same bytes is not "
+	  "queued\n"
+	  "twice; the same id with other bytes is refused.\n" },
+	{ "deliver", gw_cmd_deliver, "drain the outbox to the destinations",
+	  "usage: lienthong deliver -c CONF [--once] [--linger-ms N]\n"
+	  "                         [--max-inflight N]\n"
+	  "\n"
+	  "Sends due deliveries (up to N at once, default 64) over HTTPS with\n"
+	  "mutual TLS or the X-Road REST protocol, the message id as the\n"
+	  "idempotency key; retries 408, 429, 5xx and network errors with\n"
+	  "exponential backoff and jitter; dead-letters other 4xx. Runs until\n"
+	  "SIGTERM, or with --once until idle for --linger-ms.\n" },
+	{ "queue", gw_cmd_queue, "inspect and act on the outbox",
+	  "usage: lienthong queue -c CONF ls [pending|done|dead]\n"
+	  "       lienthong queue -c CONF show|retry|drop ID\n" },
 	{ "config", cmd_config, "check a configuration file",
 	  "usage: lienthong config check FILE\n"
 	  "\n"

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""sink.py - a receiving platform for the forwarding tests, on loopback.
+
+HTTPS with a required client certificate (or plain HTTP without --cert).
+Every POST is logged as one line "ID STATUS" to --log, ID being the
+Idempotency-Key header, so a test can count deliveries by message id the
+way a deduplicating receiver would. --down-until EPOCH answers 503 until
+then (a platform that is down); --status N always answers N.
+"""
+import argparse, http.server, ssl, threading, time, sys
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--port", type=int, required=True)
+ap.add_argument("--cert"); ap.add_argument("--key"); ap.add_argument("--ca")
+ap.add_argument("--log", required=True)
+ap.add_argument("--down-until", type=float, default=0)
+ap.add_argument("--status", type=int, default=200)
+a = ap.parse_args()
+lock = threading.Lock()
+out = open(a.log, "a", buffering=1)
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        self.rfile.read(n)
+        key = self.headers.get("Idempotency-Key", "-")
+        status = 503 if time.time() < a.down_until else a.status
+        with lock:
+            out.write("%s %d %.3f\n" % (key, status, time.time()))
+        body = b'{"ok": true}' if status < 300 else b'{"error": "refused"}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), H)
+srv.daemon_threads = True
+if a.cert:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(a.cert, a.key)
+    ctx.load_verify_locations(a.ca)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print("ready", flush=True)
+srv.serve_forever()

@@ -1,0 +1,134 @@
+/* test_outbox.c - the durable outbox, routing and the backoff policy. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "outbox.h"
+
+static void test_outbox__enqueue_dedup_and_due(void **state)
+{
+	char dir[] = "/tmp/gwoutXXXXXX", path[64];
+	const char *dests[] = { "hub", "report", NULL };
+	struct gw_out_msg m = {
+		"id-1", "plan", "000.00.00.G12", "application/json", "{}",
+		2,	dests
+	};
+	struct gw_outbox *o = NULL;
+	struct gw_due *due;
+	struct gw_err err;
+	size_t n;
+	int dup = -1;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/o.db", dir);
+	assert_int_equal(gw_outbox_open_sqlite(path, &o, &err), GW_OK);
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, &dup, &err), GW_OK);
+	assert_int_equal(dup, 0);
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, &dup, &err), GW_OK);
+	assert_int_equal(dup, 1);
+	m.body = "{ }";
+	m.len = 3;
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, &dup, &err),
+			 GW_ERR_REFUSED);
+	assert_int_equal(gw_outbox_due(o, gw_now_ms() + 1, 10, &due, &n, &err),
+			 GW_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(due[0].body, "{}");
+	assert_int_equal(gw_outbox_begin(o, &err), GW_OK);
+	assert_int_equal(gw_outbox_record(o, "id-1", "hub", gw_now_ms(), 200,
+					  NULL, GW_DLV_DONE, 0, &err),
+			 GW_OK);
+	assert_int_equal(gw_outbox_record(o, "id-1", "report", gw_now_ms(), 503,
+					  "HTTP 503", GW_DLV_PENDING,
+					  gw_now_ms() + 60000, &err),
+			 GW_OK);
+	assert_int_equal(gw_outbox_commit(o, &err), GW_OK);
+	gw_outbox_close(o);
+	/* reopened: what was committed is there */
+	assert_int_equal(gw_outbox_open_sqlite(path, &o, &err), GW_OK);
+	assert_int_equal(gw_outbox_due(o, gw_now_ms() + 1, 10, &due, &n, &err),
+			 GW_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(
+		gw_outbox_due(o, gw_now_ms() + 120000, 10, &due, &n, &err),
+		GW_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(due[0].dest, "report");
+	assert_int_equal(due[0].attempts, 1);
+	gw_outbox_close(o);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/o.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/o.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_outbox__backoff(void **state)
+{
+	struct gw_dest d;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.backoff_ms = 1000;
+	d.backoff_max_ms = 8000;
+	assert_int_equal(gw_deliver_backoff(&d, 1, 0.5), 1000);
+	assert_int_equal(gw_deliver_backoff(&d, 2, 0.5), 2000);
+	assert_int_equal(gw_deliver_backoff(&d, 4, 0.5), 8000);
+	assert_int_equal(gw_deliver_backoff(&d, 40, 0.5), 8000);
+	assert_int_equal(gw_deliver_backoff(&d, 1, 0.0), 500);
+	assert_true(gw_deliver_backoff(&d, 1, 0.999) < 1500);
+}
+
+static void test_outbox__routes(void **state)
+{
+	char *kinds[] = { "indicator.report", NULL };
+	char *to1[] = { "hub", "report", NULL }, *to2[] = { "hub", NULL };
+	char *cls[] = { "public", NULL };
+	struct gw_route r[2];
+	struct gw_dest d[2];
+	struct gw_forwarding f = { d, 2, r, 2 };
+	json_t *msg = json_pack("{s:s, s:{s:s}, s:[{s:s}], s:s}", "kind",
+				"indicator.report", "sender", "orgId", "x",
+				"receivers", "orgId", "y", "classification",
+				"internal");
+	const char **out;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	memset(d, 0, sizeof(d));
+	d[0].name = "hub";
+	d[1].name = "report";
+	r[0].kinds = kinds;
+	r[0].dests = to1;
+	r[1].classifications = cls;
+	r[1].dests = to2;
+	out = gw_forwarding_route(&f, msg);
+	assert_string_equal(out[0], "hub");
+	assert_string_equal(out[1], "report");
+	assert_null(out[2]);
+	free(out);
+	json_object_set_new(msg, "kind", json_string("plan"));
+	out = gw_forwarding_route(&f, msg);
+	assert_null(out[0]);
+	free(out);
+	json_decref(msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_outbox__enqueue_dedup_and_due),
+		cmocka_unit_test(test_outbox__backoff),
+		cmocka_unit_test(test_outbox__routes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
