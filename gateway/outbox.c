@@ -392,13 +392,13 @@ gw_rc gw_outbox_list(struct gw_outbox *o, const char *state, FILE *out,
 		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
 				  sqlite3_errmsg(db));
 	sqlite3_bind_int(st, 1, want);
-	fprintf(out, "%-36s  %-16s  %-12s  %-7s  %8s  %s\n", "MESSAGE", "KIND",
+	fprintf(out, "%-36s  %-16s  %-18s  %-7s  %8s  %s\n", "MESSAGE", "KIND",
 		"DESTINATION", "STATE", "ATTEMPTS", "LAST");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int s = sqlite3_column_int(st, 3);
 		const char *e = (const char *)sqlite3_column_text(st, 6);
 
-		fprintf(out, "%-36s  %-16s  %-12s  %-7s  %8d  %d %s\n",
+		fprintf(out, "%-36s  %-16s  %-18s  %-7s  %8d  %d %s\n",
 			sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
 			sqlite3_column_text(st, 2),
 			s >= 0 && s < 3 ? state_names[s] : "?",

@@ -51,14 +51,59 @@ run "$LIENTHONG" sign --key "$P/revoked.key" --cert "$P/revoked.pem" --chain "$P
 	"$EX/receipt-accepted.xml" >"$OUT/revoked-signed.xml"
 run "$LIENTHONG" verify --trust "$P/trust" "$OUT/revoked-signed.xml"; echo "(exit $?: revoked signer)"
 
+step "5. Report once, deliver to many: send the indicator targets and a task to two national platforms (local sinks on loopback, mutual TLS)"
+cat "$P/hub.pem" "$P/chain.pem" >"$OUT/hub-full.pem"
+cat "$P/ministry-ec.pem" "$P/chain.pem" >"$OUT/ministry-full.pem"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+SINK_PIDS=()
+trap 'kill "${SINK_PIDS[@]}" 2>/dev/null' EXIT
+for name in hub report; do
+	p=$(port)
+	eval "PORT_$name=$p"
+	: >"$OUT/$name-received.log"
+	python3 tests/tools/sink.py --port "$p" --cert "$OUT/hub-full.pem" --key "$P/hub.key" \
+		--ca "$P/root.pem" --log "$OUT/$name-received.log" >"$OUT/$name.out" 2>&1 &
+	SINK_PIDS+=($!)
+done
+rm -rf "$OUT/var"
+cat >"$OUT/demo.yaml" <<EOC
+gateway:
+  name: ministry
+  organization: {orgId: 000.00.00.G12, name: Bộ Tài chính}
+  data_dir: var
+destinations:
+  data-platform:
+    url: https://127.0.0.1:$PORT_hub/v1/messages
+    ca: pki/root.pem
+    cert: ministry-full.pem
+    key: pki/ministry-ec.key
+  reporting-system:
+    url: https://127.0.0.1:$PORT_report/v1/messages
+    ca: pki/root.pem
+    cert: ministry-full.pem
+    key: pki/ministry-ec.key
+routes:
+  - kinds: [indicator.report, plan]
+    to: [data-platform, reporting-system]
+  - kinds: [task.assignment, task.progress]
+    to: [data-platform]
+EOC
+sleep 0.5
+run "$LIENTHONG" send -c "$OUT/demo.yaml" "$EX/indicator-report-2024-targets.json" \
+	"$EX/plan-1584.xml" "$EX/task-progress-1584-II-9.json" || fail "send"
+run "$LIENTHONG" deliver -c "$OUT/demo.yaml" --once || fail "deliver"
+run "$LIENTHONG" queue -c "$OUT/demo.yaml" ls
+echo "the data platform received $(wc -l <"$OUT/hub-received.log") messages, the reporting system $(wc -l <"$OUT/report-received.log") ($OUT/*-received.log)"
+kill "${SINK_PIDS[@]}" 2>/dev/null
+
 if "$LIENTHONG" help import >/dev/null 2>&1 && ls ../shared/seeds/004_*.txt >/dev/null 2>&1; then
-	step "5. Import the plan tables of 1584/QĐ-BTC (../shared/seeds/004) into canonical messages"
+	step "6. Import the plan tables of 1584/QĐ-BTC (../shared/seeds/004) into canonical messages"
 	run "$LIENTHONG" import --adapter plan-tables -o "$OUT/import-004" ../shared/seeds/004_*.txt || fail "import"
 	run "$LIENTHONG" validate "$OUT"/import-004/* | tail -3
 fi
 
 if "$LIENTHONG" help audit >/dev/null 2>&1; then
-	step "6. The audit log"
+	step "7. The audit log"
 	echo "see docs/AUDIT.md; 'lienthong audit ls -c CONF' lists what was exchanged"
 fi
 
