@@ -99,6 +99,20 @@ gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,
 		d->backoff_max_ms =
 			gw_config_int(cfg, P("retry/backoff_max_ms"), 3600000);
 		d->allow_http = gw_config_bool(cfg, P("allow_plain_http"), 0);
+		d->rate_per_s =
+			(int)gw_config_int(cfg, P("rate_limit_per_s"), 0);
+		d->token_url = dup_str(cfg, P("token/url"));
+		if (d->token_url) {
+			gw_rc rc = gw_config_secret(cfg, P("token/access_key"),
+						    &d->token_key, err);
+
+			if (!rc)
+				rc = gw_config_secret(cfg,
+						      P("token/secret_key"),
+						      &d->token_secret, err);
+			if (rc)
+				return rc;
+		}
 #undef P
 		if (!d->name || !d->url)
 			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -153,6 +167,10 @@ void gw_forwarding_release(struct gw_forwarding *f)
 		free(d->key);
 		free(d->xroad_client);
 		free(d->xroad_service);
+		free(d->token_url);
+		free(d->token_key);
+		free(d->token_secret);
+		free(d->token);
 	}
 	for (i = 0; f->routes && i < f->nroutes; i++) {
 		free_list(f->routes[i].kinds);
@@ -240,7 +258,8 @@ int64_t gw_deliver_backoff(const struct gw_dest *d, int attempts,
 
 struct xfer {
 	struct gw_due *due;
-	const struct gw_dest *dest;
+	struct gw_dest *dest;
+	const char *fail; /* failed before sending (no token): retry */
 	CURL *h;
 	struct curl_slist *hdrs;
 	struct gw_buf body;
@@ -274,8 +293,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 	return len;
 }
 
-static const struct gw_dest *find_dest(const struct gw_forwarding *f,
-				       const char *name)
+static struct gw_dest *find_dest(struct gw_forwarding *f, const char *name)
 {
 	size_t i;
 
@@ -283,6 +301,116 @@ static const struct gw_dest *find_dest(const struct gw_forwarding *f,
 		if (strcmp(f->dests[i].name, name) == 0)
 			return &f->dests[i];
 	return NULL;
+}
+
+static void tls_opts(CURL *h, const struct gw_dest *d)
+{
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
+			 d->allow_http ? "https,http" : "https");
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (d->ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, d->ca);
+	if (d->cert)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, d->cert);
+	if (d->key)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, d->key);
+}
+
+static size_t to_buf(char *p, size_t sz, size_t n, void *arg)
+{
+	struct gw_buf *b = arg;
+
+	if (b->len + sz * n > 65536 || gw_buf_add(b, p, sz * n))
+		return 0;
+	return sz * n;
+}
+
+/*
+ * The token transport of the provincial and ministerial platforms: POST
+ * {"accessKey", "secretKey"} to the token URL, get {"access_token",
+ * "expires_in"}. Returns NULL, or why it failed (a static string).
+ */
+static const char *get_token(struct gw_dest *d, int64_t now)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	struct gw_buf resp;
+	json_t *req, *j = NULL;
+	char *body;
+	long status = 0;
+	json_int_t ttl;
+	const char *why = NULL, *tok;
+	CURLcode cc;
+
+	free(d->token);
+	d->token = NULL;
+	req = json_pack("{s:s, s:s}", "accessKey", d->token_key, "secretKey",
+			d->token_secret);
+	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	gw_buf_init(&resp);
+	if (!h || !body) {
+		why = "out of memory";
+		goto out;
+	}
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	curl_easy_setopt(h, CURLOPT_URL, d->token_url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, d->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, to_buf);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+	tls_opts(h, d);
+	cc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK) {
+		why = "cannot reach the token endpoint";
+		goto out;
+	}
+	if (status != 200) {
+		why = "the token endpoint refused the access key";
+		goto out;
+	}
+	j = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+	tok = json_string_value(json_object_get(j, "access_token"));
+	if (!tok || !*tok || strpbrk(tok, "\r\n")) {
+		why = "the token endpoint gave no usable access_token";
+		goto out;
+	}
+	d->token = gw_strdup(tok);
+	ttl = json_integer_value(json_object_get(j, "expires_in"));
+	/* renew 30 s early; a token without a lifetime lives 30 s */
+	d->token_expires_ms = now + (ttl > 60 ? ttl - 30 : 30) * 1000;
+out:
+	json_decref(j);
+	gw_buf_release(&resp);
+	curl_slist_free_all(hdrs);
+	if (h)
+		curl_easy_cleanup(h);
+	free(body);
+	return why;
+}
+
+/* Token bucket: may one more request go to d now? */
+static int take_token(struct gw_dest *d, int64_t now)
+{
+	if (d->rate_per_s <= 0)
+		return 1;
+	if (!d->bucket_ms) {
+		d->bucket = d->rate_per_s;
+		d->bucket_ms = now;
+	}
+	d->bucket += (double)(now - d->bucket_ms) * d->rate_per_s / 1000.0;
+	d->bucket_ms = now;
+	if (d->bucket > d->rate_per_s)
+		d->bucket = d->rate_per_s;
+	if (d->bucket < 1.0)
+		return 0;
+	d->bucket -= 1.0;
+	return 1;
 }
 
 static gw_rc setup(struct xfer *x, CURLSH *share)
@@ -313,6 +441,10 @@ static gw_rc setup(struct xfer *x, CURLSH *share)
 	snprintf(h, sizeof(h), "Idempotency-Key: %s", x->due->msg_id);
 	x->hdrs = curl_slist_append(x->hdrs, h);
 	x->hdrs = curl_slist_append(x->hdrs, "Expect:");
+	if (d->token) {
+		snprintf(h, sizeof(h), "Authorization: Bearer %s", d->token);
+		x->hdrs = curl_slist_append(x->hdrs, h);
+	}
 	curl_easy_setopt(x->h, CURLOPT_URL, url.data);
 	gw_buf_release(&url);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
@@ -322,18 +454,7 @@ static gw_rc setup(struct xfer *x, CURLSH *share)
 			 (curl_off_t)x->due->len);
 	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, x->dest->timeout_ms);
 	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR,
-			 d->allow_http ? "https,http" : "https");
-	curl_easy_setopt(x->h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (d->ca)
-		curl_easy_setopt(x->h, CURLOPT_CAINFO, d->ca);
-	if (d->cert)
-		curl_easy_setopt(x->h, CURLOPT_SSLCERT, d->cert);
-	if (d->key)
-		curl_easy_setopt(x->h, CURLOPT_SSLKEY, d->key);
+	tls_opts(x->h, d);
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
@@ -373,7 +494,8 @@ static const char *check_receipt(struct xfer *x)
 static gw_rc record(struct gw_outbox *o, struct xfer *x, int64_t now,
 		    struct gw_deliver_stats *st, struct gw_err *err)
 {
-	const struct gw_dest *d = x->dest;
+	struct gw_dest *d = x->dest;
+	int now_again = 0; /* retry at once: only the token was stale */
 	long status = 0;
 	char why[512] = "";
 	enum { DONE, RETRY, DEAD } what;
@@ -381,8 +503,19 @@ static gw_rc record(struct gw_outbox *o, struct xfer *x, int64_t now,
 	int64_t next = now;
 	enum gw_dlv_state state;
 
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
-	if (x->cc != CURLE_OK) {
+	if (x->h)
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	if (x->fail) {
+		what = RETRY;
+		snprintf(why, sizeof(why), "%s", x->fail);
+	} else if (status == 401 && d->token_url) {
+		/* the token expired early or was revoked: get a new one */
+		free(d->token);
+		d->token = NULL;
+		what = RETRY;
+		now_again = 1;
+		snprintf(why, sizeof(why), "HTTP 401: access token refused");
+	} else if (x->cc != CURLE_OK) {
 		what = RETRY;
 		snprintf(why, sizeof(why), "%s", curl_easy_strerror(x->cc));
 	} else if (x->xroad_error[0]) {
@@ -406,8 +539,10 @@ static gw_rc record(struct gw_outbox *o, struct xfer *x, int64_t now,
 	if (what == RETRY) {
 		int attempts = x->due->attempts + 1;
 
-		next = now + gw_deliver_backoff(d, attempts,
-						(double)random() / RAND_MAX);
+		next = now_again ? now
+				 : now + gw_deliver_backoff(d, attempts,
+							    (double)random() /
+								    RAND_MAX);
 		if (x->retry_after_s > 0 &&
 		    now + x->retry_after_s * 1000 > next)
 			next = now + x->retry_after_s * 1000;
@@ -434,9 +569,9 @@ static gw_rc record(struct gw_outbox *o, struct xfer *x, int64_t now,
 				what == DONE ? NULL : why, state, next, err);
 }
 
-static gw_rc round_trip(struct gw_outbox *o, const struct gw_forwarding *f,
+static gw_rc round_trip(struct gw_outbox *o, struct gw_forwarding *f,
 			CURLM *multi, CURLSH *share, struct gw_due *due,
-			size_t n, struct gw_deliver_stats *st,
+			size_t n, size_t *sent, struct gw_deliver_stats *st,
 			struct gw_err *err)
 {
 	struct xfer *xs = gw_calloc(n, sizeof(*xs));
@@ -454,6 +589,16 @@ static gw_rc round_trip(struct gw_outbox *o, const struct gw_forwarding *f,
 		gw_buf_init(&xs[i].body);
 		if (!xs[i].dest) {
 			xs[i].done = -1; /* destination removed from config */
+			continue;
+		}
+		if (!take_token(xs[i].dest, gw_now_ms()))
+			continue; /* over the rate limit: stays due */
+		(*sent)++;
+		if (xs[i].dest->token_url &&
+		    (!xs[i].dest->token ||
+		     gw_now_ms() >= xs[i].dest->token_expires_ms) &&
+		    (xs[i].fail = get_token(xs[i].dest, gw_now_ms()))) {
+			xs[i].done = 1;
 			continue;
 		}
 		if (setup(&xs[i], share)) {
@@ -505,7 +650,7 @@ out:
 	return rc;
 }
 
-gw_rc gw_deliver_run(struct gw_outbox *o, const struct gw_forwarding *f,
+gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 		     int max_inflight, int once, int64_t linger_ms,
 		     volatile sig_atomic_t *stop, struct gw_deliver_stats *st,
 		     struct gw_err *err)
@@ -534,10 +679,14 @@ gw_rc gw_deliver_run(struct gw_outbox *o, const struct gw_forwarding *f,
 					&due, &n, err)))
 			break;
 		if (n) {
-			if ((rc = round_trip(o, f, multi, share, due, n, st,
-					     err)))
+			size_t sent = 0;
+
+			if ((rc = round_trip(o, f, multi, share, due, n, &sent,
+					     st, err)))
 				break;
 			idle_since = gw_now_ms();
+			if (!sent) /* all held back by rate limits */
+				usleep(20000);
 			continue;
 		}
 		if (once && gw_now_ms() - idle_since >= linger_ms)

@@ -31,6 +31,15 @@ struct gw_dest {
 	int64_t backoff_ms;	/* first retry delay */
 	int64_t backoff_max_ms; /* cap */
 	int allow_http;		/* plain http to loopback only (tests) */
+	int rate_per_s;	 /* at most this many requests a second; 0: no limit */
+	char *token_url; /* token transport: where an access token is got */
+	char *token_key; /* ... with this access key (a resolved secret) */
+	char *token_secret; /* ... and secret (a resolved secret) */
+	/* runtime state, owned by the delivery engine */
+	char *token;
+	int64_t token_expires_ms;
+	double bucket;
+	int64_t bucket_ms;
 };
 
 struct gw_route {
@@ -62,12 +71,14 @@ struct gw_deliver_stats {
 };
 
 /*
- * Drain the outbox: send every due delivery, up to max_inflight at once,
- * record each outcome. With once, return when nothing is due any more and
+ * Drain the outbox: send every due delivery, up to max_inflight at once
+ * and within each destination's rate limit, record each outcome. Token
+ * destinations get an access token first (cached until it expires, got
+ * again after a 401). With once, return when nothing is due any more and
  * nothing waits for a retry (or a retry is further than linger_ms away);
  * otherwise run until *stop becomes non-zero.
  */
-gw_rc gw_deliver_run(struct gw_outbox *o, const struct gw_forwarding *f,
+gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 		     int max_inflight, int once, int64_t linger_ms,
 		     volatile sig_atomic_t *stop, struct gw_deliver_stats *st,
 		     struct gw_err *err);

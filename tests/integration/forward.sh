@@ -21,10 +21,14 @@ start_sink() { # name port [args]
 	for _ in $(seq 50); do grep -q ready "$TMP/$name.out" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
 }
-HUB=$(port) RPT=$(port) DOWN=$(port) BAD=$(port)
+HUB=$(port) RPT=$(port) DOWN=$(port) BAD=$(port) TOK=$(port)
 start_sink hub "$HUB" && start_sink report "$RPT" &&
 	start_sink down "$DOWN" --down-until $(($(date +%s) + 30)) &&
-	start_sink bad "$BAD" --status 400 || { not_ok "start the sinks"; finish; exit 1; }
+	start_sink bad "$BAD" --status 400 &&
+	start_sink tok "$TOK" --token "ak-ministry:s3cret" --rotate-every 7 ||
+	{ not_ok "start the sinks"; finish; exit 1; }
+export GW_TEST_ACCESS_KEY=ak-ministry
+printf 's3cret\n' >"$TMP/secret.txt"
 
 conf() { # file data_dir
 	cat >"$1" <<EOC
@@ -43,7 +47,19 @@ $(for d in hub:$HUB report:$RPT down:$DOWN bad:$BAD; do cat <<EOD
     retry: {max_attempts: 30, backoff_ms: 1000, backoff_max_ms: 8000}
 EOD
 done)
+  tok:
+    url: https://127.0.0.1:$TOK/v1/messages
+    ca: $P/root.pem
+    cert: $TMP/ministry-full.pem
+    key: $P/ministry-ec.key
+    rate_limit_per_s: 20
+    token:
+      url: https://127.0.0.1:$TOK/token
+      access_key: {env: GW_TEST_ACCESS_KEY}
+      secret_key: {file: $TMP/secret.txt}
 routes:
+  - kinds: [plan]
+    to: [tok]
   - kinds: [indicator.report]
     receivers: [000.00.00.G23]
     to: [hub, report]
@@ -72,7 +88,7 @@ mkmsgs "$TMP/m1000" 1000 "$TOP/conf/examples/indicator-report-2024-targets.json"
 "$LIENTHONG" send -c "$TMP/g.yaml" "$TMP"/m1000/*.json >"$TMP/sent" 2>"$TMP/err"
 check "send queues 1,000 messages" test "$(grep -c ' -> hub,report$' "$TMP/sent")" -eq 1000
 "$LIENTHONG" deliver -c "$TMP/g.yaml" --once >"$TMP/out" 2>&1
-count() { awk -v s=200 '$2==s{print $1}' "$1" | sort | uniq -c | awk '{print $1}' | sort | uniq -c; }
+count() { awk -v s=200 '$1!="TOKEN" && $2==s{print $1}' "$1" | sort | uniq -c | awk '{print $1}' | sort | uniq -c; }
 check "hub got each of 1,000 exactly once" test "$(count "$TMP/hub.log")" = "   1000 1"
 check "report got each of 1,000 exactly once" test "$(count "$TMP/report.log")" = "   1000 1"
 "$LIENTHONG" queue -c "$TMP/g.yaml" ls done >"$TMP/out"
@@ -121,6 +137,17 @@ expect_exit "queue show" 0 "$LIENTHONG" queue -c "$TMP/g.yaml" show e4d3c2b1-a09
 expect_exit "queue retry" 0 "$LIENTHONG" queue -c "$TMP/g.yaml" retry e4d3c2b1-a098-4765-8432-1584a0000001
 expect_exit "queue drop" 0 "$LIENTHONG" queue -c "$TMP/g.yaml" drop e4d3c2b1-a098-4765-8432-1584a0000001
 expect_exit "queue show of a dropped message" 1 "$LIENTHONG" queue -c "$TMP/g.yaml" show e4d3c2b1-a098-4765-8432-1584a0000001
+
+# token transport: a token is got, cached, renewed after a 401; rate limit
+mkmsgs "$TMP/plans" 30 "$TOP/conf/examples/plan-1584.json" t
+"$LIENTHONG" send -c "$TMP/g.yaml" "$TMP"/plans/*.json >/dev/null 2>&1
+start=$(date +%s%N)
+"$LIENTHONG" deliver -c "$TMP/g.yaml" --once >"$TMP/out" 2>&1
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "token destination: all 30 arrive once" test "$(count "$TMP/tok.log")" = "     30 1"
+check "the token was renewed after the platform revoked it (401)" test "$(grep -c '^TOKEN 200' "$TMP/tok.log")" -ge 2
+check "... and the 401s were retried, not dead-lettered" test "$("$LIENTHONG" queue -c "$TMP/g.yaml" ls dead | grep -c plan)" -eq 0
+check "rate limit 20/s: 30 messages take over 0.4 s (${ms} ms)" test "$ms" -ge 400
 
 # SIGKILL at random moments during a 2,000-message run, then restart
 conf "$TMP/k.yaml" "$TMP/var-kill"

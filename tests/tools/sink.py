@@ -15,8 +15,12 @@ ap.add_argument("--cert"); ap.add_argument("--key"); ap.add_argument("--ca")
 ap.add_argument("--log", required=True)
 ap.add_argument("--down-until", type=float, default=0)
 ap.add_argument("--status", type=int, default=200)
+ap.add_argument("--token", help="KEY:SECRET: require a bearer token from POST /token")
+ap.add_argument("--rotate-every", type=int, default=0,
+                help="invalidate the token after this many accepted posts")
 a = ap.parse_args()
 lock = threading.Lock()
+state = {"token": None, "n": 0, "issued": 0}
 out = open(a.log, "a", buffering=1)
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -25,9 +29,31 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
-        self.rfile.read(n)
+        data = self.rfile.read(n)
+        if a.token and self.path == "/token":
+            import json
+            req = json.loads(data)
+            ok = "%s:%s" % (req.get("accessKey"), req.get("secretKey")) == a.token
+            with lock:
+                state["issued"] += 1
+                state["token"] = "tok-%d" % state["issued"] if ok else state["token"]
+                out.write("TOKEN %d %.3f\n" % (200 if ok else 403, time.time()))
+            body = json.dumps({"access_token": state["token"], "expires_in": 3600}).encode() if ok else b"{}"
+            self.send_response(200 if ok else 403)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         key = self.headers.get("Idempotency-Key", "-")
         status = 503 if time.time() < a.down_until else a.status
+        if a.token:
+            with lock:
+                if self.headers.get("Authorization") != "Bearer %s" % state["token"]:
+                    status = 401
+                elif status < 300:
+                    state["n"] += 1
+                    if a.rotate_every and state["n"] % a.rotate_every == 0:
+                        state["token"] = None
         with lock:
             out.write("%s %d %.3f\n" % (key, status, time.time()))
         body = b'{"ok": true}' if status < 300 else b'{"error": "refused"}'
