@@ -21,6 +21,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "outbox.h"
+#include "sign.h"
 #include "validate.h"
 
 static volatile sig_atomic_t stopping;
@@ -88,6 +89,94 @@ static const char *conf_opt(int *argc, char ***argv)
 	return NULL;
 }
 
+/* The signing key of the configuration's "signing" section, or NULL when
+ * there is none (messages then travel as they were handed in). */
+static gw_rc load_signer(const struct gw_config *cfg, struct gw_sign_key **k,
+			 enum gw_sign_alg *xml_alg, enum gw_sign_alg *jws_alg,
+			 struct gw_err *err)
+{
+	char *key = NULL, *cert = NULL, *chain = NULL, *pass = NULL;
+	const char *xa, *ja, *penv;
+	gw_rc rc;
+
+	*k = NULL;
+	if (!gw_config_get(cfg, "/signing"))
+		return GW_OK;
+	if ((rc = gw_sign_init(err)))
+		return rc;
+	key = gw_config_path(cfg, "/signing/key");
+	cert = gw_config_path(cfg, "/signing/cert");
+	chain = gw_config_get(cfg, "/signing/chain")
+			? gw_config_path(cfg, "/signing/chain")
+			: NULL;
+	/* {env: NAME} / {file: PATH} -> the signer's "env:NAME" / "file:PATH" */
+	if ((penv = gw_config_str(cfg, "/signing/passphrase/env", NULL))) {
+		struct gw_buf b;
+
+		gw_buf_init(&b);
+		gw_buf_addf(&b, "env:%s", penv);
+		pass = gw_buf_detach(&b, NULL);
+	} else if (gw_config_get(cfg, "/signing/passphrase/file")) {
+		char *f = gw_config_path(cfg, "/signing/passphrase/file");
+		struct gw_buf b;
+
+		gw_buf_init(&b);
+		gw_buf_addf(&b, "file:%s", f ? f : "");
+		pass = gw_buf_detach(&b, NULL);
+		free(f);
+	}
+	rc = gw_sign_key_load(key, pass, cert, chain, k, err);
+	if (rc)
+		gw_sign_shutdown();
+	xa = gw_config_str(cfg, "/signing/xml_alg", "");
+	ja = gw_config_str(cfg, "/signing/jws_alg", "");
+	*xml_alg = !strcmp(xa, "rsa-sha256")	   ? GW_SIGN_ALG_RS256
+		   : !strcmp(xa, "rsa-pss-sha256") ? GW_SIGN_ALG_PS256
+		   : !strcmp(xa, "ecdsa-sha256")   ? GW_SIGN_ALG_ES256
+						   : GW_SIGN_ALG_DEFAULT;
+	*jws_alg = *ja ? (enum gw_sign_alg)gw_sign_alg_parse(ja)
+		       : GW_SIGN_ALG_DEFAULT;
+	free(key);
+	free(cert);
+	free(chain);
+	free(pass);
+	return rc;
+}
+
+/* Sign a validated message: an enveloped XML-DSig for XML, a flattened JWS
+ * over the RFC 8785 form for JSON. *out is new. */
+static gw_rc sign_one(const struct gw_sign_key *k, enum gw_sign_alg xml_alg,
+		      enum gw_sign_alg jws_alg, struct gw_validated *res,
+		      const char *buf, size_t len, char **out, size_t *olen,
+		      struct gw_err *err)
+{
+	struct gw_buf b;
+	gw_rc rc;
+
+	gw_buf_init(&b);
+	if (res->format == GW_FMT_XML) {
+		xmlChar *mem = NULL;
+		int size = 0;
+
+		if ((rc = gw_sign_xml(k, xml_alg, res->xml, err)))
+			return rc;
+		xmlDocDumpMemoryEnc(res->xml, &mem, &size, "UTF-8");
+		if (!mem)
+			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		rc = gw_buf_add(&b, mem, (size_t)size);
+		xmlFree(mem);
+	} else {
+		rc = gw_sign_json(k, jws_alg, buf, len, GW_SIGN_FLATTENED, &b,
+				  err);
+	}
+	if (rc) {
+		gw_buf_release(&b);
+		return rc;
+	}
+	*out = gw_buf_detach(&b, olen);
+	return GW_OK;
+}
+
 int gw_cmd_send(int argc, char **argv)
 {
 	const char *conf = conf_opt(&argc, &argv);
@@ -95,6 +184,9 @@ int gw_cmd_send(int argc, char **argv)
 	struct gw_outbox *o = NULL;
 	struct gw_validator *v = NULL;
 	struct gw_forwarding fw;
+	struct gw_sign_key *key = NULL;
+	enum gw_sign_alg xml_alg = GW_SIGN_ALG_DEFAULT,
+			 jws_alg = GW_SIGN_ALG_DEFAULT;
 	struct gw_out_msg *msgs = NULL;
 	struct gw_validated *res = NULL;
 	char **bufs = NULL;
@@ -110,7 +202,8 @@ int gw_cmd_send(int argc, char **argv)
 		goto out;
 	gw_err_clear(&err);
 	if (gw_forwarding_load(cfg, &fw, &err) ||
-	    gw_validator_new(gw_schema_dir(), 0, &v, &err)) {
+	    gw_validator_new(gw_schema_dir(), 0, &v, &err) ||
+	    load_signer(cfg, &key, &xml_alg, &jws_alg, &err)) {
 		fprintf(stderr, "lienthong send: %s\n", err.msg);
 		status = err.rc == GW_ERR_CONFIG ? 1 : 3;
 		goto out;
@@ -151,6 +244,23 @@ int gw_cmd_send(int argc, char **argv)
 		m->content_type = res[n].format == GW_FMT_XML
 					  ? "application/xml"
 					  : "application/json";
+		if (key) {
+			char *signed_buf = NULL;
+			size_t slen = 0;
+
+			if (sign_one(key, xml_alg, jws_alg, &res[n], bufs[n],
+				     len, &signed_buf, &slen, &err)) {
+				fprintf(stderr, "%s: cannot sign: %s\n",
+					argv[i], err.msg);
+				status = 3;
+				goto out;
+			}
+			free(bufs[n]);
+			bufs[n] = signed_buf;
+			len = slen;
+			if (res[n].format == GW_FMT_JSON)
+				m->content_type = "application/jose+json";
+		}
 		m->body = bufs[n];
 		m->len = len;
 		m->dests = (const char *const *)gw_forwarding_route(
@@ -204,6 +314,10 @@ out:
 	gw_forwarding_release(&fw);
 	gw_outbox_close(o);
 	gw_config_free(cfg);
+	if (key) {
+		gw_sign_key_free(key);
+		gw_sign_shutdown();
+	}
 	return status;
 }
 

@@ -21,10 +21,11 @@ start_sink() { # name port [args]
 	for _ in $(seq 50); do grep -q ready "$TMP/$name.out" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
 }
-HUB=$(port) RPT=$(port) DOWN=$(port) BAD=$(port) TOK=$(port)
+HUB=$(port) RPT=$(port) DOWN=$(port) BAD=$(port) TOK=$(port) SGN=$(port)
 start_sink hub "$HUB" && start_sink report "$RPT" &&
 	start_sink down "$DOWN" --down-until $(($(date +%s) + 30)) &&
 	start_sink bad "$BAD" --status 400 &&
+	mkdir -p "$TMP/signed" && start_sink signed "$SGN" --save "$TMP/signed" &&
 	start_sink tok "$TOK" --token "ak-ministry:s3cret" --rotate-every 7 ||
 	{ not_ok "start the sinks"; finish; exit 1; }
 export GW_TEST_ACCESS_KEY=ak-ministry
@@ -148,6 +149,30 @@ check "token destination: all 30 arrive once" test "$(count "$TMP/tok.log")" = "
 check "the token was renewed after the platform revoked it (401)" test "$(grep -c '^TOKEN 200' "$TMP/tok.log")" -ge 2
 check "... and the 401s were retried, not dead-lettered" test "$("$LIENTHONG" queue -c "$TMP/g.yaml" ls dead | grep -c plan)" -eq 0
 check "rate limit 20/s: 30 messages take over 0.4 s (${ms} ms)" test "$ms" -ge 400
+
+# with a signing key configured, send signs: XML-DSig for XML, JWS for JSON
+conf "$TMP/s.yaml" "$TMP/var-signed"
+sed -i "s#^  hub:#  signed:\n    url: https://127.0.0.1:$SGN/v1/messages\n    ca: $P/root.pem\n    cert: $TMP/ministry-full.pem\n    key: $P/ministry-ec.key\n  hub:#" "$TMP/s.yaml"
+sed -i '/^routes:/,$d' "$TMP/s.yaml"
+cat >>"$TMP/s.yaml" <<EOC
+signing:
+  key: $P/ministry-ec.key
+  cert: $P/ministry-ec.pem
+  chain: $P/chain.pem
+routes:
+  - to: [signed]
+EOC
+"$LIENTHONG" send -c "$TMP/s.yaml" "$TOP/conf/examples/task-assignment-1584-II-9.xml" \
+	"$TOP/conf/examples/task-progress-1584-II-9.json" >"$TMP/out" 2>"$TMP/err"
+"$LIENTHONG" deliver -c "$TMP/s.yaml" --once >/dev/null 2>&1
+expect_exit "a signed XML message arrives and verifies against the trust store" 0 \
+	"$LIENTHONG" verify --trust "$P/trust" "$TMP/signed/7a0d3c55-2e1b-4f7a-8c3d-1584a0000209"
+expect_exit "a signed JSON message (JWS) arrives and verifies" 0 \
+	"$LIENTHONG" verify --trust "$P/trust" "$TMP/signed/0b9e8f7a-6d5c-4b3a-9f1e-1584a0000309"
+if command -v xmlsec1 >/dev/null; then
+	check "xmlsec1 verifies the delivered XML too" xmlsec1 --verify --trusted-pem "$P/root.pem" \
+		--enabled-key-data x509 "$TMP/signed/7a0d3c55-2e1b-4f7a-8c3d-1584a0000209"
+fi
 
 # SIGKILL at random moments during a 2,000-message run, then restart
 conf "$TMP/k.yaml" "$TMP/var-kill"

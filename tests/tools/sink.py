@@ -15,6 +15,7 @@ ap.add_argument("--cert"); ap.add_argument("--key"); ap.add_argument("--ca")
 ap.add_argument("--log", required=True)
 ap.add_argument("--down-until", type=float, default=0)
 ap.add_argument("--status", type=int, default=200)
+ap.add_argument("--save", help="keep each accepted body as DIR/ID")
 ap.add_argument("--token", help="KEY:SECRET: require a bearer token from POST /token")
 ap.add_argument("--rotate-every", type=int, default=0,
                 help="invalidate the token after this many accepted posts")
@@ -56,6 +57,8 @@ class H(http.server.BaseHTTPRequestHandler):
                         state["token"] = None
         with lock:
             out.write("%s %d %.3f\n" % (key, status, time.time()))
+            if a.save and status < 300 and "/" not in key:
+                open("%s/%s" % (a.save, key), "wb").write(data)
         body = b'{"ok": true}' if status < 300 else b'{"error": "refused"}'
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
