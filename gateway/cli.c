@@ -95,6 +95,15 @@ static const struct command commands[] = {
 	  "idempotency key; retries 408, 429, 5xx and network errors with\n"
 	  "exponential backoff and jitter; dead-letters other 4xx. Runs until\n"
 	  "SIGTERM, or with --once until idle for --linger-ms.\n" },
+	{ "sync", gw_cmd_sync,
+	  "send what is new or changed in the configured sources",
+	  "usage: lienthong sync -c CONF [--every SECONDS] [SOURCE]\n"
+	  "\n"
+	  "For each source (or only SOURCE) of CONF's sources: section, sends\n"
+	  "the message files that are new or whose bytes changed since the\n"
+	  "last run (change detection by file name and SHA-256), and nothing\n"
+	  "else, so it can run every few minutes and stay idempotent. With\n"
+	  "--every it runs again every SECONDS until SIGTERM.\n" },
 	{ "queue", gw_cmd_queue, "inspect and act on the outbox",
 	  "usage: lienthong queue -c CONF ls [pending|done|dead]\n"
 	  "       lienthong queue -c CONF show|retry|drop ID\n" },

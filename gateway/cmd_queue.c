@@ -9,6 +9,7 @@
  */
 #include "cmd_queue.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "deliver.h"
@@ -177,11 +179,14 @@ static gw_rc sign_one(const struct gw_sign_key *k, enum gw_sign_alg xml_alg,
 	return GW_OK;
 }
 
-int gw_cmd_send(int argc, char **argv)
+/*
+ * Validate, sign, route and enqueue the files paths[0..npaths) in one
+ * transaction. queued (may be NULL) receives 1 for each path whose message
+ * is now in the outbox. Returns the exit status.
+ */
+static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
+		      int npaths, int *queued)
 {
-	const char *conf = conf_opt(&argc, &argv);
-	struct gw_config *cfg = NULL;
-	struct gw_outbox *o = NULL;
 	struct gw_validator *v = NULL;
 	struct gw_forwarding fw;
 	struct gw_sign_key *key = NULL;
@@ -190,16 +195,10 @@ int gw_cmd_send(int argc, char **argv)
 	struct gw_out_msg *msgs = NULL;
 	struct gw_validated *res = NULL;
 	char **bufs = NULL;
-	int *dup = NULL, status, i, n = 0, bad = 0;
+	int *dup = NULL, *path_of = NULL, status = 0, i, n = 0, bad = 0;
 	struct gw_err err;
 
 	memset(&fw, 0, sizeof(fw));
-	if (!conf || argc < 2) {
-		fprintf(stderr, "usage: lienthong send -c CONF FILE...\n");
-		return 2;
-	}
-	if ((status = open_all("send", conf, &cfg, &o)))
-		goto out;
 	gw_err_clear(&err);
 	if (gw_forwarding_load(cfg, &fw, &err) ||
 	    gw_validator_new(gw_schema_dir(), 0, &v, &err) ||
@@ -208,25 +207,26 @@ int gw_cmd_send(int argc, char **argv)
 		status = err.rc == GW_ERR_CONFIG ? 1 : 3;
 		goto out;
 	}
-	msgs = gw_calloc((size_t)argc, sizeof(*msgs));
-	res = gw_calloc((size_t)argc, sizeof(*res));
-	bufs = gw_calloc((size_t)argc, sizeof(*bufs));
-	dup = gw_calloc((size_t)argc, sizeof(*dup));
-	if (!msgs || !res || !bufs || !dup) {
+	msgs = gw_calloc((size_t)npaths + 1, sizeof(*msgs));
+	res = gw_calloc((size_t)npaths + 1, sizeof(*res));
+	bufs = gw_calloc((size_t)npaths + 1, sizeof(*bufs));
+	dup = gw_calloc((size_t)npaths + 1, sizeof(*dup));
+	path_of = gw_calloc((size_t)npaths + 1, sizeof(*path_of));
+	if (!msgs || !res || !bufs || !dup || !path_of) {
 		status = 3;
 		goto out;
 	}
-	for (i = 1; i < argc; i++) {
+	for (i = 0; i < npaths; i++) {
 		struct gw_out_msg *m = &msgs[n];
 		size_t len;
 
 		gw_err_clear(&err);
-		if (gw_read_file(argv[i], 64u << 20, &bufs[n], &len, &err)) {
+		if (gw_read_file(paths[i], 64u << 20, &bufs[n], &len, &err)) {
 			fprintf(stderr, "%s\n", err.msg);
 			bad = 1;
 			continue;
 		}
-		if (gw_validate_buffer(v, argv[i], bufs[n], len, print_line,
+		if (gw_validate_buffer(v, paths[i], bufs[n], len, print_line,
 				       NULL, &res[n], &err) ||
 		    !res[n].json) {
 			gw_log(GW_LOG_WARN, "refused", NULL, "%s", err.msg);
@@ -251,7 +251,7 @@ int gw_cmd_send(int argc, char **argv)
 			if (sign_one(key, xml_alg, jws_alg, &res[n], bufs[n],
 				     len, &signed_buf, &slen, &err)) {
 				fprintf(stderr, "%s: cannot sign: %s\n",
-					argv[i], err.msg);
+					paths[i], err.msg);
 				status = 3;
 				goto out;
 			}
@@ -263,13 +263,14 @@ int gw_cmd_send(int argc, char **argv)
 		}
 		m->body = bufs[n];
 		m->len = len;
+		path_of[n] = i;
 		m->dests = (const char *const *)gw_forwarding_route(
 			&fw, res[n].json);
 		if (!m->dests || !m->dests[0]) {
 			fprintf(stderr,
 				"%s: no route sends a '%s' message from '%s' "
 				"anywhere\n",
-				argv[i], m->kind, m->sender ? m->sender : "?");
+				paths[i], m->kind, m->sender ? m->sender : "?");
 			free((void *)m->dests);
 			m->dests = NULL;
 			gw_validated_release(&res[n]);
@@ -291,6 +292,8 @@ int gw_cmd_send(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		size_t d;
 
+		if (queued)
+			queued[path_of[i]] = 1;
 		printf("%s%s", msgs[i].id, dup[i] ? " (already queued)" : "");
 		for (d = 0; msgs[i].dests[d]; d++)
 			printf("%s%s", d ? "," : " -> ", msgs[i].dests[d]);
@@ -302,7 +305,7 @@ int gw_cmd_send(int argc, char **argv)
 out:
 	for (i = 0; i < n; i++)
 		free((void *)msgs[i].dests);
-	for (i = 0; bufs && res && i < argc; i++) {
+	for (i = 0; bufs && res && i <= npaths; i++) {
 		gw_validated_release(&res[i]);
 		free(bufs[i]);
 	}
@@ -310,14 +313,31 @@ out:
 	free(res);
 	free(bufs);
 	free(dup);
+	free(path_of);
 	gw_validator_free(v);
 	gw_forwarding_release(&fw);
-	gw_outbox_close(o);
-	gw_config_free(cfg);
 	if (key) {
 		gw_sign_key_free(key);
 		gw_sign_shutdown();
 	}
+	return status;
+}
+
+int gw_cmd_send(int argc, char **argv)
+{
+	const char *conf = conf_opt(&argc, &argv);
+	struct gw_config *cfg = NULL;
+	struct gw_outbox *o = NULL;
+	int status;
+
+	if (!conf || argc < 2) {
+		fprintf(stderr, "usage: lienthong send -c CONF FILE...\n");
+		return 2;
+	}
+	if (!(status = open_all("send", conf, &cfg, &o)))
+		status = send_files(cfg, o, argv + 1, argc - 1, NULL);
+	gw_outbox_close(o);
+	gw_config_free(cfg);
 	return status;
 }
 
@@ -419,6 +439,178 @@ int gw_cmd_deliver(int argc, char **argv)
 	status = gw_rc_exit(rc);
 out:
 	gw_forwarding_release(&fw);
+	gw_outbox_close(o);
+	gw_config_free(cfg);
+	return status;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * One pass over one source: every message file of the folder whose bytes
+ * differ from what was last sent for it (or that is new) is sent; the
+ * digests of those that were queued are recorded. Returns the status.
+ */
+static int sync_folder(struct gw_config *cfg, struct gw_outbox *o,
+		       const char *name, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **all = NULL, **todo = NULL, (*digests)[65] = NULL;
+	size_t nall = 0, cap = 0, i, ntodo = 0, fresh = 0;
+	int *queued = NULL, status = 0;
+	struct gw_err err;
+
+	if (!d) {
+		fprintf(stderr,
+			"lienthong sync: source '%s': cannot open '%s': %s\n",
+			name, dir, strerror(errno));
+		return 3;
+	}
+	while ((e = readdir(d))) {
+		struct gw_buf p;
+
+		if (e->d_name[0] == '.' || !(has_suffix(e->d_name, ".json") ||
+					     has_suffix(e->d_name, ".xml")))
+			continue;
+		if (nall == cap) {
+			char **n2 = gw_realloc(all, (cap = cap ? cap * 2 : 64) *
+							    sizeof(*all));
+			if (!n2)
+				break;
+			all = n2;
+		}
+		gw_buf_init(&p);
+		gw_buf_addf(&p, "%s/%s", dir, e->d_name);
+		all[nall++] = gw_buf_detach(&p, NULL);
+	}
+	closedir(d);
+	if (nall)
+		qsort(all, nall, sizeof(*all), cmp_str);
+	todo = gw_calloc(nall + 1, sizeof(*todo));
+	digests = gw_calloc(nall + 1, sizeof(*digests));
+	queued = gw_calloc(nall + 1, sizeof(*queued));
+	if (!todo || !digests || !queued) {
+		status = 3;
+		goto out;
+	}
+	for (i = 0; i < nall; i++) {
+		char *buf = NULL, last[65];
+		size_t len;
+		const char *key = strrchr(all[i], '/') + 1;
+
+		gw_err_clear(&err);
+		if (gw_read_file(all[i], 64u << 20, &buf, &len, &err) ||
+		    gw_outbox_sync_get(o, name, key, last, &err)) {
+			fprintf(stderr, "%s\n", err.msg);
+			free(buf);
+			status = 3;
+			continue;
+		}
+		gw_outbox_sha256_hex(buf, len, digests[ntodo]);
+		free(buf);
+		if (strcmp(last, digests[ntodo]) == 0)
+			continue;
+		fresh += !last[0];
+		todo[ntodo++] = all[i];
+	}
+	if (ntodo) {
+		int st = send_files(cfg, o, todo, (int)ntodo, queued);
+
+		if (st > status)
+			status = st;
+	}
+	for (i = 0; i < ntodo; i++) {
+		if (!queued[i])
+			continue;
+		gw_err_clear(&err);
+		if (gw_outbox_sync_put(o, name, strrchr(todo[i], '/') + 1,
+				       digests[i], &err)) {
+			fprintf(stderr, "lienthong sync: %s\n", err.msg);
+			status = 3;
+		}
+	}
+	fprintf(stderr,
+		"lienthong sync: source '%s': %zu files, %zu new, %zu changed, "
+		"%zu unchanged\n",
+		name, nall, fresh, ntodo - fresh, nall - ntodo);
+out:
+	for (i = 0; i < nall; i++)
+		free(all[i]);
+	free(all);
+	free(todo);
+	free(digests);
+	free(queued);
+	return status;
+}
+
+int gw_cmd_sync(int argc, char **argv)
+{
+	const char *conf = conf_opt(&argc, &argv);
+	struct gw_config *cfg = NULL;
+	struct gw_outbox *o = NULL;
+	const char *only = NULL, *name;
+	long every = 0;
+	json_t *sources, *src;
+	int status, i, found = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--every") && i + 1 < argc)
+			every = strtol(argv[++i], NULL, 10);
+		else if (argv[i][0] != '-' && !only)
+			only = argv[i];
+		else
+			conf = NULL;
+	}
+	if (!conf || every < 0) {
+		fprintf(stderr,
+			"usage: lienthong sync -c CONF [--every SECONDS] "
+			"[SOURCE]\n");
+		return 2;
+	}
+	if ((status = open_all("sync", conf, &cfg, &o)))
+		goto out;
+	sources = gw_config_get(cfg, "/sources");
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	do {
+		json_object_foreach(sources, name, src)
+		{
+			char ptr[300];
+			char *dir;
+			int st;
+
+			if (only && strcmp(only, name))
+				continue;
+			found = 1;
+			snprintf(ptr, sizeof(ptr), "/sources/%s/path", name);
+			dir = gw_config_path(cfg, ptr);
+			st = dir ? sync_folder(cfg, o, name, dir) : 3;
+			free(dir);
+			if (st > status)
+				status = st;
+		}
+		if (!found) {
+			fprintf(stderr,
+				"lienthong sync: no source%s%s in '%s'\n",
+				only ? " named " : "", only ? only : "", conf);
+			status = 1;
+			break;
+		}
+		for (i = 0; every && i < every * 10 && !stopping; i++)
+			usleep(100000);
+	} while (every && !stopping);
+out:
 	gw_outbox_close(o);
 	gw_config_free(cfg);
 	return status;

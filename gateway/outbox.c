@@ -37,6 +37,9 @@ static const char schema[] =
 	" PRIMARY KEY (msg_id, dest));"
 	"CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, "
 	"next_ms);"
+	"CREATE TABLE IF NOT EXISTS sync_state ("
+	" source TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL,"
+	" PRIMARY KEY (source, key));"
 	"CREATE TABLE IF NOT EXISTS attempts ("
 	" msg_id TEXT NOT NULL, dest TEXT NOT NULL, at_ms INTEGER NOT NULL,"
 	" status INTEGER, error TEXT);";
@@ -497,4 +500,67 @@ gw_rc gw_outbox_retry(struct gw_outbox *o, const char *id, int64_t now_ms,
 gw_rc gw_outbox_drop(struct gw_outbox *o, const char *id, struct gw_err *err)
 {
 	return exec_id(o, "DELETE FROM messages WHERE id=?1", id, 0, err);
+}
+
+gw_rc gw_outbox_sync_get(struct gw_outbox *o, const char *source,
+			 const char *key, char digest[65], struct gw_err *err)
+{
+	sqlite3 *db = sqdb(o);
+	sqlite3_stmt *st = NULL;
+	gw_rc rc = GW_OK;
+	int r;
+
+	digest[0] = '\0';
+	if (!db)
+		return gw_err_set(err, GW_ERR_UNSUPPORTED,
+				  "not an SQLite outbox");
+	if (sqlite3_prepare_v2(
+		    db,
+		    "SELECT sha256 FROM sync_state WHERE source=? AND "
+		    "key=?",
+		    -1, &st, NULL))
+		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
+				  sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		snprintf(digest, 65, "%s", sqlite3_column_text(st, 0));
+	else if (r != SQLITE_DONE)
+		rc = gw_err_set(err, GW_ERR_IO, "outbox: %s",
+				sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
+			 const char *key, const char *digest,
+			 struct gw_err *err)
+{
+	sqlite3 *db = sqdb(o);
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (!db)
+		return gw_err_set(err, GW_ERR_UNSUPPORTED,
+				  "not an SQLite outbox");
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO sync_state(source,key,"
+			       "sha256) VALUES(?,?,?)",
+			       -1, &st, NULL))
+		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
+				  sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? GW_OK
+				: gw_err_set(err, GW_ERR_IO, "outbox: %s",
+					     sqlite3_errmsg(db));
+}
+
+void gw_outbox_sha256_hex(const char *p, size_t n, char out[65])
+{
+	sha256_hex(p, n, out);
 }

@@ -121,6 +121,17 @@ gw_rc gw_outbox_retry(struct gw_outbox *o, const char *id, int64_t now_ms,
 		      struct gw_err *err);
 gw_rc gw_outbox_drop(struct gw_outbox *o, const char *id, struct gw_err *err);
 
+/* Change detection for scheduled sync (SQLite store): the digest last
+ * sent for (source, key), "" when never; and recording a new one. */
+gw_rc gw_outbox_sync_get(struct gw_outbox *o, const char *source,
+			 const char *key, char digest[65], struct gw_err *err);
+gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
+			 const char *key, const char *digest,
+			 struct gw_err *err);
+
+/* Lowercase hex SHA-256 of p[0..n). */
+void gw_outbox_sha256_hex(const char *p, size_t n, char out[65]);
+
 /* Milliseconds since the epoch. */
 int64_t gw_now_ms(void);
 

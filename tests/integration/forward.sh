@@ -174,6 +174,32 @@ if command -v xmlsec1 >/dev/null; then
 		--enabled-key-data x509 "$TMP/signed/7a0d3c55-2e1b-4f7a-8c3d-1584a0000209"
 fi
 
+# scheduled sync over a drop folder: the second run sends nothing, a changed
+# file sends exactly one message
+mkmsgs "$TMP/drop" 5 "$TOP/conf/examples/task-progress-1584-II-9.json" s
+conf "$TMP/sy.yaml" "$TMP/var-sync"
+sed -i 's#^routes:#sources:\n  units:\n    adapter: folder\n    path: '"$TMP"'/drop\nroutes:#' "$TMP/sy.yaml"
+sed -i 's#to: \[down\]#to: [hub]#' "$TMP/sy.yaml"
+: >"$TMP/hub.log"
+"$LIENTHONG" sync -c "$TMP/sy.yaml" >"$TMP/out" 2>"$TMP/err"
+check "first sync sends the 5 new files" grep -q "5 files, 5 new, 0 changed, 0 unchanged" "$TMP/err"
+"$LIENTHONG" sync -c "$TMP/sy.yaml" units >"$TMP/out" 2>"$TMP/err"
+check "second sync sends nothing" grep -q "5 files, 0 new, 0 changed, 5 unchanged" "$TMP/err"
+check "... and queues nothing" test ! -s "$TMP/out"
+python3 - "$TMP/drop/00002.json" <<'EOP'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["id"] = "0b9e8f7a-6d5c-4b3a-9f1e-0000000000aa"
+m["payload"]["narrative"] = "Đã cập nhật số liệu."
+json.dump(m, open(sys.argv[1], "w"), ensure_ascii=False)
+EOP
+"$LIENTHONG" sync -c "$TMP/sy.yaml" >"$TMP/out" 2>"$TMP/err"
+check "a changed file sends exactly one message" grep -q "5 files, 0 new, 1 changed, 4 unchanged" "$TMP/err"
+check "... the changed one" test "$(cut -d' ' -f1 "$TMP/out")" = "0b9e8f7a-6d5c-4b3a-9f1e-0000000000aa"
+"$LIENTHONG" deliver -c "$TMP/sy.yaml" --once >/dev/null 2>&1
+check "the hub got 6 messages, each once" test "$(count "$TMP/hub.log")" = "      6 1"
+expect_exit "sync of an unknown source" 1 "$LIENTHONG" sync -c "$TMP/sy.yaml" nosuch
+
 # SIGKILL at random moments during a 2,000-message run, then restart
 conf "$TMP/k.yaml" "$TMP/var-kill"
 : >"$TMP/hub.log"; : >"$TMP/report.log"
