@@ -11,7 +11,7 @@ cat "$P/hub.pem" "$P/chain.pem" >"$TMP/hub-full.pem"
 cat "$P/ministry-ec.pem" "$P/chain.pem" >"$TMP/ministry-full.pem"
 SINK=$TOP/tests/tools/sink.py
 PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill "${PIDS[@]}" 2>/dev/null; umount "$TMP/small" 2>/dev/null; rm -rf "$TMP"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 start_sink() { # name port [args]
 	local name=$1 p=$2; shift 2
@@ -218,6 +218,26 @@ check "after 5 SIGKILLs every message reached the hub ($uniq_hub/2000)" test "$u
 check "... and the reporting system ($uniq_rpt/2000)" test "$uniq_rpt" -eq 2000
 "$LIENTHONG" queue -c "$TMP/k.yaml" ls pending >"$TMP/out"
 check "nothing is left pending" test "$(wc -l <"$TMP/out")" -eq 1
+
+# a full disk: new messages are refused with a clear error, accepted ones
+# are kept and delivered (needs a small tmpfs: root, or skipped)
+mkdir -p "$TMP/small"
+if mount -t tmpfs -o size=512k tmpfs "$TMP/small" 2>/dev/null; then
+	conf "$TMP/full.yaml" "$TMP/small/var"
+	: >"$TMP/hub.log"
+	"$LIENTHONG" send -c "$TMP/full.yaml" "$TMP/m1000/00010.json" "$TMP/m1000/00011.json" >"$TMP/out" 2>&1
+	check "before the disk fills: 2 messages accepted" test "$(wc -l <"$TMP/out")" -eq 2
+	"$LIENTHONG" send -c "$TMP/full.yaml" "$TMP"/m2000/0*.json >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	check "disk full: the batch is refused (exit $rc)" test $rc -eq 3
+	check "... with a clear error" grep -q "nothing was queued: .*full" "$TMP/err"
+	check "... and no id was printed" test ! -s "$TMP/out"
+	"$LIENTHONG" deliver -c "$TMP/full.yaml" --once >/dev/null 2>&1
+	check "the 2 accepted messages are kept and delivered" test "$(count "$TMP/hub.log")" = "      2 1"
+	umount "$TMP/small"
+else
+	skip "full disk test: cannot mount a tmpfs here (not root?)"
+fi
 
 # a store that cannot be written: refused with a clear error
 conf "$TMP/ro.yaml" "/proc/lienthong-no-such-dir"
