@@ -565,6 +565,13 @@ static gw_rc record(struct gw_outbox *o, struct xfer *x, int64_t now,
 		st->dead++;
 	else
 		st->retried++;
+	if (what == DONE && x->body.len) {
+		gw_rc rc = gw_outbox_receipt(o, x->due->msg_id, d->name, now,
+					     x->body.data, x->body.len, err);
+
+		if (rc)
+			return rc;
+	}
 	return gw_outbox_record(o, x->due->msg_id, d->name, now, (int)status,
 				what == DONE ? NULL : why, state, next, err);
 }

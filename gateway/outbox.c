@@ -37,6 +37,9 @@ static const char schema[] =
 	" PRIMARY KEY (msg_id, dest));"
 	"CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, "
 	"next_ms);"
+	"CREATE TABLE IF NOT EXISTS receipts ("
+	" msg_id TEXT NOT NULL, dest TEXT NOT NULL, at_ms INTEGER NOT NULL,"
+	" body BLOB NOT NULL, PRIMARY KEY (msg_id, dest));"
 	"CREATE TABLE IF NOT EXISTS sync_state ("
 	" source TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL,"
 	" PRIMARY KEY (source, key));"
@@ -455,7 +458,18 @@ gw_rc gw_outbox_show(struct gw_outbox *o, const char *id, FILE *out,
 			sqlite3_column_int(st, 2), e ? e : "");
 	}
 	sqlite3_finalize(st);
-	return gw_outbox_list(o, NULL, out, err) ? GW_ERR_INTERNAL : GW_OK;
+	sqlite3_prepare_v2(
+		db,
+		"SELECT dest,body FROM receipts WHERE msg_id=? ORDER "
+		"BY dest",
+		-1, &st, NULL);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fprintf(out, "  receipt from %s: %.*s\n",
+			sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 1),
+			(const char *)sqlite3_column_blob(st, 1));
+	sqlite3_finalize(st);
+	return GW_OK;
 }
 
 static gw_rc exec_id(struct gw_outbox *o, const char *sql, const char *id,
@@ -563,4 +577,32 @@ gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
 void gw_outbox_sha256_hex(const char *p, size_t n, char out[65])
 {
 	sha256_hex(p, n, out);
+}
+
+gw_rc gw_outbox_receipt(struct gw_outbox *o, const char *msg_id,
+			const char *dest, int64_t now_ms, const char *body,
+			size_t len, struct gw_err *err)
+{
+	sqlite3 *db = sqdb(o);
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (!db)
+		return GW_OK; /* another store keeps no receipts */
+	if (sqlite3_prepare_v2(
+		    db,
+		    "INSERT OR REPLACE INTO receipts(msg_id,dest,at_ms,"
+		    "body) VALUES(?,?,?,?)",
+		    -1, &st, NULL))
+		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
+				  sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, msg_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_blob64(st, 4, body, len, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? GW_OK
+				: gw_err_set(err, GW_ERR_IO, "outbox: %s",
+					     sqlite3_errmsg(db));
 }

@@ -129,6 +129,12 @@ gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
 			 const char *key, const char *digest,
 			 struct gw_err *err);
 
+/* Keep what a destination answered for a completed delivery (its receipt),
+ * between begin and commit. */
+gw_rc gw_outbox_receipt(struct gw_outbox *o, const char *msg_id,
+			const char *dest, int64_t now_ms, const char *body,
+			size_t len, struct gw_err *err);
+
 /* Lowercase hex SHA-256 of p[0..n). */
 void gw_outbox_sha256_hex(const char *p, size_t n, char out[65]);
 

@@ -94,6 +94,9 @@ check "hub got each of 1,000 exactly once" test "$(count "$TMP/hub.log")" = "   
 check "report got each of 1,000 exactly once" test "$(count "$TMP/report.log")" = "   1000 1"
 "$LIENTHONG" queue -c "$TMP/g.yaml" ls done >"$TMP/out"
 check "queue ls done lists 2,000 deliveries" test "$(grep -c ' done ' "$TMP/out")" -eq 2000
+first=$(head -1 "$TMP/sent" | cut -d' ' -f1)
+"$LIENTHONG" queue -c "$TMP/g.yaml" show "$first" >"$TMP/out"
+check "the destinations' answers are kept as receipts" test "$(grep -c '^  receipt from \(hub\|report\): {"ok": true}' "$TMP/out")" -eq 2
 
 # sending again is idempotent; the same id with other content is refused
 "$LIENTHONG" send -c "$TMP/g.yaml" "$TMP/m1000/00001.json" >"$TMP/out" 2>&1
