@@ -1,0 +1,366 @@
+/*
+ * adapter.c - the adapter registry and loader, and the host API table the
+ * core hands to adapters (see adapter.h).
+ *
+ * Built-in adapters (adapters/NAME/) are listed in builtins[] and
+ * registered when a registry is made; out-of-tree adapters are shared
+ * objects of the configured adapter folder, loaded with dlopen and checked
+ * before registering: the entry symbol exists, the ABI version matches,
+ * the struct is at least as long as version 1 and names its members, and
+ * no adapter of that name is registered yet. A refused adapter is
+ * reported and skipped; the others still load.
+ */
+#define GW_CORE
+#include "adapter.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "log.h"
+#include "normalize.h"
+
+extern const struct gw_adapter gw_adapter_plan_tables;
+
+static const struct gw_adapter *const builtins[] = {
+	&gw_adapter_plan_tables,
+};
+
+/* The end of the version-1 members: a struct shorter than this is refused. */
+#define GW_ADAPTER_V1_SIZE                                                    \
+	(offsetof(struct gw_adapter, fini) + sizeof(void (*)(void *)))
+
+struct entry {
+	const struct gw_adapter *a;
+	void *handle; /* dlopen handle, NULL for built-ins */
+	void *state;
+	int inited;
+};
+
+struct gw_adapter_registry {
+	struct entry *v;
+	size_t n;
+};
+
+gw_rc gw_adapter_register(struct gw_adapter_registry *r,
+			  const struct gw_adapter *a, const char *origin,
+			  struct gw_err *err)
+{
+	struct entry *nv;
+	size_t i;
+
+	if (!a)
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "%s: adapter entry returned no adapter",
+				  origin);
+	if (a->abi_version != GW_ADAPTER_ABI_VERSION)
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "%s: adapter ABI version %u, this gateway "
+				  "speaks %u",
+				  origin, (unsigned)a->abi_version,
+				  GW_ADAPTER_ABI_VERSION);
+	if (a->size < GW_ADAPTER_V1_SIZE)
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "%s: adapter struct of %u bytes is shorter "
+				  "than version 1 (%zu)",
+				  origin, (unsigned)a->size, GW_ADAPTER_V1_SIZE);
+	if (!a->name || !*a->name || strspn(a->name,
+					    "abcdefghijklmnopqrstuvwxyz"
+					    "0123456789-") != strlen(a->name))
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "%s: adapter name missing or not [a-z0-9-]",
+				  origin);
+	if (!a->run)
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "%s: adapter '%s' has no run function",
+				  origin, a->name);
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->v[i].a->name, a->name) == 0)
+			return gw_err_set(err, GW_ERR_REFUSED,
+					  "%s: duplicate adapter name '%s'",
+					  origin, a->name);
+	nv = gw_realloc(r->v, (r->n + 1) * sizeof(*nv));
+	if (!nv)
+		return gw_err_set(err, GW_ERR_NOMEM, "%s: out of memory",
+				  origin);
+	r->v = nv;
+	memset(&r->v[r->n], 0, sizeof(r->v[r->n]));
+	r->v[r->n++].a = a;
+	return GW_OK;
+}
+
+gw_rc gw_adapter_registry_new(struct gw_adapter_registry **out,
+			      struct gw_err *err)
+{
+	struct gw_adapter_registry *r = gw_calloc(1, sizeof(*r));
+	gw_rc rc;
+	size_t i;
+
+	if (!r)
+		return gw_err_set(err, GW_ERR_NOMEM, "adapters: out of memory");
+	for (i = 0; i < GW_ARRAY_LEN(builtins); i++) {
+		if ((rc = gw_adapter_register(r, builtins[i], "built-in",
+					      err))) {
+			gw_adapter_registry_free(r);
+			return rc;
+		}
+	}
+	*out = r;
+	return GW_OK;
+}
+
+void gw_adapter_registry_free(struct gw_adapter_registry *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = r->n; i-- > 0;) {
+		if (r->v[i].inited && r->v[i].a->fini)
+			r->v[i].a->fini(r->v[i].state);
+		if (r->v[i].handle)
+			dlclose(r->v[i].handle);
+	}
+	free(r->v);
+	free(r);
+}
+
+gw_rc gw_adapter_load_file(struct gw_adapter_registry *r, const char *dir,
+			   const char *path, struct gw_err *err)
+{
+	char rdir[PATH_MAX], rpath[PATH_MAX];
+	gw_adapter_entry_fn entry;
+	void *handle, *sym;
+	size_t n;
+	gw_rc rc;
+
+	if (!realpath(dir, rdir))
+		return gw_err_set(err, GW_ERR_IO,
+				  "%s: adapter folder not found", dir);
+	if (!realpath(path, rpath))
+		return gw_err_set(err, GW_ERR_IO, "%s: adapter not found",
+				  path);
+	n = strlen(rdir);
+	if (strncmp(rpath, rdir, n) != 0 || rpath[n] != '/')
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "%s: adapter outside the adapter folder %s",
+				  path, dir);
+	handle = dlopen(rpath, RTLD_NOW | RTLD_LOCAL);
+	if (!handle)
+		return gw_err_set(err, GW_ERR_REFUSED, "%s: cannot load: %s",
+				  path, dlerror());
+	sym = dlsym(handle, GW_ADAPTER_ENTRY);
+	if (!sym) {
+		dlclose(handle);
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "%s: missing symbol %s", path,
+				  GW_ADAPTER_ENTRY);
+	}
+	memcpy(&entry, &sym, sizeof(entry));
+	if ((rc = gw_adapter_register(r, entry(), path, err))) {
+		dlclose(handle);
+		return rc;
+	}
+	r->v[r->n - 1].handle = handle;
+	return GW_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+gw_rc gw_adapter_load_dir(struct gw_adapter_registry *r, const char *dir,
+			  gw_adapter_report_cb cb, void *arg,
+			  struct gw_err *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL, **nn;
+	size_t n = 0, i;
+	gw_rc rc = GW_OK;
+
+	if (!d)
+		return gw_err_set(err, GW_ERR_IO,
+				  "%s: cannot read the adapter folder", dir);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l < 4 || strcmp(de->d_name + l - 3, ".so") != 0)
+			continue;
+		nn = gw_realloc(names, (n + 1) * sizeof(*names));
+		if (!nn || !(nn[n] = gw_strdup(de->d_name))) {
+			names = nn ? nn : names;
+			rc = gw_err_set(err, GW_ERR_NOMEM,
+					"%s: out of memory", dir);
+			break;
+		}
+		names = nn;
+		n++;
+	}
+	closedir(d);
+	if (names)
+		qsort(names, n, sizeof(*names), by_name); /* stable order */
+	for (i = 0; rc == GW_OK && i < n; i++) {
+		struct gw_buf path;
+		struct gw_err e;
+
+		gw_buf_init(&path);
+		gw_err_clear(&e);
+		if (gw_buf_addf(&path, "%s/%s", dir, names[i]) ||
+		    gw_adapter_load_file(r, dir, path.data, &e)) {
+			if (e.rc == GW_ERR_NOMEM)
+				rc = gw_err_set(err, GW_ERR_NOMEM, "%s",
+						e.msg);
+			else if (cb)
+				cb(arg, e.msg);
+		}
+		gw_buf_release(&path);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+const struct gw_adapter *gw_adapter_find(const struct gw_adapter_registry *r,
+					 const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->v[i].a->name, name) == 0)
+			return r->v[i].a;
+	return NULL;
+}
+
+size_t gw_adapter_count(const struct gw_adapter_registry *r)
+{
+	return r->n;
+}
+
+const struct gw_adapter *gw_adapter_at(const struct gw_adapter_registry *r,
+				       size_t i)
+{
+	return i < r->n ? r->v[i].a : NULL;
+}
+
+gw_rc gw_adapter_run(struct gw_adapter_registry *r, const char *name,
+		     struct gw_adapter_job *job, struct gw_err *err)
+{
+	struct entry *e = NULL;
+	size_t i;
+
+	for (i = 0; i < r->n && !e; i++)
+		if (strcmp(r->v[i].a->name, name) == 0)
+			e = &r->v[i];
+	if (!e)
+		return gw_err_set(err, GW_ERR_USAGE, "no adapter named '%s'",
+				  name);
+	if (!e->inited) {
+		if (e->a->init && e->a->init(gw_adapter_host(), &e->state))
+			return gw_err_set(err, GW_ERR_INTERNAL,
+					  "adapter '%s': init failed", name);
+		e->inited = 1;
+	}
+	if (e->a->run(e->state, job))
+		return gw_err_set(err, GW_ERR_IO, "adapter '%s': %s: failed",
+				  name, job->input);
+	return GW_OK;
+}
+
+/* --- the host table ------------------------------------------------------- */
+
+static void host_log(enum gw_adapter_log_level lvl, const char *adapter,
+		     const char *fmt, ...)
+{
+	static const enum gw_log_level map[] = { GW_LOG_DEBUG, GW_LOG_INFO,
+						 GW_LOG_WARN, GW_LOG_ERROR };
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	gw_log(map[(unsigned)lvl < 4 ? lvl : 3], "adapter", NULL, "%s: %s",
+	       adapter ? adapter : "?", line);
+}
+
+static void host_free(void *p)
+{
+	free(p);
+}
+
+static const char *host_input(const struct gw_adapter_job *job)
+{
+	return job->input;
+}
+
+static const char *host_mapping(const struct gw_adapter_job *job)
+{
+	return job->mapping;
+}
+
+static void host_sender(const struct gw_adapter_job *job, const char **id,
+			const char **name)
+{
+	*id = job->sender_id;
+	*name = job->sender_name;
+}
+
+static int host_emit(struct gw_adapter_job *job, const char *kind,
+		     const char *key, const char *date, json_t *payload)
+{
+	if (!payload)
+		return -1;
+	return job->emit(job->arg, kind, key, date, payload);
+}
+
+static void host_unmapped(struct gw_adapter_job *job, const char *where,
+			  const char *reason)
+{
+	job->unmapped(job->arg, where, reason);
+}
+
+static int host_timeline(const char *raw, struct gw_adapter_timeline *out)
+{
+	struct gw_timeline t;
+	int rc = gw_norm_timeline(raw, &t);
+
+	memcpy(out->kind, t.kind, sizeof(out->kind));
+	memcpy(out->start, t.start, sizeof(out->start));
+	memcpy(out->end, t.end, sizeof(out->end));
+	memcpy(out->due, t.due, sizeof(out->due));
+	return rc;
+}
+
+static const struct gw_adapter_host host = {
+	.abi_version = GW_ADAPTER_ABI_VERSION,
+	.size = sizeof(struct gw_adapter_host),
+	.log = host_log,
+	.alloc = gw_malloc,
+	.realloc = gw_realloc,
+	.free = host_free,
+	.job_input = host_input,
+	.job_mapping = host_mapping,
+	.job_sender = host_sender,
+	.emit = host_emit,
+	.unmapped = host_unmapped,
+	.text = gw_norm_text,
+	.fold = gw_norm_fold,
+	.timeline = host_timeline,
+	.period = gw_norm_period,
+	.decimal = gw_norm_decimal,
+	.date = gw_norm_date,
+	.unit_names = gw_norm_unit_names,
+};
+
+const struct gw_adapter_host *gw_adapter_host(void)
+{
+	return &host;
+}
