@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_import.h"
 #include "cmd_queue.h"
 #include "cmd_sign.h"
 #include "common.h"
@@ -56,6 +57,19 @@ static const struct command commands[] = {
 	  "\n"
 	  "Validates FILE, writes its other form to stdout and validates that\n"
 	  "too. The conversion is lossless both ways.\n" },
+	{ "import", gw_cmd_import,
+	  "turn internal records into canonical messages (adapters)",
+	  "usage: lienthong import --adapter csv|plan-tables [--mapping FILE]\n"
+	  "                        [-o DIR] [--sender ORGID=NAME]\n"
+	  "                        [--receiver ORGID=NAME]... [--deterministic]\n"
+	  "                        [--classification public|internal]\n"
+	  "                        [--adapter-dir DIR] INPUT\n"
+	  "\n"
+	  "Runs the source adapter over INPUT and writes each canonical\n"
+	  "message, validated, as one JSON line on stdout (or one file per\n"
+	  "message in DIR). Rows that could not be mapped are listed on\n"
+	  "stderr with the reason. --deterministic derives ids from the\n"
+	  "document number and task path, so re-imports are idempotent.\n" },
 	{ "sign", gw_cmd_sign, "sign a message (XML-DSig or JWS)",
 	  "usage: lienthong sign --key KEY --cert CERT [--chain FILE] [--alg "
 	  "ALG]\n"
