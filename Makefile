@@ -27,7 +27,10 @@ SANFLAGS :=
 LIENTHONG := bin/lienthong
 endif
 
-CFLAGS := $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) -Igateway -Iadapters
+PREFIX ?= /usr/local
+DESTDIR ?=
+CFLAGS := $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) -Igateway -Iadapters \
+	-DGW_DATADIR='"$(PREFIX)/share/lienthong"' 
 LDFLAGS := $(SANFLAGS)
 LIBS := $(PKG_LIBS) -lm -ldl -lpthread
 
@@ -103,6 +106,19 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory build-tests
 	@B=$(B) LIENTHONG=$(LIENTHONG) bench/run.sh
+
+# Installs the executable, the schemas, and for out-of-tree adapters the
+# public header gateway/adapter.h with a pkg-config file.
+install: $(LIENTHONG)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lienthong/schemas \
+		$(DESTDIR)$(PREFIX)/include/lienthong $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(LIENTHONG) $(DESTDIR)$(PREFIX)/bin/lienthong
+	install -m 644 schemas/*.json schemas/*.xsd $(wildcard schemas/*.yaml) \
+		$(DESTDIR)$(PREFIX)/share/lienthong/schemas/
+	$(if $(wildcard gateway/adapter.h),install -m 644 gateway/adapter.h $(DESTDIR)$(PREFIX)/include/lienthong/)
+	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: lienthong-adapter\nDescription: build adapters for the Lienthong gateway\nVersion: %s\nCflags: -I$${includedir}/lienthong\n' \
+		'$(PREFIX)' "$$(sed -n 's/^#define GW_VERSION "\(.*\)"/\1/p' gateway/cli.h)" \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/lienthong-adapter.pc
 
 # libFuzzer over the parsers of outside input (not part of `make test`):
 # seeds are the example messages, the hostile corpus and the config.
