@@ -537,6 +537,15 @@ static int word_is(const char *w, size_t n, const char *const *set,
 	return 0;
 }
 
+static int is_upper_utf8(const char *s)
+{
+	utf8proc_int32_t cp;
+
+	if (utf8proc_iterate((const utf8proc_uint8_t *)s, -1, &cp) <= 0)
+		return 0;
+	return utf8proc_isupper(cp);
+}
+
 static int add_unit(json_t *arr, const char *s, size_t n)
 {
 	char tmp[4096 + 8];
@@ -620,12 +629,41 @@ static int split_words(json_t *arr, const char *s, size_t n)
 	return add_unit(arr, s + start, n - start);
 }
 
+static int continues(const char *piece)
+{
+	while (*piece == ' ')
+		piece++;
+	return islower((unsigned char)*piece) ||
+	       ((unsigned char)*piece >= 0xC3 && !is_upper_utf8(piece))
+		       ? strncmp(piece, "các ", 4) != 0
+		       : 0;
+}
+
+/* Append the text sep (separator and following piece, verbatim) to the
+ * last name of arr. */
+static int join_last(json_t *arr, const char *sep, size_t n)
+{
+	json_t *last = json_array_get(arr, json_array_size(arr) - 1);
+	const char *old = json_string_value(last);
+	char buf[4001];
+
+	if (!old)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s%.*s", old, (int)n, sep);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '.' ||
+		     buf[n - 1] == ';'))
+		buf[--n] = '\0';
+	return json_array_set_new(arr, json_array_size(arr) - 1,
+				  json_string(buf));
+}
+
 json_t *gw_norm_unit_names(const char *cell)
 {
 	char *t = gw_norm_text(cell);
 	json_t *arr = json_array();
 	unsigned char *keep = NULL;
-	size_t n, i, k, start = 0;
+	size_t n, i, k, start = 0, prev_sep = 0;
 	int depth = 0;
 
 	if (!t || !arr)
@@ -662,8 +700,27 @@ json_t *gw_norm_unit_names(const char *cell)
 			sep = 3;
 		if (!sep)
 			continue;
+		/* a piece starting with a lowercase word other than "các"
+		 * continues the previous one ("đơn vị thuộc, trực thuộc Bộ") */
+		if (i < n && start > 0 && continues(t + start) &&
+		    json_array_size(arr)) {
+			if (join_last(arr, t + prev_sep, (size_t)(i - prev_sep)))
+				goto fail;
+			start = i + sep;
+			prev_sep = i;
+			if (sep > 1)
+				i += sep - 1;
+			continue;
+		}
+		if (i == n && start > 0 && continues(t + start) &&
+		    json_array_size(arr)) {
+			if (join_last(arr, t + prev_sep, n - prev_sep))
+				goto fail;
+			break;
+		}
 		if (split_words(arr, t + start, i - start))
 			goto fail;
+		prev_sep = i;
 		start = i + sep;
 		if (sep > 1)
 			i += sep - 1;

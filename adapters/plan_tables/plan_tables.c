@@ -27,6 +27,8 @@
 static const struct gw_adapter_host *H;
 
 #define MAXCOLS 32
+/* How a row merged into its parent's notes starts there. */
+#define MERGED_PREFIX "Dòng bổ sung: "
 
 enum role {
 	R_OTHER,
@@ -656,7 +658,8 @@ struct state {
 	int parent_is_section;
 	json_t *section_numbering;
 	int subs;	   /* sub-rows of the current parent */
-	int ntasks, nsubs, nmerged;
+	int ntasks, nsubs, nmerged, ngroups;
+	char group[600]; /* "Nhóm 1.1: Cục CNTT", a numbered heading */
 };
 
 static json_t *task_new(struct state *st, const struct row *r,
@@ -786,11 +789,34 @@ static void task_row(struct state *st, const struct row *r, char *num)
 	snprintf(idpath, sizeof(idpath), "%s%s%s", st->section,
 		 st->section[0] ? "." : "", num);
 	task = task_new(st, r, numbering, idpath);
+	if (st->group[0])
+		append_str(task, "notes", "\n", st->group);
 	json_array_append_new(st->d->tasks, task);
 	st->parent = task;
 	st->parent_is_section = 0;
 	st->subs = 0;
 	st->ntasks++;
+}
+
+/* A numbered row without a task title, such as "1.1 | Cục CNTT": a group
+ * heading whose text goes into the notes of the tasks below it. */
+static void group_row(struct state *st, const struct row *r, const char *num)
+{
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(st->group, sizeof(st->group), "Nhóm %s:", num);
+	for (i = 0; i < r->n && n < sizeof(st->group); i++) {
+		if (!*r->cell[i] || i == 0)
+			continue;
+		n += (size_t)snprintf(st->group + n, sizeof(st->group) - n,
+				      " %s", r->cell[i]);
+	}
+	st->ngroups++;
+	H->log(GW_ADAPTER_LOG_INFO, "plan-tables",
+	       "%s:%ld: numbered row %s has no task title: a group heading, "
+	       "noted on the tasks below it",
+	       st->d->path, r->line, num);
 }
 
 static void continuation_row(struct state *st, const struct row *r)
@@ -808,8 +834,8 @@ static void continuation_row(struct state *st, const struct row *r)
 	}
 	if (!title) {
 		/* text only: merge into the parent's notes */
-		char buf[4200] = "- ";
-		size_t n = 2;
+		char buf[4200] = MERGED_PREFIX;
+		size_t n = strlen(MERGED_PREFIX), n0 = n;
 		int i;
 
 		if (st->parent_is_section) {
@@ -825,7 +851,7 @@ static void continuation_row(struct state *st, const struct row *r)
 			n += (size_t)snprintf(buf + n,
 					      n < sizeof(buf) ? sizeof(buf) - n
 							      : 0,
-					      "%s%s", n > 2 ? " | " : "",
+					      "%s%s", n > n0 ? " | " : "",
 					      r->cell[i]);
 			if (n >= sizeof(buf))
 				break;
@@ -854,6 +880,8 @@ static void continuation_row(struct state *st, const struct row *r)
 				   strlen(st->prefix),
 		 letter);
 	task = task_new(st, r, numbering, idpath);
+	if (st->group[0])
+		append_str(task, "notes", "\n", st->group);
 	json_array_append_new(st->d->tasks, task);
 	st->nsubs++;
 }
@@ -891,6 +919,7 @@ static void task_table(struct gw_adapter_job *job, struct doc *d,
 		if (is_roman(num)) {
 			snprintf(st->section, sizeof(st->section), "%s", num);
 			st->nseen = 0;
+			st->group[0] = '\0';
 			json_decref(st->section_numbering);
 			st->section_numbering = json_pack("[s]", num);
 			st->parent = st->section_numbering;
@@ -898,15 +927,12 @@ static void task_table(struct gw_adapter_job *job, struct doc *d,
 			st->subs = 0;
 		} else if (is_number(num)) {
 			if (!row_title(r, c)) {
-				unmapped(job, d, r->line,
-					 "numbered row %s has no task title "
-					 "(a group heading: '%s'); its rows "
-					 "below carry it",
-					 num, r->n > 1 ? r->cell[1] : "");
+				group_row(st, r, num);
 				continue;
 			}
 			task_row(st, r, num);
-		} else if (!*num) {
+		} else if (!*num || strchr(num, ' ')) {
+			/* empty, or text shifted into the number column */
 			continuation_row(st, r);
 		} else {
 			unmapped(job, d, r->line,
@@ -915,9 +941,9 @@ static void task_table(struct gw_adapter_job *job, struct doc *d,
 	}
 	H->log(GW_ADAPTER_LOG_INFO, "plan-tables",
 	       "%s: appendix %s (line %ld): %d numbered tasks, %d sub-rows, "
-	       "%d rows merged into notes",
+	       "%d rows merged into notes, %d group headings",
 	       d->path, t->appendix, t->line, st->ntasks, st->nsubs,
-	       st->nmerged);
+	       st->nmerged, st->ngroups);
 	json_decref(st->section_numbering);
 	H->free(st);
 }
