@@ -651,7 +651,7 @@ struct state {
 	struct gw_adapter_job *job;
 	const struct cols *c;
 	char prefix[140]; /* "1754/QĐ-BTC:" or "1754/QĐ-BTC:PL02." */
-	char section[16];
+	char section[64];
 	char seen[256][24]; /* numbers seen in the section */
 	int nseen;
 	json_t *parent;	   /* last task (borrowed) */
