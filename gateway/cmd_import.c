@@ -367,6 +367,8 @@ int gw_cmd_import(int argc, char **argv)
 	}
 	if (gw_adapter_run(reg, adapter, &job, &err)) {
 		fprintf(stderr, "import: %s\n", err.msg);
+		if (im.unmapped_lines.len)
+			fputs(im.unmapped_lines.data, stderr);
 		ret = gw_rc_exit(err.rc);
 		goto out;
 	}

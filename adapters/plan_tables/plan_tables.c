@@ -1154,7 +1154,10 @@ static int pt_run(void *state, struct gw_adapter_job *job)
 	if (read_doc(&d, buf))
 		goto out;
 	if (!d.number[0]) {
-		unmapped(job, &d, 1, "no document number ('Số: ...') found");
+		unmapped(job, &d, 1,
+			 "no document number ('Số: ...') found: not a plan "
+			 "document, nothing imported");
+		rc = 0;
 		goto out;
 	}
 	cols = H->alloc(sizeof(*cols) * (size_t)(d.ntables + 1));

@@ -136,4 +136,9 @@ check "002: sub-row 2.1.a under II.2.1" [ "$(t1 002 '1754/QĐ-BTC:PL02.II.2.1.a'
 check "002: text rows of project I.2 kept in its notes" [ "$(t1 002 '1754/QĐ-BTC:PL01.I.2' | jq -r '.notes' | grep -c '^Dòng bổ sung: ')" = 10 ]
 check "002: Theo lộ trình của Bộ Công an is per-roadmap" [ "$(t1 002 '1754/QĐ-BTC:PL03.3' | jq -r '"\(.timeline.kind) \(.leadMinistry.name)"')" = "per-roadmap Bộ Công an" ]
 
+S003=$(ls "$SEEDS"/003_*.txt)
+expect_exit "003 (a news article): nothing imported, exit 0" 0 imp --adapter plan-tables "$S003"
+check "003: the reason is reported" grep -q 'no document number' "$TMP/err"
+check "003: no message written" [ ! -s "$TMP/out" ]
+
 finish
