@@ -1140,6 +1140,8 @@ gw_rc gw_audit_query(struct gw_audit *a, const struct gw_audit_filter *f,
 	memset(&none, 0, sizeof(none));
 	if (!f)
 		f = &none;
+	if ((rc = gw_audit_flush(a, err)))
+		return rc;
 	gw_buf_init(&sql);
 	gw_buf_addf(&sql, "SELECT %s FROM entries WHERE idx >= ?1", entry_cols);
 	if (f->last)
@@ -1513,8 +1515,8 @@ static int one_entry(void *arg, const struct gw_audit_entry *e)
 {
 	struct one *o = arg;
 
-	o->found = 1;
-	return gw_audit_entry_json(e, o->b, NULL) != GW_OK;
+	o->found = gw_audit_entry_json(e, o->b, NULL) == GW_OK;
+	return 1; /* one entry only */
 }
 
 gw_rc gw_audit_prove(struct gw_audit *a, const uint64_t *indexes, size_t n,
@@ -1576,7 +1578,7 @@ gw_rc gw_audit_prove(struct gw_audit *a, const uint64_t *indexes, size_t n,
 				h))
 			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		memset(&f, 0, sizeof(f));
-		f.first = f.last = indexes[i];
+		f.first = indexes[i]; /* the first one from there */
 		if ((rc = gw_audit_query(a, &f, one_entry, &o, err)))
 			return rc;
 		if (!o.found)

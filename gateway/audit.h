@@ -152,7 +152,8 @@ struct gw_audit_filter {
 	uint64_t first, last; /* index range, last 0: open */
 };
 
-/* Call cb for each committed entry matching f (NULL: all) in index order;
+/* Commit what is buffered, then call cb for each entry matching f (NULL:
+ * all) in index order;
  * e is borrowed for the call; cb returns non-zero to stop. */
 gw_rc gw_audit_query(struct gw_audit *a, const struct gw_audit_filter *f,
 		     int (*cb)(void *arg, const struct gw_audit_entry *e),
