@@ -622,8 +622,11 @@ gw_rc gw_audit_open(const char *path, const struct gw_audit_opts *opts,
 	int ro;
 
 	*out = NULL;
-	if (!(a = gw_calloc(1, sizeof(*a))))
+	if (!(a = gw_calloc(1, sizeof(*a)))) {
+		if (opts && (opts->flags & GW_AUDIT_OWNS_KEY))
+			gw_sign_key_free((struct gw_sign_key *)opts->key);
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	}
 	if (opts)
 		a->o = *opts;
 	if (!a->o.batch_size)
@@ -705,6 +708,8 @@ void gw_audit_close(struct gw_audit *a)
 	if (a->db)
 		sqlite3_close(a->db);
 	gw_merkle_tree_release(&a->tree);
+	if (a->o.flags & GW_AUDIT_OWNS_KEY)
+		gw_sign_key_free((struct gw_sign_key *)a->o.key);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->dbmu);
@@ -785,6 +790,18 @@ gw_rc gw_audit_append(struct gw_audit *a, const struct gw_audit_entry *e,
 	if (!a->thread_on && full)
 		rc = commit_pending(a, err);
 	return rc;
+}
+
+void gw_audit_note(struct gw_audit *a, const struct gw_audit_entry *e,
+		   const void *payload, size_t plen)
+{
+	struct gw_err err;
+
+	if (!a)
+		return;
+	gw_err_clear(&err);
+	if (gw_audit_append(a, e, payload, plen, NULL, &err))
+		gw_log(GW_LOG_ERROR, "audit-append", e->msg_id, "%s", err.msg);
 }
 
 gw_rc gw_audit_flush(struct gw_audit *a, struct gw_err *err)

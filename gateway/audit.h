@@ -52,6 +52,8 @@ struct gw_audit_entry {
 #define GW_AUDIT_BACKGROUND 0x1u /* commit batches in a thread of the log */
 #define GW_AUDIT_ARCHIVE 0x2u	 /* keep payloads, zlib-compressed */
 #define GW_AUDIT_READONLY 0x4u	 /* open for queries and proofs only */
+#define GW_AUDIT_OWNS_KEY 0x8u	 /* opts.key is the log's: freed on close
+				    (and on a failed open) */
 
 struct gw_audit_opts {
 	unsigned flags;
@@ -85,6 +87,13 @@ void gw_audit_close(struct gw_audit *a);
 gw_rc gw_audit_append(struct gw_audit *a, const struct gw_audit_entry *e,
 		      const void *payload, size_t plen, uint64_t *index,
 		      struct gw_err *err);
+
+/* The hook the pipeline calls at each step: append e (borrowed) with its
+ * payload (may be NULL) to a, which may be NULL (no audit configured:
+ * nothing happens). A failure is written to the gateway log, never
+ * returned, so auditing never stops the message flow. */
+void gw_audit_note(struct gw_audit *a, const struct gw_audit_entry *e,
+		   const void *payload, size_t plen);
 
 /* Commit every buffered entry now (waits for the thread). */
 gw_rc gw_audit_flush(struct gw_audit *a, struct gw_err *err);

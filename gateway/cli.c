@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_audit.h"
 #include "cmd_import.h"
 #include "cmd_queue.h"
 #include "cmd_sign.h"
@@ -121,6 +122,35 @@ static const struct command commands[] = {
 	{ "queue", gw_cmd_queue, "inspect and act on the outbox",
 	  "usage: lienthong queue -c CONF ls [pending|done|dead]\n"
 	  "       lienthong queue -c CONF show|retry|drop ID\n" },
+	{ "audit", gw_cmd_audit,
+	  "verify the audit log, export and check Merkle proofs",
+	  "usage: lienthong audit verify -c CONF [--trust DIR | --key PUBKEY]\n"
+	  "       lienthong audit prove -c CONF ID [-o FILE]\n"
+	  "       lienthong audit checkpoint -c CONF [--get SEQ|latest] "
+	  "[-o FILE]\n"
+	  "       lienthong audit consistency -c CONF [--from SEQ] [--to SEQ]\n"
+	  "                                   [-o FILE]\n"
+	  "       lienthong audit verify-proof PROOF [--checkpoint FILE]\n"
+	  "                                   (--trust DIR | --key PUBKEY)\n"
+	  "       lienthong audit verify-consistency PROOF [--from FILE] "
+	  "[--to FILE]\n"
+	  "                                   (--trust DIR | --key PUBKEY)\n"
+	  "       lienthong audit ls -c CONF [--since T] [--until T] "
+	  "[--partner ORG]\n"
+	  "                          [--kind K] [--outcome O]\n"
+	  "                          [--format table|json|csv]\n"
+	  "       lienthong audit show -c CONF ID\n"
+	  "\n"
+	  "Every step of every message (refused, validated, signed, queued,\n"
+	  "each delivery attempt, delivered, receipt, dead-lettered, operator\n"
+	  "retry and drop) is an entry of an RFC 9162 Merkle tree kept in the\n"
+	  "store of CONF's audit: section, with checkpoints signed by the\n"
+	  "gateway's key. verify checks every entry and checkpoint and names\n"
+	  "the first bad one; prove exports the inclusion proof of a "
+	  "message's\n"
+	  "entries; verify-proof checks it with only the checkpoint and the\n"
+	  "signer's trust store or key (docs/AUDIT.md). T is 2026-11-29,\n"
+	  "2026-11-29T14:00:00Z or milliseconds since 1970.\n" },
 	{ "config", cmd_config, "check a configuration file",
 	  "usage: lienthong config check FILE\n"
 	  "\n"

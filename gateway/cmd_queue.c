@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
+#include "cmd_audit.h"
 #include "config.h"
 #include "deliver.h"
 #include "log.h"
@@ -93,7 +95,7 @@ static const char *conf_opt(int *argc, char ***argv)
 
 /* The signing key of the configuration's "signing" section, or NULL when
  * there is none (messages then travel as they were handed in). */
-static gw_rc load_signer(const struct gw_config *cfg, struct gw_sign_key **k,
+gw_rc gw_cmd_load_signer(const struct gw_config *cfg, struct gw_sign_key **k,
 			 enum gw_sign_alg *xml_alg, enum gw_sign_alg *jws_alg,
 			 struct gw_err *err)
 {
@@ -179,14 +181,55 @@ static gw_rc sign_one(const struct gw_sign_key *k, enum gw_sign_alg xml_alg,
 	return GW_OK;
 }
 
+/* One audit entry about an outgoing message (no-op without a log). */
+static void note(struct gw_audit *a, const char *event, const json_t *msg,
+		 const char *outcome, const char *reason, const char *receiver,
+		 const char *signer, const char *digest, const void *payload,
+		 size_t plen)
+{
+	gw_audit_note(
+		a,
+		&(struct gw_audit_entry){
+			.msg_id = json_string_value(json_object_get(msg, "id")),
+			.kind = event,
+			.msg_kind =
+				json_string_value(json_object_get(msg, "kind")),
+			.sender = json_string_value(json_object_get(
+				json_object_get(msg, "sender"), "orgId")),
+			.receiver = receiver,
+			.direction = "out",
+			.outcome = outcome,
+			.reason = reason,
+			.digest = digest,
+			.signer = signer },
+		payload, plen);
+}
+
+/* Open the configured audit log (NULL when there is none) for a command;
+ * returns the exit status. */
+static int open_audit(const char *cmd, struct gw_config *cfg,
+		      struct gw_audit **a)
+{
+	struct gw_err err;
+
+	gw_err_clear(&err);
+	if (gw_cmd_audit_open(cfg, GW_AUDIT_BACKGROUND, a, NULL, &err)) {
+		fprintf(stderr, "lienthong %s: %s\n", cmd, err.msg);
+		return err.rc == GW_ERR_IO || err.rc == GW_ERR_NOMEM ? 3 : 1;
+	}
+	return 0;
+}
+
 /*
  * Validate, sign, route and enqueue the files paths[0..npaths) in one
  * transaction. queued (may be NULL) receives 1 for each path whose message
- * is now in the outbox. Returns the exit status.
+ * is now in the outbox. Each step is noted in audit (may be NULL).
+ * Returns the exit status.
  */
 static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
-		      int npaths, int *queued)
+		      int npaths, int *queued, struct gw_audit *audit)
 {
+	char subject[256] = "";
 	struct gw_validator *v = NULL;
 	struct gw_forwarding fw;
 	struct gw_sign_key *key = NULL;
@@ -202,7 +245,7 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 	gw_err_clear(&err);
 	if (gw_forwarding_load(cfg, &fw, &err) ||
 	    gw_validator_new(gw_schema_dir(), 0, &v, &err) ||
-	    load_signer(cfg, &key, &xml_alg, &jws_alg, &err)) {
+	    gw_cmd_load_signer(cfg, &key, &xml_alg, &jws_alg, &err)) {
 		fprintf(stderr, "lienthong send: %s\n", err.msg);
 		status = err.rc == GW_ERR_CONFIG ? 1 : 3;
 		goto out;
@@ -230,6 +273,9 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 				       NULL, &res[n], &err) ||
 		    !res[n].json) {
 			gw_log(GW_LOG_WARN, "refused", NULL, "%s", err.msg);
+			note(audit, "refused", res[n].json, "refused",
+			     err.msg[0] ? err.msg : "not a canonical message",
+			     NULL, NULL, NULL, bufs[n], len);
 			bad = 1;
 			gw_validated_release(&res[n]);
 			free(bufs[n]);
@@ -244,6 +290,8 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 		m->content_type = res[n].format == GW_FMT_XML
 					  ? "application/xml"
 					  : "application/json";
+		note(audit, "validated", res[n].json, "ok", NULL, NULL, NULL,
+		     NULL, bufs[n], len);
 		if (key) {
 			char *signed_buf = NULL;
 			size_t slen = 0;
@@ -258,6 +306,11 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 			free(bufs[n]);
 			bufs[n] = signed_buf;
 			len = slen;
+			if (!subject[0])
+				gw_sign_key_subject(key, subject,
+						    sizeof(subject));
+			note(audit, "signed", res[n].json, "ok", NULL, NULL,
+			     subject, NULL, bufs[n], len);
 			if (res[n].format == GW_FMT_JSON)
 				m->content_type = "application/jose+json";
 		}
@@ -271,6 +324,8 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 				"%s: no route sends a '%s' message from '%s' "
 				"anywhere\n",
 				paths[i], m->kind, m->sender ? m->sender : "?");
+			note(audit, "refused", res[n].json, "refused",
+			     "no route matches", NULL, NULL, NULL, NULL, 0);
 			free((void *)m->dests);
 			m->dests = NULL;
 			gw_validated_release(&res[n]);
@@ -286,6 +341,9 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 	if (n && gw_outbox_enqueue(o, msgs, (size_t)n, dup, &err)) {
 		fprintf(stderr, "lienthong send: nothing was queued: %s\n",
 			err.msg);
+		for (i = 0; i < n; i++)
+			note(audit, "refused", res[i].json, "refused", err.msg,
+			     NULL, NULL, NULL, NULL, 0);
 		status = gw_rc_exit(err.rc);
 		goto out;
 	}
@@ -295,8 +353,15 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 		if (queued)
 			queued[path_of[i]] = 1;
 		printf("%s%s", msgs[i].id, dup[i] ? " (already queued)" : "");
-		for (d = 0; msgs[i].dests[d]; d++)
+		for (d = 0; msgs[i].dests[d]; d++) {
 			printf("%s%s", d ? "," : " -> ", msgs[i].dests[d]);
+			note(audit, "queued", res[i].json,
+			     dup[i] ? "duplicate" : "ok",
+			     dup[i] ? "already queued with the same bytes"
+				    : NULL,
+			     msgs[i].dests[d], NULL, NULL, msgs[i].body,
+			     msgs[i].len);
+		}
 		printf("\n");
 		gw_log(GW_LOG_INFO, "queued", msgs[i].id,
 		       "queued for %zu destinations", d);
@@ -328,14 +393,17 @@ int gw_cmd_send(int argc, char **argv)
 	const char *conf = conf_opt(&argc, &argv);
 	struct gw_config *cfg = NULL;
 	struct gw_outbox *o = NULL;
+	struct gw_audit *audit = NULL;
 	int status;
 
 	if (!conf || argc < 2) {
 		fprintf(stderr, "usage: lienthong send -c CONF FILE...\n");
 		return 2;
 	}
-	if (!(status = open_all("send", conf, &cfg, &o)))
-		status = send_files(cfg, o, argv + 1, argc - 1, NULL);
+	if (!(status = open_all("send", conf, &cfg, &o)) &&
+	    !(status = open_audit("send", cfg, &audit)))
+		status = send_files(cfg, o, argv + 1, argc - 1, NULL, audit);
+	gw_audit_close(audit);
 	gw_outbox_close(o);
 	gw_config_free(cfg);
 	return status;
@@ -348,6 +416,7 @@ int gw_cmd_queue(int argc, char **argv)
 	struct gw_outbox *o = NULL;
 	struct gw_err err;
 	const char *sub = argc > 1 ? argv[1] : NULL;
+	struct gw_audit *audit = NULL;
 	gw_rc rc = GW_OK;
 	int status;
 
@@ -361,7 +430,8 @@ int gw_cmd_queue(int argc, char **argv)
 			"       lienthong queue -c CONF show|retry|drop ID\n");
 		return 2;
 	}
-	if ((status = open_all("queue", conf, &cfg, &o)))
+	if ((status = open_all("queue", conf, &cfg, &o)) ||
+	    (status = open_audit("queue", cfg, &audit)))
 		goto out;
 	gw_err_clear(&err);
 	if (!strcmp(sub, "ls"))
@@ -374,8 +444,21 @@ int gw_cmd_queue(int argc, char **argv)
 		rc = gw_outbox_drop(o, argv[2], &err);
 	if (rc)
 		fprintf(stderr, "lienthong queue: %s\n", err.msg);
+	if (strcmp(sub, "retry") == 0 || strcmp(sub, "drop") == 0)
+		gw_audit_note(audit,
+			      &(struct gw_audit_entry){
+				      .msg_id = argv[2],
+				      .kind = strcmp(sub, "retry") ? "dropped"
+								   : "retry",
+				      .direction = "out",
+				      .outcome = rc ? "failed" : "ok",
+				      .reason = rc ? err.msg
+						   : "by the operator (lienthong "
+						     "queue)" },
+			      NULL, 0);
 	status = gw_rc_exit(rc);
 out:
+	gw_audit_close(audit);
 	gw_outbox_close(o);
 	gw_config_free(cfg);
 	return status;
@@ -426,6 +509,8 @@ int gw_cmd_deliver(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	if ((status = open_audit("deliver", cfg, &fw.audit)))
+		goto out;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	rc = gw_deliver_run(o, &fw, inflight, once, linger, &stopping, &st,
@@ -438,6 +523,7 @@ int gw_cmd_deliver(int argc, char **argv)
 		fprintf(stderr, "lienthong deliver: %s\n", err.msg);
 	status = gw_rc_exit(rc);
 out:
+	gw_audit_close(fw.audit);
 	gw_forwarding_release(&fw);
 	gw_outbox_close(o);
 	gw_config_free(cfg);
@@ -462,7 +548,8 @@ static int cmp_str(const void *a, const void *b)
  * digests of those that were queued are recorded. Returns the status.
  */
 static int sync_folder(struct gw_config *cfg, struct gw_outbox *o,
-		       const char *name, const char *dir)
+		       const char *name, const char *dir,
+		       struct gw_audit *audit)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -525,7 +612,7 @@ static int sync_folder(struct gw_config *cfg, struct gw_outbox *o,
 		todo[ntodo++] = all[i];
 	}
 	if (ntodo) {
-		int st = send_files(cfg, o, todo, (int)ntodo, queued);
+		int st = send_files(cfg, o, todo, (int)ntodo, queued, audit);
 
 		if (st > status)
 			status = st;
@@ -560,6 +647,7 @@ int gw_cmd_sync(int argc, char **argv)
 	struct gw_config *cfg = NULL;
 	struct gw_outbox *o = NULL;
 	const char *only = NULL, *name;
+	struct gw_audit *audit = NULL;
 	long every = 0;
 	json_t *sources, *src;
 	int status, i, found = 0;
@@ -578,7 +666,8 @@ int gw_cmd_sync(int argc, char **argv)
 			"[SOURCE]\n");
 		return 2;
 	}
-	if ((status = open_all("sync", conf, &cfg, &o)))
+	if ((status = open_all("sync", conf, &cfg, &o)) ||
+	    (status = open_audit("sync", cfg, &audit)))
 		goto out;
 	sources = gw_config_get(cfg, "/sources");
 	signal(SIGTERM, on_signal);
@@ -595,7 +684,7 @@ int gw_cmd_sync(int argc, char **argv)
 			found = 1;
 			snprintf(ptr, sizeof(ptr), "/sources/%s/path", name);
 			dir = gw_config_path(cfg, ptr);
-			st = dir ? sync_folder(cfg, o, name, dir) : 3;
+			st = dir ? sync_folder(cfg, o, name, dir, audit) : 3;
 			free(dir);
 			if (st > status)
 				status = st;
@@ -611,6 +700,7 @@ int gw_cmd_sync(int argc, char **argv)
 			usleep(100000);
 	} while (every && !stopping);
 out:
+	gw_audit_close(audit);
 	gw_outbox_close(o);
 	gw_config_free(cfg);
 	return status;

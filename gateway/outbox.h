@@ -38,6 +38,8 @@ struct gw_due {
 	size_t len;
 	int attempts;	  /* attempts made so far */
 	int64_t first_at; /* ms since the epoch when enqueued */
+	char *kind;	  /* message kind, may be NULL (for the audit) */
+	char *sender;	  /* sender orgId, may be NULL (for the audit) */
 };
 
 struct gw_outbox;
