@@ -147,6 +147,13 @@ EOP
 expect_exit "a proof with an altered entry: refused" 1 \
 	"$LIENTHONG" audit verify-proof "$TMP/proof-bad.json" --checkpoint "$TMP/cp1.jws" --trust "$P/trust"
 check "... naming the entry" grep -q "entry [0-9]* ($ID, delivered) is not proven" "$TMP/err"
+# the auditor's re-implementation printed in docs/AUDIT.md agrees
+sed -n '/^<!-- begin verify-inclusion.py -->$/,/^<!-- end verify-inclusion.py -->$/p' "$TOP/docs/AUDIT.md" |
+	sed '1,2d;$d' | sed '$d' >"$TMP/verify-inclusion.py"
+python3 -c 'import base64,json,sys; j=json.load(open(sys.argv[1])); p=j["payload"]; print(base64.urlsafe_b64decode(p+"="*(-len(p)%4)).decode())' \
+	"$TMP/cp1.jws" >"$TMP/cp1.json"
+expect_exit "docs/AUDIT.md's Python verifier accepts the proof" 0 python3 "$TMP/verify-inclusion.py" "$TMP/proof.json" "$TMP/cp1.json"
+expect_exit "... and refuses the altered one" 1 python3 "$TMP/verify-inclusion.py" "$TMP/proof-bad.json" "$TMP/cp1.json"
 expect_exit "verify-proof without --trust or --key: usage" 2 "$LIENTHONG" audit verify-proof "$TMP/proof.json"
 expect_exit "verify-proof of a missing file: I/O" 3 \
 	"$LIENTHONG" audit verify-proof "$TMP/none.json" --trust "$P/trust"
