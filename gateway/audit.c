@@ -161,9 +161,10 @@ static int parse_time(const char *s, int64_t *ms)
 	int msec = 0, n = 0;
 
 	memset(&tm, 0, sizeof(tm));
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year,
-			 &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-			 &tm.tm_sec, &msec, &n) != 7 ||
+	if (!s ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &msec,
+		   &n) != 7 ||
 	    s[n] || n != 24)
 		return -1;
 	tm.tm_year -= 1900;
@@ -197,9 +198,7 @@ static gw_rc jcs_str(struct gw_buf *b, const char *s)
 		case '\n': esc = "\\n"; break;
 		case '\r': esc = "\\r"; break;
 		case '\t': esc = "\\t"; break;
-		default:
-			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-			esc = tmp;
+		default: snprintf(tmp, sizeof(tmp), "\\u%04x", c); esc = tmp;
 		}
 		if ((rc = gw_buf_adds(b, esc)))
 			return rc;
@@ -219,9 +218,9 @@ gw_rc gw_audit_entry_json(const struct gw_audit_entry *e, struct gw_buf *out,
 			  struct gw_err *err)
 {
 	/* members in RFC 8785 order (all names are ASCII) */
-	const char *names[] = { "digest",  "direction", "event", "index",
-				"msgId",   "msgKind",	"outcome", "reason",
-				"receiver", "sender",	"signer",  "time" };
+	const char *names[] = { "digest",   "direction", "event",   "index",
+				"msgId",    "msgKind",	 "outcome", "reason",
+				"receiver", "sender",	 "signer",  "time" };
 	char tbuf[80];
 	const char *vals[12];
 	size_t i, start = out->len;
@@ -244,8 +243,9 @@ gw_rc gw_audit_entry_json(const struct gw_audit_entry *e, struct gw_buf *out,
 		if (!(rc = gw_buf_addf(out, "%s\"%s\":", i ? "," : "{",
 				       names[i])))
 			rc = vals[i] ? jcs_str(out, vals[i])
-				     : gw_buf_addf(out, "%llu",
-						   (unsigned long long)e->index);
+				     : gw_buf_addf(
+					       out, "%llu",
+					       (unsigned long long)e->index);
 	}
 	if (!rc)
 		rc = gw_buf_add(out, "}", 1);
@@ -323,9 +323,9 @@ static char *clean_copy(char *dst, const char *s)
 
 static const char **field(struct gw_audit_entry *e, int i)
 {
-	const char **f[NSTR] = { &e->msg_id,   &e->kind,     &e->msg_kind,
-				 &e->sender,   &e->receiver, &e->direction,
-				 &e->outcome,  &e->reason,   &e->digest,
+	const char **f[NSTR] = { &e->msg_id,  &e->kind,	    &e->msg_kind,
+				 &e->sender,  &e->receiver, &e->direction,
+				 &e->outcome, &e->reason,   &e->digest,
 				 &e->signer };
 
 	return f[i];
@@ -574,8 +574,8 @@ static gw_rc load_state(struct gw_audit *a, struct gw_err *err)
 	gw_rc rc = GW_OK;
 	int r;
 
-	if (sqlite3_prepare_v2(a->db, "SELECT size, frontier FROM state",
-			       -1, &st, NULL))
+	if (sqlite3_prepare_v2(a->db, "SELECT size, frontier FROM state", -1,
+			       &st, NULL))
 		return db_err(a->db, err, "read the tree state");
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
@@ -584,17 +584,16 @@ static gw_rc load_state(struct gw_audit *a, struct gw_err *err)
 		const void *fr = sqlite3_column_blob(st, 1);
 
 		if (bytes % 32 ||
-		    (size_t)bytes / 32 !=
-			    (size_t)__builtin_popcountll(size) ||
+		    (size_t)bytes / 32 != (size_t)__builtin_popcountll(size) ||
 		    (bytes && !fr))
 			rc = gw_err_set(err, GW_ERR_REFUSED,
 					"audit log '%s': the stored frontier "
 					"does not match the stored size %llu",
 					a->path, (unsigned long long)size);
 		else
-			rc = gw_merkle_tree_restore(
-				&a->tree, size, (const uint8_t(*)[32])fr,
-				(size_t)bytes / 32, err);
+			rc = gw_merkle_tree_restore(&a->tree, size,
+						    (const uint8_t(*)[32])fr,
+						    (size_t)bytes / 32, err);
 	} else if (r != SQLITE_DONE) {
 		rc = db_err(a->db, err, "read the tree state");
 	}
@@ -904,8 +903,7 @@ static gw_rc publish(struct gw_audit *a, struct gw_audit_checkpoint *out,
 	sqlite3_bind_blob(st, 3, c.root, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, c.time_ms);
 	if (a->o.key)
-		sqlite3_bind_text(st, 5, jws.data, (int)jws.len,
-				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, jws.data, (int)jws.len, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = db_err(a->db, err, "store a checkpoint");
 		goto out;
@@ -913,8 +911,8 @@ static gw_rc publish(struct gw_audit *a, struct gw_audit_checkpoint *out,
 	a->last_cp_ms = c.time_ms;
 	a->last_cp_size = c.size;
 	gw_log(GW_LOG_INFO, "audit-checkpoint", NULL,
-	       "checkpoint %llu: %llu entries",
-	       (unsigned long long)c.seq, (unsigned long long)c.size);
+	       "checkpoint %llu: %llu entries", (unsigned long long)c.seq,
+	       (unsigned long long)c.size);
 	if (out) {
 		*out = c;
 		out->jws = a->o.key ? gw_buf_detach(&jws, NULL) : NULL;
@@ -1053,8 +1051,8 @@ static gw_rc cp_from_json(const json_t *j, struct gw_audit_checkpoint *c,
 				  "'lienthong-audit-checkpoint', version 1)");
 	if (!json_is_integer(seq) || json_integer_value(seq) < 1 ||
 	    !json_is_integer(size) || json_integer_value(size) < 0 ||
-	    from_hex(json_string_value(json_object_get(j, "rootHash")),
-		     c->root, 32) ||
+	    from_hex(json_string_value(json_object_get(j, "rootHash")), c->root,
+		     32) ||
 	    parse_time(json_string_value(json_object_get(j, "time")),
 		       &c->time_ms))
 		return gw_err_set(err, GW_ERR_REFUSED,
@@ -1084,8 +1082,8 @@ gw_rc gw_audit_checkpoint_parse(const struct gw_sign_verifier *v,
 		signer[0] = '\0';
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!j) {
-		rc = gw_err_set(err, GW_ERR_PARSE,
-				"checkpoint: line %d: %s", je.line, je.text);
+		rc = gw_err_set(err, GW_ERR_PARSE, "checkpoint: line %d: %s",
+				je.line, je.text);
 		goto out;
 	}
 	if (json_object_get(j, "signature")) {
@@ -1274,8 +1272,8 @@ static gw_rc check_cp(const struct gw_audit *a,
 				  "checkpoint %llu is not signed",
 				  (unsigned long long)c->seq);
 	gw_err_clear(&e2);
-	if ((rc = gw_audit_checkpoint_parse(v, c->jws, strlen(c->jws), &p,
-					    NULL, &e2))) {
+	if ((rc = gw_audit_checkpoint_parse(v, c->jws, strlen(c->jws), &p, NULL,
+					    &e2))) {
 		return gw_err_set(err, rc == GW_ERR_NOMEM ? rc : GW_ERR_REFUSED,
 				  "checkpoint %llu: %s",
 				  (unsigned long long)c->seq, e2.msg);
@@ -1340,11 +1338,12 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 				(unsigned long long)size);
 		goto out;
 	}
-	if (sqlite3_prepare_v2(a->db,
-			       "SELECT idx, time_ms, msg_id, event, msg_kind,"
-			       " sender, receiver, direction, outcome, reason,"
-			       " digest, signer, leaf FROM entries ORDER BY idx",
-			       -1, &st, NULL)) {
+	if (sqlite3_prepare_v2(
+		    a->db,
+		    "SELECT idx, time_ms, msg_id, event, msg_kind,"
+		    " sender, receiver, direction, outcome, reason,"
+		    " digest, signer, leaf FROM entries ORDER BY idx",
+		    -1, &st, NULL)) {
 		rc = db_err(a->db, err, "read the entries");
 		goto out;
 	}
@@ -1381,11 +1380,12 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 		}
 		entry_from_row(st, &e);
 		if (e.index != expect) {
-			rc = gw_err_set(err, GW_ERR_REFUSED,
-					"entry %llu is missing (the next stored "
-					"entry is %llu): entries were deleted",
-					(unsigned long long)expect,
-					(unsigned long long)e.index);
+			rc = gw_err_set(
+				err, GW_ERR_REFUSED,
+				"entry %llu is missing (the next stored "
+				"entry is %llu): entries were deleted",
+				(unsigned long long)expect,
+				(unsigned long long)e.index);
 			goto out;
 		}
 		b.len = 0;
@@ -1412,18 +1412,16 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 	if (checked)
 		*checked = expect;
 	if (expect != size) {
-		rc = gw_err_set(err, GW_ERR_REFUSED,
-				expect < size
-					? "entry %llu is missing: the log holds "
-					  "%llu entries but its size is %llu "
-					  "(entries were deleted at the end)"
-					: "entry %llu is unexpected: the log "
-					  "holds %llu entries but its size is "
-					  "%llu",
-				(unsigned long long)(expect < size ? expect
-								   : size),
-				(unsigned long long)expect,
-				(unsigned long long)size);
+		rc = gw_err_set(
+			err, GW_ERR_REFUSED,
+			expect < size ? "entry %llu is missing: the log holds "
+					"%llu entries but its size is %llu "
+					"(entries were deleted at the end)"
+				      : "entry %llu is unexpected: the log "
+					"holds %llu entries but its size is "
+					"%llu",
+			(unsigned long long)(expect < size ? expect : size),
+			(unsigned long long)expect, (unsigned long long)size);
 		goto out;
 	}
 	if (ci < cps.n) {
@@ -1453,8 +1451,8 @@ out:
 /* ---- proofs ---- */
 
 /* gw_merkle_node_fn over the stored leaf hashes (dbmu held). */
-static gw_rc db_node(void *arg, unsigned level, uint64_t index,
-		     uint8_t out[32], struct gw_err *err)
+static gw_rc db_node(void *arg, unsigned level, uint64_t index, uint8_t out[32],
+		     struct gw_err *err)
 {
 	struct gw_audit *a = arg;
 	uint64_t first = index << level, n = (uint64_t)1 << level, got = 0;
@@ -1537,7 +1535,8 @@ static int one_entry(void *arg, const struct gw_audit_entry *e)
 }
 
 gw_rc gw_audit_prove(struct gw_audit *a, const uint64_t *indexes, size_t n,
-		     uint64_t size, const struct gw_audit_checkpoint *checkpoint,
+		     uint64_t size,
+		     const struct gw_audit_checkpoint *checkpoint,
 		     struct gw_buf *out, struct gw_err *err)
 {
 	uint8_t path[GW_MERKLE_MAX_PROOF][32];
@@ -1633,8 +1632,8 @@ gw_rc gw_audit_prove_consistency(struct gw_audit *a,
 				  "checkpoint %llu is beyond the log's size",
 				  (unsigned long long)to->seq);
 	pthread_mutex_lock(&a->dbmu);
-	rc = gw_merkle_consistency_proof(from->size, to->size, db_node, a,
-					 path, &len, err);
+	rc = gw_merkle_consistency_proof(from->size, to->size, db_node, a, path,
+					 &len, err);
 	pthread_mutex_unlock(&a->dbmu);
 	if (rc)
 		return rc;
@@ -1662,8 +1661,7 @@ static gw_rc proof_cp(const struct gw_sign_verifier *v, const json_t *emb,
 	gw_rc rc;
 
 	if (file)
-		return gw_audit_checkpoint_parse(v, file, flen, c, signer,
-						 err);
+		return gw_audit_checkpoint_parse(v, file, flen, c, signer, err);
 	if (!json_is_object(emb))
 		return gw_err_set(err, GW_ERR_PARSE,
 				  "the proof embeds no checkpoint: give one "
@@ -1711,9 +1709,8 @@ static gw_rc load_doc(const char *text, size_t len, const char *type,
 	return GW_OK;
 }
 
-gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v,
-			    const char *proof, size_t len,
-			    const char *checkpoint, size_t clen,
+gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
+			    size_t len, const char *checkpoint, size_t clen,
 			    struct gw_audit_proof_info *info,
 			    struct gw_err *err)
 {
@@ -1761,10 +1758,11 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v,
 		if (!json_is_object(e) || !json_is_integer(li) ||
 		    json_integer_value(li) < 0 ||
 		    read_path(json_object_get(it, "path"), path, &plen)) {
-			rc = gw_err_set(err, GW_ERR_PARSE,
-					"proof entry %zu: entry, leafIndex or "
-					"path (hex hashes) missing or malformed",
-					i);
+			rc = gw_err_set(
+				err, GW_ERR_PARSE,
+				"proof entry %zu: entry, leafIndex or "
+				"path (hex hashes) missing or malformed",
+				i);
 			goto out;
 		}
 		if (json_integer_value(json_object_get(e, "index")) !=
@@ -1783,15 +1781,14 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v,
 		if (gw_merkle_verify_inclusion(
 			    leaf, (uint64_t)json_integer_value(li), c.size,
 			    (const uint8_t(*)[32])path, plen, c.root, &e2)) {
-			rc = gw_err_set(err, GW_ERR_REFUSED,
-					"entry %lld (%s, %s) is not proven in "
-					"checkpoint %llu: %s",
-					(long long)json_integer_value(li),
-					json_string_value(
-						json_object_get(e, "msgId")),
-					json_string_value(
-						json_object_get(e, "event")),
-					(unsigned long long)c.seq, e2.msg);
+			rc = gw_err_set(
+				err, GW_ERR_REFUSED,
+				"entry %lld (%s, %s) is not proven in "
+				"checkpoint %llu: %s",
+				(long long)json_integer_value(li),
+				json_string_value(json_object_get(e, "msgId")),
+				json_string_value(json_object_get(e, "event")),
+				(unsigned long long)c.seq, e2.msg);
 			goto out;
 		}
 		if (!inf.entries++)
@@ -1833,8 +1830,9 @@ gw_rc gw_audit_verify_consistency(const struct gw_sign_verifier *v,
 			   NULL, err)))
 		goto out;
 	if (read_path(json_object_get(doc, "path"), path, &plen)) {
-		rc = gw_err_set(err, GW_ERR_PARSE,
-				"proof: path (hex hashes) missing or malformed");
+		rc = gw_err_set(
+			err, GW_ERR_PARSE,
+			"proof: path (hex hashes) missing or malformed");
 		goto out;
 	}
 	gw_err_clear(&e2);
@@ -1866,9 +1864,9 @@ gw_rc gw_audit_payload(struct gw_audit *a, const char *digest,
 	if ((rc = gw_audit_flush(a, err)))
 		return rc;
 	pthread_mutex_lock(&a->dbmu);
-	if (sqlite3_prepare_v2(a->db,
-			       "SELECT len, data FROM payloads WHERE digest = ?1",
-			       -1, &st, NULL)) {
+	if (sqlite3_prepare_v2(
+		    a->db, "SELECT len, data FROM payloads WHERE digest = ?1",
+		    -1, &st, NULL)) {
 		rc = db_err(a->db, err, "read a payload");
 		goto out;
 	}
@@ -1927,15 +1925,13 @@ gw_rc gw_audit_prune(struct gw_audit *a, struct gw_err *err)
 	if (!a->o.retention_days)
 		return GW_OK;
 	pthread_mutex_lock(&a->dbmu);
-	if (sqlite3_prepare_v2(a->db,
-			       "DELETE FROM payloads WHERE time_ms < ?1", -1,
-			       &st, NULL)) {
+	if (sqlite3_prepare_v2(a->db, "DELETE FROM payloads WHERE time_ms < ?1",
+			       -1, &st, NULL)) {
 		rc = db_err(a->db, err, "prune payloads");
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1,
-			   gw_now_ms() -
-				   (int64_t)a->o.retention_days * 86400000);
+	sqlite3_bind_int64(
+		st, 1, gw_now_ms() - (int64_t)a->o.retention_days * 86400000);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_err(a->db, err, "prune payloads");
 	else if (sqlite3_changes(a->db))

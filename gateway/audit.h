@@ -52,18 +52,19 @@ struct gw_audit_entry {
 #define GW_AUDIT_BACKGROUND 0x1u /* commit batches in a thread of the log */
 #define GW_AUDIT_ARCHIVE 0x2u	 /* keep payloads, zlib-compressed */
 #define GW_AUDIT_READONLY 0x4u	 /* open for queries and proofs only */
-#define GW_AUDIT_OWNS_KEY 0x8u	 /* opts.key is the log's: freed on close
+#define GW_AUDIT_OWNS_KEY \
+	0x8u /* opts.key is the log's: freed on close
 				    (and on a failed open) */
 
 struct gw_audit_opts {
 	unsigned flags;
-	size_t batch_size;	/* entries per commit (0: 4096) */
-	unsigned flush_ms;	/* longest a batch waits (0: 200) */
-	unsigned checkpoint_s;	/* publish a checkpoint this often when a
+	size_t batch_size;	 /* entries per commit (0: 4096) */
+	unsigned flush_ms;	 /* longest a batch waits (0: 200) */
+	unsigned checkpoint_s;	 /* publish a checkpoint this often when a
 				   key is set (0: never automatically) */
 	unsigned retention_days; /* payloads older are dropped (0: kept) */
 	const struct gw_sign_key *key; /* borrowed; signs checkpoints */
-	const char *log_name;		/* "origin" of checkpoints */
+	const char *log_name;	       /* "origin" of checkpoints */
 };
 
 struct gw_audit;
@@ -189,7 +190,8 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
  * docs/AUDIT.md appended to out; checkpoint (may be NULL) is embedded and
  * must have that size (GW_ERR_USAGE otherwise). */
 gw_rc gw_audit_prove(struct gw_audit *a, const uint64_t *indexes, size_t n,
-		     uint64_t size, const struct gw_audit_checkpoint *checkpoint,
+		     uint64_t size,
+		     const struct gw_audit_checkpoint *checkpoint,
 		     struct gw_buf *out, struct gw_err *err);
 
 /* Consistency proof between the checkpoints from and to (from->size <=
@@ -214,9 +216,8 @@ struct gw_audit_proof_info {
  * refused). Each entry's leaf hash is recomputed from the entry object in
  * the proof. GW_OK when it holds; GW_ERR_REFUSED with the reason;
  * GW_ERR_PARSE for a malformed file. info (may be NULL) is filled. */
-gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v,
-			    const char *proof, size_t len,
-			    const char *checkpoint, size_t clen,
+gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
+			    size_t len, const char *checkpoint, size_t clen,
 			    struct gw_audit_proof_info *info,
 			    struct gw_err *err);
 

@@ -48,8 +48,7 @@ static void print_line(void *arg, gw_rc rc, const char *line)
 }
 
 gw_rc gw_cmd_audit_open(const struct gw_config *cfg, unsigned flags,
-			struct gw_audit **out, char *signer,
-			struct gw_err *err)
+			struct gw_audit **out, char *signer, struct gw_err *err)
 {
 	struct gw_audit_opts o;
 	struct gw_sign_key *key = NULL;
@@ -75,9 +74,8 @@ gw_rc gw_cmd_audit_open(const struct gw_config *cfg, unsigned flags,
 	if (gw_config_bool(cfg, "/audit/archive", 1))
 		flags |= GW_AUDIT_ARCHIVE;
 	o.flags = flags;
-	o.checkpoint_s =
-		(unsigned)gw_config_int(cfg, "/audit/checkpoint_interval_s",
-					3600);
+	o.checkpoint_s = (unsigned)gw_config_int(
+		cfg, "/audit/checkpoint_interval_s", 3600);
 	o.retention_days =
 		(unsigned)gw_config_int(cfg, "/audit/retention_days", 365);
 	name = gw_config_str(cfg, "/audit/name", NULL);
@@ -441,9 +439,8 @@ static int sub_checkpoint(const char *conf, const char *get, const char *outf)
 	gw_err_clear(&err);
 	if (get) {
 		char *end;
-		unsigned long long seq = strcmp(get, "latest")
-						 ? strtoull(get, &end, 10)
-						 : 0;
+		unsigned long long seq =
+			strcmp(get, "latest") ? strtoull(get, &end, 10) : 0;
 
 		if (strcmp(get, "latest") && (*end || !seq)) {
 			fprintf(stderr,
@@ -558,7 +555,8 @@ static int sub_verify_proof(const char *proof, const char *cp,
 	int st;
 	gw_rc rc;
 
-	if ((st = read_in(proof, &pb, &plen)) || (st = read_in(cp, &cb, &clen)) ||
+	if ((st = read_in(proof, &pb, &plen)) ||
+	    (st = read_in(cp, &cb, &clen)) ||
 	    (st = make_verifier(trust, key, NULL, &v)))
 		goto out;
 	gw_err_clear(&err);
@@ -592,12 +590,12 @@ static int sub_verify_consistency(const char *proof, const char *from,
 	gw_rc rc;
 
 	if ((st = read_in(proof, &pb, &plen)) ||
-	    (st = read_in(from, &fb, &flen)) || (st = read_in(to, &tb, &tlen)) ||
+	    (st = read_in(from, &fb, &flen)) ||
+	    (st = read_in(to, &tb, &tlen)) ||
 	    (st = make_verifier(trust, key, NULL, &v)))
 		goto out;
 	gw_err_clear(&err);
-	rc = gw_audit_verify_consistency(v, pb, plen, fb, flen, tb, tlen,
-					 &err);
+	rc = gw_audit_verify_consistency(v, pb, plen, fb, flen, tb, tlen, &err);
 	if (rc) {
 		fprintf(stderr, "%s: proof refused: %s\n", proof, err.msg);
 		st = gw_rc_exit(rc);
@@ -654,10 +652,10 @@ static int list_one(void *arg, const struct gw_audit_entry *e)
 			return 1;
 		printf("%s%s", l->n ? ",\n" : "[\n", l->b.data);
 	} else if (l->fmt == FMT_CSV) {
-		const char *f[] = { idx,	 t,	      e->kind,
-				    e->msg_id,	 e->msg_kind, e->direction,
-				    e->sender,	 e->receiver, e->outcome,
-				    e->reason,	 e->digest,   e->signer };
+		const char *f[] = { idx,       t,	    e->kind,
+				    e->msg_id, e->msg_kind, e->direction,
+				    e->sender, e->receiver, e->outcome,
+				    e->reason, e->digest,   e->signer };
 		size_t i;
 
 		if (!l->n)
@@ -739,9 +737,9 @@ int gw_cmd_audit(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *sub, *conf = NULL, *outf = NULL, *trust = NULL,
-			 *key = NULL, *cp = NULL, *from = NULL, *to = NULL,
-			 *get = NULL, *format = "table";
+	const char *sub, *conf = NULL, *outf = NULL, *trust = NULL, *key = NULL,
+			 *cp = NULL, *from = NULL, *to = NULL, *get = NULL,
+			 *format = "table";
 	struct gw_audit_filter f;
 	enum fmt fmt = FMT_TABLE;
 	int c, nargs;
@@ -807,7 +805,8 @@ int gw_cmd_audit(int argc, char **argv)
 				"both\n");
 		return 2;
 	}
-	if (!strcmp(sub, "verify-proof") || !strcmp(sub, "verify-consistency")) {
+	if (!strcmp(sub, "verify-proof") ||
+	    !strcmp(sub, "verify-consistency")) {
 		if (nargs != 1 || (!trust && !key)) {
 			fprintf(stderr,
 				"usage: lienthong audit %s PROOF ... (--trust "
@@ -840,8 +839,9 @@ int gw_cmd_audit(int argc, char **argv)
 		f.msg_id = args[0];
 		return sub_ls(conf, &f, fmt, 1, args[0]);
 	}
-	fprintf(stderr, "lienthong audit: unknown subcommand or wrong operands "
-			"'%s'\n%s",
+	fprintf(stderr,
+		"lienthong audit: unknown subcommand or wrong operands "
+		"'%s'\n%s",
 		sub, usage);
 	return 2;
 }

@@ -445,17 +445,18 @@ int gw_cmd_queue(int argc, char **argv)
 	if (rc)
 		fprintf(stderr, "lienthong queue: %s\n", err.msg);
 	if (strcmp(sub, "retry") == 0 || strcmp(sub, "drop") == 0)
-		gw_audit_note(audit,
-			      &(struct gw_audit_entry){
-				      .msg_id = argv[2],
-				      .kind = strcmp(sub, "retry") ? "dropped"
-								   : "retry",
-				      .direction = "out",
-				      .outcome = rc ? "failed" : "ok",
-				      .reason = rc ? err.msg
-						   : "by the operator (lienthong "
-						     "queue)" },
-			      NULL, 0);
+		gw_audit_note(
+			audit,
+			&(struct gw_audit_entry){
+				.msg_id = argv[2],
+				.kind = strcmp(sub, "retry") ? "dropped"
+							     : "retry",
+				.direction = "out",
+				.outcome = rc ? "failed" : "ok",
+				.reason = rc ? err.msg
+					     : "by the operator (lienthong "
+					       "queue)" },
+			NULL, 0);
 	status = gw_rc_exit(rc);
 out:
 	gw_audit_close(audit);

@@ -494,10 +494,9 @@ static const char *check_receipt(struct xfer *x)
 }
 
 /* One audit entry about a delivery of due (no-op without an audit log). */
-static void note(struct gw_audit *a, const struct gw_due *due,
-		 const char *dest, const char *event, const char *outcome,
-		 const char *reason, const char *digest, const void *payload,
-		 size_t plen)
+static void note(struct gw_audit *a, const struct gw_due *due, const char *dest,
+		 const char *event, const char *outcome, const char *reason,
+		 const char *digest, const void *payload, size_t plen)
 {
 	gw_audit_note(a,
 		      &(struct gw_audit_entry){ .msg_id = due->msg_id,
@@ -512,8 +511,8 @@ static void note(struct gw_audit *a, const struct gw_due *due,
 		      payload, plen);
 }
 
-static gw_rc record(struct gw_outbox *o, struct gw_audit *audit,
-		    struct xfer *x, int64_t now, struct gw_deliver_stats *st,
+static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
+		    int64_t now, struct gw_deliver_stats *st,
 		    struct gw_err *err)
 {
 	struct gw_dest *d = x->dest;
@@ -593,7 +592,9 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit,
 		gw_outbox_sha256_hex(x->due->body, x->due->len, dg);
 		snprintf(code, sizeof(code), "HTTP %ld", status);
 		note(audit, x->due, d->name, "attempt",
-		     what == DONE ? "ok" : what == DEAD ? "failed" : "retry",
+		     what == DONE   ? "ok"
+		     : what == DEAD ? "failed"
+				    : "retry",
 		     what == DONE ? code : why, dg, NULL, 0);
 		if (what == DONE)
 			note(audit, x->due, d->name, "delivered", "ok", code,
@@ -602,8 +603,8 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit,
 			note(audit, x->due, d->name, "receipt", "ok", NULL,
 			     NULL, x->body.data, x->body.len);
 		if (what == DEAD)
-			note(audit, x->due, d->name, "dead-lettered",
-			     "failed", why, dg, NULL, 0);
+			note(audit, x->due, d->name, "dead-lettered", "failed",
+			     why, dg, NULL, 0);
 	}
 	if (what == DONE && x->body.len) {
 		gw_rc rc = gw_outbox_receipt(o, x->due->msg_id, d->name, now,
@@ -676,8 +677,8 @@ static gw_rc round_trip(struct gw_outbox *o, struct gw_forwarding *f,
 
 		if (xs[i].done == -1) {
 			note(f->audit, &due[i], due[i].dest, "dead-lettered",
-			     "failed", "destination no longer configured",
-			     NULL, due[i].body, due[i].len);
+			     "failed", "destination no longer configured", NULL,
+			     due[i].body, due[i].len);
 			rc = gw_outbox_record(
 				o, due[i].msg_id, due[i].dest, now, 0,
 				"destination no longer configured", GW_DLV_DEAD,

@@ -34,8 +34,10 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_audit.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!mkdtemp(f->dir)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->db, sizeof(f->db), "%s/audit.db", f->dir);
 	snprintf(f->key, sizeof(f->key), "%s/k.pem", f->dir);
 	snprintf(f->cert, sizeof(f->cert), "%s/c.pem", f->dir);
@@ -44,12 +46,17 @@ static int setup(void **state)
 		 "ec_paramgen_curve:P-256 -nodes -keyout %s -out %s -subj "
 		 "'/CN=Unit Audit Signer' -days 2 2>/dev/null",
 		 f->key, f->cert);
-	if (system(cmd) != 0)
+	if (system(cmd) != 0) {
+		free(f);
 		return -1;
+	}
 	if (gw_sign_init(&err) ||
 	    gw_sign_key_load(f->key, NULL, f->cert, NULL, &f->k, &err) ||
-	    gw_sign_verifier_key(f->cert, &f->v, &err))
+	    gw_sign_verifier_key(f->cert, &f->v, &err)) {
+		gw_sign_key_free(f->k);
+		free(f);
 		return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -137,9 +144,9 @@ static int leaf_of(void *arg, const struct gw_audit_entry *e)
 	assert_int_equal(gw_jcs_canonicalize(b.data, b.len, &c, &err), GW_OK);
 	assert_int_equal(b.len, c.len);
 	assert_memory_equal(b.data, c.data, b.len);
-	assert_int_equal(gw_merkle_leaf_hash(b.data, b.len, r->leaves[r->n++],
-					     &err),
-			 GW_OK);
+	assert_int_equal(
+		gw_merkle_leaf_hash(b.data, b.len, r->leaves[r->n++], &err),
+		GW_OK);
 	gw_buf_release(&b);
 	gw_buf_release(&c);
 	return 0;
@@ -157,9 +164,10 @@ static void test_audit__append_reopen_restores_tree(void **state)
 	fresh(f, "reopen");
 	a = open_log(f, 0, 0);
 	for (i = 0; i < 1000; i++)
-		add(a, i, i == 7 ? "quote \" backslash \\ tab\t nl\n \x01 "
-				   "Bộ Tài chính \xff bad utf-8"
-				 : "");
+		add(a, i,
+		    i == 7 ? "quote \" backslash \\ tab\t nl\n \x01 "
+			     "Bộ Tài chính \xff bad utf-8"
+			   : "");
 	gw_audit_close(a);
 	a = open_log(f, 0, 0);
 	assert_int_equal(gw_audit_size(a), 1000);
@@ -171,9 +179,9 @@ static void test_audit__append_reopen_restores_tree(void **state)
 	r.n = 0;
 	assert_int_equal(gw_audit_query(a, NULL, leaf_of, &r, &err), GW_OK);
 	assert_int_equal(r.n, 1500);
-	assert_int_equal(gw_merkle_root((const uint8_t(*)[32])r.leaves, 1500,
-					want),
-			 GW_OK);
+	assert_int_equal(
+		gw_merkle_root((const uint8_t(*)[32])r.leaves, 1500, want),
+		GW_OK);
 	assert_int_equal(gw_audit_root(a, root, &err), GW_OK);
 	assert_memory_equal(root, want, 32);
 	assert_int_equal(gw_audit_verify(a, NULL, NULL, NULL, NULL, &err),
@@ -257,22 +265,21 @@ static void test_audit__tamper_names_first_bad_entry(void **state)
 				  &err),
 			 GW_ERR_REFUSED);
 	assert_non_null(strstr(err.msg, "entry 42 (msg-14"));
-	assert_int_equal(tampered(f, "t2", "DELETE FROM entries WHERE idx=42",
-				  &err),
-			 GW_ERR_REFUSED);
+	assert_int_equal(
+		tampered(f, "t2", "DELETE FROM entries WHERE idx=42", &err),
+		GW_ERR_REFUSED);
 	assert_non_null(strstr(err.msg, "entry 42 is missing"));
-	assert_int_equal(tampered(f, "t3", "DELETE FROM entries WHERE idx=99",
-				  &err),
-			 GW_ERR_REFUSED);
+	assert_int_equal(
+		tampered(f, "t3", "DELETE FROM entries WHERE idx=99", &err),
+		GW_ERR_REFUSED);
 	assert_non_null(strstr(err.msg, "entry 99 is missing"));
 	/* swap every column but the index (leaf hashes included) */
-	assert_int_equal(
-		tampered(f, "t4",
-			 "UPDATE entries SET idx=-1 WHERE idx=10;"
-			 "UPDATE entries SET idx=10 WHERE idx=20;"
-			 "UPDATE entries SET idx=20 WHERE idx=-1;",
-			 &err),
-		GW_ERR_REFUSED);
+	assert_int_equal(tampered(f, "t4",
+				  "UPDATE entries SET idx=-1 WHERE idx=10;"
+				  "UPDATE entries SET idx=10 WHERE idx=20;"
+				  "UPDATE entries SET idx=20 WHERE idx=-1;",
+				  &err),
+			 GW_ERR_REFUSED);
 	assert_non_null(strstr(err.msg, "entry 10 "));
 	/* rewritten with a matching leaf hash: the checkpoint catches it */
 	{
@@ -393,10 +400,10 @@ static void test_audit__consistency_every_pair(void **state)
 			gw_rc rc;
 
 			gw_buf_init(&p);
-			assert_int_equal(gw_audit_prove_consistency(
-						 a, &bad.c[i], &bad.c[j], &p,
-						 &err),
-					 GW_OK);
+			assert_int_equal(
+				gw_audit_prove_consistency(a, &bad.c[i],
+							   &bad.c[j], &p, &err),
+				GW_OK);
 			rc = gw_audit_verify_consistency(
 				f->v, p.data, p.len, l.c[i].jws,
 				strlen(l.c[i].jws), NULL, 0, &err);
@@ -467,22 +474,22 @@ static void test_audit__inclusion_proofs(void **state)
 					       strlen(c2.jws), NULL, &err),
 			 GW_ERR_REFUSED);
 	/* unsigned verification of a signed checkpoint is refused */
-	assert_int_equal(gw_audit_verify_proof(NULL, p.data, p.len, NULL, 0,
-					       NULL, &err),
-			 GW_ERR_REFUSED);
+	assert_int_equal(
+		gw_audit_verify_proof(NULL, p.data, p.len, NULL, 0, NULL, &err),
+		GW_ERR_REFUSED);
 	/* altered entry, index and path */
 	q = strdup(p.data);
 	patch(q, "\"outcome\":\"ok\"", "\"outcome\":\"no\"");
-	assert_int_equal(gw_audit_verify_proof(f->v, q, strlen(q), NULL, 0,
-					       NULL, &err),
-			 GW_ERR_REFUSED);
+	assert_int_equal(
+		gw_audit_verify_proof(f->v, q, strlen(q), NULL, 0, NULL, &err),
+		GW_ERR_REFUSED);
 	assert_non_null(strstr(err.msg, "not proven"));
 	free(q);
 	q = strdup(p.data);
 	patch(q, "\"leafIndex\":41", "\"leafIndex\":42");
-	assert_int_equal(gw_audit_verify_proof(f->v, q, strlen(q), NULL, 0,
-					       NULL, &err),
-			 GW_ERR_REFUSED);
+	assert_int_equal(
+		gw_audit_verify_proof(f->v, q, strlen(q), NULL, 0, NULL, &err),
+		GW_ERR_REFUSED);
 	free(q);
 	q = strdup(p.data);
 	{
@@ -492,9 +499,9 @@ static void test_audit__inclusion_proofs(void **state)
 		path += 9;
 		*path = *path == '0' ? '1' : '0';
 	}
-	assert_int_equal(gw_audit_verify_proof(f->v, q, strlen(q), NULL, 0,
-					       NULL, &err),
-			 GW_ERR_REFUSED);
+	assert_int_equal(
+		gw_audit_verify_proof(f->v, q, strlen(q), NULL, 0, NULL, &err),
+		GW_ERR_REFUSED);
 	free(q);
 	assert_int_equal(gw_audit_verify_proof(f->v, "{\"type\":1}", 10, NULL,
 					       0, NULL, &err),
@@ -604,13 +611,13 @@ static void test_audit__archive_and_prune(void **state)
 	memset(&e, 0, sizeof(e));
 	e.kind = "received";
 	e.time_ms = gw_now_ms() - 40LL * 86400000;
-	assert_int_equal(gw_audit_append(a, &e, old_p, strlen(old_p), NULL,
-					 &err),
-			 GW_OK);
+	assert_int_equal(
+		gw_audit_append(a, &e, old_p, strlen(old_p), NULL, &err),
+		GW_OK);
 	e.time_ms = 0;
-	assert_int_equal(gw_audit_append(a, &e, new_p, strlen(new_p), NULL,
-					 &err),
-			 GW_OK);
+	assert_int_equal(
+		gw_audit_append(a, &e, new_p, strlen(new_p), NULL, &err),
+		GW_OK);
 	gw_outbox_sha256_hex(old_p, strlen(old_p), old_d);
 	gw_outbox_sha256_hex(new_p, strlen(new_p), new_d);
 	gw_buf_init(&out);
