@@ -1303,7 +1303,7 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 	uint64_t expect = 0, size, prev = 0;
 	size_t ci = 0, n1, n2;
 	gw_rc rc;
-	int r;
+	int r, locked = 0;
 
 	memset(&cps, 0, sizeof(cps));
 	gw_buf_init(&b);
@@ -1325,10 +1325,11 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 		prev = cps.c[ci].size;
 	}
 	ci = 0;
+	/* one consistent view: commits wait (appends do not) */
 	pthread_mutex_lock(&a->dbmu);
+	locked = 1;
 	size = a->tree.size;
 	n1 = gw_merkle_tree_frontier(&a->tree, fr1);
-	pthread_mutex_unlock(&a->dbmu);
 	if (prev > size) {
 		rc = gw_err_set(err, GW_ERR_REFUSED,
 				"the last checkpoint has %llu entries but the "
@@ -1442,6 +1443,8 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 		progress(arg, expect, size);
 out:
 	sqlite3_finalize(st);
+	if (locked)
+		pthread_mutex_unlock(&a->dbmu);
 	gw_merkle_tree_release(&t);
 	cps_release(&cps);
 	gw_buf_release(&b);
