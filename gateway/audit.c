@@ -685,6 +685,8 @@ gw_rc gw_audit_open(const char *path, const struct gw_audit_opts *opts,
 		goto fail;
 	}
 	sqlite3_busy_timeout(a->db, 10000);
+	/* reading a whole log (verify, proofs) through mmap is faster */
+	sqlite3_exec(a->db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
 	if (!ro && sqlite3_exec(a->db, schema, NULL, NULL, NULL)) {
 		rc = gw_err_set(err, GW_ERR_IO,
 				"cannot set up the audit log '%s': %s", path,

@@ -506,6 +506,58 @@ static void test_audit__inclusion_proofs(void **state)
 	assert_int_equal(gw_audit_verify_proof(f->v, "{\"type\":1}", 10, NULL,
 					       0, NULL, &err),
 			 GW_ERR_PARSE);
+	{
+		/* hostile documents: refused with a reason, never a crash */
+		static const char *const bad[] = {
+			"not json",
+			"{\"type\":\"lienthong-audit-inclusion\",\"version\":"
+			"1}",
+			"{\"type\":\"lienthong-audit-inclusion\",\"version\":2,"
+			"\"entries\":[]}",
+			"{\"type\":\"lienthong-audit-inclusion\",\"version\":1,"
+			"\"treeSize\":100,\"checkpoint\":{\"payload\":\"e30\","
+			"\"protected\":\"e30\",\"signature\":\"AA\"},"
+			"\"entries\":[]}",
+		};
+		size_t k;
+
+		for (k = 0; k < GW_ARRAY_LEN(bad); k++) {
+			gw_rc rc = gw_audit_verify_proof(f->v, bad[k],
+							 strlen(bad[k]), NULL,
+							 0, NULL, &err);
+
+			assert_true(rc == GW_ERR_PARSE || rc == GW_ERR_REFUSED);
+			assert_true(err.msg[0] != '\0');
+		}
+		/* a path of 66 hashes, a negative index, a wrong tree size */
+		q = strdup(p.data);
+		patch(q, "\"leafIndex\":41", "\"leafIndex\":-1");
+		assert_int_equal(gw_audit_verify_proof(f->v, q, strlen(q), NULL,
+						       0, NULL, &err),
+				 GW_ERR_PARSE);
+		free(q);
+		q = strdup(p.data);
+		patch(q, "\"treeSize\":100", "\"treeSize\":101");
+		assert_int_equal(gw_audit_verify_proof(f->v, q, strlen(q), NULL,
+						       0, NULL, &err),
+				 GW_ERR_REFUSED);
+		free(q);
+		{
+			struct gw_buf big;
+			char *path = strstr(p.data, "\"path\":[") + 8;
+
+			gw_buf_init(&big);
+			gw_buf_add(&big, p.data, (size_t)(path - p.data));
+			for (k = 0; k < 66; k++)
+				gw_buf_addf(&big, "\"%064d\",", 0);
+			gw_buf_adds(&big, path);
+			assert_int_equal(gw_audit_verify_proof(f->v, big.data,
+							       big.len, NULL, 0,
+							       NULL, &err),
+					 GW_ERR_PARSE);
+			gw_buf_release(&big);
+		}
+	}
 	gw_buf_release(&p);
 	gw_audit_checkpoint_release(&c);
 	gw_audit_checkpoint_release(&c2);
