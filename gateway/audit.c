@@ -69,6 +69,8 @@ struct gw_audit {
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
+	"PRAGMA wal_autocheckpoint=16384;" /* copy the WAL back in 64 MiB
+					      steps, not 4 MiB ones */
 	"CREATE TABLE IF NOT EXISTS entries ("
 	" idx INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, msg_id TEXT,"
 	" event TEXT, msg_kind TEXT, sender TEXT, receiver TEXT,"
