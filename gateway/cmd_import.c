@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "adapter.h"
 #include "common.h"
@@ -51,6 +52,7 @@ struct import {
 	size_t per_kind[8];
 	struct gw_buf unmapped_lines;
 	int failed_io;
+	int tty, bar, last_pct;
 };
 
 static void format_uuid(const unsigned char b[16], char out[37])
@@ -116,20 +118,27 @@ static int kind_index(const char *kind)
 	return (int)k >= 0 && (int)k < 8 ? (int)k : 0;
 }
 
-static int emit(void *arg, const char *kind, const char *key,
-		const char *date, json_t *payload)
+/* A partial message {kind, payload, [sender, receivers, correlationId,
+ * classification]} (stolen) completed with the envelope, validated and
+ * written. */
+static int emit_msg(void *arg, const char *key, const char *date,
+		    json_t *partial)
 {
 	struct import *im = arg;
-	json_t *msg = NULL;
+	const char *kind = json_string_value(json_object_get(partial, "kind"));
+	json_t *msg = NULL, *v;
 	struct gw_buf out, name;
 	char id[37], created[32];
 	struct gw_err err;
+	const char *k;
 	int rc = -1;
 
 	gw_buf_init(&out);
 	gw_buf_init(&name);
 	gw_err_clear(&err);
 	im->seq++;
+	if (!kind)
+		goto out;
 	if (im->deterministic && key) {
 		if (gw_buf_addf(&name, "%s\n%s", kind, key) ||
 		    make_id(name.data, id))
@@ -141,13 +150,19 @@ static int emit(void *arg, const char *kind, const char *key,
 		snprintf(created, sizeof(created), "%sT00:00:00+07:00", date);
 	else
 		now_vn(created);
-	msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s, s:O}", "id", id,
+	msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "id", id,
 			"kind", kind, "schemaVersion", GW_MSG_SCHEMA_VERSION,
 			"sender", im->sender, "receivers", im->receivers,
 			"created", created, "classification",
-			im->classification, "payload", payload);
+			im->classification);
 	if (!msg)
 		goto out;
+	/* the mapping's envelope fields win over the defaults */
+	json_object_foreach(partial, k, v)
+	{
+		if (strcmp(k, "kind") && json_object_set(msg, k, v))
+			goto out;
+	}
 	if (im->outdir) {
 		if (gw_msg_json_dump(msg, &out, &err))
 			goto out;
@@ -199,10 +214,51 @@ static int emit(void *arg, const char *kind, const char *key,
 	rc = 0;
 out:
 	json_decref(msg);
-	json_decref(payload);
+	json_decref(partial);
 	gw_buf_release(&out);
 	gw_buf_release(&name);
 	return rc;
+}
+
+static int emit(void *arg, const char *kind, const char *key,
+		const char *date, json_t *payload)
+{
+	json_t *partial = json_pack("{s:s, s:o}", "kind", kind, "payload",
+				    payload);
+
+	return partial ? emit_msg(arg, key, date, partial) : -1;
+}
+
+static void problem(void *arg, const char *line)
+{
+	fprintf(stderr, "import: %s\n", line);
+}
+
+/* A bar on stderr when it is a terminal and the input is big enough for
+ * one to help. */
+static void progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct import *im = arg;
+	int pct, i;
+
+	if (!im->tty)
+		return;
+	if (total < (4u << 20)) {
+		if (total || done < 100000)
+			return;
+		fprintf(stderr, "\rimport: %llu rows", (unsigned long long)done);
+		im->bar = 1;
+		return;
+	}
+	pct = (int)(done * 100 / total);
+	if (pct == im->last_pct)
+		return;
+	im->last_pct = pct;
+	im->bar = 1;
+	fputs("\rimport: [", stderr);
+	for (i = 0; i < 40; i++)
+		fputc(i < pct * 40 / 100 ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3d%%", pct);
 }
 
 static void unmapped(void *arg, const char *where, const char *reason)
@@ -355,7 +411,12 @@ int gw_cmd_import(int argc, char **argv)
 	job.sender_name = json_string_value(json_object_get(im.sender, "name"));
 	job.emit = emit;
 	job.unmapped = unmapped;
+	job.emit_msg = emit_msg;
+	job.problem = problem;
+	job.progress = progress;
 	job.arg = &im;
+	im.tty = isatty(2);
+	im.last_pct = -1;
 	if (!gw_adapter_find(reg, adapter)) {
 		fprintf(stderr, "import: no adapter named '%s' (known:",
 			adapter);
@@ -366,6 +427,8 @@ int gw_cmd_import(int argc, char **argv)
 		goto out;
 	}
 	if (gw_adapter_run(reg, adapter, &job, &err)) {
+		if (im.bar)
+			fputc('\n', stderr);
 		fprintf(stderr, "import: %s\n", err.msg);
 		if (im.unmapped_lines.len)
 			fputs(im.unmapped_lines.data, stderr);
@@ -373,6 +436,8 @@ int gw_cmd_import(int argc, char **argv)
 		goto out;
 	}
 	fflush(stdout);
+	if (im.bar)
+		fputc('\n', stderr);
 	fprintf(stderr,
 		"import: %s: %zu messages written (%zu plan, %zu "
 		"task.assignment, %zu indicator.report), %zu invalid, %zu "
@@ -381,6 +446,12 @@ int gw_cmd_import(int argc, char **argv)
 		im.per_kind[GW_KIND_TASK_ASSIGNMENT],
 		im.per_kind[GW_KIND_INDICATOR_REPORT], im.invalid,
 		im.unmapped);
+	if (im.per_kind[GW_KIND_TASK_PROGRESS] ||
+	    im.per_kind[GW_KIND_RECEIPT])
+		fprintf(stderr,
+			"import: %zu task.progress, %zu receipt\n",
+			im.per_kind[GW_KIND_TASK_PROGRESS],
+			im.per_kind[GW_KIND_RECEIPT]);
 	if (im.unmapped_lines.len)
 		fputs(im.unmapped_lines.data, stderr);
 	ret = im.failed_io ? 3 : im.invalid ? 1 : 0;
