@@ -65,7 +65,7 @@ static void format_uuid(const unsigned char b[16], char out[37])
 }
 
 /* UUIDv4 from RAND_bytes, or UUIDv5 (SHA-1) of name when name is set. */
-static int make_id(const char *name, char out[37])
+int gw_import_make_id(const char *name, char out[37])
 {
 	unsigned char b[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
@@ -92,7 +92,7 @@ static int make_id(const char *name, char out[37])
 	return 0;
 }
 
-static void now_vn(char out[32])
+void gw_import_now(char out[32])
 {
 	time_t t = time(NULL) + 7 * 3600;
 	struct tm tm;
@@ -118,6 +118,47 @@ static int kind_index(const char *kind)
 	return (int)k >= 0 && (int)k < 8 ? (int)k : 0;
 }
 
+json_t *gw_import_complete(const json_t *partial, const json_t *sender,
+			   const json_t *receivers, const char *classification,
+			   const char *id, const char *created)
+{
+	const char *kind = json_string_value(json_object_get(partial, "kind"));
+	json_t *msg, *v;
+	const char *k;
+
+	if (!kind)
+		return NULL;
+	msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "id", id,
+			"kind", kind, "schemaVersion", GW_MSG_SCHEMA_VERSION,
+			"sender", sender, "receivers", receivers, "created",
+			created, "classification", classification);
+	if (!msg)
+		return NULL;
+	/* the mapping's envelope fields win over the defaults */
+	json_object_foreach((json_t *)partial, k, v)
+	{
+		json_t *old = json_object_get(msg, k);
+
+		if (!strcmp(k, "kind"))
+			continue;
+		if (json_is_object(old) && json_is_object(v) &&
+		    strcmp(k, "payload")) {
+			/* /sender/orgId alone keeps the default name */
+			json_t *m2 = json_deep_copy(old);
+
+			if (!m2 || json_object_update(m2, v) ||
+			    json_object_set_new(msg, k, m2)) {
+				json_decref(msg);
+				return NULL;
+			}
+		} else if (json_object_set(msg, k, v)) {
+			json_decref(msg);
+			return NULL;
+		}
+	}
+	return msg;
+}
+
 /* A partial message {kind, payload, [sender, receivers, correlationId,
  * classification]} (stolen) completed with the envelope, validated and
  * written. */
@@ -126,11 +167,10 @@ static int emit_msg(void *arg, const char *key, const char *date,
 {
 	struct import *im = arg;
 	const char *kind = json_string_value(json_object_get(partial, "kind"));
-	json_t *msg = NULL, *v;
+	json_t *msg = NULL;
 	struct gw_buf out, name;
 	char id[37], created[32];
 	struct gw_err err;
-	const char *k;
 	int rc = -1;
 
 	gw_buf_init(&out);
@@ -141,28 +181,18 @@ static int emit_msg(void *arg, const char *key, const char *date,
 		goto out;
 	if (im->deterministic && key) {
 		if (gw_buf_addf(&name, "%s\n%s", kind, key) ||
-		    make_id(name.data, id))
+		    gw_import_make_id(name.data, id))
 			goto out;
-	} else if (make_id(NULL, id)) {
+	} else if (gw_import_make_id(NULL, id)) {
 		goto out;
 	}
 	if (im->deterministic && date && strlen(date) == 10)
 		snprintf(created, sizeof(created), "%sT00:00:00+07:00", date);
 	else
-		now_vn(created);
-	msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "id", id,
-			"kind", kind, "schemaVersion", GW_MSG_SCHEMA_VERSION,
-			"sender", im->sender, "receivers", im->receivers,
-			"created", created, "classification",
-			im->classification);
-	if (!msg)
+		gw_import_now(created);
+	if (!(msg = gw_import_complete(partial, im->sender, im->receivers,
+				       im->classification, id, created)))
 		goto out;
-	/* the mapping's envelope fields win over the defaults */
-	json_object_foreach(partial, k, v)
-	{
-		if (strcmp(k, "kind") && json_object_set(msg, k, v))
-			goto out;
-	}
 	if (im->outdir) {
 		if (gw_msg_json_dump(msg, &out, &err))
 			goto out;

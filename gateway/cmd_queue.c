@@ -184,8 +184,9 @@ static gw_rc sign_one(const struct gw_sign_key *k, enum gw_sign_alg xml_alg,
  * transaction. queued (may be NULL) receives 1 for each path whose message
  * is now in the outbox. Returns the exit status.
  */
-static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
-		      int npaths, int *queued)
+static int send_common(struct gw_config *cfg, struct gw_outbox *o,
+		       char **paths, char **in_bufs, size_t *in_lens,
+		       int npaths, int *queued)
 {
 	struct gw_validator *v = NULL;
 	struct gw_forwarding fw;
@@ -221,7 +222,12 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 		size_t len;
 
 		gw_err_clear(&err);
-		if (gw_read_file(paths[i], 64u << 20, &bufs[n], &len, &err)) {
+		if (in_bufs) {
+			bufs[n] = in_bufs[i];
+			in_bufs[i] = NULL;
+			len = in_lens[i];
+		} else if (gw_read_file(paths[i], 64u << 20, &bufs[n], &len,
+					&err)) {
 			fprintf(stderr, "%s\n", err.msg);
 			bad = 1;
 			continue;
@@ -321,6 +327,24 @@ out:
 		gw_sign_shutdown();
 	}
 	return status;
+}
+
+static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
+		      int npaths, int *queued)
+{
+	return send_common(cfg, o, paths, NULL, NULL, npaths, queued);
+}
+
+int gw_send_buffers(struct gw_config *cfg, struct gw_outbox *o, char **names,
+		    char **bufs, size_t *lens, int n, int *queued)
+{
+	int i, st = send_common(cfg, o, names, bufs, lens, n, queued);
+
+	for (i = 0; i < n; i++) {
+		free(bufs[i]);
+		bufs[i] = NULL;
+	}
+	return st;
 }
 
 int gw_cmd_send(int argc, char **argv)

@@ -756,7 +756,7 @@ static int plain_number(const char *s, char *out, size_t n)
  * the Vietnamese offset when none is written. */
 static int to_datetime(const char *s, char out[40])
 {
-	int Y, M, D, h = 0, mi = 0, sec = 0, n = 0;
+	int Y, M, D, h = 0, mi = 0, sec = 0;
 	char day[11], date[64];
 	const char *sp;
 
@@ -767,13 +767,23 @@ static int to_datetime(const char *s, char out[40])
 		strcpy(out, s);
 		return 0;
 	}
-	sp = strchr(s, ' ');
-	if (sp && (size_t)(sp - s) < sizeof(date) &&
-	    sscanf(sp + 1, "%d:%d%n", &h, &mi, &n) == 2) {
-		if (sp[1 + n] == ':' && sscanf(sp + 2 + n, "%d", &sec) != 1)
-			return -1;
-		memcpy(date, s, (size_t)(sp - s));
-		date[sp - s] = '\0';
+	/* a time is the last word: HH:MM or HH:MM:SS */
+	sp = strrchr(s, ' ');
+	if (sp && (size_t)(sp - s) < sizeof(date)) {
+		int th = -1, tm = -1, ts = 0, used = 0;
+		const char *t = sp + 1;
+
+		if ((sscanf(t, "%2d:%2d:%2d%n", &th, &tm, &ts, &used) == 3 ||
+		     sscanf(t, "%2d:%2d%n", &th, &tm, &used) == 2) &&
+		    (size_t)used == strlen(t) && isdigit((unsigned char)t[0])) {
+			h = th;
+			mi = tm;
+			sec = ts;
+			memcpy(date, s, (size_t)(sp - s));
+			date[sp - s] = '\0';
+		} else {
+			snprintf(date, sizeof(date), "%s", s);
+		}
 	} else {
 		snprintf(date, sizeof(date), "%s", s);
 	}
