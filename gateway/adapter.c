@@ -276,7 +276,10 @@ gw_rc gw_adapter_run(struct gw_adapter_registry *r, const char *name,
 	}
 	if (e->a->run(e->state, job))
 		return job->error[0]
-			       ? gw_err_set(err, GW_ERR_IO, "%s", job->error)
+			       ? gw_err_set(err,
+					    job->error_rc ? job->error_rc
+							  : GW_ERR_IO,
+					    "%s", job->error)
 			       : gw_err_set(err, GW_ERR_IO,
 					    "adapter '%s': %s: failed", name,
 					    job->input);
@@ -389,6 +392,7 @@ static struct gw_adapter_mapping *host_mapping_open(struct gw_adapter_job *job)
 		host_fail(job, "%s: this adapter needs a mapping file "
 			       "(--mapping FILE, see docs/ADAPTERS.md)",
 			  job->input);
+		job->error_rc = GW_ERR_USAGE;
 		return NULL;
 	}
 	if (!(am = gw_calloc(1, sizeof(*am)))) {
@@ -399,6 +403,10 @@ static struct gw_adapter_mapping *host_mapping_open(struct gw_adapter_job *job)
 	if (gw_mapping_load(job->mapping, gw_schema_dir(), report_problem, job,
 			    &am->m, &err)) {
 		host_fail(job, "%s", err.msg);
+		if (err.rc == GW_ERR_CONFIG) {
+			job->error_rc = GW_ERR_SCHEMA; /* invalid input: 1 */
+			job->error_reported = 1; /* each line went to problem */
+		}
 		free(am);
 		return NULL;
 	}
@@ -420,6 +428,7 @@ static int host_mapping_bind(struct gw_adapter_mapping *am,
 	gw_err_clear(&err);
 	if (gw_mapping_bind(am->m, job->input, names, n, &err)) {
 		host_fail(job, "%s", err.msg);
+		job->error_rc = err.rc;
 		return -1;
 	}
 	return 0;

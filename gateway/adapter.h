@@ -172,6 +172,8 @@ struct gw_adapter_job {
 	void (*problem)(void *arg, const char *line);
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	char error[GW_ERR_MSG_MAX]; /* why run failed (host->fail) */
+	gw_rc error_rc; /* its kind when the host knows it (mapping: config) */
+	int error_reported; /* 1: its lines already went to problem */
 };
 
 /* Called for each adapter refused at load, with a complete line. */

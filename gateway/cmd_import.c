@@ -459,7 +459,8 @@ int gw_cmd_import(int argc, char **argv)
 	if (gw_adapter_run(reg, adapter, &job, &err)) {
 		if (im.bar)
 			fputc('\n', stderr);
-		fprintf(stderr, "import: %s\n", err.msg);
+		if (!job.error_reported)
+			fprintf(stderr, "import: %s\n", err.msg);
 		if (im.unmapped_lines.len)
 			fputs(im.unmapped_lines.data, stderr);
 		ret = gw_rc_exit(err.rc);
