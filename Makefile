@@ -116,7 +116,7 @@ install: $(LIENTHONG)
 	install -m 644 schemas/*.json schemas/*.xsd $(wildcard schemas/*.yaml) \
 		$(DESTDIR)$(PREFIX)/share/lienthong/schemas/
 	$(if $(wildcard gateway/adapter.h),install -m 644 gateway/adapter.h $(DESTDIR)$(PREFIX)/include/lienthong/)
-	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: lienthong-adapter\nDescription: build adapters for the Lienthong gateway\nVersion: %s\nCflags: -I$${includedir}/lienthong\n' \
+	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: lienthong-adapter\nDescription: build adapters for the Lienthong gateway\nVersion: %s\nRequires: jansson\nCflags: -I$${includedir}/lienthong\n' \
 		'$(PREFIX)' "$$(sed -n 's/^#define GW_VERSION "\(.*\)"/\1/p' gateway/cli.h)" \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/lienthong-adapter.pc
 
