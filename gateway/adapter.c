@@ -275,14 +275,13 @@ gw_rc gw_adapter_run(struct gw_adapter_registry *r, const char *name,
 		e->inited = 1;
 	}
 	if (e->a->run(e->state, job))
-		return job->error[0]
-			       ? gw_err_set(err,
-					    job->error_rc ? job->error_rc
-							  : GW_ERR_IO,
-					    "%s", job->error)
-			       : gw_err_set(err, GW_ERR_IO,
-					    "adapter '%s': %s: failed", name,
-					    job->input);
+		return job->error[0] ? gw_err_set(err,
+						  job->error_rc ? job->error_rc
+								: GW_ERR_IO,
+						  "%s", job->error)
+				     : gw_err_set(err, GW_ERR_IO,
+						  "adapter '%s': %s: failed",
+						  name, job->input);
 	return GW_OK;
 }
 
@@ -389,8 +388,9 @@ static struct gw_adapter_mapping *host_mapping_open(struct gw_adapter_job *job)
 	struct gw_err err;
 
 	if (!job->mapping) {
-		host_fail(job, "%s: this adapter needs a mapping file "
-			       "(--mapping FILE, see docs/ADAPTERS.md)",
+		host_fail(job,
+			  "%s: this adapter needs a mapping file "
+			  "(--mapping FILE, see docs/ADAPTERS.md)",
 			  job->input);
 		job->error_rc = GW_ERR_USAGE;
 		return NULL;

@@ -128,10 +128,10 @@ json_t *gw_import_complete(const json_t *partial, const json_t *sender,
 
 	if (!kind)
 		return NULL;
-	msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "id", id,
-			"kind", kind, "schemaVersion", GW_MSG_SCHEMA_VERSION,
-			"sender", sender, "receivers", receivers, "created",
-			created, "classification", classification);
+	msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "id", id, "kind",
+			kind, "schemaVersion", GW_MSG_SCHEMA_VERSION, "sender",
+			sender, "receivers", receivers, "created", created,
+			"classification", classification);
 	if (!msg)
 		return NULL;
 	/* the mapping's envelope fields win over the defaults */
@@ -250,11 +250,11 @@ out:
 	return rc;
 }
 
-static int emit(void *arg, const char *kind, const char *key,
-		const char *date, json_t *payload)
+static int emit(void *arg, const char *kind, const char *key, const char *date,
+		json_t *payload)
 {
-	json_t *partial = json_pack("{s:s, s:o}", "kind", kind, "payload",
-				    payload);
+	json_t *partial =
+		json_pack("{s:s, s:o}", "kind", kind, "payload", payload);
 
 	return partial ? emit_msg(arg, key, date, partial) : -1;
 }
@@ -276,7 +276,8 @@ static void progress(void *arg, uint64_t done, uint64_t total)
 	if (total < (4u << 20)) {
 		if (total || done < 100000)
 			return;
-		fprintf(stderr, "\rimport: %llu rows", (unsigned long long)done);
+		fprintf(stderr, "\rimport: %llu rows",
+			(unsigned long long)done);
 		im->bar = 1;
 		return;
 	}
@@ -477,10 +478,8 @@ int gw_cmd_import(int argc, char **argv)
 		im.per_kind[GW_KIND_TASK_ASSIGNMENT],
 		im.per_kind[GW_KIND_INDICATOR_REPORT], im.invalid,
 		im.unmapped);
-	if (im.per_kind[GW_KIND_TASK_PROGRESS] ||
-	    im.per_kind[GW_KIND_RECEIPT])
-		fprintf(stderr,
-			"import: %zu task.progress, %zu receipt\n",
+	if (im.per_kind[GW_KIND_TASK_PROGRESS] || im.per_kind[GW_KIND_RECEIPT])
+		fprintf(stderr, "import: %zu task.progress, %zu receipt\n",
 			im.per_kind[GW_KIND_TASK_PROGRESS],
 			im.per_kind[GW_KIND_RECEIPT]);
 	if (im.unmapped_lines.len)

@@ -186,9 +186,8 @@ static gw_rc sign_one(const struct gw_sign_key *k, enum gw_sign_alg xml_alg,
  * transaction. queued (may be NULL) receives 1 for each path whose message
  * is now in the outbox. Returns the exit status.
  */
-static int send_common(struct gw_config *cfg, struct gw_outbox *o,
-		       char **paths, char **in_bufs, size_t *in_lens,
-		       int npaths, int *queued)
+static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
+		       char **in_bufs, size_t *in_lens, int npaths, int *queued)
 {
 	struct gw_validator *v = NULL;
 	struct gw_forwarding fw;
@@ -585,8 +584,8 @@ struct send_ctx {
 	struct gw_outbox *o;
 };
 
-static int send_batch(void *arg, char **names, char **bufs, size_t *lens,
-		      int n, int *queued)
+static int send_batch(void *arg, char **names, char **bufs, size_t *lens, int n,
+		      int *queued)
 {
 	struct send_ctx *sc = arg;
 
@@ -685,10 +684,10 @@ int gw_cmd_sync(int argc, char **argv)
 			continue;
 		p->name = name;
 		p->every = every ? every
-				 : scheduled ? (long)json_integer_value(
-						       json_object_get(
-							       src, "every_s"))
-					     : 0;
+			   : scheduled
+				   ? (long)json_integer_value(
+					     json_object_get(src, "every_s"))
+				   : 0;
 		if (cron) {
 			p->cron = cron_all;
 			p->has_cron = 1;
@@ -734,9 +733,9 @@ int gw_cmd_sync(int argc, char **argv)
 			if (st > status)
 				status = st;
 			now = time(NULL);
-			p->next = !looping     ? (time_t)-1
+			p->next = !looping	? (time_t)-1
 				  : p->has_cron ? gw_sched_next(&p->cron, now)
-				  : p->every    ? now + p->every
+				  : p->every	? now + p->every
 						: (time_t)-1;
 		}
 		for (k = 0; k < n; k++)

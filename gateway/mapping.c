@@ -234,7 +234,8 @@ static gw_rc load_units(struct gw_mapping *m, const char *lname,
 	json_array_foreach(units, i, u)
 	{
 		const char *id = json_string_value(json_object_get(u, "orgId"));
-		const char *name = json_string_value(json_object_get(u, "name"));
+		const char *name =
+			json_string_value(json_object_get(u, "name"));
 		json_t *aliases = json_object_get(u, "aliases"), *val;
 		size_t j, na = json_array_size(aliases);
 		char up[64];
@@ -255,9 +256,10 @@ static gw_rc load_units(struct gw_mapping *m, const char *lname,
 		}
 		val = json_pack("{s:s, s:s}", "orgId", id, "name", name);
 		for (j = 0; val && j <= na; j++) {
-			const char *t = j == 0 ? name
-					       : json_string_value(json_array_get(
-							 aliases, j - 1));
+			const char *t =
+				j == 0 ? name
+				       : json_string_value(json_array_get(
+						 aliases, j - 1));
 			char *f = t ? fold(t) : NULL;
 			json_t *old;
 
@@ -349,7 +351,8 @@ static gw_rc check_transforms(struct gw_mapping *m, const char *fptr,
 
 	json_array_foreach(tr, i, t)
 	{
-		const char *code = json_string_value(json_object_get(t, "code"));
+		const char *code =
+			json_string_value(json_object_get(t, "code"));
 		char ptr[300];
 
 		if (code && !json_object_get(m->lists, code)) {
@@ -404,9 +407,8 @@ static gw_rc item_pointer(struct gw_mapping *m, const char *ptr_of,
 	return GW_OK;
 }
 
-gw_rc gw_mapping_load(const char *path, const char *schema_dir,
-		      gw_report_cb cb, void *arg, struct gw_mapping **out,
-		      struct gw_err *err)
+gw_rc gw_mapping_load(const char *path, const char *schema_dir, gw_report_cb cb,
+		      void *arg, struct gw_mapping **out, struct gw_err *err)
 {
 	struct gw_mapping *m = gw_calloc(1, sizeof(*m));
 	json_t *fields, *keys, *f, *c;
@@ -417,8 +419,8 @@ gw_rc gw_mapping_load(const char *path, const char *schema_dir,
 	*out = NULL;
 	if (!m)
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	if ((rc = gw_config_load_as(path, schema_dir, "mapping.schema.json",
-				    cb, arg, &m->cfg, err)))
+	if ((rc = gw_config_load_as(path, schema_dir, "mapping.schema.json", cb,
+				    arg, &m->cfg, err)))
 		goto out;
 	m->kind = gw_config_str(m->cfg, "/kind", "");
 	m->key_prefix = gw_config_str(m->cfg, "/key_prefix", NULL);
@@ -792,8 +794,8 @@ static int to_datetime(const char *s, char out[40])
 		return -1;
 	if (sscanf(day, "%d-%d-%d", &Y, &M, &D) != 3)
 		return -1;
-	snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d+07:00", Y, M, D, h,
-		 mi, sec);
+	snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d+07:00", Y, M, D, h, mi,
+		 sec);
 	return 0;
 }
 
@@ -982,8 +984,7 @@ static json_t *field_value(const struct gw_mapping *m, const struct field *fd,
 		return NULL;
 	}
 	if (!(v = json_string(cell))) {
-		gw_err_set(err, GW_ERR_SCHEMA,
-			   "column '%s' is not valid UTF-8",
+		gw_err_set(err, GW_ERR_SCHEMA, "column '%s' is not valid UTF-8",
 			   col_name(fd, cb, sizeof(cb)));
 		return NULL;
 	}
@@ -1140,7 +1141,8 @@ gw_rc gw_mapping_row(struct gw_mapping *m, const char *where,
 					continue;
 				mine = ptr_get(msg, fd->to);
 				theirs = ptr_get(g->msg, fd->to);
-				if (mine && theirs && !json_equal(mine, theirs)) {
+				if (mine && theirs &&
+				    !json_equal(mine, theirs)) {
 					char *a = json_dumps(mine,
 							     JSON_ENCODE_ANY),
 					     *b = json_dumps(theirs,
@@ -1215,9 +1217,9 @@ gw_rc gw_mapping_row(struct gw_mapping *m, const char *where,
 			g->first = gw_strdup(where);
 			g->items = NULL;
 			m->ng++;
-			json_object_set_new(m->gindex, key.data,
-					    json_integer((json_int_t)m->ng -
-							 1));
+			json_object_set_new(
+				m->gindex, key.data,
+				json_integer((json_int_t)m->ng - 1));
 			if (!g->key || !g->first) {
 				rc = gw_err_set(err, GW_ERR_NOMEM,
 						"out of memory");
@@ -1227,9 +1229,11 @@ gw_rc gw_mapping_row(struct gw_mapping *m, const char *where,
 		if (item) {
 			json_t *arr = ptr_get(g->msg, m->items_ptr);
 
-			if (!arr && !ptr_set(g->msg, m->items_ptr, json_array()))
+			if (!arr &&
+			    !ptr_set(g->msg, m->items_ptr, json_array()))
 				arr = ptr_get(g->msg, m->items_ptr);
-			if (!json_is_array(arr) || json_array_append(arr, item)) {
+			if (!json_is_array(arr) ||
+			    json_array_append(arr, item)) {
 				rc = gw_err_set(err, GW_ERR_SCHEMA,
 						"%s is not an array",
 						m->items_ptr);

@@ -37,9 +37,8 @@ typedef int (*gw_mapping_emit_fn)(void *arg, const char *key, const char *date,
  * schema_dir/mapping.schema.json; every problem goes to cb (may be NULL)
  * as "FILE:LINE: key: reason", the first one also to err (GW_ERR_CONFIG).
  * Code list files are read relative to the mapping's folder. */
-gw_rc gw_mapping_load(const char *path, const char *schema_dir,
-		      gw_report_cb cb, void *arg, struct gw_mapping **out,
-		      struct gw_err *err);
+gw_rc gw_mapping_load(const char *path, const char *schema_dir, gw_report_cb cb,
+		      void *arg, struct gw_mapping **out, struct gw_err *err);
 void gw_mapping_free(struct gw_mapping *m);
 
 /* The message kind; a string option of the file at JSON Pointer ptr

@@ -585,8 +585,8 @@ gw_rc gw_outbox_has(struct gw_outbox *o, const char *id, int *has,
 	if (!db)
 		return gw_err_set(err, GW_ERR_UNSUPPORTED,
 				  "not an SQLite outbox");
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM messages WHERE id=?", -1,
-			       &st, NULL))
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM messages WHERE id=?", -1, &st,
+			       NULL))
 		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
 				  sqlite3_errmsg(db));
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

@@ -78,11 +78,10 @@ bad:
 
 gw_rc gw_sched_parse(const char *expr, struct gw_sched *s, struct gw_err *err)
 {
-	static const char *const names[5] = { "minute", "hour",
-					       "day-of-month", "month",
-					       "day-of-week" };
-	static const int lo[5] = { 0, 0, 1, 1, 0 }, hi[5] = { 59, 23, 31, 12,
-							       7 };
+	static const char *const names[5] = { "minute", "hour", "day-of-month",
+					      "month", "day-of-week" };
+	static const int lo[5] = { 0, 0, 1, 1, 0 },
+			 hi[5] = { 59, 23, 31, 12, 7 };
 	char f[5][64];
 	uint64_t bits[5];
 	int any[5], n, i;
@@ -97,8 +96,8 @@ gw_rc gw_sched_parse(const char *expr, struct gw_sched *s, struct gw_err *err)
 		expr = "0 0 * * 0";
 	else if (!strcmp(expr, "@monthly"))
 		expr = "0 0 1 * *";
-	n = sscanf(expr, "%63s %63s %63s %63s %63s %1s", f[0], f[1], f[2],
-		   f[3], f[4], extra);
+	n = sscanf(expr, "%63s %63s %63s %63s %63s %1s", f[0], f[1], f[2], f[3],
+		   f[4], extra);
 	if (n != 5)
 		return gw_err_set(err, GW_ERR_CONFIG,
 				  "schedule '%s': five fields are wanted "
@@ -202,8 +201,8 @@ static int add_done(struct pass *ps, const char *key, const char *digest)
 {
 	if (ps->ndone == ps->capdone) {
 		size_t nc = ps->capdone ? ps->capdone * 2 : 64;
-		void *a = gw_realloc(ps->keys_done,
-				     nc * sizeof(*ps->keys_done));
+		void *a =
+			gw_realloc(ps->keys_done, nc * sizeof(*ps->keys_done));
 
 		if (a)
 			ps->keys_done = a;
@@ -336,8 +335,8 @@ out:
 static int pass_emit_payload(void *arg, const char *kind, const char *key,
 			     const char *date, json_t *payload)
 {
-	json_t *partial = json_pack("{s:s, s:o}", "kind", kind, "payload",
-				    payload);
+	json_t *partial =
+		json_pack("{s:s, s:o}", "kind", kind, "payload", payload);
 
 	return partial ? pass_emit(arg, key, date, partial) : -1;
 }

@@ -313,8 +313,8 @@ static int init(const struct gw_adapter_host *host, void **state)
 {
 	H = host;
 	*state = NULL;
-	if (host->size < offsetof(struct gw_adapter_host, progress) +
-				 sizeof(host->progress))
+	if (host->size <
+	    offsetof(struct gw_adapter_host, progress) + sizeof(host->progress))
 		return -1; /* a host without the mapping engine */
 	return 0;
 }
@@ -350,8 +350,9 @@ static int run(void *state, struct gw_adapter_job *job)
 	if (!opt || strcmp(opt, "false")) {
 		r = gw_csv_next(c, &cells, &n, &line, why, sizeof(why));
 		if (r == 0) {
-			H->fail(job, "%s: empty file, a header line was "
-				     "expected",
+			H->fail(job,
+				"%s: empty file, a header line was "
+				"expected",
 				input);
 			goto out;
 		}

@@ -19,7 +19,7 @@
 #include <stdio.h>
 
 #define GW_CSV_MAX_FIELD (1u << 20)
-#define GW_CSV_MAX_FIELDS 4096
+#define GW_CSV_MAX_FIELDS 4096u
 
 struct gw_csv;
 

@@ -23,8 +23,8 @@ static int init(const struct gw_adapter_host *host, void **state)
 {
 	H = host;
 	*state = NULL;
-	if (host->size < offsetof(struct gw_adapter_host, progress) +
-				 sizeof(host->progress))
+	if (host->size <
+	    offsetof(struct gw_adapter_host, progress) + sizeof(host->progress))
 		return -1;
 	return 0;
 }
@@ -55,16 +55,16 @@ static int run(void *state, struct gw_adapter_job *job)
 	}
 	sqlite3_busy_timeout(db, 5000);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, &tail)) {
-		H->fail(job, "%s: sqlite.query: %s", input,
-			sqlite3_errmsg(db));
+		H->fail(job, "%s: sqlite.query: %s", input, sqlite3_errmsg(db));
 		goto out;
 	}
 	while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' ||
 			*tail == '\r' || *tail == ';'))
 		tail++;
 	if (!st || (tail && *tail) || !sqlite3_stmt_readonly(st)) {
-		H->fail(job, "%s: sqlite.query must be one read-only SELECT "
-			     "statement",
+		H->fail(job,
+			"%s: sqlite.query must be one read-only SELECT "
+			"statement",
 			input);
 		goto out;
 	}

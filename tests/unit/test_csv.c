@@ -58,12 +58,11 @@ static void row(struct rd *r, size_t line, size_t n, ...)
 
 static void test_csv__quoting(void **state)
 {
-	static const char t[] =
-		"a,b,c\n"
-		"\"x, y\",\"say \"\"hi\"\"\",\"\"\n"
-		"1,,3\n"
-		"\"multi\nline\ncell\",2,3\n"
-		"last,row,\"q\"";
+	static const char t[] = "a,b,c\n"
+				"\"x, y\",\"say \"\"hi\"\"\",\"\"\n"
+				"1,,3\n"
+				"\"multi\nline\ncell\",2,3\n"
+				"last,row,\"q\"";
 	struct rd r;
 
 	(void)state;
@@ -126,9 +125,9 @@ static void test_csv__delimiters(void **state)
 static void test_csv__bad_quoting_located(void **state)
 {
 	static const char t[] = "a,b\n"
-				"\"x\"y,2\n"	/* text after a closing quote */
+				"\"x\"y,2\n" /* text after a closing quote */
 				"ok,1\n"
-				"ab\"c,2\n"	/* quote in an unquoted field */
+				"ab\"c,2\n" /* quote in an unquoted field */
 				"fine,2\n"
 				"\"never closed,3\nmore\n";
 	struct rd r;

@@ -66,9 +66,8 @@ static int collect(void *arg, const char *key, const char *date, json_t *msg)
 {
 	struct sink *s = arg;
 
-	json_array_append_new(s->msgs,
-			      json_pack("{s:s, s:s?, s:o}", "key", key, "date",
-					date, "msg", msg));
+	json_array_append_new(s->msgs, json_pack("{s:s, s:s?, s:o}", "key", key,
+						 "date", date, "msg", msg));
 	return 0;
 }
 
@@ -207,7 +206,10 @@ static void test_mapping__transforms(void **state)
 		{ "\"period\"", "Quý 3 năm 2024", "2024-Q3" },
 		{ "\"period\"", "Quý II/2019", "2019-Q2" },
 		{ "\"period\"", "Tháng 3/2020", "2020-03" },
-		{ "\"text\"", " Cu\xcc\xa3" "c\xc2\xa0 Thue\xcc\x82\xcc\x81 ", NULL },
+		{ "\"text\"",
+		  " Cu\xcc\xa3"
+		  "c\xc2\xa0 Thue\xcc\x82\xcc\x81 ",
+		  NULL },
 		{ "\"upper\"", "dvctt.toan_trinh", "DVCTT.TOAN_TRINH" },
 		{ "{\"code\":\"units\"}", "Cục THTK", NULL },
 	};
@@ -248,12 +250,11 @@ static void test_mapping__transforms(void **state)
 		json_decref(spec);
 		json_decref(in);
 		if (i == 13) /* NFD + nbsp -> NFC, one space, trimmed */
-			assert_string_equal(json_string_value(out),
-					    "Cục Thuế");
+			assert_string_equal(json_string_value(out), "Cục Thuế");
 		if (i == 15) { /* Cục THTK is Cục CNTT since 2025 */
-			assert_string_equal(
-				json_string_value(json_object_get(out, "orgId")),
-				"000.01.12.G12");
+			assert_string_equal(json_string_value(json_object_get(
+						    out, "orgId")),
+					    "000.01.12.G12");
 			assert_string_equal(
 				json_string_value(json_object_get(out, "name")),
 				"Cục Công nghệ thông tin và Chuyển đổi số");
@@ -367,10 +368,10 @@ static void test_mapping__grouping(void **state)
 		{ "2024", "A", "90%", "1584/QĐ-BTC" },
 		{ "2023", "A", "80%", "" },
 		{ "2024", "B", "0,5", "" },
-		{ "2024", "C", "abc", "" },	       /* not a number */
+		{ "2024", "C", "abc", "" },	     /* not a number */
 		{ "2024", "D", "1", "9999/QĐ-BTC" }, /* contradicts row 1 */
-		{ "2024", "", "1", "" },	       /* empty code */
-		{ "Năm 2024", "E", "2", "" },	       /* same period */
+		{ "2024", "", "1", "" },	     /* empty code */
+		{ "Năm 2024", "E", "2", "" },	     /* same period */
 	};
 	struct sink s = { json_array() };
 	struct gw_mapping *m;
@@ -402,7 +403,8 @@ static void test_mapping__grouping(void **state)
 			assert_non_null(strstr(err.msg, "(from g.csv:2)"));
 		} else if (i == 5) {
 			assert_int_equal(rc, GW_ERR_SCHEMA);
-			assert_non_null(strstr(err.msg, "column 'Mã' is empty"));
+			assert_non_null(
+				strstr(err.msg, "column 'Mã' is empty"));
 		} else {
 			assert_int_equal(rc, GW_OK);
 		}
@@ -415,9 +417,9 @@ static void test_mapping__grouping(void **state)
 	assert_string_equal(str_at(s.msgs, "0/key"), "2024");
 	assert_string_equal(str_at(s.msgs, "0/date"), "2024-07-08");
 	obs = json_object_get(
-		json_object_get(json_object_get(json_array_get(s.msgs, 0),
-						"msg"),
-				"payload"),
+		json_object_get(
+			json_object_get(json_array_get(s.msgs, 0), "msg"),
+			"payload"),
 		"observations");
 	/* A and B; C, D and the empty one refused whole */
 	assert_int_equal(json_array_size(obs), 2);
