@@ -38,7 +38,7 @@ static const struct gw_adapter *const builtins[] = {
 };
 
 /* The end of the version-1 members: a struct shorter than this is refused. */
-#define GW_ADAPTER_V1_SIZE                                                    \
+#define GW_ADAPTER_V1_SIZE \
 	(offsetof(struct gw_adapter, fini) + sizeof(void (*)(void *)))
 
 struct entry {
@@ -74,10 +74,11 @@ gw_rc gw_adapter_register(struct gw_adapter_registry *r,
 		return gw_err_set(err, GW_ERR_REFUSED,
 				  "%s: adapter struct of %u bytes is shorter "
 				  "than version 1 (%zu)",
-				  origin, (unsigned)a->size, GW_ADAPTER_V1_SIZE);
-	if (!a->name || !*a->name || strspn(a->name,
-					    "abcdefghijklmnopqrstuvwxyz"
-					    "0123456789-") != strlen(a->name))
+				  origin, (unsigned)a->size,
+				  GW_ADAPTER_V1_SIZE);
+	if (!a->name || !*a->name ||
+	    strspn(a->name, "abcdefghijklmnopqrstuvwxyz"
+			    "0123456789-") != strlen(a->name))
 		return gw_err_set(err, GW_ERR_REFUSED,
 				  "%s: adapter name missing or not [a-z0-9-]",
 				  origin);
@@ -163,9 +164,8 @@ gw_rc gw_adapter_load_file(struct gw_adapter_registry *r, const char *dir,
 	sym = dlsym(handle, GW_ADAPTER_ENTRY);
 	if (!sym) {
 		dlclose(handle);
-		return gw_err_set(err, GW_ERR_REFUSED,
-				  "%s: missing symbol %s", path,
-				  GW_ADAPTER_ENTRY);
+		return gw_err_set(err, GW_ERR_REFUSED, "%s: missing symbol %s",
+				  path, GW_ADAPTER_ENTRY);
 	}
 	memcpy(&entry, &sym, sizeof(entry));
 	if ((rc = gw_adapter_register(r, entry(), path, err))) {
@@ -202,8 +202,8 @@ gw_rc gw_adapter_load_dir(struct gw_adapter_registry *r, const char *dir,
 		nn = gw_realloc(names, (n + 1) * sizeof(*names));
 		if (!nn || !(nn[n] = gw_strdup(de->d_name))) {
 			names = nn ? nn : names;
-			rc = gw_err_set(err, GW_ERR_NOMEM,
-					"%s: out of memory", dir);
+			rc = gw_err_set(err, GW_ERR_NOMEM, "%s: out of memory",
+					dir);
 			break;
 		}
 		names = nn;
@@ -221,8 +221,7 @@ gw_rc gw_adapter_load_dir(struct gw_adapter_registry *r, const char *dir,
 		if (gw_buf_addf(&path, "%s/%s", dir, names[i]) ||
 		    gw_adapter_load_file(r, dir, path.data, &e)) {
 			if (e.rc == GW_ERR_NOMEM)
-				rc = gw_err_set(err, GW_ERR_NOMEM, "%s",
-						e.msg);
+				rc = gw_err_set(err, GW_ERR_NOMEM, "%s", e.msg);
 			else if (cb)
 				cb(arg, e.msg);
 		}

@@ -88,9 +88,9 @@ struct gw_adapter_host {
 	char *(*text)(const char *s); /* NFC, nbsp -> space, trimmed */
 	char *(*fold)(const char *s); /* text, then case-folded */
 	int (*timeline)(const char *raw, struct gw_adapter_timeline *out);
-	int (*period)(const char *s, char out[16]);   /* 2024, 2024-Q3 */
+	int (*period)(const char *s, char out[16]);	    /* 2024, 2024-Q3 */
 	int (*decimal)(const char *s, char *out, size_t n); /* "0.6321" */
-	int (*date)(const char *s, char out[11]);	     /* 2025-05-14 */
+	int (*date)(const char *s, char out[11]);	    /* 2025-05-14 */
 	/* Split a cell naming several units into a JSON array of names. */
 	json_t *(*unit_names)(const char *cell);
 
@@ -201,8 +201,8 @@ gw_rc gw_adapter_load_dir(struct gw_adapter_registry *r, const char *dir,
 gw_rc gw_adapter_load_file(struct gw_adapter_registry *r, const char *dir,
 			   const char *path, struct gw_err *err);
 
-const struct gw_adapter *
-gw_adapter_find(const struct gw_adapter_registry *r, const char *name);
+const struct gw_adapter *gw_adapter_find(const struct gw_adapter_registry *r,
+					 const char *name);
 size_t gw_adapter_count(const struct gw_adapter_registry *r);
 const struct gw_adapter *gw_adapter_at(const struct gw_adapter_registry *r,
 				       size_t i);

@@ -35,10 +35,10 @@
 #define DEFAULT_RECEIVER_NAME "Hệ thống thông tin báo cáo Chính phủ"
 
 /* A fixed namespace for name-based ids (UUIDv5, RFC 9562). */
-static const unsigned char id_namespace[16] = {
-	0x6c, 0x69, 0x65, 0x6e, 0x74, 0x68, 0x6f, 0x6e,
-	0x67, 0x2d, 0x69, 0x6d, 0x70, 0x6f, 0x72, 0x74
-};
+static const unsigned char id_namespace[16] = { 0x6c, 0x69, 0x65, 0x6e,
+						0x74, 0x68, 0x6f, 0x6e,
+						0x67, 0x2d, 0x69, 0x6d,
+						0x70, 0x6f, 0x72, 0x74 };
 
 struct import {
 	struct gw_validator *v;
@@ -357,21 +357,11 @@ int gw_cmd_import(int argc, char **argv)
 		json_t *org;
 
 		switch (c) {
-		case 'a':
-			adapter = optarg;
-			break;
-		case 'm':
-			mapping = optarg;
-			break;
-		case 'o':
-			im.outdir = optarg;
-			break;
-		case 'd':
-			im.deterministic = 1;
-			break;
-		case 'D':
-			adir = optarg;
-			break;
+		case 'a': adapter = optarg; break;
+		case 'm': mapping = optarg; break;
+		case 'o': im.outdir = optarg; break;
+		case 'd': im.deterministic = 1; break;
+		case 'D': adir = optarg; break;
 		case 'c':
 			if (strcmp(optarg, "public") &&
 			    strcmp(optarg, "internal")) {
@@ -400,9 +390,7 @@ int gw_cmd_import(int argc, char **argv)
 				json_array_append_new(im.receivers, org);
 			}
 			break;
-		default:
-			ret = usage();
-			goto out;
+		default: ret = usage(); goto out;
 		}
 	}
 	if (!adapter || optind != argc - 1) {
@@ -429,9 +417,7 @@ int gw_cmd_import(int argc, char **argv)
 	}
 	if (!adir)
 		adir = getenv("LIENTHONG_ADAPTER_DIR");
-	if (adir && gw_adapter_load_dir(reg, adir,
-					print_refused,
-					NULL, &err)) {
+	if (adir && gw_adapter_load_dir(reg, adir, print_refused, NULL, &err)) {
 		fprintf(stderr, "import: %s\n", err.msg);
 		goto out;
 	}
@@ -449,8 +435,8 @@ int gw_cmd_import(int argc, char **argv)
 	im.tty = isatty(2);
 	im.last_pct = -1;
 	if (!gw_adapter_find(reg, adapter)) {
-		fprintf(stderr, "import: no adapter named '%s' (known:",
-			adapter);
+		fprintf(stderr,
+			"import: no adapter named '%s' (known:", adapter);
 		for (i = 0; i < gw_adapter_count(reg); i++)
 			fprintf(stderr, " %s", gw_adapter_at(reg, i)->name);
 		fprintf(stderr, ")\n");
@@ -476,8 +462,7 @@ int gw_cmd_import(int argc, char **argv)
 		"rows not mapped\n",
 		job.input, im.written, im.per_kind[GW_KIND_PLAN],
 		im.per_kind[GW_KIND_TASK_ASSIGNMENT],
-		im.per_kind[GW_KIND_INDICATOR_REPORT], im.invalid,
-		im.unmapped);
+		im.per_kind[GW_KIND_INDICATOR_REPORT], im.invalid, im.unmapped);
 	if (im.per_kind[GW_KIND_TASK_PROGRESS] || im.per_kind[GW_KIND_RECEIPT])
 		fprintf(stderr, "import: %zu task.progress, %zu receipt\n",
 			im.per_kind[GW_KIND_TASK_PROGRESS],
