@@ -129,8 +129,10 @@ fuzz: deps-test
 		{ printf '\000'; cat $$f; } > build/fuzz/corpus/x$$i; i=$$((i+1)); done; \
 	for f in conf/examples/*.json tests/data/invalid/*.json; do \
 		{ printf '\001'; cat $$f; } > build/fuzz/corpus/j$$i; i=$$((i+1)); done; \
-	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0
-	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway \
+	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0 ; \
+	for f in conf/mappings/*.csv; do \
+		{ printf '\003'; cat $$f; } > build/fuzz/corpus/c$$i; i=$$((i+1)); done
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway -Iadapters \
 		-o build/fuzz/fuzz_parsers tests/fuzz/fuzz_parsers.c \
 		$(filter-out gateway/main.c gateway/cli.c,$(wildcard gateway/*.c)) $(ADAPTER_SRC) $(LIBS)
 	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
