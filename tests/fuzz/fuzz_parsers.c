@@ -53,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n, line;
 		char why[300];
 
-		while (c && gw_csv_next(c, &cells, &n, &line, why,
-					sizeof(why)) != 0)
+		while (c &&
+		       gw_csv_next(c, &cells, &n, &line, why, sizeof(why)) != 0)
 			;
 		gw_csv_free(c);
 		if (f)
