@@ -138,8 +138,7 @@ static void test_torture__yaml(void **state)
 	free(buf);
 }
 
-static int count_msg(void *arg, const char *key, const char *date,
-		     json_t *msg)
+static int count_msg(void *arg, const char *key, const char *date, json_t *msg)
 {
 	(*(int *)arg)++;
 	json_decref(msg);
