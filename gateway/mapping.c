@@ -1079,6 +1079,11 @@ gw_rc gw_mapping_row(struct gw_mapping *m, const char *where,
 	size_t i;
 
 	gw_buf_init(&key);
+	if (!m->input)
+		return gw_err_set(err, GW_ERR_USAGE,
+				  "%s: the mapping is not bound to the input's "
+				  "columns (gw_mapping_bind first)",
+				  where);
 	if (n < m->need) {
 		rc = gw_err_set(err, GW_ERR_SCHEMA,
 				"the row has %zu fields, the mapping reads "

@@ -328,7 +328,7 @@ static int run(void *state, struct gw_adapter_job *job)
 	FILE *f = NULL;
 	struct stat st;
 	char why[300], where[4200], d = 0;
-	size_t n, line, rows = 0;
+	size_t n, line, rows = 0, ncols = 0;
 	uint64_t total = 0;
 	int r, rc = -1;
 
@@ -363,6 +363,7 @@ static int run(void *state, struct gw_adapter_job *job)
 		}
 		if (H->mapping_bind(m, job, cells, n))
 			goto out;
+		ncols = n;
 	} else if (H->mapping_bind(m, job, NULL, 0)) {
 		goto out;
 	}
@@ -371,9 +372,17 @@ static int run(void *state, struct gw_adapter_job *job)
 		if (r == 0)
 			break;
 		snprintf(where, sizeof(where), "%s:%zu", input, line);
-		if (r < 0)
+		if (r < 0) {
 			H->unmapped(job, where, why);
-		else if (H->mapping_row(m, job, where, cells, n))
+		} else if (ncols && n != ncols) {
+			/* a value with an unquoted delimiter shifts every
+			 * column after it: never map such a row */
+			snprintf(why, sizeof(why),
+				 "the row has %zu fields, the header has %zu "
+				 "(a value holding '%c' must be quoted)",
+				 n, ncols, gw_csv_delimiter(c));
+			H->unmapped(job, where, why);
+		} else if (H->mapping_row(m, job, where, cells, n))
 			goto out;
 		if (++rows % 512 == 0)
 			H->progress(job, gw_csv_bytes(c), total);

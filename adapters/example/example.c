@@ -62,7 +62,7 @@ static int run(void *state, struct gw_adapter_job *job)
 	const char *input = H->job_input(job), *cells[MAX_FIELDS + 1];
 	struct gw_adapter_mapping *m = NULL;
 	char *line = NULL, where[4200];
-	size_t cap = 0, n, lineno = 0;
+	size_t cap = 0, n, ncols, lineno = 0;
 	FILE *f = NULL;
 	int rc = -1;
 
@@ -86,14 +86,18 @@ static int run(void *state, struct gw_adapter_job *job)
 	}
 	if (H->mapping_bind(m, job, cells, n))
 		goto out;
+	ncols = n;
 	while (getline(&line, &cap, f) >= 0) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%zu", input, lineno);
 		if (line[strspn(line, " \t\r\n")] == '\0')
 			continue; /* an empty line holds no record */
 		n = split(line, cells);
-		if (n > MAX_FIELDS)
-			H->unmapped(job, where, "more than 256 fields");
+		if (n != ncols)
+			/* never map a row whose columns moved */
+			H->unmapped(job, where,
+				    n > ncols ? "more fields than the header"
+					      : "fewer fields than the header");
 		else if (H->mapping_row(m, job, where, cells, n))
 			goto out;
 	}

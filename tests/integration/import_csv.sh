@@ -96,9 +96,17 @@ done <<'EOF'
 7|column 'Tỷ lệ hoàn thành' ('abc'): 'abc' is not a number
 8|record key '1584/QĐ-BTC:II.1|Quý 1 năm 2024' repeats the row of
 9|column 'Ngày báo cáo' ('31/2/2024')
-10|the row has 2 fields, the mapping reads column 7
+10|the row has 2 fields, the header has 7
 11|field 5: the quote opened on line 11 is never closed
 EOF
+# an unquoted comma inside a value shifts the columns after it: refused
+{
+	head -1 "$M/task-progress.csv"
+	echo '1584/QĐ-BTC:II.1,Quý 1 năm 2024,Đã hoàn thành,100%,Đã xong, đúng hạn,Cục THTK,14/5/2024'
+} >"$TMP/shift.csv"
+"$LIENTHONG" import --adapter csv --mapping "$M/task-progress.yaml" "$TMP/shift.csv" >"$TMP/out" 2>"$TMP/err"
+check "shifted row: refused, not mapped with its columns moved" test ! -s "$TMP/out"
+check "shifted row: says why" grep -q "shift.csv:2: the row has 8 fields, the header has 7 (a value holding ',' must be quoted)" "$TMP/err"
 
 # 4. a mapping file that is wrong is refused with its line, nothing written
 sed 's/transforms: \[integer\]/transforms: [integer, rot13]/' "$M/task-progress.yaml" >"$TMP/badmap.yaml"
