@@ -66,6 +66,41 @@ assert "narrative" not in by["1584/QĐ-BTC:II.11.2"]["payload"]         # option
 ' "$TMP/progress.jsonl" 2>"$TMP/py"
 check "progress: fields, units, dates and periods as written in the export" test $? -eq 0 || sed 's/^/    /' "$TMP/py"
 
+# 2b. the tasks of 1584/QĐ-BTC Appendix II as a tracker's CSV export: the
+#     same 20 tasks, titles and normalized deadlines as the plan-tables
+#     adapter reads from the seed document itself
+"$LIENTHONG" import --adapter csv --mapping "$M/task-assignments-1584.yaml" \
+	"$M/task-assignments-1584.csv" >"$TMP/tasks.jsonl" 2>"$TMP/err"
+check "tasks: exit 0, 20 task.assignment" test $? -eq 0 -a "$(wc -l <"$TMP/tasks.jsonl")" -eq 20
+J '
+import json, sys
+t = {m["payload"]["taskId"]: m["payload"] for m in map(json.loads, open(sys.argv[1]))}
+p = t["1584/QĐ-BTC:II.9"]
+assert p["timeline"] == {"raw": "Quý II năm 2024", "kind": "quarter", "start": "2024-04-01", "end": "2024-06-30", "due": "2024-06-30"}, p["timeline"]
+assert p["leadUnits"][0] == {"orgId": "000.01.12.G12", "name": "Cục Công nghệ thông tin và Chuyển đổi số"}
+assert p["leadUnits"][1] == {"name": "Các Tổng cục thuộc Bộ"}   # not in the list: kept, no id
+assert t["1584/QĐ-BTC:II.12"]["leadUnits"][0]["name"] == "Cục Thuế"   # Tổng cục Thuế
+assert "leadUnits" not in t["1584/QĐ-BTC:II.2"]                     # empty cell, optional
+' "$TMP/tasks.jsonl" 2>"$TMP/py"
+check "tasks: II.9 due 2024-06-30, led by Cục CNTT (Cục THTK)" test $? -eq 0 || sed 's/^/    /' "$TMP/py"
+S004=$(ls "$SHARED"/seeds/004_*.txt 2>/dev/null)
+if [ -n "$S004" ]; then
+	"$LIENTHONG" import --adapter plan-tables "$S004" >"$TMP/plan.jsonl" 2>/dev/null
+	J '
+import json, sys
+csv = {m["payload"]["taskId"]: m["payload"] for m in map(json.loads, open(sys.argv[1]))}
+doc = {m["payload"]["taskId"]: m["payload"] for m in map(json.loads, open(sys.argv[2])) if m["kind"] == "task.assignment"}
+assert sorted(csv) == sorted(doc), (sorted(set(csv) ^ set(doc)))
+for k in doc:
+    assert csv[k]["title"] == doc[k]["title"], k
+    assert csv[k]["timeline"] == doc[k]["timeline"], (k, csv[k]["timeline"], doc[k]["timeline"])
+' "$TMP/tasks.jsonl" "$TMP/plan.jsonl" 2>"$TMP/py"
+	check "tasks: the same task ids, titles and timelines as plan-tables over the seed" test $? -eq 0 ||
+		sed 's/^/    /' "$TMP/py"
+else
+	skip "tasks: seed 004 absent, no cross-check with plan-tables"
+fi
+
 # 3. broken rows: each reported with FILE:LINE and why, the good ones kept
 {
 	head -1 "$M/task-progress.csv"
