@@ -622,7 +622,26 @@ struct plan {
 	struct gw_sched cron;
 	int has_cron;
 	time_t next;
+	char *watch; /* the path whose changes run the source, or NULL */
+	struct stat seen;
 };
+
+/* Whether the watched path changed since seen (which is updated). */
+static int watch_changed(struct plan *p)
+{
+	struct stat st;
+	int changed;
+
+	if (!p->watch)
+		return 0;
+	if (stat(p->watch, &st) != 0)
+		memset(&st, 0, sizeof(st)); /* gone: a change too */
+	changed = st.st_mtim.tv_sec != p->seen.st_mtim.tv_sec ||
+		  st.st_mtim.tv_nsec != p->seen.st_mtim.tv_nsec ||
+		  st.st_size != p->seen.st_size || st.st_ino != p->seen.st_ino;
+	p->seen = st;
+	return changed;
+}
 
 static int sync_usage(void)
 {
@@ -709,6 +728,13 @@ int gw_cmd_sync(int argc, char **argv)
 		/* an interval runs at once, a cron schedule at its time */
 		p->next = p->has_cron ? gw_sched_next(&p->cron, time(NULL))
 				      : time(NULL);
+		if (looping && json_is_true(json_object_get(src, "watch"))) {
+			char ptr[300];
+
+			snprintf(ptr, sizeof(ptr), "/sources/%s/path", name);
+			p->watch = gw_config_path(cfg, ptr);
+			watch_changed(p);
+		}
 		n++;
 	}
 	if (!n) {
@@ -727,6 +753,9 @@ int gw_cmd_sync(int argc, char **argv)
 			struct plan *p = &pl[k];
 			int st;
 
+			/* a watched file that changed runs its source now */
+			if (watch_changed(p))
+				p->next = now;
 			if (p->next == (time_t)-1 || p->next > now)
 				continue;
 			st = sync_one(cfg, o, p->name);
@@ -739,12 +768,14 @@ int gw_cmd_sync(int argc, char **argv)
 						: (time_t)-1;
 		}
 		for (k = 0; k < n; k++)
-			pending |= pl[k].next != (time_t)-1;
+			pending |= pl[k].next != (time_t)-1 || pl[k].watch;
 		if (!pending || stopping)
 			break;
 		usleep(100000);
 	}
 out:
+	for (k = 0; pl && k < n; k++)
+		free(pl[k].watch);
 	free(pl);
 	gw_outbox_close(o);
 	gw_config_free(cfg);

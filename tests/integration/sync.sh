@@ -178,6 +178,28 @@ check "scheduled: the first run sent the change, the next ones nothing" \
 	test "$(grep -c "1 changed" "$TMP/sched.err")" -eq 1 -a "$(wc -l <"$TMP/sched.out")" -eq 1
 check "scheduled: the cron source waits for its time" sh -c "! grep -q \"source 'targets'\" '$TMP/sched.err'"
 
+# watch: a source with no schedule runs at start, then whenever its file
+# changes, while sync loops
+cp "$TOP/conf/mappings/task-progress.csv" "$TMP/src/watched.csv"
+cat >>"$TMP/g.yaml" <<EOC
+  watched:
+    adapter: csv
+    path: $TMP/src/watched.csv
+    mapping: $TMP/src/task-progress.yaml
+    watch: true
+EOC
+"$LIENTHONG" sync -c "$TMP/g.yaml" --scheduled watched >"$TMP/w.out" 2>"$TMP/w.err" &
+SP=$!
+PIDS+=($SP)
+for _ in $(seq 100); do grep -sq "source 'watched'" "$TMP/w.err" && break; sleep 0.1; done
+check "watch: the first pass runs at start" grep -q "source 'watched': 5 records, 5 new" "$TMP/w.err"
+printf '1584/QĐ-BTC:II.20,Quý 4 năm 2024,Đang thực hiện,5%%,mới,KBNN,2/12/2024\n' >>"$TMP/src/watched.csv"
+for _ in $(seq 100); do grep -sq "1 new" "$TMP/w.err" && break; sleep 0.1; done
+kill -TERM $SP; wait $SP
+check "watch: a changed file runs the source again: one new record" grep -q "source 'watched': 6 records, 1 new, 0 changed, 5 unchanged" "$TMP/w.err"
+check "watch: 6 ids queued in all" test "$(wc -l <"$TMP/w.out")" -eq 6
+check "watch: no pass without a change" test "$(grep -c "source 'watched'" "$TMP/w.err")" -eq 2
+
 # bad schedules are refused with the line
 sed 's/cron: "0 0 29 2 \*"/cron: "0 25 * * *"/' "$TMP/g.yaml" >"$TMP/bad.yaml"
 expect_exit "a bad cron: exit 1" 1 "$LIENTHONG" sync -c "$TMP/bad.yaml" --scheduled
