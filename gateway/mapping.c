@@ -550,7 +550,6 @@ static gw_rc bind_one(struct gw_mapping *m, struct field *fd,
 	const char *p;
 	size_t i;
 
-	snprintf(ptr, sizeof(ptr), "/%s/column", fd->where);
 	for (p = fd->where; *p && *p != '.'; p++)
 		;
 	snprintf(ptr, sizeof(ptr), "/%.*s/%s%s", (int)(p - fd->where),
