@@ -60,17 +60,21 @@ static const struct command commands[] = {
 	  "too. The conversion is lossless both ways.\n" },
 	{ "import", gw_cmd_import,
 	  "turn internal records into canonical messages (adapters)",
-	  "usage: lienthong import --adapter csv|plan-tables [--mapping FILE]\n"
-	  "                        [-o DIR] [--sender ORGID=NAME]\n"
-	  "                        [--receiver ORGID=NAME]... [--deterministic]\n"
+	  "usage: lienthong import --adapter csv|sqlite|plan-tables\n"
+	  "                        [--mapping FILE] [-o DIR]\n"
+	  "                        [--sender ORGID=NAME]\n"
+	  "                        [--receiver ORGID=NAME]...\n"
+	  "                        [--deterministic]\n"
 	  "                        [--classification public|internal]\n"
 	  "                        [--adapter-dir DIR] INPUT\n"
 	  "\n"
 	  "Runs the source adapter over INPUT and writes each canonical\n"
 	  "message, validated, as one JSON line on stdout (or one file per\n"
 	  "message in DIR). Rows that could not be mapped are listed on\n"
-	  "stderr with the reason. --deterministic derives ids from the\n"
-	  "document number and task path, so re-imports are idempotent.\n" },
+	  "stderr with FILE:LINE and the reason. csv and sqlite read their\n"
+	  "rows through a mapping file (docs/ADAPTERS.md). --deterministic\n"
+	  "derives ids from the record key (document number and task path),\n"
+	  "so re-imports are idempotent.\n" },
 	{ "sign", gw_cmd_sign, "sign a message (XML-DSig or JWS)",
 	  "usage: lienthong sign --key KEY --cert CERT [--chain FILE] [--alg "
 	  "ALG]\n"
@@ -112,13 +116,18 @@ static const struct command commands[] = {
 	  "SIGTERM, or with --once until idle for --linger-ms.\n" },
 	{ "sync", gw_cmd_sync,
 	  "send what is new or changed in the configured sources",
-	  "usage: lienthong sync -c CONF [--every SECONDS] [SOURCE]\n"
+	  "usage: lienthong sync -c CONF [--every SECONDS | --cron EXPR |\n"
+	  "                      --scheduled] [SOURCE]\n"
 	  "\n"
 	  "For each source (or only SOURCE) of CONF's sources: section, sends\n"
 	  "the message files that are new or whose bytes changed since the\n"
 	  "last run (change detection by file name and SHA-256), and nothing\n"
 	  "else, so it can run every few minutes and stay idempotent. With\n"
-	  "--every it runs again every SECONDS until SIGTERM.\n" },
+	  "--every it runs again every SECONDS until SIGTERM.\n"
+	  "csv and sqlite sources send the records (mapping key) whose\n"
+	  "content changed. --cron 'M H DOM MON DOW' runs at those times;\n"
+	  "--scheduled runs each source by its every_s or cron\n"
+	  "(docs/SYNC.md).\n" },
 	{ "queue", gw_cmd_queue, "inspect and act on the outbox",
 	  "usage: lienthong queue -c CONF ls [pending|done|dead]\n"
 	  "       lienthong queue -c CONF show|retry|drop ID\n" },

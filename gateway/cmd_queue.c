@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "sign.h"
+#include "sync.h"
 #include "validate.h"
 
 static volatile sig_atomic_t stopping;
@@ -226,8 +228,9 @@ static int open_audit(const char *cmd, struct gw_config *cfg,
  * is now in the outbox. Each step is noted in audit (may be NULL).
  * Returns the exit status.
  */
-static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
-		      int npaths, int *queued, struct gw_audit *audit)
+static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
+		       char **in_bufs, size_t *in_lens, int npaths, int *queued,
+		       struct gw_audit *audit)
 {
 	char subject[256] = "";
 	struct gw_validator *v = NULL;
@@ -264,7 +267,12 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 		size_t len;
 
 		gw_err_clear(&err);
-		if (gw_read_file(paths[i], 64u << 20, &bufs[n], &len, &err)) {
+		if (in_bufs) {
+			bufs[n] = in_bufs[i];
+			in_bufs[i] = NULL;
+			len = in_lens[i];
+		} else if (gw_read_file(paths[i], 64u << 20, &bufs[n], &len,
+					&err)) {
 			fprintf(stderr, "%s\n", err.msg);
 			bad = 1;
 			continue;
@@ -386,6 +394,25 @@ out:
 		gw_sign_shutdown();
 	}
 	return status;
+}
+
+static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
+		      int npaths, int *queued, struct gw_audit *audit)
+{
+	return send_common(cfg, o, paths, NULL, NULL, npaths, queued, audit);
+}
+
+int gw_send_buffers(struct gw_config *cfg, struct gw_outbox *o, char **names,
+		    char **bufs, size_t *lens, int n, int *queued,
+		    struct gw_audit *audit)
+{
+	int i, st = send_common(cfg, o, names, bufs, lens, n, queued, audit);
+
+	for (i = 0; i < n; i++) {
+		free(bufs[i]);
+		bufs[i] = NULL;
+	}
+	return st;
 }
 
 int gw_cmd_send(int argc, char **argv)
@@ -642,65 +669,208 @@ out:
 	return status;
 }
 
+struct send_ctx {
+	struct gw_config *cfg;
+	struct gw_outbox *o;
+	struct gw_audit *audit;
+};
+
+static int send_batch(void *arg, char **names, char **bufs, size_t *lens, int n,
+		      int *queued)
+{
+	struct send_ctx *sc = arg;
+
+	return gw_send_buffers(sc->cfg, sc->o, names, bufs, lens, n, queued,
+			       sc->audit);
+}
+
+/* One pass over one source: a drop folder (files) or a record source
+ * (csv, sqlite: records, see sync.c). */
+static int sync_one(struct gw_config *cfg, struct gw_outbox *o,
+		    const char *name, struct gw_audit *audit)
+{
+	struct send_ctx sc = { cfg, o, audit };
+	char ptr[300];
+	const char *adapter;
+	char *dir;
+	int st;
+
+	snprintf(ptr, sizeof(ptr), "/sources/%s/adapter", name);
+	adapter = gw_config_str(cfg, ptr, "folder");
+	if (strcmp(adapter, "folder"))
+		return gw_sync_records(cfg, o, name, send_batch, &sc);
+	snprintf(ptr, sizeof(ptr), "/sources/%s/path", name);
+	dir = gw_config_path(cfg, ptr);
+	st = dir ? sync_folder(cfg, o, name, dir, audit) : 3;
+	free(dir);
+	return st;
+}
+
+/* When a source runs next: an interval (first run now), a cron-like
+ * schedule, or never again (-1). */
+struct plan {
+	const char *name;
+	long every;
+	struct gw_sched cron;
+	int has_cron;
+	time_t next;
+	char *watch; /* the path whose changes run the source, or NULL */
+	struct stat seen;
+};
+
+/* Whether the watched path changed since seen (which is updated). */
+static int watch_changed(struct plan *p)
+{
+	struct stat st;
+	int changed;
+
+	if (!p->watch)
+		return 0;
+	if (stat(p->watch, &st) != 0)
+		memset(&st, 0, sizeof(st)); /* gone: a change too */
+	changed = st.st_mtim.tv_sec != p->seen.st_mtim.tv_sec ||
+		  st.st_mtim.tv_nsec != p->seen.st_mtim.tv_nsec ||
+		  st.st_size != p->seen.st_size || st.st_ino != p->seen.st_ino;
+	p->seen = st;
+	return changed;
+}
+
+static int sync_usage(void)
+{
+	fprintf(stderr,
+		"usage: lienthong sync -c CONF [--every SECONDS | --cron "
+		"'M H DOM MON DOW' | --scheduled] [SOURCE]\n");
+	return 2;
+}
+
 int gw_cmd_sync(int argc, char **argv)
 {
 	const char *conf = conf_opt(&argc, &argv);
 	struct gw_config *cfg = NULL;
 	struct gw_outbox *o = NULL;
-	const char *only = NULL, *name;
+	const char *only = NULL, *name, *cron = NULL;
 	struct gw_audit *audit = NULL;
+	struct plan *pl = NULL;
+	struct gw_sched cron_all;
+	struct gw_err err;
 	long every = 0;
 	json_t *sources, *src;
-	int status, i, found = 0;
+	int status, i, scheduled = 0, looping;
+	size_t n = 0, k;
 
+	gw_err_clear(&err);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--every") && i + 1 < argc)
 			every = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--cron") && i + 1 < argc)
+			cron = argv[++i];
+		else if (!strcmp(argv[i], "--scheduled"))
+			scheduled = 1;
 		else if (argv[i][0] != '-' && !only)
 			only = argv[i];
 		else
 			conf = NULL;
 	}
-	if (!conf || every < 0) {
-		fprintf(stderr,
-			"usage: lienthong sync -c CONF [--every SECONDS] "
-			"[SOURCE]\n");
+	if (!conf || every < 0 || (every && cron) ||
+	    (scheduled && (every || cron)))
+		return sync_usage();
+	if (cron && gw_sched_parse(cron, &cron_all, &err)) {
+		fprintf(stderr, "lienthong sync: --cron: %s\n", err.msg);
 		return 2;
 	}
+	looping = every || cron || scheduled;
 	if ((status = open_all("sync", conf, &cfg, &o)) ||
 	    (status = open_audit("sync", cfg, &audit)))
 		goto out;
 	sources = gw_config_get(cfg, "/sources");
+	pl = gw_calloc(json_object_size(sources) + 1, sizeof(*pl));
+	if (!pl) {
+		status = 3;
+		goto out;
+	}
+	json_object_foreach(sources, name, src)
+	{
+		struct plan *p = &pl[n];
+		const char *c = json_string_value(json_object_get(src, "cron"));
+
+		if (only && strcmp(only, name))
+			continue;
+		p->name = name;
+		p->every = every ? every
+			   : scheduled
+				   ? (long)json_integer_value(
+					     json_object_get(src, "every_s"))
+				   : 0;
+		if (cron) {
+			p->cron = cron_all;
+			p->has_cron = 1;
+		} else if (scheduled && c) {
+			gw_err_clear(&err);
+			if (gw_sched_parse(c, &p->cron, &err)) {
+				char ptr[300];
+
+				snprintf(ptr, sizeof(ptr), "/sources/%s/cron",
+					 name);
+				fprintf(stderr, "%s:%ld: sources.%s.cron: %s\n",
+					cfg->path, gw_config_line(cfg, ptr),
+					name, err.msg);
+				status = 1;
+				goto out;
+			}
+			p->has_cron = 1;
+		}
+		/* an interval runs at once, a cron schedule at its time */
+		p->next = p->has_cron ? gw_sched_next(&p->cron, time(NULL))
+				      : time(NULL);
+		if (looping && json_is_true(json_object_get(src, "watch"))) {
+			char ptr[300];
+
+			snprintf(ptr, sizeof(ptr), "/sources/%s/path", name);
+			p->watch = gw_config_path(cfg, ptr);
+			watch_changed(p);
+		}
+		n++;
+	}
+	if (!n) {
+		fprintf(stderr, "lienthong sync: no source%s%s in '%s'\n",
+			only ? " named " : "", only ? only : "", conf);
+		status = 1;
+		goto out;
+	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	do {
-		json_object_foreach(sources, name, src)
-		{
-			char ptr[300];
-			char *dir;
+	for (;;) {
+		time_t now = time(NULL);
+		int pending = 0;
+
+		for (k = 0; k < n && !stopping; k++) {
+			struct plan *p = &pl[k];
 			int st;
 
-			if (only && strcmp(only, name))
+			/* a watched file that changed runs its source now */
+			if (watch_changed(p))
+				p->next = now;
+			if (p->next == (time_t)-1 || p->next > now)
 				continue;
-			found = 1;
-			snprintf(ptr, sizeof(ptr), "/sources/%s/path", name);
-			dir = gw_config_path(cfg, ptr);
-			st = dir ? sync_folder(cfg, o, name, dir, audit) : 3;
-			free(dir);
+			st = sync_one(cfg, o, p->name, audit);
 			if (st > status)
 				status = st;
+			now = time(NULL);
+			p->next = !looping	? (time_t)-1
+				  : p->has_cron ? gw_sched_next(&p->cron, now)
+				  : p->every	? now + p->every
+						: (time_t)-1;
 		}
-		if (!found) {
-			fprintf(stderr,
-				"lienthong sync: no source%s%s in '%s'\n",
-				only ? " named " : "", only ? only : "", conf);
-			status = 1;
+		for (k = 0; k < n; k++)
+			pending |= pl[k].next != (time_t)-1 || pl[k].watch;
+		if (!pending || stopping)
 			break;
-		}
-		for (i = 0; every && i < every * 10 && !stopping; i++)
-			usleep(100000);
-	} while (every && !stopping);
+		usleep(100000);
+	}
 out:
+	for (k = 0; pl && k < n; k++)
+		free(pl[k].watch);
+	free(pl);
 	gw_audit_close(audit);
 	gw_outbox_close(o);
 	gw_config_free(cfg);

@@ -583,6 +583,31 @@ gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
 					     sqlite3_errmsg(db));
 }
 
+gw_rc gw_outbox_has(struct gw_outbox *o, const char *id, int *has,
+		    struct gw_err *err)
+{
+	sqlite3 *db = sqdb(o);
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*has = 0;
+	if (!db)
+		return gw_err_set(err, GW_ERR_UNSUPPORTED,
+				  "not an SQLite outbox");
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM messages WHERE id=?", -1, &st,
+			       NULL))
+		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
+				  sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	*has = r == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE
+		       ? GW_OK
+		       : gw_err_set(err, GW_ERR_IO, "outbox: %s",
+				    sqlite3_errmsg(db));
+}
+
 void gw_outbox_sha256_hex(const char *p, size_t n, char out[65])
 {
 	sha256_hex(p, n, out);

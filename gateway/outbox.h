@@ -137,6 +137,11 @@ gw_rc gw_outbox_receipt(struct gw_outbox *o, const char *msg_id,
 			const char *dest, int64_t now_ms, const char *body,
 			size_t len, struct gw_err *err);
 
+/* Whether a message of that id is stored (SQLite store): how a sync that
+ * was cut off between enqueueing and recording its digests knows. */
+gw_rc gw_outbox_has(struct gw_outbox *o, const char *id, int *has,
+		    struct gw_err *err);
+
 /* Lowercase hex SHA-256 of p[0..n). */
 void gw_outbox_sha256_hex(const char *p, size_t n, char out[65]);
 
