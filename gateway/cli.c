@@ -450,7 +450,8 @@ static int cmd_convert(int argc, char **argv)
 	else
 		rc = gw_format_to_wire(fmt, to, msg, &out, NULL, stderr, &err);
 	if (rc) {
-		fprintf(stderr, "%s: %s\n", name, err.msg);
+		if (rc != GW_ERR_SCHEMA) /* schema errors were listed */
+			fprintf(stderr, "%s: %s\n", name, err.msg);
 		status = gw_rc_exit(rc);
 		goto out;
 	}
