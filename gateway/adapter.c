@@ -28,11 +28,13 @@
 extern const struct gw_adapter gw_adapter_plan_tables;
 extern const struct gw_adapter gw_adapter_edxml;
 extern const struct gw_adapter gw_adapter_sdmx_ml;
+extern const struct gw_adapter gw_adapter_sdmx_json;
 
 static const struct gw_adapter *const builtins[] = {
 	&gw_adapter_plan_tables,
 	&gw_adapter_edxml,
 	&gw_adapter_sdmx_ml,
+	&gw_adapter_sdmx_json,
 };
 
 /* The end of the version-1 members: a struct shorter than this is refused. */

@@ -246,7 +246,7 @@ json_t *gw_sdmx_series(const struct gw_sdmx_cat *c, const json_t *observations,
 	{
 		json_t *key = series_key(c, o, i, err, errlen), *s = NULL,
 		       *cand, *obs;
-		const char *st = js(o, "status");
+		const char *st = js(o, "status"), *tp;
 		size_t k;
 
 		if (!key) {
@@ -263,9 +263,20 @@ json_t *gw_sdmx_series(const struct gw_sdmx_cat *c, const json_t *observations,
 			json_array_append_new(out, s);
 		}
 		json_decref(key);
-		obs = json_pack("{s:s, s:s}", "TIME_PERIOD",
-				js(o, "period") ? js(o, "period") : period,
-				"OBS_VALUE", js(o, "value"));
+		tp = js(o, "period") ? js(o, "period") : period;
+		json_array_foreach(json_object_get(s, "obs"), k, cand)
+			if (strcmp(js(cand, "TIME_PERIOD"), tp) == 0) {
+				snprintf(err, errlen,
+					 "/payload/observations/%zu: another "
+					 "observation has the same indicator, "
+					 "value type, dimensions and period "
+					 "(%s); SDMX cannot carry both",
+					 i, tp);
+				json_decref(out);
+				return NULL;
+			}
+		obs = json_pack("{s:s, s:s}", "TIME_PERIOD", tp, "OBS_VALUE",
+				js(o, "value"));
 		if (st && obs)
 			json_object_set_new(
 				obs, "OBS_STATUS",

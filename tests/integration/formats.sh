@@ -38,7 +38,7 @@ quiet() { "$@" >/dev/null 2>&1; }
 formats_of() { # kind -> the formats that carry it
 	case "$1" in
 	task.assignment | task.progress | receipt) echo edxml ;;
-	indicator.report) [ $have_sdmx = 1 ] && echo sdmx-ml ;;
+	indicator.report) [ $have_sdmx = 1 ] && echo sdmx-ml sdmx-json ;;
 	esac
 }
 
@@ -72,7 +72,7 @@ for f in "$EX"/*.json "$EX"/*.xml; do
 	done
 done
 if [ $have_sdmx = 0 ]; then
-	skip "sdmx-ml conversions: $SDMX is absent (the official SDMX schemas are not shipped)"
+	skip "sdmx-ml and sdmx-json conversions: $SDMX is absent (the official SDMX schemas are not shipped)"
 fi
 
 # the real edXML samples

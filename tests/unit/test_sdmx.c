@@ -18,6 +18,7 @@
 
 #include "common.h"
 #include "format.h"
+#include "jsonschema.h"
 #include "xml.h"
 
 #define SDMX "../shared/testsuites/sdmx"
@@ -130,6 +131,7 @@ static void test_sdmx__ml_roundtrip(void **state)
 	NEED_SDMX();
 	a = load(REPORT);
 	roundtrip("sdmx-ml", a);
+	roundtrip("sdmx-json", a);
 	json_decref(a);
 }
 
@@ -152,7 +154,7 @@ static void test_sdmx__ml_roundtrip_variants(void **state)
 		if (i % 2)
 			json_object_set_new(o, "valueType",
 					    json_string("actual"));
-		if (i % 3 == 0)
+		if (i == 0)
 			json_object_del(o, "dimensions");
 		if (i == 4)
 			json_object_set_new(o, "value",
@@ -165,6 +167,7 @@ static void test_sdmx__ml_roundtrip_variants(void **state)
 		a, "correlationId",
 		json_string("7a0d3c55-2e1b-4f7a-8c3d-1584a0000209"));
 	roundtrip("sdmx-ml", a);
+	roundtrip("sdmx-json", a);
 	json_decref(a);
 }
 
@@ -194,6 +197,15 @@ static void test_sdmx__ml_refuses_what_the_catalogue_lacks(void **state)
 			    "value", json_string("fisheries"));
 	assert_null(to_wire("sdmx-ml", a, GW_ERR_UNSUPPORTED, &err));
 	assert_non_null(strstr(err.msg, "'fisheries' is not a code"));
+	json_decref(a);
+
+	/* two observations SDMX cannot tell apart */
+	a = load(REPORT);
+	o = json_object_get(json_object_get(a, "payload"), "observations");
+	json_array_append_new(o, json_deep_copy(json_array_get(o, 4)));
+	assert_null(to_wire("sdmx-ml", a, GW_ERR_UNSUPPORTED, &err));
+	assert_non_null(strstr(err.msg, "same indicator"));
+	assert_null(to_wire("sdmx-json", a, GW_ERR_UNSUPPORTED, &err));
 	json_decref(a);
 }
 
@@ -294,6 +306,71 @@ static void ecb(const char *dir, const char *xml, const char *xsd)
 	unlink(wrap);
 }
 
+static void test_sdmx__json_input_is_validated(void **state)
+{
+	struct gw_err err;
+	json_t *a;
+	char *x;
+
+	(void)state;
+	NEED_SDMX();
+	a = load(REPORT);
+	x = to_wire("sdmx-json", a, GW_OK, &err);
+	/* the official schema asserts formats: a date-time that is not one */
+	replace(x, "\"prepared\": \"2024-07-08T09", "\"prepared\": \"2024-17-08T09");
+	assert_null(from_wire("sdmx-json", x, GW_ERR_SCHEMA, &err));
+	free(x);
+	x = to_wire("sdmx-json", a, GW_OK, &err);
+	replace(x, "\"action\": \"Information\"", "\"action\": \"Guess\"");
+	assert_null(from_wire("sdmx-json", x, GW_ERR_SCHEMA, &err));
+	free(x);
+	/* schema-valid, but an indicator the catalogue does not have */
+	x = to_wire("sdmx-json", a, GW_OK, &err);
+	replace(x, "\"value\": \"DVCTT.TOAN_TRINH\"", "\"value\": \"DVCTT.X\"");
+	assert_null(from_wire("sdmx-json", x, GW_ERR_SCHEMA, &err));
+	assert_non_null(strstr(err.msg, "'DVCTT.X' is not in the indicator"));
+	free(x);
+	json_decref(a);
+}
+
+/* The official SDMX-JSON samples validate against the official schema
+ * with format assertion, through our JSON Schema loading. */
+static void test_sdmx__json_samples_validate(void **state)
+{
+	static const char *const samples[] = {
+		"agri.json", "constructed-sample-full.json",
+		"generated-sample.json", "exr/exr-action-delete.json",
+		"exr/exr-cross-section.json", "exr/exr-flat.json",
+		"exr/exr-time-series.json"
+	};
+	struct gw_js_schema *s = NULL;
+	struct gw_err err;
+	size_t i;
+
+	(void)state;
+	NEED_SDMX();
+	assert_int_equal(gw_js_compile_file(NULL,
+					    SDMX "/sdmx-json/data-message/tools/"
+						 "schemas/sdmx-json-data-"
+						 "schema.json",
+					    GW_JS_FORMAT_ASSERT, &s, &err),
+			 GW_OK);
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		char path[256];
+		json_error_t je;
+		json_t *j;
+
+		snprintf(path, sizeof(path),
+			 SDMX "/sdmx-json/data-message/samples/%s", samples[i]);
+		j = json_load_file(path, 0, &je);
+		assert_non_null(j);
+		if (!gw_js_validate(s, j, NULL))
+			fail_msg("%s is not valid", samples[i]);
+		json_decref(j);
+	}
+	gw_js_schema_free(s);
+}
+
 static void test_sdmx__ecb_samples_validate(void **state)
 {
 	(void)state;
@@ -357,6 +434,8 @@ int main(void)
 		cmocka_unit_test(test_sdmx__ml_roundtrip_variants),
 		cmocka_unit_test(test_sdmx__ml_refuses_what_the_catalogue_lacks),
 		cmocka_unit_test(test_sdmx__ml_input_is_validated),
+		cmocka_unit_test(test_sdmx__json_input_is_validated),
+		cmocka_unit_test(test_sdmx__json_samples_validate),
 		cmocka_unit_test(test_sdmx__ecb_samples_validate),
 		cmocka_unit_test(test_sdmx__missing_schemas_are_a_clear_error),
 	};
