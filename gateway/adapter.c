@@ -29,12 +29,16 @@ extern const struct gw_adapter gw_adapter_plan_tables;
 extern const struct gw_adapter gw_adapter_edxml;
 extern const struct gw_adapter gw_adapter_sdmx_ml;
 extern const struct gw_adapter gw_adapter_sdmx_json;
+extern const struct gw_adapter gw_adapter_report_packet;
+extern const struct gw_adapter gw_adapter_report_packet_json;
 
 static const struct gw_adapter *const builtins[] = {
 	&gw_adapter_plan_tables,
 	&gw_adapter_edxml,
 	&gw_adapter_sdmx_ml,
 	&gw_adapter_sdmx_json,
+	&gw_adapter_report_packet,
+	&gw_adapter_report_packet_json,
 };
 
 /* The end of the version-1 members: a struct shorter than this is refused. */

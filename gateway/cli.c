@@ -55,10 +55,10 @@ static const struct command commands[] = {
 	{ "convert", cmd_convert,
 	  "convert a message between its canonical forms and wire formats",
 	  "usage: lienthong convert --to json|xml FILE\n"
-	  "       lienthong convert --to edxml|sdmx-ml|sdmx-json|report-packet "
+	  "       lienthong convert --to edxml|sdmx-ml|sdmx-json|report-packet[-json] "
 	  "FILE\n"
 	  "       lienthong convert --from edxml|sdmx-ml|sdmx-json|"
-	  "report-packet\n"
+	  "report-packet[-json]\n"
 	  "                         --to json|xml FILE\n"
 	  "\n"
 	  "Validates FILE (a canonical message, or with --from a message in "

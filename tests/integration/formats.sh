@@ -38,7 +38,10 @@ quiet() { "$@" >/dev/null 2>&1; }
 formats_of() { # kind -> the formats that carry it
 	case "$1" in
 	task.assignment | task.progress | receipt) echo edxml ;;
-	indicator.report) [ $have_sdmx = 1 ] && echo sdmx-ml sdmx-json ;;
+	indicator.report)
+		echo report-packet report-packet-json
+		[ $have_sdmx = 1 ] && echo sdmx-ml sdmx-json
+		;;
 	esac
 }
 
@@ -60,9 +63,14 @@ for f in "$EX"/*.json "$EX"/*.xml; do
 	for fmt in $fmts; do
 		expect_exit "$b -> $fmt" 0 "$LIENTHONG" convert --to "$fmt" "$f"
 		cp "$TMP/out" "$TMP/wire"
-		if [ "$fmt" = edxml ]; then
-			check "$b -> edxml validates with xmllint" \
-				quiet xmllint --noout --schema "$TOP/schemas/edxml-qcvn102.xsd" "$TMP/wire"
+		case $fmt in
+		edxml) xsd=edxml-qcvn102.xsd ;;
+		report-packet) xsd=report-packet-1.xsd ;;
+		*) xsd= ;;
+		esac
+		if [ -n "$xsd" ]; then
+			check "$b -> $fmt validates with xmllint" \
+				quiet xmllint --noout --schema "$TOP/schemas/$xsd" "$TMP/wire"
 		fi
 		expect_exit "$b -> $fmt -> json" 0 "$LIENTHONG" convert --from "$fmt" --to json "$TMP/wire"
 		cp "$TMP/out" "$TMP/back.json"

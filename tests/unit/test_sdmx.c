@@ -371,6 +371,80 @@ static void test_sdmx__json_samples_validate(void **state)
 	gw_js_schema_free(s);
 }
 
+/* The report packet (our QCVN 125:2021 profile) needs no outside
+ * schema: round trips in both syntaxes, variants included. */
+static void test_sdmx__report_packet_roundtrip(void **state)
+{
+	json_t *a, *o;
+	size_t i;
+
+	(void)state;
+	a = load(REPORT);
+	roundtrip("report-packet", a);
+	roundtrip("report-packet-json", a);
+	json_array_foreach(json_object_get(json_object_get(a, "payload"),
+					   "observations"),
+			   i, o)
+	{
+		if (i % 2)
+			json_object_del(o, "period");
+		if (i % 3 == 0)
+			json_object_del(o, "dimensions");
+		if (i % 4 == 0)
+			json_object_set_new(o, "status",
+					    json_string("provisional"));
+	}
+	json_object_del(json_object_get(a, "payload"), "sourceDocument");
+	json_object_set_new(json_object_get(a, "payload"), "period",
+			    json_string("2024-Q3"));
+	json_object_set_new(
+		a, "correlationId",
+		json_string("7a0d3c55-2e1b-4f7a-8c3d-1584a0000209"));
+	roundtrip("report-packet", a);
+	roundtrip("report-packet-json", a);
+	json_decref(a);
+}
+
+static void test_sdmx__report_packet_refusals(void **state)
+{
+	struct gw_err err;
+	json_t *a, *o;
+	char *x;
+
+	(void)state;
+	/* one catalogue entry per indicator: names must agree */
+	a = load(REPORT);
+	o = json_array_get(
+		json_object_get(json_object_get(a, "payload"), "observations"),
+		3);
+	json_object_set_new(o, "name", json_string("Một tên khác"));
+	assert_null(to_wire("report-packet", a, GW_ERR_UNSUPPORTED, &err));
+	assert_non_null(strstr(err.msg, "/payload/observations/3"));
+	json_decref(a);
+
+	/* a value whose indicator is not in the catalogue: the XSD's keyref
+	 * refuses it, and so does the JSON mapping */
+	a = load(REPORT);
+	x = to_wire("report-packet", a, GW_OK, &err);
+	replace(x, "<Value indicator=\"DVCTT.TOAN_TRINH\"",
+		"<Value indicator=\"DVCTT.TOAN_TRINX\"");
+	assert_null(from_wire("report-packet", x, GW_ERR_SCHEMA, &err));
+	free(x);
+	x = to_wire("report-packet-json", a, GW_OK, &err);
+	replace(x, "\"indicator\": \"DVCTT.TOAN_TRINH\"",
+		"\"indicator\": \"DVCTT.TOAN_TRINX\"");
+	assert_null(from_wire("report-packet-json", x, GW_ERR_SCHEMA, &err));
+	assert_non_null(strstr(err.msg, "not in the packet's indicator "
+					"catalogue"));
+	free(x);
+	/* an amount that is not a decimal */
+	x = to_wire("report-packet", a, GW_OK, &err);
+	replace(x, "<Amount>100</Amount>", "<Amount>1e2</Amount>");
+	assert_null(from_wire("report-packet", x, GW_ERR_SCHEMA, &err));
+	free(x);
+	json_decref(a);
+}
+
 static void test_sdmx__ecb_samples_validate(void **state)
 {
 	(void)state;
@@ -436,6 +510,8 @@ int main(void)
 		cmocka_unit_test(test_sdmx__ml_input_is_validated),
 		cmocka_unit_test(test_sdmx__json_input_is_validated),
 		cmocka_unit_test(test_sdmx__json_samples_validate),
+		cmocka_unit_test(test_sdmx__report_packet_roundtrip),
+		cmocka_unit_test(test_sdmx__report_packet_refusals),
 		cmocka_unit_test(test_sdmx__ecb_samples_validate),
 		cmocka_unit_test(test_sdmx__missing_schemas_are_a_clear_error),
 	};
