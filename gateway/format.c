@@ -409,6 +409,19 @@ static int derive(json_t *obj, const char *member, int digest)
 	return json_object_set_new(obj, member, json_string(buf));
 }
 
+int gw_format_wire_id(const char *id, const char *format, char out[37])
+{
+	struct gw_buf k;
+	int rc;
+
+	gw_buf_init(&k);
+	if (gw_buf_addf(&k, "wire:%s:%s", format, id))
+		return -1;
+	rc = uuid5(k.data, out);
+	gw_buf_release(&k);
+	return rc;
+}
+
 /* A copy of msg with the envelope members first, in the model's order. */
 static json_t *ordered(json_t *msg)
 {

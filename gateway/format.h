@@ -61,4 +61,8 @@ gw_rc gw_format_convert(const char *format, const json_t *msg,
 			struct gw_buf *out, const char **media_type,
 			struct gw_err *err);
 
+/* The id of the wire-format variant of message id for format: UUIDv5 of
+ * both, so re-sending the same message gives the same idempotency key. */
+int gw_format_wire_id(const char *id, const char *format, char out[37]);
+
 #endif
