@@ -33,12 +33,9 @@ extern const struct gw_adapter gw_adapter_report_packet;
 extern const struct gw_adapter gw_adapter_report_packet_json;
 
 static const struct gw_adapter *const builtins[] = {
-	&gw_adapter_plan_tables,
-	&gw_adapter_edxml,
-	&gw_adapter_sdmx_ml,
-	&gw_adapter_sdmx_json,
-	&gw_adapter_report_packet,
-	&gw_adapter_report_packet_json,
+	&gw_adapter_plan_tables,   &gw_adapter_edxml,
+	&gw_adapter_sdmx_ml,	   &gw_adapter_sdmx_json,
+	&gw_adapter_report_packet, &gw_adapter_report_packet_json,
 };
 
 /* The end of the version-1 members: a struct shorter than this is refused. */

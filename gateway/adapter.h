@@ -150,9 +150,9 @@ struct gw_adapter {
 
 /* True when the adapter struct a (of its own declared size) has the
  * format side. */
-#define GW_ADAPTER_HAS_FORMAT(a)                                              \
-	((a)->size >= offsetof(struct gw_adapter, wire_schema) +              \
-			      sizeof((a)->wire_schema) &&                     \
+#define GW_ADAPTER_HAS_FORMAT(a)                                 \
+	((a)->size >= offsetof(struct gw_adapter, wire_schema) + \
+			      sizeof((a)->wire_schema) &&        \
 	 (a)->to_wire && (a)->from_wire && (a)->wire_schema)
 
 typedef const struct gw_adapter *(*gw_adapter_entry_fn)(void);

@@ -55,7 +55,8 @@ static const struct command commands[] = {
 	{ "convert", cmd_convert,
 	  "convert a message between its canonical forms and wire formats",
 	  "usage: lienthong convert --to json|xml FILE\n"
-	  "       lienthong convert --to edxml|sdmx-ml|sdmx-json|report-packet[-json] "
+	  "       lienthong convert --to "
+	  "edxml|sdmx-ml|sdmx-json|report-packet[-json] "
 	  "FILE\n"
 	  "       lienthong convert --from edxml|sdmx-ml|sdmx-json|"
 	  "report-packet[-json]\n"
@@ -75,7 +76,8 @@ static const struct command commands[] = {
 	  "turn internal records into canonical messages (adapters)",
 	  "usage: lienthong import --adapter csv|plan-tables [--mapping FILE]\n"
 	  "                        [-o DIR] [--sender ORGID=NAME]\n"
-	  "                        [--receiver ORGID=NAME]... [--deterministic]\n"
+	  "                        [--receiver ORGID=NAME]... "
+	  "[--deterministic]\n"
 	  "                        [--classification public|internal]\n"
 	  "                        [--adapter-dir DIR] INPUT\n"
 	  "\n"

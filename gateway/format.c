@@ -34,10 +34,10 @@
 #define MAX_CACHED 16
 
 /* The namespace of ids derived from wire-format keys (UUIDv5). */
-static const unsigned char wire_namespace[16] = {
-	0x6c, 0x69, 0x65, 0x6e, 0x74, 0x68, 0x6f, 0x6e,
-	0x67, 0x2d, 0x66, 0x6f, 0x72, 0x6d, 0x61, 0x74
-};
+static const unsigned char wire_namespace[16] = { 0x6c, 0x69, 0x65, 0x6e,
+						  0x74, 0x68, 0x6f, 0x6e,
+						  0x67, 0x2d, 0x66, 0x6f,
+						  0x72, 0x6d, 0x61, 0x74 };
 
 struct cached {
 	const struct gw_adapter *a;
@@ -105,8 +105,7 @@ static gw_rc open_format(struct gw_format *f, const char *name,
 		return rc;
 	if (!GW_ADAPTER_HAS_FORMAT(*a))
 		return gw_err_set(err, GW_ERR_USAGE,
-				  "adapter '%s' is not a format adapter",
-				  name);
+				  "adapter '%s' is not a format adapter", name);
 	return GW_OK;
 }
 
@@ -257,8 +256,7 @@ static int kind_carried(const struct gw_adapter *a, const char *kind)
 
 /* Validate a canonical message (schema and business rules). */
 static gw_rc check_canonical(struct gw_format *f, const json_t *msg,
-			     const char *name, FILE *errout,
-			     struct gw_err *err)
+			     const char *name, FILE *errout, struct gw_err *err)
 {
 	struct gw_validated res;
 	struct gw_buf b;
@@ -297,8 +295,7 @@ gw_rc gw_format_to_wire(struct gw_format *f, const char *name,
 	gw_rc rc;
 
 	if ((rc = open_format(f, name, &a, &state, err)) ||
-	    (rc = check_canonical(f, msg, "(canonical message)", errout,
-				  err)))
+	    (rc = check_canonical(f, msg, "(canonical message)", errout, err)))
 		return rc;
 	if (!kind || !kind_carried(a, kind))
 		return gw_err_set(err, GW_ERR_UNSUPPORTED,
@@ -325,8 +322,8 @@ gw_rc gw_format_to_wire(struct gw_format *f, const char *name,
 		tlen = (size_t)size;
 		xmlFree(mem);
 	} else {
-		char *s = json_dumps(wire, JSON_INDENT(2) |
-						   JSON_PRESERVE_ORDER);
+		char *s =
+			json_dumps(wire, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 		if (s) {
 			tlen = strlen(s);
@@ -363,11 +360,11 @@ static int uuid5(const char *name, char out[37])
 	unsigned char b[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-		 EVP_DigestUpdate(ctx, wire_namespace,
-				  sizeof(wire_namespace)) &&
-		 EVP_DigestUpdate(ctx, name, strlen(name)) &&
-		 EVP_DigestFinal_ex(ctx, b, &n);
+	int ok =
+		ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+		EVP_DigestUpdate(ctx, wire_namespace, sizeof(wire_namespace)) &&
+		EVP_DigestUpdate(ctx, name, strlen(name)) &&
+		EVP_DigestFinal_ex(ctx, b, &n);
 
 	EVP_MD_CTX_free(ctx);
 	if (!ok || n < 16)
@@ -425,11 +422,11 @@ int gw_format_wire_id(const char *id, const char *format, char out[37])
 /* A copy of msg with the envelope members first, in the model's order. */
 static json_t *ordered(json_t *msg)
 {
-	static const char *const order[] = { "id",	 "kind",
-					     "schemaVersion", "sender",
-					     "receivers",	 "created",
-					     "correlationId", "classification",
-					     "payload",	 NULL };
+	static const char *const order[] = {
+		"id",	     "kind",	"schemaVersion", "sender",
+		"receivers", "created", "correlationId", "classification",
+		"payload",   NULL
+	};
 	json_t *o = json_object(), *v;
 	const char *k;
 	size_t i;
@@ -440,8 +437,10 @@ static json_t *ordered(json_t *msg)
 		if ((v = json_object_get(msg, order[i])))
 			json_object_set(o, order[i], v);
 	json_object_foreach(msg, k, v)
+	{
 		if (!json_object_get(o, k))
 			json_object_set(o, k, v);
+	}
 	return o;
 }
 

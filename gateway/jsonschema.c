@@ -2749,10 +2749,10 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 	}
 	if (n->vocab & V_DRAFT2019) {
 		/* 2019-09 keywords whose meaning 2020-12 changed or dropped */
-		static const char *const changed[] = {
-			"$recursiveRef", "$recursiveAnchor", "additionalItems",
-			"dependencies"
-		};
+		static const char *const changed[] = { "$recursiveRef",
+						       "$recursiveAnchor",
+						       "additionalItems",
+						       "dependencies" };
 		size_t i;
 
 		for (i = 0; i < GW_ARRAY_LEN(changed); i++)

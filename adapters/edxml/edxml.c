@@ -142,8 +142,8 @@ static int time_to_ed(const char *t, char out[20])
 	const char *z;
 	time_t e;
 
-	if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi,
-			 &s) != 6)
+	if (!t ||
+	    sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6)
 		return -1;
 	z = t + 19;
 	while (*z == '.' || isdigit((unsigned char)*z))
@@ -175,8 +175,8 @@ static int time_from_ed(const char *t, char out[26])
 		return -1;
 	y = a > 31 ? a : c; /* YYYY/MM/DD or dd/MM/yyyy */
 	d = a > 31 ? c : a;
-	if (y < 1 || y > 9999 || b < 1 || b > 12 || d < 1 || d > 31 ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
+	if (y < 1 || y > 9999 || b < 1 || b > 12 || d < 1 || d > 31 || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
 		return -1;
 	snprintf(out, 26, "%04u-%02u-%02uT%02u:%02u:%02u+07:00",
 		 (unsigned)y % 10000u, (unsigned)b % 100u, (unsigned)d % 100u,
@@ -228,7 +228,7 @@ static const char *type_name(const char *notation)
 		const char *prefix, *name;
 	} t[] = {
 		{ "QĐ", "Quyết định" }, { "CT", "Chỉ thị" },
-		{ "KH", "Kế hoạch" },   { "TB", "Thông báo" },
+		{ "KH", "Kế hoạch" },	{ "TB", "Thông báo" },
 		{ "NQ", "Nghị quyết" }, { "BC", "Báo cáo" },
 	};
 	size_t i;
@@ -338,7 +338,9 @@ static xmlDocPtr assignment_to_ed(const json_t *msg, struct ctx *c)
 	doc = new_envelope(&header, &mh);
 	add_org(mh, "From", from);
 	json_array_foreach(json_object_get(msg, "receivers"), i, r)
+	{
 		add_org(mh, "To", r);
+	}
 	l = strlen(jstr(from, "orgId")) + strlen(src) + 16;
 	docid = malloc(l);
 	slash = strchr(src, '/');
@@ -461,20 +463,23 @@ static xmlDocPtr status_to_ed(const json_t *msg, int receipt, struct ctx *c)
 		size_t i, l = 1;
 
 		json_array_foreach(json_object_get(p, "errors"), i, e)
+		{
 			l += strlen(jstr(e, "message")) + 2;
+		}
 		desc = calloc(1, l + 64);
 		json_array_foreach(json_object_get(p, "errors"), i, e)
-			if (desc) {
-				if (i)
-					strcat(desc, "; ");
-				strcat(desc, jstr(e, "message"));
-			}
+		{
+			if (!desc)
+				break;
+			if (i)
+				strcat(desc, "; ");
+			strcat(desc, jstr(e, "message"));
+		}
 		if (desc && !desc[0])
-			strcpy(desc, strcmp(code, "02") ? "Đã tiếp nhận"
-							  : "Từ chối");
+			strcpy(desc,
+			       strcmp(code, "02") ? "Đã tiếp nhận" : "Từ chối");
 	} else {
-		desc = strdup(jstr(p, "narrative") ? jstr(p, "narrative")
-						     : "");
+		desc = strdup(jstr(p, "narrative") ? jstr(p, "narrative") : "");
 	}
 	if (!codebuf || !desc) {
 		free(codebuf);
@@ -560,8 +565,9 @@ static json_t *extension(const xmlNode *mh, struct ctx *c)
 		    (json_object_get(j, "payload") &&
 		     !json_is_object(json_object_get(j, "payload")))) {
 			json_decref(j);
-			fail(c, "line %s: the lienthong extension is not a "
-				"JSON object",
+			fail(c,
+			     "line %s: the lienthong extension is not a "
+			     "JSON object",
 			     NULL);
 			return NULL;
 		}
@@ -598,7 +604,8 @@ static char *foreign_notes(const xmlNode *root, const xmlNode *mh,
 	if (content && content[0] && strcmp(content, subject))
 		strbuf_add(&notes, "\n", content);
 	if (si) {
-		char *comp = ctext(si, "Competence"), *pos = ctext(si, "Position");
+		char *comp = ctext(si, "Competence"),
+		     *pos = ctext(si, "Position");
 		char *name = ctext(si, "FullName");
 
 		strbuf_add(&notes, "\n", "Người ký: ");
@@ -674,13 +681,13 @@ static int doc_created(const xmlNode *header, const xmlNode *mh,
 }
 
 static json_t *assignment_from_ed(const xmlNode *root, const xmlNode *header,
-				  const xmlNode *mh, json_t *ext,
-				  struct ctx *c)
+				  const xmlNode *mh, json_t *ext, struct ctx *c)
 {
 	json_t *msg = NULL, *payload, *from, *to, *tl, *lead = NULL;
 	xmlNode *t, *code = child(mh, "Code");
 	char *docid = ctext(mh, "DocumentId"), *subject = ctext(mh, "Subject");
-	char *num = ctext(code, "CodeNumber"), *nota = ctext(code, "CodeNotation");
+	char *num = ctext(code, "CodeNumber"),
+	     *nota = ctext(code, "CodeNotation");
 	char *due = ctext(mh, "DueDate"), *content = ctext(mh, "Content");
 	char created[26], *src = NULL, *notes = NULL, *taskid = NULL;
 	int own = json_object_size(ext) > 0;
@@ -696,8 +703,9 @@ static json_t *assignment_from_ed(const xmlNode *root, const xmlNode *header,
 	}
 	if (!docid || !subject || !num || !from || !to ||
 	    doc_created(header, mh, jstr(from, "orgId"), created)) {
-		fail(c, "%sa document envelope without From, To, DocumentId, "
-			"Code, Subject or date",
+		fail(c,
+		     "%sa document envelope without From, To, DocumentId, "
+		     "Code, Subject or date",
 		     NULL);
 		goto out;
 	}
@@ -724,7 +732,8 @@ static json_t *assignment_from_ed(const xmlNode *root, const xmlNode *header,
 		json_object_set_new(payload, "taskId", json_string(taskid));
 	}
 	if (!json_object_get(payload, "numbering"))
-		json_object_set_new(payload, "numbering", json_pack("[s]", "1"));
+		json_object_set_new(payload, "numbering",
+				    json_pack("[s]", "1"));
 	if (lead && json_array_size(lead))
 		json_object_set(payload, "leadUnits", lead);
 	tl = json_object_get(payload, "timeline");
@@ -753,7 +762,8 @@ static json_t *assignment_from_ed(const xmlNode *root, const xmlNode *header,
 			"payload", payload);
 	from = to = NULL;
 	if (msg && !json_object_get(msg, "id"))
-		json_object_set_new(msg, "id", keyed(KEY "edxml:", docid, NULL));
+		json_object_set_new(msg, "id",
+				    keyed(KEY "edxml:", docid, NULL));
 	if (msg && json_object_get(ext, "correlationId"))
 		json_object_set(msg, "correlationId",
 				json_object_get(ext, "correlationId"));
@@ -785,8 +795,9 @@ static json_t *status_from_ed(const xmlNode *mh, json_t *ext, struct ctx *c)
 	char when[26], *refid = NULL;
 
 	if (!m || !ts || !rcode || !rorg || !from || time_from_ed(ts, when)) {
-		fail(c, "status code '%s' unknown, or a status message without "
-			"ResponseFor, From or Timestamp",
+		fail(c,
+		     "status code '%s' unknown, or a status message without "
+		     "ResponseFor, From or Timestamp",
 		     code);
 		goto out;
 	}
@@ -866,18 +877,18 @@ static json_t *status_from_ed(const xmlNode *mh, json_t *ext, struct ctx *c)
 		strbuf_add(&k, ":", code);
 		strbuf_add(&k, ":", ts);
 		strbuf_add(&k, ":", jstr(from, "orgId"));
-		json_object_set_new(msg, "id",
-				    keyed(KEY "edxml-status:", k ? k : ref,
-					  NULL));
+		json_object_set_new(
+			msg, "id",
+			keyed(KEY "edxml-status:", k ? k : ref, NULL));
 		free(k);
 	}
 	if (json_is_array(json_object_get(ext, "receivers")))
 		json_object_set(msg, "receivers",
 				json_object_get(ext, "receivers"));
 	else
-		json_object_set_new(msg, "receivers",
-				    json_pack("[{s:s, s:s}]", "orgId", rorg,
-					      "name", rorg));
+		json_object_set_new(
+			msg, "receivers",
+			json_pack("[{s:s, s:s}]", "orgId", rorg, "name", rorg));
 	if (json_object_get(ext, "correlationId"))
 		json_object_set(msg, "correlationId",
 				json_object_get(ext, "correlationId"));
@@ -898,8 +909,8 @@ out:
 	return msg;
 }
 
-static int from_wire(void *state, const void *wire, json_t **msg,
-		     char *errbuf, size_t errlen)
+static int from_wire(void *state, const void *wire, json_t **msg, char *errbuf,
+		     size_t errlen)
 {
 	struct ctx c = { errbuf, errlen };
 	xmlNode *root = xmlDocGetRootElement((xmlDocPtr)wire);

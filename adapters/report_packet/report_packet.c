@@ -58,12 +58,13 @@ static json_t *to_packet(const json_t *msg, char *err, size_t errlen)
 			if (strcmp(jstr(c, "name"), jstr(o, "name")) ||
 			    strcmp(jstr(c, "unitOfMeasure"),
 				   jstr(o, "unitOfMeasure"))) {
-				snprintf(err, errlen,
-					 "/payload/observations/%zu: indicator "
-					 "%s has another name or unit than "
-					 "before; the catalogue holds one entry "
-					 "per indicator",
-					 i, jstr(o, "code"));
+				snprintf(
+					err, errlen,
+					"/payload/observations/%zu: indicator "
+					"%s has another name or unit than "
+					"before; the catalogue holds one entry "
+					"per indicator",
+					i, jstr(o, "code"));
 				json_decref(cat);
 				json_decref(data);
 				return NULL;
@@ -71,13 +72,12 @@ static json_t *to_packet(const json_t *msg, char *err, size_t errlen)
 		}
 		if (!known)
 			json_array_append_new(
-				cat, json_pack("{s:O, s:O, s:O}", "code",
-					       json_object_get(o, "code"),
-					       "name",
-					       json_object_get(o, "name"),
-					       "unitOfMeasure",
-					       json_object_get(o,
-							       "unitOfMeasure")));
+				cat,
+				json_pack("{s:O, s:O, s:O}", "code",
+					  json_object_get(o, "code"), "name",
+					  json_object_get(o, "name"),
+					  "unitOfMeasure",
+					  json_object_get(o, "unitOfMeasure")));
 		v = json_pack("{s:O}", "indicator", json_object_get(o, "code"));
 		if (json_object_get(o, "period"))
 			json_object_set(v, "period",
@@ -133,11 +133,13 @@ static json_t *from_packet(const json_t *pk, char *err, size_t errlen)
 		json_t *o;
 
 		json_array_foreach(cat, k, c)
+		{
 			if (strcmp(jstr(c, "code"), jstr(v, "indicator")) ==
 			    0) {
 				entry = c;
 				break;
 			}
+		}
 		if (!entry) {
 			snprintf(err, errlen,
 				 "indicatorData %zu: indicator '%s' is not in "
@@ -179,8 +181,7 @@ static json_t *from_packet(const json_t *pk, char *err, size_t errlen)
 		      json_object_get(h, "sender"), "receivers",
 		      json_object_get(h, "receivers"), "created",
 		      json_object_get(h, "createdAt"), "classification",
-		      json_object_get(h, "classification"), "payload",
-		      payload);
+		      json_object_get(h, "classification"), "payload", payload);
 	if (m && json_object_get(h, "correlationId"))
 		json_object_set(m, "correlationId",
 				json_object_get(h, "correlationId"));
@@ -255,7 +256,9 @@ static int xml_to_wire(void *state, const json_t *msg, void **wire,
 	el(n, "PacketId", jstr(h, "packetId"));
 	org_el(n, "Sender", json_object_get(h, "sender"));
 	json_array_foreach(json_object_get(h, "receivers"), i, x)
+	{
 		org_el(n, "Receiver", x);
+	}
 	el(n, "CreatedAt", jstr(h, "createdAt"));
 	el(n, "Classification", jstr(h, "classification"));
 	if (jstr(h, "correlationId"))
@@ -345,8 +348,7 @@ static int xml_from_wire(void *state, const void *wire, json_t **msg,
 			 char *errbuf, size_t errlen)
 {
 	xmlNode *root = xmlDocGetRootElement((xmlDocPtr)wire);
-	xmlNode *h = child(root, "Header"), *r = child(root, "Report"), *n,
-		*d;
+	xmlNode *h = child(root, "Header"), *r = child(root, "Report"), *n, *d;
 	json_t *pk, *hj = json_object(), *rj = json_object(),
 		    *recv = json_array(), *cat = json_array(),
 		    *data = json_array();
@@ -376,8 +378,7 @@ static int xml_from_wire(void *state, const void *wire, json_t **msg,
 		set_prop(e, "unitOfMeasure", n);
 		json_array_append_new(cat, e);
 	}
-	for (n = child(child(root, "IndicatorData"), "Value"); n;
-	     n = n->next) {
+	for (n = child(child(root, "IndicatorData"), "Value"); n; n = n->next) {
 		json_t *v, *dims = json_array();
 
 		if (!is_el(n, "Value")) {

@@ -122,7 +122,8 @@ static json_t *party(const json_t *org)
 static json_t *value_entry(const char *v, const char *name)
 {
 	if (is_id(v))
-		return json_pack("{s:s, s:s}", "id", v, "name", name ? name : v);
+		return json_pack("{s:s, s:s}", "id", v, "name",
+				 name ? name : v);
 	if (name)
 		return json_pack("{s:s, s:s}", "value", v, "name", name);
 	return json_pack("{s:s}", "value", v);
@@ -136,7 +137,8 @@ static size_t index_of(json_t *comp, const char *v, const char *name)
 
 	json_array_foreach(vals, i, e)
 	{
-		const char *x = jstr(e, "id") ? jstr(e, "id") : jstr(e, "value");
+		const char *x =
+			jstr(e, "id") ? jstr(e, "id") : jstr(e, "value");
 
 		if (x && strcmp(x, v) == 0)
 			return i;
@@ -147,8 +149,8 @@ static size_t index_of(json_t *comp, const char *v, const char *name)
 
 static json_t *component(const char *id, const char *name, int pos)
 {
-	json_t *c = json_pack("{s:s, s:s, s:[]}", "id", id, "name", name,
-			      "values");
+	json_t *c =
+		json_pack("{s:s, s:s, s:[]}", "id", id, "name", name, "values");
 
 	if (c && pos >= 0)
 		json_object_set_new(c, "keyPosition", json_integer(pos));
@@ -182,8 +184,9 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 
 	*wire = NULL;
 	if (!s->loaded) {
-		snprintf(errbuf, errlen, "the indicator catalogue is not "
-					 "loaded");
+		snprintf(errbuf, errlen,
+			 "the indicator catalogue is not "
+			 "loaded");
 		return -1;
 	}
 	series = gw_sdmx_series(&s->cat, json_object_get(p, "observations"),
@@ -192,18 +195,18 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 		return -1;
 	receivers = json_array();
 	json_array_foreach(json_object_get(msg, "receivers"), i, r)
+	{
 		json_array_append_new(receivers, party(r));
+	}
 	/* structure: dimensions and attributes, values filled below */
 	keydims = json_pack("[s, s]", "INDICATOR", "VALUE_TYPE");
 	sdims = json_pack("[o, o]", component("INDICATOR", "Chỉ tiêu", 0),
 			  component("VALUE_TYPE", "Loại giá trị", 1));
 	for (d = 0; d < s->cat.ndims; d++) {
-		json_array_append_new(sdims,
-				      component(s->cat.dims[d].id,
-						s->cat.dims[d].name,
-						(int)(2 + d)));
-		json_array_append_new(keydims,
-				      json_string(s->cat.dims[d].id));
+		json_array_append_new(sdims, component(s->cat.dims[d].id,
+						       s->cat.dims[d].name,
+						       (int)(2 + d)));
+		json_array_append_new(keydims, json_string(s->cat.dims[d].id));
 	}
 	nd = 2 + s->cat.ndims;
 	tp = component("TIME_PERIOD", "Kỳ", (int)nd);
@@ -292,12 +295,12 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 					  jstr(ob, "TIME_PERIOD")));
 			json_object_set_new(
 				obs, okey,
-				json_pack("[s, o]", jstr(ob, "OBS_VALUE"),
-					  stc ? json_integer((json_int_t)index_of(
-							st, stc,
-							gw_sdmx_status_name(
-								stc)))
-					      : json_null()));
+				json_pack(
+					"[s, o]", jstr(ob, "OBS_VALUE"),
+					stc ? json_integer((json_int_t)index_of(
+						      st, stc,
+						      gw_sdmx_status_name(stc)))
+					    : json_null()));
 		}
 		json_object_set_new(dsser, skey,
 				    json_pack("{s:o, s:o}", "attributes", sa,
@@ -314,8 +317,9 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 			continue;
 		json_array_remove(sattr, i);
 		json_object_foreach(dsser, sk, sv)
-			json_array_remove(json_object_get(sv, "attributes"),
-					  i);
+		{
+			json_array_remove(json_object_get(sv, "attributes"), i);
+		}
 	}
 	for (i = json_array_size(oattr); i-- > 0;)
 		if (!json_array_size(json_object_get(json_array_get(oattr, i),
@@ -327,13 +331,12 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 		" s:{s:o, s:o}, s:{s:[{s:s, s:s}]}, s:{s:o, s:o, s:o}}],"
 		" s:[{s:i, s:s, s:o, s:o}]}}",
 		"$schema", SCHEMA_URI, "meta", "id", jstr(msg, "id"),
-		"prepared", jstr(msg, "created"), "test", 0,
-		"contentLanguages", "vi", "sender",
-		party(json_object_get(msg, "sender")), "receivers", receivers,
-		"data", "structures", "name", s->cat.name, "dataSets", 0,
-		"links", "urn", s->cat.flow_urn, "rel", "dataflow",
-		"dimensions", "series", sdims, "observation", odims,
-		"measures", "observation", "id", "OBS_VALUE", "name",
+		"prepared", jstr(msg, "created"), "test", 0, "contentLanguages",
+		"vi", "sender", party(json_object_get(msg, "sender")),
+		"receivers", receivers, "data", "structures", "name",
+		s->cat.name, "dataSets", 0, "links", "urn", s->cat.flow_urn,
+		"rel", "dataflow", "dimensions", "series", sdims, "observation",
+		odims, "measures", "observation", "id", "OBS_VALUE", "name",
 		"Giá trị", "attributes", "dataSet", dattr, "series", sattr,
 		"observation", oattr, "dataSets", "structure", 0, "action",
 		"Information", "attributes", dsidx, "series", dsser);
@@ -344,11 +347,15 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 		return -1;
 	}
 	if (!json_array_size(oattr))
-		json_object_del(json_object_get(json_array_get(
-				json_object_get(json_object_get(out, "data"),
+		json_object_del(
+			json_object_get(
+				json_array_get(
+					json_object_get(
+						json_object_get(out, "data"),
 						"structures"),
-				0),
-			"attributes"), "observation");
+					0),
+				"attributes"),
+			"observation");
 	*wire = out;
 	return 0;
 }
@@ -359,8 +366,8 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
  * or NULL. */
 static json_t *value_at(const json_t *comp, json_int_t i)
 {
-	const json_t *e = json_array_get(json_object_get(comp, "values"),
-					 (size_t)i);
+	const json_t *e =
+		json_array_get(json_object_get(comp, "values"), (size_t)i);
 	const json_t *v;
 	char buf[64];
 
@@ -415,20 +422,20 @@ static json_t *org_of(const json_t *p)
 							     : org);
 }
 
-static int from_wire(void *state, const void *wire, json_t **msg,
-		     char *errbuf, size_t errlen)
+static int from_wire(void *state, const void *wire, json_t **msg, char *errbuf,
+		     size_t errlen)
 {
 	struct state *s = state;
 	const json_t *root = wire, *meta = json_object_get(root, "meta");
 	const json_t *data = json_object_get(root, "data");
-	const json_t *stru = json_array_get(json_object_get(data, "structures"),
-					    0);
+	const json_t *stru =
+		json_array_get(json_object_get(data, "structures"), 0);
 	const json_t *ds = json_array_get(json_object_get(data, "dataSets"), 0);
 	const json_t *dims = json_object_get(stru, "dimensions");
 	const json_t *attrs = json_object_get(stru, "attributes");
 	const json_t *sdims = json_object_get(dims, "series");
-	const json_t *tp = json_array_get(json_object_get(dims, "observation"),
-					  0);
+	const json_t *tp =
+		json_array_get(json_object_get(dims, "observation"), 0);
 	const json_t *r, *sv;
 	json_t *dsa = json_object(), *obs = json_array(), *recv = json_array();
 	json_t *payload = NULL, *m = NULL;
@@ -465,9 +472,8 @@ static int from_wire(void *state, const void *wire, json_t **msg,
 		pick(sa, json_object_get(attrs, "series"),
 		     json_object_get(sv, "attributes"));
 		json_decref(idx);
-		json_object_foreach((json_t *)json_object_get(sv,
-							      "observations"),
-				    ok, ov)
+		json_object_foreach(
+			(json_t *)json_object_get(sv, "observations"), ok, ov)
 		{
 			json_t *oa = json_object(), *o, *v, *tpv;
 			const json_t *val = json_array_get(ov, 0);
@@ -476,8 +482,7 @@ static int from_wire(void *state, const void *wire, json_t **msg,
 			if (tpv)
 				json_object_set_new(oa, "TIME_PERIOD", tpv);
 			if (json_is_string(val)) {
-				json_object_set(oa, "OBS_VALUE",
-						(json_t *)val);
+				json_object_set(oa, "OBS_VALUE", (json_t *)val);
 			} else if (json_is_number(val)) {
 				char b[64];
 
@@ -516,7 +521,9 @@ static int from_wire(void *state, const void *wire, json_t **msg,
 		json_decref(sa);
 	}
 	json_array_foreach(json_object_get(meta, "receivers"), i, r)
+	{
 		json_array_append_new(recv, org_of(r));
+	}
 	payload = json_pack("{s:{s:s?, s:s?}, s:s?, s:O}", "reportingUnit",
 			    "orgId", jstr(dsa, "REPORTING_UNIT"), "name",
 			    jstr(dsa, "REPORTING_UNIT_NAME"), "period",

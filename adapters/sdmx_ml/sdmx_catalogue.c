@@ -20,8 +20,8 @@ static int is_id(const char *s)
 			 "0123456789_") == strlen(s);
 }
 
-int gw_sdmx_cat_load(struct gw_sdmx_cat *c, const char *schema_dir,
-		     char *err, size_t errlen)
+int gw_sdmx_cat_load(struct gw_sdmx_cat *c, const char *schema_dir, char *err,
+		     size_t errlen)
 {
 	const char *env = getenv("LIENTHONG_INDICATORS");
 	char path[4096];
@@ -48,8 +48,8 @@ int gw_sdmx_cat_load(struct gw_sdmx_cat *c, const char *schema_dir,
 	c->version = js(c->root, "version");
 	c->name = js(c->root, "name");
 	c->indicators = json_object_get(c->root, "indicators");
-	if (!is_id(c->agency) || !is_id(c->flow) || !c->version ||
-	    !c->name || !json_is_array(c->indicators)) {
+	if (!is_id(c->agency) || !is_id(c->flow) || !c->version || !c->name ||
+	    !json_is_array(c->indicators)) {
 		snprintf(err, errlen,
 			 "%s: the catalogue needs agency and dataflow "
 			 "([A-Za-z0-9_]), version, name and indicators",
@@ -64,8 +64,8 @@ int gw_sdmx_cat_load(struct gw_sdmx_cat *c, const char *schema_dir,
 		if (c->ndims == GW_SDMX_MAX_DIMS || !is_id(js(d, "id")) ||
 		    !js(d, "name") ||
 		    !json_is_object(json_object_get(d, "codes")) ||
-		    (label && (!is_id(js(label, "id")) ||
-			       !js(label, "name")))) {
+		    (label &&
+		     (!is_id(js(label, "id")) || !js(label, "name")))) {
 			snprintf(err, errlen,
 				 "%s: /dimensions/%zu needs id, name and "
 				 "codes (at most %d dimensions)",
@@ -120,8 +120,10 @@ const json_t *gw_sdmx_cat_indicator(const struct gw_sdmx_cat *c,
 	size_t i;
 
 	json_array_foreach(c->indicators, i, d)
+	{
 		if (code && strcmp(js(d, "code"), code) == 0)
 			return d;
+	}
 	return NULL;
 }
 
@@ -145,8 +147,7 @@ const char *gw_sdmx_status_name(const char *code)
 {
 	size_t i;
 
-	for (i = 0; code && i < sizeof(status_map) / sizeof(status_map[0]);
-	     i++)
+	for (i = 0; code && i < sizeof(status_map) / sizeof(status_map[0]); i++)
 		if (strcmp(status_map[i][1], code) == 0)
 			return status_map[i][0];
 	return NULL;
@@ -189,8 +190,7 @@ static json_t *series_key(const struct gw_sdmx_cat *c, const json_t *o,
 		goto fail;
 	}
 	json_object_set_new(key, "INDICATOR", json_string(code));
-	json_object_set_new(key, "VALUE_TYPE",
-			    json_string(js(o, "valueType")));
+	json_object_set_new(key, "VALUE_TYPE", json_string(js(o, "valueType")));
 	/* every dimension of the observation must be in the catalogue */
 	json_array_foreach(json_object_get(o, "dimensions"), i, dim)
 	{
@@ -214,20 +214,26 @@ static json_t *series_key(const struct gw_sdmx_cat *c, const json_t *o,
 			goto fail;
 		}
 	}
-	for (d = 0; d < c->ndims; d++)
+	for (d = 0; d < c->ndims; d++) {
 		json_array_foreach(json_object_get(o, "dimensions"), i, dim)
+		{
 			if (strcmp(js(dim, "name"), c->dims[d].name) == 0)
 				json_object_set(key, c->dims[d].id,
 						json_object_get(dim, "value"));
+		}
+	}
 	json_object_set_new(key, "UNIT_MEASURE",
 			    json_string(js(o, "unitOfMeasure")));
 	json_object_set_new(key, "TITLE", json_string(js(o, "name")));
-	for (d = 0; d < c->ndims; d++)
+	for (d = 0; d < c->ndims; d++) {
 		json_array_foreach(json_object_get(o, "dimensions"), i, dim)
+		{
 			if (c->dims[d].label_name &&
 			    strcmp(js(dim, "name"), c->dims[d].label_name) == 0)
 				json_object_set(key, c->dims[d].label_id,
 						json_object_get(dim, "value"));
+		}
+	}
 	return key;
 fail:
 	json_decref(key);
@@ -254,10 +260,12 @@ json_t *gw_sdmx_series(const struct gw_sdmx_cat *c, const json_t *observations,
 			return NULL;
 		}
 		json_array_foreach(out, k, cand)
+		{
 			if (json_equal(json_object_get(cand, "key"), key)) {
 				s = cand;
 				break;
 			}
+		}
 		if (!s) {
 			s = json_pack("{s:O, s:[]}", "key", key, "obs");
 			json_array_append_new(out, s);
@@ -265,16 +273,18 @@ json_t *gw_sdmx_series(const struct gw_sdmx_cat *c, const json_t *observations,
 		json_decref(key);
 		tp = js(o, "period") ? js(o, "period") : period;
 		json_array_foreach(json_object_get(s, "obs"), k, cand)
-			if (strcmp(js(cand, "TIME_PERIOD"), tp) == 0) {
-				snprintf(err, errlen,
-					 "/payload/observations/%zu: another "
-					 "observation has the same indicator, "
-					 "value type, dimensions and period "
-					 "(%s); SDMX cannot carry both",
-					 i, tp);
-				json_decref(out);
-				return NULL;
-			}
+		{
+			if (strcmp(js(cand, "TIME_PERIOD"), tp) != 0)
+				continue;
+			snprintf(err, errlen,
+				 "/payload/observations/%zu: another "
+				 "observation has the same indicator, "
+				 "value type, dimensions and period "
+				 "(%s); SDMX cannot carry both",
+				 i, tp);
+			json_decref(out);
+			return NULL;
+		}
 		obs = json_pack("{s:s, s:s}", "TIME_PERIOD", tp, "OBS_VALUE",
 				js(o, "value"));
 		if (st && obs)
@@ -304,13 +314,13 @@ json_t *gw_sdmx_observation(const struct gw_sdmx_cat *c, const json_t *series,
 	if (!v) {
 		snprintf(err, errlen,
 			 "an observation of %s at %s has no OBS_VALUE", code,
-			 js(obs, "TIME_PERIOD") ? js(obs, "TIME_PERIOD")
-						: "?");
+			 js(obs, "TIME_PERIOD") ? js(obs, "TIME_PERIOD") : "?");
 		return NULL;
 	}
 	if (st && !gw_sdmx_status_name(st)) {
-		snprintf(err, errlen, "OBS_STATUS '%s' is not one of A, P, "
-				      "E, R, M",
+		snprintf(err, errlen,
+			 "OBS_STATUS '%s' is not one of A, P, "
+			 "E, R, M",
 			 st);
 		return NULL;
 	}
@@ -319,27 +329,25 @@ json_t *gw_sdmx_observation(const struct gw_sdmx_cat *c, const json_t *series,
 		const char *dv = js(series, c->dims[d].id);
 
 		if (dv)
-			json_array_append_new(dims,
-					      json_pack("{s:s, s:s}", "name",
-							c->dims[d].name,
-							"value", dv));
-		if (c->dims[d].label_id && js(series, c->dims[d].label_id))
 			json_array_append_new(
 				dims, json_pack("{s:s, s:s}", "name",
-						c->dims[d].label_name, "value",
-						js(series, c->dims[d].label_id)));
+						c->dims[d].name, "value", dv));
+		if (c->dims[d].label_id && js(series, c->dims[d].label_id))
+			json_array_append_new(
+				dims,
+				json_pack("{s:s, s:s}", "name",
+					  c->dims[d].label_name, "value",
+					  js(series, c->dims[d].label_id)));
 	}
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "name",
-		      js(series, "TITLE") ? js(series, "TITLE")
-					  : js(ind, "name"),
-		      "unitOfMeasure",
-		      js(series, "UNIT_MEASURE") ? js(series, "UNIT_MEASURE")
-						 : js(ind, "unitOfMeasure"),
-		      "value", v, "valueType",
-		      js(series, "VALUE_TYPE") ? js(series, "VALUE_TYPE")
-					       : "actual",
-		      "period",
-		      js(obs, "TIME_PERIOD") ? js(obs, "TIME_PERIOD") : "");
+	o = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s}", "code", code, "name",
+		js(series, "TITLE") ? js(series, "TITLE") : js(ind, "name"),
+		"unitOfMeasure",
+		js(series, "UNIT_MEASURE") ? js(series, "UNIT_MEASURE")
+					   : js(ind, "unitOfMeasure"),
+		"value", v, "valueType",
+		js(series, "VALUE_TYPE") ? js(series, "VALUE_TYPE") : "actual",
+		"period", js(obs, "TIME_PERIOD") ? js(obs, "TIME_PERIOD") : "");
 	if (o && json_array_size(dims))
 		json_object_set(o, "dimensions", dims);
 	if (o && st)

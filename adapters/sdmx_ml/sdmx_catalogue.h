@@ -31,7 +31,7 @@ struct gw_sdmx_cat {
 	const char *agency, *flow, *version, *name;
 	struct gw_sdmx_dim dims[GW_SDMX_MAX_DIMS];
 	size_t ndims;
-	json_t *indicators; /* borrowed array of {code, name, unitOfMeasure} */
+	json_t *indicators;  /* borrowed array of {code, name, unitOfMeasure} */
 	char struct_id[128]; /* VN_MOF_DVCTT_1_0 */
 	char flow_urn[256];  /* urn:sdmx:...Dataflow=VN_MOF:DVCTT(1.0) */
 	char ns[300];	     /* flow_urn + ":ObsLevelDim:TIME_PERIOD" */
@@ -39,8 +39,8 @@ struct gw_sdmx_cat {
 
 /* Load the catalogue: $LIENTHONG_INDICATORS, else
  * SCHEMA_DIR/../conf/indicators.json. 0, or -1 with a reason in err. */
-int gw_sdmx_cat_load(struct gw_sdmx_cat *c, const char *schema_dir,
-		     char *err, size_t errlen);
+int gw_sdmx_cat_load(struct gw_sdmx_cat *c, const char *schema_dir, char *err,
+		     size_t errlen);
 void gw_sdmx_cat_release(struct gw_sdmx_cat *c);
 
 /* The catalogue entry of an indicator code (borrowed), or NULL. */

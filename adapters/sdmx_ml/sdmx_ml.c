@@ -30,15 +30,15 @@
 
 #define MSG_NS "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/message"
 #define COM_NS "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/common"
-#define SS_NS                                                                 \
-	"http://www.sdmx.org/resources/sdmxml/schemas/v3_0/data/"           \
+#define SS_NS                                                     \
+	"http://www.sdmx.org/resources/sdmxml/schemas/v3_0/data/" \
 	"structurespecific"
 #define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
 
 struct state {
 	int loaded;
 	struct gw_sdmx_cat cat;
-	char dir[PATH_MAX];	/* our temporary folder, "" when none */
+	char dir[PATH_MAX]; /* our temporary folder, "" when none */
 	char wrapper[PATH_MAX + 32];
 	char flow_xsd[PATH_MAX + 32];
 };
@@ -116,8 +116,9 @@ static void enumeration(FILE *f, const char *name, const char *const *v,
 	const char *k;
 	size_t i;
 
-	fprintf(f, "  <xs:simpleType name=\"%s\">\n"
-		   "    <xs:restriction base=\"xs:string\">\n",
+	fprintf(f,
+		"  <xs:simpleType name=\"%s\">\n"
+		"    <xs:restriction base=\"xs:string\">\n",
 		name);
 	for (i = 0; v && v[i]; i++)
 		fprintf(f, "      <xs:enumeration value=\"%s\"/>\n", v[i]);
@@ -141,11 +142,10 @@ static int write_flow_xsd(const struct gw_sdmx_cat *c, const char *sdmx,
 			  const char *path)
 {
 	static const char *const vt[] = { "target", "actual", NULL };
-	static const char *const units[] = { "percent",	   "count",
-					     "VND",	   "million-VND",
-					     "billion-VND", "index",
-					     "days",	   "ratio",
-					     NULL };
+	static const char *const units[] = {
+		"percent", "count", "VND",   "million-VND", "billion-VND",
+		"index",   "days",  "ratio", NULL
+	};
 	static const char *const st[] = { "A", "P", "E", "R", "M", NULL };
 	static const char *const cls[] = { "public", "internal", NULL };
 	FILE *f = fopen(path, "w");
@@ -206,7 +206,8 @@ static int write_flow_xsd(const struct gw_sdmx_cat *c, const char *sdmx,
 	      "{1,20})?\"/>\n"
 	      "    </xs:restriction>\n  </xs:simpleType>\n"
 	      "  <xs:simpleType name=\"TIME_PERIOD\">\n"
-	      "    <xs:restriction base=\"common:ObservationalTimePeriodType\">\n"
+	      "    <xs:restriction "
+	      "base=\"common:ObservationalTimePeriodType\">\n"
 	      "      <xs:pattern value=\"[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2])"
 	      "(-(0[1-9]|[12][0-9]|3[01]))?)?\"/>\n"
 	      "    </xs:restriction>\n  </xs:simpleType>\n",
@@ -312,7 +313,8 @@ static int write_wrapper(const struct gw_sdmx_cat *c, const char *sdmx,
 		return -1;
 	fprintf(f,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<!-- the SDMX-ML 3.0 message schema with the dataflow-specific "
+		"<!-- the SDMX-ML 3.0 message schema with the "
+		"dataflow-specific "
 		"schema of %s -->\n"
 		"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
 		"targetNamespace=\"urn:lienthong:sdmx-wrapper\">\n"
@@ -412,7 +414,9 @@ static void set_attrs(xmlNode *n, const json_t *o)
 	json_t *v;
 
 	json_object_foreach((json_t *)o, k, v)
+	{
 		xmlNewProp(n, BAD_CAST k, BAD_CAST json_string_value(v));
+	}
 }
 
 static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
@@ -430,8 +434,9 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 
 	*wire = NULL;
 	if (!s->loaded) {
-		snprintf(errbuf, errlen, "the indicator catalogue is not "
-					 "loaded");
+		snprintf(errbuf, errlen,
+			 "the indicator catalogue is not "
+			 "loaded");
 		return -1;
 	}
 	series = gw_sdmx_series(&s->cat, json_object_get(p, "observations"),
@@ -454,7 +459,9 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 			BAD_CAST jstr(msg, "created"));
 	add_party(hdr, nmsg, ncom, "Sender", json_object_get(msg, "sender"));
 	json_array_foreach(json_object_get(msg, "receivers"), i, r)
+	{
 		add_party(hdr, nmsg, ncom, "Receiver", r);
+	}
 	st = xmlNewChild(hdr, nmsg, BAD_CAST "Structure", NULL);
 	xmlNewProp(st, BAD_CAST "structureID", BAD_CAST s->cat.struct_id);
 	xmlNewProp(st, BAD_CAST "namespace", BAD_CAST s->cat.ns);
@@ -467,8 +474,7 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 	xmlNewNsProp(ds, nxsi, BAD_CAST "type", BAD_CAST type);
 	xmlNewNsProp(ds, nss, BAD_CAST "structureRef",
 		     BAD_CAST s->cat.struct_id);
-	xmlNewProp(ds, BAD_CAST "REPORTING_UNIT",
-		   BAD_CAST jstr(unit, "orgId"));
+	xmlNewProp(ds, BAD_CAST "REPORTING_UNIT", BAD_CAST jstr(unit, "orgId"));
 	xmlNewProp(ds, BAD_CAST "REPORTING_UNIT_NAME",
 		   BAD_CAST jstr(unit, "name"));
 	xmlNewProp(ds, BAD_CAST "REPORT_PERIOD", BAD_CAST jstr(p, "period"));
@@ -483,14 +489,16 @@ static int to_wire(void *state, const json_t *msg, void **wire, char *errbuf,
 	json_array_foreach(series, i, ser)
 	{
 		/* unqualified, as the structure-specific format wants */
-		xmlNode *sn = xmlAddChild(ds, xmlNewNode(NULL,
-							 BAD_CAST "Series"));
+		xmlNode *sn =
+			xmlAddChild(ds, xmlNewNode(NULL, BAD_CAST "Series"));
 
 		set_attrs(sn, json_object_get(ser, "key"));
 		json_array_foreach(json_object_get(ser, "obs"), k, ob)
-			set_attrs(xmlAddChild(sn, xmlNewNode(NULL,
-							     BAD_CAST "Obs")),
-				  ob);
+		{
+			xmlNode *on = xmlNewNode(NULL, BAD_CAST "Obs");
+
+			set_attrs(xmlAddChild(sn, on), ob);
+		}
 	}
 	json_decref(series);
 	*wire = doc;
@@ -580,22 +588,23 @@ static int looks_like_uuid(const char *s)
 	return 1;
 }
 
-static int from_wire(void *state, const void *wire, json_t **msg,
-		     char *errbuf, size_t errlen)
+static int from_wire(void *state, const void *wire, json_t **msg, char *errbuf,
+		     size_t errlen)
 {
 	struct state *s = state;
 	xmlNode *root = xmlDocGetRootElement((xmlDocPtr)wire);
 	xmlNode *hdr = first(root, MSG_NS, "Header"), *n, *sn, *on;
 	xmlNode *ds = first(root, MSG_NS, "DataSet");
-	json_t *m = NULL, *ids = NULL, *prep = NULL, *recv, *dsa = NULL,
-	       *obs, *payload;
+	json_t *m = NULL, *ids = NULL, *prep = NULL, *recv, *dsa = NULL, *obs,
+	       *payload;
 	const char *id, *created;
 	char when[40];
 
 	*msg = NULL;
 	if (!s->loaded || !hdr || !ds) {
-		snprintf(errbuf, errlen, "an SDMX message without Header or "
-					 "DataSet");
+		snprintf(errbuf, errlen,
+			 "an SDMX message without Header or "
+			 "DataSet");
 		return -1;
 	}
 	ids = text_of(first(hdr, MSG_NS, "ID"));
@@ -603,8 +612,9 @@ static int from_wire(void *state, const void *wire, json_t **msg,
 	created = json_string_value(prep);
 	if (created && strlen(created) == 10)
 		snprintf(when, sizeof(when), "%sT00:00:00+07:00", created);
-	else if (created && strlen(created) >= 19 && !strchr(created + 19, 'Z') &&
-		 !strchr(created + 19, '+') && !strchr(created + 19, '-'))
+	else if (created && strlen(created) >= 19 &&
+		 !strchr(created + 19, 'Z') && !strchr(created + 19, '+') &&
+		 !strchr(created + 19, '-'))
 		snprintf(when, sizeof(when), "%.30s+07:00", created);
 	else
 		snprintf(when, sizeof(when), "%.39s", created ? created : "");

@@ -52,8 +52,7 @@ static json_t *from_ed(const char *xml, gw_rc want)
 	rc = gw_format_from_wire(F, "edxml", xml, strlen(xml), "t.edxml", &m,
 				 NULL, &err);
 	if (rc != want)
-		fail_msg("from edxml: rc %d, wanted %d: %s", rc, want,
-			 err.msg);
+		fail_msg("from edxml: rc %d, wanted %d: %s", rc, want, err.msg);
 	return m;
 }
 
@@ -119,10 +118,9 @@ static void test_edxml__native_fields_without_extension(void **state)
 			       json_object_get(pb, "sourceDocument")));
 	assert_true(json_equal(json_object_get(pa, "notes"),
 			       json_object_get(pb, "notes")));
-	assert_string_equal(
-		json_string_value(json_object_get(
-			json_object_get(pb, "timeline"), "due")),
-		"2019-12-31");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(pb, "timeline"), "due")),
+			    "2019-12-31");
 	/* the id is derived from the edXML DocumentId, stable */
 	assert_string_equal(json_string_value(json_object_get(pb, "taskId")),
 			    "000.00.00.G22,2019/05/21,844/QĐ-BTC");
@@ -131,8 +129,8 @@ static void test_edxml__native_fields_without_extension(void **state)
 	free(x);
 }
 
-static void status_case(const char *base, const char *member,
-			const char *value, const char *code)
+static void status_case(const char *base, const char *member, const char *value,
+			const char *code)
 {
 	json_t *a = load(base), *b;
 	json_t *p = json_object_get(a, "payload");
@@ -140,10 +138,10 @@ static void status_case(const char *base, const char *member,
 
 	json_object_set_new(p, member, json_string(value));
 	if (strcmp(value, "rejected") == 0)
-		json_object_set_new(
-			p, "errors",
-			json_pack("[{s:s, s:s}]", "code", "bad-digest",
-				  "message", "Sai mã băm"));
+		json_object_set_new(p, "errors",
+				    json_pack("[{s:s, s:s}]", "code",
+					      "bad-digest", "message",
+					      "Sai mã băm"));
 	if (strcmp(member, "status") == 0 && strcmp(value, "done") != 0)
 		json_object_set_new(
 			p, "percentComplete",
@@ -159,13 +157,13 @@ static void status_case(const char *base, const char *member,
 	strip_extension(x);
 	json_decref(b);
 	b = from_ed(x, GW_OK);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(b, "payload"), member)),
-			    strcmp(code, "05") == 0 &&
-					    strcmp(member, "status") == 0
-				    ? "in-progress"
-			    : strcmp(value, "duplicate") == 0 ? "accepted"
-							      : value);
+	assert_string_equal(
+		json_string_value(
+			json_object_get(json_object_get(b, "payload"), member)),
+		strcmp(code, "05") == 0 && strcmp(member, "status") == 0
+			? "in-progress"
+		: strcmp(value, "duplicate") == 0 ? "accepted"
+						  : value);
 	json_decref(a);
 	json_decref(b);
 	free(x);
@@ -201,8 +199,8 @@ static const char *status_doc =
 	"<Timestamp>%s</Timestamp>"
 	"</MessageHeader></edXMLHeader></edXMLEnvelope></edXML>";
 
-static json_t *status_msg(const char *code, const char *desc,
-			  const char *ts, gw_rc want)
+static json_t *status_msg(const char *code, const char *desc, const char *ts,
+			  gw_rc want)
 {
 	char x[2048];
 
@@ -246,17 +244,17 @@ static void test_edxml__foreign_status_messages(void **state)
 	m = status_msg("16", "Không đồng ý", "2015/09/21 08:00:00", GW_OK);
 	assert_string_equal(
 		json_string_value(json_object_get(
-			json_array_get(json_object_get(
-					       json_object_get(m, "payload"),
-					       "errors"),
-				       0),
+			json_array_get(
+				json_object_get(json_object_get(m, "payload"),
+						"errors"),
+				0),
 			"code")),
 		"edxml-change-rejected");
 	json_decref(m);
 
 	/* an impossible date passes the pattern, not the rules */
-	assert_null(status_msg("01", "x", "2015/02/30 08:00:00",
-			       GW_ERR_SCHEMA));
+	assert_null(
+		status_msg("01", "x", "2015/02/30 08:00:00", GW_ERR_SCHEMA));
 }
 
 static void test_edxml__refused(void **state)
@@ -265,17 +263,18 @@ static void test_edxml__refused(void **state)
 		"<?xml version=\"1.0\"?>\n<!DOCTYPE edXML [<!ENTITY a "
 		"\"aaaa\">]>\n<edXML "
 		"xmlns=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\">&a;</edXML>";
-	json_t *a = load("conf/examples/indicator-report-2024-targets.json"), *r;
+	json_t *a = load("conf/examples/indicator-report-2024-targets.json"),
+	       *r;
 	struct gw_buf b;
 	struct gw_err err;
 	char *x, *e;
 
 	(void)state;
 	assert_null(from_ed(doctype, GW_ERR_REFUSED));
-	assert_null(status_msg("99", "x", "2015/09/21 08:00:00",
-			       GW_ERR_SCHEMA));
-	assert_null(status_msg("03", "x", "2015-09-21T08:00:00",
-			       GW_ERR_SCHEMA));
+	assert_null(
+		status_msg("99", "x", "2015/09/21 08:00:00", GW_ERR_SCHEMA));
+	assert_null(
+		status_msg("03", "x", "2015-09-21T08:00:00", GW_ERR_SCHEMA));
 	assert_null(from_ed("<edXML xmlns=\"urn:other\"/>", GW_ERR_SCHEMA));
 	assert_null(from_ed("<edXML", GW_ERR_PARSE));
 
@@ -292,8 +291,7 @@ static void test_edxml__refused(void **state)
 	/* edXML carries no indicator reports */
 	gw_buf_init(&b);
 	gw_err_clear(&err);
-	assert_int_equal(gw_format_to_wire(F, "edxml", a, &b, NULL, NULL,
-					   &err),
+	assert_int_equal(gw_format_to_wire(F, "edxml", a, &b, NULL, NULL, &err),
 			 GW_ERR_UNSUPPORTED);
 	assert_non_null(strstr(err.msg, "does not carry 'indicator.report'"));
 	gw_buf_release(&b);

@@ -985,7 +985,8 @@ static void test_jsonschema__draft2019_shared_keywords(void **state)
 			 " \"$defs\": {\"a\": {\"properties\": {\"x\": "
 			 "{\"items\": {\"type\": \"integer\"}}}}}}",
 			 GW_JS_FORMAT_ASSERT);
-	assert_true(valid(s, "{\"x\": [1, 2], \"t\": \"2024-07-08T09:00:00Z\"}"));
+	assert_true(
+		valid(s, "{\"x\": [1, 2], \"t\": \"2024-07-08T09:00:00Z\"}"));
 	assert_false(valid(s, "{\"x\": [1, \"2\"]}"));
 	assert_false(valid(s, "{\"y\": 1}"));
 	assert_false(valid(s, "{\"t\": \"2024-13-08T09:00:00Z\"}"));

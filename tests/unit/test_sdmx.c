@@ -27,12 +27,12 @@
 static struct gw_format *F;
 static int have_sdmx;
 
-#define NEED_SDMX()                                                           \
-	do {                                                                  \
-		if (!have_sdmx) {                                             \
-			print_message("skip: " SDMX " is absent\n");          \
-			skip();                                               \
-		}                                                             \
+#define NEED_SDMX()                                                  \
+	do {                                                         \
+		if (!have_sdmx) {                                    \
+			print_message("skip: " SDMX " is absent\n"); \
+			skip();                                      \
+		}                                                    \
 	} while (0)
 
 static json_t *load(const char *path)
@@ -82,10 +82,10 @@ static json_t *from_wire(const char *fmt, const char *buf, gw_rc want,
 static int same_report(const json_t *a, const json_t *b)
 {
 	json_t *ca = json_deep_copy(a), *cb = json_deep_copy(b);
-	json_t *oa = json_object_get(json_object_get(a, "payload"),
-				     "observations");
-	json_t *ob = json_object_get(json_object_get(b, "payload"),
-				     "observations");
+	json_t *oa =
+		json_object_get(json_object_get(a, "payload"), "observations");
+	json_t *ob =
+		json_object_get(json_object_get(b, "payload"), "observations");
 	char used[256] = { 0 };
 	size_t i, j, n = json_array_size(oa);
 	int same;
@@ -192,8 +192,7 @@ static void test_sdmx__ml_refuses_what_the_catalogue_lacks(void **state)
 	o = json_array_get(
 		json_object_get(json_object_get(a, "payload"), "observations"),
 		0);
-	json_object_set_new(json_array_get(json_object_get(o, "dimensions"),
-					   0),
+	json_object_set_new(json_array_get(json_object_get(o, "dimensions"), 0),
 			    "value", json_string("fisheries"));
 	assert_null(to_wire("sdmx-ml", a, GW_ERR_UNSUPPORTED, &err));
 	assert_non_null(strstr(err.msg, "'fisheries' is not a code"));
@@ -215,8 +214,7 @@ static void replace(char *s, const char *from, const char *to)
 	char *p = strstr(s, from);
 
 	assert_non_null(p);
-	memmove(p + strlen(to), p + strlen(from),
-		strlen(p + strlen(from)) + 1);
+	memmove(p + strlen(to), p + strlen(from), strlen(p + strlen(from)) + 1);
 	memcpy(p, to, strlen(to));
 }
 
@@ -317,7 +315,8 @@ static void test_sdmx__json_input_is_validated(void **state)
 	a = load(REPORT);
 	x = to_wire("sdmx-json", a, GW_OK, &err);
 	/* the official schema asserts formats: a date-time that is not one */
-	replace(x, "\"prepared\": \"2024-07-08T09", "\"prepared\": \"2024-17-08T09");
+	replace(x, "\"prepared\": \"2024-07-08T09",
+		"\"prepared\": \"2024-17-08T09");
 	assert_null(from_wire("sdmx-json", x, GW_ERR_SCHEMA, &err));
 	free(x);
 	x = to_wire("sdmx-json", a, GW_OK, &err);
@@ -337,12 +336,13 @@ static void test_sdmx__json_input_is_validated(void **state)
  * with format assertion, through our JSON Schema loading. */
 static void test_sdmx__json_samples_validate(void **state)
 {
-	static const char *const samples[] = {
-		"agri.json", "constructed-sample-full.json",
-		"generated-sample.json", "exr/exr-action-delete.json",
-		"exr/exr-cross-section.json", "exr/exr-flat.json",
-		"exr/exr-time-series.json"
-	};
+	static const char *const samples[] = { "agri.json",
+					       "constructed-sample-full.json",
+					       "generated-sample.json",
+					       "exr/exr-action-delete.json",
+					       "exr/exr-cross-section.json",
+					       "exr/exr-flat.json",
+					       "exr/exr-time-series.json" };
 	struct gw_js_schema *s = NULL;
 	struct gw_err err;
 	size_t i;
@@ -350,9 +350,10 @@ static void test_sdmx__json_samples_validate(void **state)
 	(void)state;
 	NEED_SDMX();
 	assert_int_equal(gw_js_compile_file(NULL,
-					    SDMX "/sdmx-json/data-message/tools/"
-						 "schemas/sdmx-json-data-"
-						 "schema.json",
+					    SDMX
+					    "/sdmx-json/data-message/tools/"
+					    "schemas/sdmx-json-data-"
+					    "schema.json",
 					    GW_JS_FORMAT_ASSERT, &s, &err),
 			 GW_OK);
 	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
@@ -382,9 +383,9 @@ static void test_sdmx__report_packet_roundtrip(void **state)
 	a = load(REPORT);
 	roundtrip("report-packet", a);
 	roundtrip("report-packet-json", a);
-	json_array_foreach(json_object_get(json_object_get(a, "payload"),
-					   "observations"),
-			   i, o)
+	json_array_foreach(
+		json_object_get(json_object_get(a, "payload"), "observations"),
+		i, o)
 	{
 		if (i % 2)
 			json_object_del(o, "period");
@@ -468,9 +469,9 @@ static void test_sdmx__missing_schemas_are_a_clear_error(void **state)
 	setenv("LIENTHONG_SDMX_DIR", "/nonexistent", 1);
 	assert_int_equal(gw_format_new("schemas", &f, &err), GW_OK);
 	gw_buf_init(&b);
-	assert_int_equal(gw_format_to_wire(f, "sdmx-ml", a, &b, NULL, NULL,
-					   &err),
-			 GW_ERR_CONFIG);
+	assert_int_equal(
+		gw_format_to_wire(f, "sdmx-ml", a, &b, NULL, NULL, &err),
+		GW_ERR_CONFIG);
 	assert_non_null(strstr(err.msg, "SDMX-ML 3.0 schemas are not "
 					"installed"));
 	gw_buf_release(&b);
@@ -487,8 +488,8 @@ static int setup(void **state)
 
 	(void)state;
 	gw_xml_init();
-	have_sdmx = access(SDMX "/sdmx-ml-3.0/schemas/SDMXMessage.xsd",
-			   R_OK) == 0;
+	have_sdmx =
+		access(SDMX "/sdmx-ml-3.0/schemas/SDMXMessage.xsd", R_OK) == 0;
 	if (have_sdmx)
 		setenv("LIENTHONG_SDMX_DIR", SDMX, 1);
 	return gw_format_new("schemas", &F, &err) == GW_OK ? 0 : -1;
@@ -506,7 +507,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sdmx__ml_roundtrip),
 		cmocka_unit_test(test_sdmx__ml_roundtrip_variants),
-		cmocka_unit_test(test_sdmx__ml_refuses_what_the_catalogue_lacks),
+		cmocka_unit_test(
+			test_sdmx__ml_refuses_what_the_catalogue_lacks),
 		cmocka_unit_test(test_sdmx__ml_input_is_validated),
 		cmocka_unit_test(test_sdmx__json_input_is_validated),
 		cmocka_unit_test(test_sdmx__json_samples_validate),
