@@ -223,6 +223,7 @@ static gw_rc parse_wire(const struct gw_adapter *a, const struct cached *c,
 			json_decref(j);
 			return rc;
 		}
+		gw_js_errors_release(&errs); /* a valid walk may keep room */
 		*tree = j;
 	}
 	return GW_OK;
