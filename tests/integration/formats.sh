@@ -144,6 +144,20 @@ for f in "$HOS"/*.xml; do
 		not_ok "hostile edxml: $(basename "$f"): exit $rc: $(head -2 "$TMP/err")"
 	fi
 done
+# the same for the indicator formats: hostile input never reaches a mapping
+for fmt in report-packet report-packet-json sdmx-ml sdmx-json; do
+	case $fmt in sdmx-*) [ $have_sdmx = 1 ] || continue ;; esac
+	for f in "$HOS"/*; do
+		case "$fmt:$f" in *-json:*.xml | report-packet:*.json | sdmx-ml:*.json) continue ;; esac
+		timeout 10 "$LIENTHONG" convert --from $fmt --to json "$f" >"$TMP/out" 2>"$TMP/err"
+		rc=$?
+		if [ $rc -eq 1 ] && ! grep -q 'root:' "$TMP/out" "$TMP/err"; then
+			ok "hostile $fmt refused: $(basename "$f")"
+		else
+			not_ok "hostile $fmt: $(basename "$f"): exit $rc: $(head -2 "$TMP/err")"
+		fi
+	done
+done
 deep=$TMP/deep.edxml
 {
 	echo '<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016">'
