@@ -403,14 +403,16 @@ static int cmd_convert(int argc, char **argv)
 		gw_format_free(fmt);
 		return usage_error("convert",
 				   "cannot convert to '%s' (json, xml, edxml, "
-				   "sdmx-ml, sdmx-json, report-packet)",
+				   "sdmx-ml, sdmx-json, report-packet, "
+				   "report-packet-json)",
 				   to);
 	}
 	if (from && !gw_format_known(fmt, from)) {
 		gw_format_free(fmt);
 		return usage_error("convert",
 				   "cannot convert from '%s' (edxml, sdmx-ml, "
-				   "sdmx-json, report-packet)",
+				   "sdmx-json, report-packet, "
+				   "report-packet-json)",
 				   from);
 	}
 	name = strcmp(argv[optind], "-") ? argv[optind] : "<stdin>";

@@ -105,6 +105,17 @@ static char *text(const xmlNode *n)
 	return out;
 }
 
+/* The text of n exactly as written (free), or NULL: free text (Subject,
+ * Content, Description) keeps its line breaks and spaces. */
+static char *raw(const xmlNode *n)
+{
+	xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
+	char *out = t ? strdup((const char *)t) : NULL;
+
+	xmlFree(t);
+	return out;
+}
+
 static char *ctext(const xmlNode *n, const char *name)
 {
 	return text(child(n, name));
@@ -558,7 +569,7 @@ static json_t *extension(const xmlNode *mh, struct ctx *c)
 
 		if (!is_el(k, LT_NS, "Extension"))
 			continue;
-		t = text(k);
+		t = raw(k);
 		j = t ? json_loads(t, JSON_REJECT_DUPLICATES, &je) : NULL;
 		free(t);
 		if (!json_is_object(j) ||
@@ -566,8 +577,8 @@ static json_t *extension(const xmlNode *mh, struct ctx *c)
 		     !json_is_object(json_object_get(j, "payload")))) {
 			json_decref(j);
 			fail(c,
-			     "line %s: the lienthong extension is not a "
-			     "JSON object",
+			     "%sthe lienthong extension ({urn:lienthong:"
+			     "edxml:1}Extension) is not a JSON object",
 			     NULL);
 			return NULL;
 		}
@@ -596,7 +607,7 @@ static void strbuf_add(char **s, const char *sep, const char *part)
 static char *foreign_notes(const xmlNode *root, const xmlNode *mh,
 			   const char *subject)
 {
-	char *notes = NULL, *content = ctext(mh, "Content");
+	char *notes = NULL, *content = raw(child(mh, "Content"));
 	xmlNode *si = child(mh, "SignerInfo"), *tp = child(mh, "ToPlaces");
 	xmlNode *att, *env = child(root, "edXMLEnvelope");
 	xmlNode *man = child(child(env, "edXMLBody"), "edXMLManifest");
@@ -685,10 +696,11 @@ static json_t *assignment_from_ed(const xmlNode *root, const xmlNode *header,
 {
 	json_t *msg = NULL, *payload, *from, *to, *tl, *lead = NULL;
 	xmlNode *t, *code = child(mh, "Code");
-	char *docid = ctext(mh, "DocumentId"), *subject = ctext(mh, "Subject");
+	char *docid = ctext(mh, "DocumentId"),
+	     *subject = raw(child(mh, "Subject"));
 	char *num = ctext(code, "CodeNumber"),
 	     *nota = ctext(code, "CodeNotation");
-	char *due = ctext(mh, "DueDate"), *content = ctext(mh, "Content");
+	char *due = ctext(mh, "DueDate"), *content = raw(child(mh, "Content"));
 	char created[26], *src = NULL, *notes = NULL, *taskid = NULL;
 	int own = json_object_size(ext) > 0;
 
@@ -787,7 +799,8 @@ static json_t *status_from_ed(const xmlNode *mh, json_t *ext, struct ctx *c)
 {
 	xmlNode *rf = child(mh, "ResponseFor");
 	char *code = ctext(mh, "StatusCode"), *ts = ctext(mh, "Timestamp");
-	char *desc = ctext(mh, "Description"), *docid = ctext(rf, "DocumentId");
+	char *desc = raw(child(mh, "Description")),
+	     *docid = ctext(rf, "DocumentId");
 	char *rcode = ctext(rf, "Code"), *rorg = ctext(rf, "OrganId");
 	const struct code_map *m = code ? map_for(code) : NULL;
 	json_t *msg = NULL, *payload = NULL, *from = org_of(child(mh, "From"));

@@ -74,7 +74,27 @@ static void roundtrip(const char *path)
 
 static void test_edxml__roundtrip_every_carried_kind(void **state)
 {
+	json_t *a;
+	char *x;
+
 	(void)state;
+	/* free text keeps its line breaks and runs of spaces */
+	a = load("conf/examples/task-assignment-1584-II-9.json");
+	json_object_set_new(json_object_get(a, "payload"), "notes",
+			    json_string("Dòng 1:  hai dấu cách\nDòng 2 <&>"));
+	json_object_set_new(json_object_get(a, "payload"), "title",
+			    json_string("Tiêu đề\nhai dòng"));
+	x = to_ed(a);
+	json_decref(a);
+	a = from_ed(x, GW_OK);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(a, "payload"), "notes")),
+			    "Dòng 1:  hai dấu cách\nDòng 2 <&>");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(a, "payload"), "title")),
+			    "Tiêu đề\nhai dòng");
+	json_decref(a);
+	free(x);
 	roundtrip("conf/examples/task-assignment-from-vpcp.json");
 	roundtrip("conf/examples/task-assignment-1584-II-9.json");
 	roundtrip("conf/examples/task-progress-1584-II-9.json");
