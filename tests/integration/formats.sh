@@ -83,6 +83,29 @@ if [ $have_sdmx = 0 ]; then
 	skip "sdmx-ml and sdmx-json conversions: $SDMX is absent (the official SDMX schemas are not shipped)"
 fi
 
+# real data: every task and indicator report imported from a seed plan
+# document (1584/QĐ-BTC) goes to each of its formats and back unchanged
+seed=$(ls "$SHARED"/seeds/004_*.txt 2>/dev/null | head -1)
+if [ -n "$seed" ]; then
+	mkdir -p "$TMP/imp"
+	expect_exit "import the seed plan 004" 0 "$LIENTHONG" import --adapter plan-tables --deterministic -o "$TMP/imp" "$seed"
+	n=0 bad=0
+	for f in "$TMP/imp"/*.json; do
+		for fmt in $(formats_of "$(kind_of "$f")"); do
+			n=$((n + 1))
+			if ! "$LIENTHONG" convert --to "$fmt" "$f" >"$TMP/w" 2>"$TMP/e" ||
+				! "$LIENTHONG" convert --from "$fmt" --to json "$TMP/w" >"$TMP/b.json" 2>>"$TMP/e" ||
+				! same "$f" "$TMP/b.json"; then
+				bad=$((bad + 1))
+				echo "    $(basename "$f") via $fmt: $(head -1 "$TMP/e")"
+			fi
+		done
+	done
+	check "seed 004: $n conversions to a wire format and back keep every field" test "$n" -ge 21 -a "$bad" -eq 0
+else
+	skip "seed documents: $SHARED/seeds is absent"
+fi
+
 # the real edXML samples
 if [ -d "$EDX" ]; then
 	for f in "$EDX"/*.edxml; do
