@@ -119,6 +119,8 @@ install: $(LIENTHONG)
 	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: lienthong-adapter\nDescription: build adapters for the Lienthong gateway\nVersion: %s\nCflags: -I$${includedir}/lienthong\n' \
 		'$(PREFIX)' "$$(sed -n 's/^#define GW_VERSION "\(.*\)"/\1/p' gateway/cli.h)" \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/lienthong-adapter.pc
+	install -d $(DESTDIR)$(PREFIX)/share/lienthong/conf
+	install -m 644 conf/indicators.json $(DESTDIR)$(PREFIX)/share/lienthong/conf/
 
 # libFuzzer over the parsers of outside input (not part of `make test`):
 # seeds are the example messages, the hostile corpus and the config.

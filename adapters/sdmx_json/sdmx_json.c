@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "adapter.h"
-#include "sdmx_ml/sdmx_catalogue.h"
+#include "../sdmx_ml/sdmx_catalogue.h"
 
 #define SCHEMA_URI "https://json.sdmx.org/2.1/sdmx-json-data-schema.json"
 #define NOT_APPLICABLE "_Z"

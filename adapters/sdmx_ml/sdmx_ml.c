@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "adapter.h"
-#include "sdmx_ml/sdmx_catalogue.h"
+#include "sdmx_catalogue.h"
 
 #define MSG_NS "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/message"
 #define COM_NS "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/common"
