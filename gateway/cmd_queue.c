@@ -183,6 +183,7 @@ static gw_rc sign_one(const struct gw_sign_key *k, enum gw_sign_alg xml_alg,
 
 /* Wire-format variants of the messages being sent (see split_formats). */
 struct variants {
+	struct gw_format *fmt; /* one converter for the whole send */
 	struct gw_out_msg *v;
 	char **bodies, **ids;
 	const char **of; /* the canonical id each variant converts */
@@ -198,6 +199,7 @@ static void variants_release(struct variants *vs)
 		free(vs->ids[i]);
 		free((void *)vs->v[i].dests);
 	}
+	gw_format_free(vs->fmt);
 	free(vs->v);
 	free(vs->bodies);
 	free(vs->ids);
@@ -278,12 +280,18 @@ static gw_rc split_formats(const struct gw_forwarding *fw,
 			vs->v[k].dests = dl;
 			continue;
 		}
+		if (!vs->fmt &&
+		    (rc = gw_format_new(gw_schema_dir(), &vs->fmt, err)))
+			return rc;
 		gw_buf_init(&out);
-		if ((rc = gw_format_convert(dest->format, msg, &out, &mt,
-					    err))) {
+		if ((rc = gw_format_to_wire(vs->fmt, dest->format, msg, &out,
+					    &mt, NULL, err))) {
+			char why[GW_ERR_MSG_MAX];
+
 			gw_buf_release(&out);
+			snprintf(why, sizeof(why), "%s", err->msg);
 			return gw_err_set(err, rc, "for '%s' (%s): %s", d[i],
-					  dest->format, err->msg);
+					  dest->format, why);
 		}
 		body = gw_buf_detach(&out, &len);
 		if (key) {
