@@ -125,13 +125,17 @@ install: $(LIENTHONG)
 # libFuzzer over the parsers of outside input (not part of `make test`):
 # seeds are the example messages, the hostile corpus and the config.
 FUZZ_SECONDS ?= 60
-fuzz: deps-test
+fuzz: deps-test $(LIENTHONG)
 	@mkdir -p build/fuzz/corpus
 	@i=0; for f in conf/examples/*.xml tests/data/hostile/*.xml; do \
 		{ printf '\000'; cat $$f; } > build/fuzz/corpus/x$$i; i=$$((i+1)); done; \
 	for f in conf/examples/*.json tests/data/invalid/*.json; do \
 		{ printf '\001'; cat $$f; } > build/fuzz/corpus/j$$i; i=$$((i+1)); done; \
-	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0
+	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0; \
+	for f in conf/examples/task-*.json conf/examples/receipt-*.json; do \
+		{ printf '\003'; bin/lienthong convert --to edxml $$f; } > build/fuzz/corpus/e$$i; i=$$((i+1)); done; \
+	{ printf '\004'; bin/lienthong convert --to report-packet conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r0; \
+	{ printf '\005'; bin/lienthong convert --to report-packet-json conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r1
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway \
 		-o build/fuzz/fuzz_parsers tests/fuzz/fuzz_parsers.c \
 		$(filter-out gateway/main.c gateway/cli.c,$(wildcard gateway/*.c)) $(ADAPTER_SRC) $(LIBS)

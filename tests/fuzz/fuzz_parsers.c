@@ -1,13 +1,16 @@
 /*
  * fuzz_parsers.c - libFuzzer target for every parser of outside input:
  * the first byte picks the parser (safe XML + conversion to JSON, JSON +
- * conversion to XML + business rules, YAML), the rest is the input.
+ * conversion to XML + business rules, YAML, and the wire formats edXML,
+ * report packet XML and JSON through gateway/format.c), the rest is the
+ * input.
  * Build and run with `make fuzz` (clang, ASan + UBSan + libFuzzer).
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "config.h"
+#include "format.h"
 #include "json.h"
 #include "message.h"
 #include "xml.h"
@@ -24,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	size--;
-	switch (data[0] % 3) {
+	switch (data[0] % 6) {
 	case 0:
 		if (gw_xml_parse(buf, size, "fuzz.xml", &doc, &err) == GW_OK &&
 		    gw_msg_xml_is_canonical(doc) &&
@@ -43,8 +46,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			gw_buf_release(&out);
 		}
 		break;
-	default:
+	case 2:
 		gw_yaml_parse(buf, size, "fuzz.yaml", &j, &lines, &err);
+		break;
+	default: {
+		static struct gw_format *fmt;
+		static const char *const names[] = { "edxml", "report-packet",
+						     "report-packet-json" };
+
+		if (!fmt && gw_format_new("schemas", &fmt, &err))
+			abort(); /* run from the repository's top folder */
+		gw_format_from_wire(fmt, names[data[0] % 6 - 3], buf, size,
+				    "fuzz", &j, NULL, &err);
+	}
 	}
 	if (doc)
 		xmlFreeDoc(doc);
