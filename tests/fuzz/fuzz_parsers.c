@@ -46,9 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			gw_buf_release(&out);
 		}
 		break;
-	case 2:
-		gw_yaml_parse(buf, size, "fuzz.yaml", &j, &lines, &err);
-		break;
+	case 2: gw_yaml_parse(buf, size, "fuzz.yaml", &j, &lines, &err); break;
 	default: {
 		static struct gw_format *fmt;
 		static const char *const names[] = { "edxml", "report-packet",
