@@ -1,7 +1,9 @@
 /*
  * adapter.h - the adapter ABI: how source adapters (internal records ->
  * canonical messages) plug into the gateway, built in or loaded with
- * dlopen from the configured adapter folder.
+ * dlopen from the configured adapter folder. Format adapters (canonical
+ * messages <-> a wire format such as edXML or SDMX) use the same struct
+ * with the format members appended at its end (docs/FORMATS.md).
  *
  * An adapter exports exactly one symbol, GW_ADAPTER_ENTRY, a function
  * returning a const struct gw_adapter whose first two members are the ABI
