@@ -119,19 +119,25 @@ install: $(LIENTHONG)
 	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: lienthong-adapter\nDescription: build adapters for the Lienthong gateway\nVersion: %s\nRequires: jansson\nCflags: -I$${includedir}/lienthong\n' \
 		'$(PREFIX)' "$$(sed -n 's/^#define GW_VERSION "\(.*\)"/\1/p' gateway/cli.h)" \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/lienthong-adapter.pc
+	install -d $(DESTDIR)$(PREFIX)/share/lienthong/conf
+	install -m 644 conf/indicators.json $(DESTDIR)$(PREFIX)/share/lienthong/conf/
 
 # libFuzzer over the parsers of outside input (not part of `make test`):
 # seeds are the example messages, the hostile corpus and the config.
 FUZZ_SECONDS ?= 60
-fuzz: deps-test
+fuzz: deps-test $(LIENTHONG)
 	@mkdir -p build/fuzz/corpus
 	@i=0; for f in conf/examples/*.xml tests/data/hostile/*.xml; do \
 		{ printf '\000'; cat $$f; } > build/fuzz/corpus/x$$i; i=$$((i+1)); done; \
 	for f in conf/examples/*.json tests/data/invalid/*.json; do \
 		{ printf '\001'; cat $$f; } > build/fuzz/corpus/j$$i; i=$$((i+1)); done; \
-	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0 ; \
+	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0; \
+	for f in conf/examples/task-*.json conf/examples/receipt-*.json; do \
+		{ printf '\003'; bin/lienthong convert --to edxml $$f; } > build/fuzz/corpus/e$$i; i=$$((i+1)); done; \
+	{ printf '\004'; bin/lienthong convert --to report-packet conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r0; \
+	{ printf '\005'; bin/lienthong convert --to report-packet-json conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r1; \
 	for f in conf/mappings/*.csv; do \
-		{ printf '\003'; cat $$f; } > build/fuzz/corpus/c$$i; i=$$((i+1)); done
+		{ printf '\006'; cat $$f; } > build/fuzz/corpus/c$$i; i=$$((i+1)); done
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway -Iadapters \
 		-o build/fuzz/fuzz_parsers tests/fuzz/fuzz_parsers.c \
 		$(filter-out gateway/main.c gateway/cli.c,$(wildcard gateway/*.c)) $(ADAPTER_SRC) $(LIBS)

@@ -30,11 +30,17 @@
 extern const struct gw_adapter gw_adapter_plan_tables;
 extern const struct gw_adapter gw_adapter_csv;
 extern const struct gw_adapter gw_adapter_sqlite;
+extern const struct gw_adapter gw_adapter_edxml;
+extern const struct gw_adapter gw_adapter_sdmx_ml;
+extern const struct gw_adapter gw_adapter_sdmx_json;
+extern const struct gw_adapter gw_adapter_report_packet;
+extern const struct gw_adapter gw_adapter_report_packet_json;
 
 static const struct gw_adapter *const builtins[] = {
-	&gw_adapter_plan_tables,
-	&gw_adapter_csv,
-	&gw_adapter_sqlite,
+	&gw_adapter_plan_tables,   &gw_adapter_csv,
+	&gw_adapter_sqlite,	   &gw_adapter_edxml,
+	&gw_adapter_sdmx_ml,	   &gw_adapter_sdmx_json,
+	&gw_adapter_report_packet, &gw_adapter_report_packet_json,
 };
 
 /* The end of the version-1 members: a struct shorter than this is refused. */
@@ -82,9 +88,10 @@ gw_rc gw_adapter_register(struct gw_adapter_registry *r,
 		return gw_err_set(err, GW_ERR_REFUSED,
 				  "%s: adapter name missing or not [a-z0-9-]",
 				  origin);
-	if (!a->run)
+	if (!a->run && !GW_ADAPTER_HAS_FORMAT(a))
 		return gw_err_set(err, GW_ERR_REFUSED,
-				  "%s: adapter '%s' has no run function",
+				  "%s: adapter '%s' has no run function "
+				  "and no format side",
 				  origin, a->name);
 	for (i = 0; i < r->n; i++)
 		if (strcmp(r->v[i].a->name, a->name) == 0)
@@ -255,8 +262,9 @@ const struct gw_adapter *gw_adapter_at(const struct gw_adapter_registry *r,
 	return i < r->n ? r->v[i].a : NULL;
 }
 
-gw_rc gw_adapter_run(struct gw_adapter_registry *r, const char *name,
-		     struct gw_adapter_job *job, struct gw_err *err)
+/* The entry named name, initialized once. */
+static gw_rc entry_ready(struct gw_adapter_registry *r, const char *name,
+			 struct entry **out, struct gw_err *err)
 {
 	struct entry *e = NULL;
 	size_t i;
@@ -273,6 +281,37 @@ gw_rc gw_adapter_run(struct gw_adapter_registry *r, const char *name,
 					  "adapter '%s': init failed", name);
 		e->inited = 1;
 	}
+	*out = e;
+	return GW_OK;
+}
+
+gw_rc gw_adapter_open(struct gw_adapter_registry *r, const char *name,
+		      const struct gw_adapter **a, void **state,
+		      struct gw_err *err)
+{
+	struct entry *e;
+	gw_rc rc;
+
+	if ((rc = entry_ready(r, name, &e, err)))
+		return rc;
+	*a = e->a;
+	*state = e->state;
+	return GW_OK;
+}
+
+gw_rc gw_adapter_run(struct gw_adapter_registry *r, const char *name,
+		     struct gw_adapter_job *job, struct gw_err *err)
+{
+	struct entry *e = NULL;
+	gw_rc rc;
+
+	if ((rc = entry_ready(r, name, &e, err)))
+		return rc;
+	if (!e->a->run)
+		return gw_err_set(err, GW_ERR_USAGE,
+				  "adapter '%s' is a format adapter, not a "
+				  "source adapter (use convert)",
+				  name);
 	if (e->a->run(e->state, job))
 		return job->error[0] ? gw_err_set(err,
 						  job->error_rc ? job->error_rc

@@ -1,7 +1,9 @@
 /*
  * adapter.h - the adapter ABI: how source adapters (internal records ->
  * canonical messages) plug into the gateway, built in or loaded with
- * dlopen from the configured adapter folder.
+ * dlopen from the configured adapter folder. Format adapters (canonical
+ * messages <-> a wire format such as edXML or SDMX) use the same struct
+ * with the format members appended at its end (docs/FORMATS.md).
  *
  * An adapter exports exactly one symbol, GW_ADAPTER_ENTRY, a function
  * returning a const struct gw_adapter whose first two members are the ABI
@@ -145,7 +147,55 @@ struct gw_adapter {
 	 * read (unmapped rows are reported, not failures). */
 	int (*run)(void *state, struct gw_adapter_job *job);
 	void (*fini)(void *state);
+
+	/*
+	 * The format side (appended to ABI 1; an adapter whose size ends
+	 * before these members has none). A format adapter converts between
+	 * canonical messages and one wire format. The core parses wire input
+	 * with its safe parsers and validates it against the wire schema
+	 * before from_wire sees it, and validates what to_wire produced
+	 * before anyone else sees it; the adapter only maps trees.
+	 *
+	 * wire_syntax: GW_ADAPTER_WIRE_XML (the wire tree is a libxml2
+	 * xmlDocPtr) or GW_ADAPTER_WIRE_JSON (a json_t *).
+	 * media_type: the Content-Type of the wire form.
+	 * kinds: the canonical kinds carried, space separated
+	 * ("task.assignment task.progress receipt").
+	 */
+	int wire_syntax;
+	const char *media_type;
+	const char *kinds;
+	/* Canonical message (borrowed, schema-valid) -> a new wire tree in
+	 * *wire (xmlDocPtr or json_t *, the caller frees it). Returns 0, or
+	 * -1 with a one-line lowercase reason in errbuf. */
+	int (*to_wire)(void *state, const json_t *msg, void **wire,
+		       char *errbuf, size_t errlen);
+	/* Wire tree (borrowed, already valid against the wire schema) -> a
+	 * new canonical message in *msg. String values of the form
+	 * "urn:lienthong:key:K" at /id, /correlationId and
+	 * /payload/messageId are replaced by the host with the UUIDv5 of K,
+	 * and "urn:lienthong:sha256:K" at /payload/sha256 with the SHA-256
+	 * of K, so ids stay deterministic without adapters hashing. */
+	int (*from_wire)(void *state, const void *wire, json_t **msg,
+			 char *errbuf, size_t errlen);
+	/* The schema the wire form is validated against: an XSD (.xsd) or
+	 * JSON Schema (.json) path written to path, relative to schema_dir
+	 * unless absolute. The adapter may generate it (e.g. a
+	 * dataflow-specific XSD) in a folder it owns until fini. For JSON
+	 * Schemas, format is asserted. */
+	int (*wire_schema)(void *state, const char *schema_dir, char *path,
+			   size_t pathlen, char *errbuf, size_t errlen);
 };
+
+#define GW_ADAPTER_WIRE_XML 1
+#define GW_ADAPTER_WIRE_JSON 2
+
+/* True when the adapter struct a (of its own declared size) has the
+ * format side. */
+#define GW_ADAPTER_HAS_FORMAT(a)                                 \
+	((a)->size >= offsetof(struct gw_adapter, wire_schema) + \
+			      sizeof((a)->wire_schema) &&        \
+	 (a)->to_wire && (a)->from_wire && (a)->wire_schema)
 
 typedef const struct gw_adapter *(*gw_adapter_entry_fn)(void);
 
@@ -210,6 +260,12 @@ const struct gw_adapter *gw_adapter_at(const struct gw_adapter_registry *r,
 /* Run the adapter named name on job, calling its init first once. */
 gw_rc gw_adapter_run(struct gw_adapter_registry *r, const char *name,
 		     struct gw_adapter_job *job, struct gw_err *err);
+
+/* The adapter named name and its state, calling its init first once
+ * (both borrowed from the registry). GW_ERR_USAGE when unknown. */
+gw_rc gw_adapter_open(struct gw_adapter_registry *r, const char *name,
+		      const struct gw_adapter **a, void **state,
+		      struct gw_err *err);
 
 /* The host table of the core (static, never freed). */
 const struct gw_adapter_host *gw_adapter_host(void);

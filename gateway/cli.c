@@ -20,6 +20,7 @@
 #include "cmd_sign.h"
 #include "common.h"
 #include "config.h"
+#include "format.h"
 #include "log.h"
 #include "message.h"
 #include "validate.h"
@@ -53,11 +54,25 @@ static const struct command commands[] = {
 	  "Exit: 0 all valid, 1 some invalid or refused, 2 usage, 3 I/O or an\n"
 	  "invalid schema.\n" },
 	{ "convert", cmd_convert,
-	  "convert a canonical message between XML and JSON",
+	  "convert a message between its canonical forms and wire formats",
 	  "usage: lienthong convert --to json|xml FILE\n"
+	  "       lienthong convert --to "
+	  "edxml|sdmx-ml|sdmx-json|report-packet[-json] "
+	  "FILE\n"
+	  "       lienthong convert --from edxml|sdmx-ml|sdmx-json|"
+	  "report-packet[-json]\n"
+	  "                         --to json|xml FILE\n"
 	  "\n"
-	  "Validates FILE, writes its other form to stdout and validates that\n"
-	  "too. The conversion is lossless both ways.\n" },
+	  "Validates FILE (a canonical message, or with --from a message in "
+	  "that\n"
+	  "wire format, checked against its schema), writes it in the --to "
+	  "form\n"
+	  "to stdout and validates that too before writing. Between json and "
+	  "xml\n"
+	  "the conversion is lossless; docs/FORMATS.md says what each wire "
+	  "format\n"
+	  "carries. SDMX needs the official SDMX schemas: set "
+	  "LIENTHONG_SDMX_DIR.\n" },
 	{ "import", gw_cmd_import,
 	  "turn internal records into canonical messages (adapters)",
 	  "usage: lienthong import --adapter csv|sqlite|plan-tables\n"
@@ -353,92 +368,144 @@ out:
 	return status;
 }
 
+/* Write the canonical message msg as json or xml to out, validated. */
+static gw_rc canonical_out(struct gw_validator *v, const json_t *msg,
+			   const char *to, struct gw_buf *out,
+			   struct gw_err *err)
+{
+	struct gw_validated back;
+	xmlDocPtr doc = NULL;
+	gw_rc rc;
+
+	memset(&back, 0, sizeof(back));
+	if (strcmp(to, "xml") == 0) {
+		if (!(rc = gw_msg_json_to_xml(msg, &doc, err)))
+			rc = gw_msg_xml_dump(doc, out, err);
+	} else {
+		rc = gw_msg_json_dump(msg, out, err);
+	}
+	/* What we write must be valid too: validate the output. */
+	if (!rc)
+		rc = gw_validate_buffer(v, "(converted output)", out->data,
+					out->len, print_line, NULL, &back, err);
+	if (doc)
+		xmlFreeDoc(doc);
+	gw_validated_release(&back);
+	return rc;
+}
+
 static int cmd_convert(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
+		{ "from", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *to = NULL, *name;
+	const char *to = NULL, *from = NULL, *name;
 	struct gw_validator *v = NULL;
-	struct gw_validated res, back;
+	struct gw_format *fmt = NULL;
+	struct gw_validated res;
 	struct gw_buf out;
 	struct gw_err err;
-	xmlDocPtr doc = NULL;
+	json_t *msg = NULL;
 	char *buf = NULL;
 	size_t len;
-	int c, status = 0;
+	int c, status = 0, to_canonical;
 	gw_rc rc;
 
 	memset(&res, 0, sizeof(res));
-	memset(&back, 0, sizeof(back));
 	gw_buf_init(&out);
 	gw_err_clear(&err);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+t:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': to = optarg; break;
+		case 'f': from = optarg; break;
 		case 'h': fputs(find("convert")->usage, stdout); return 0;
 		default: return usage_error("convert", "%s", "bad option");
 		}
 	}
 	if (!to)
-		return usage_error("convert", "%s",
-				   "--to json|xml is required");
-	if (strcmp(to, "json") && strcmp(to, "xml"))
-		return usage_error("convert",
-				   "cannot convert to '%s' (json or xml)", to);
+		return usage_error("convert", "%s", "--to FORMAT is required");
 	if (optind + 1 != argc)
 		return usage_error("convert", "%s", "give exactly one FILE");
+	to_canonical = !strcmp(to, "json") || !strcmp(to, "xml");
+	if (from && (!strcmp(from, "json") || !strcmp(from, "xml")))
+		from = NULL; /* canonical input is detected */
+	if ((rc = gw_format_new(gw_schema_dir(), &fmt, &err))) {
+		fprintf(stderr, "lienthong convert: %s\n", err.msg);
+		return gw_rc_exit(rc) == 1 ? 3 : gw_rc_exit(rc);
+	}
+	if (!to_canonical && !gw_format_known(fmt, to)) {
+		gw_format_free(fmt);
+		return usage_error("convert",
+				   "cannot convert to '%s' (json, xml, edxml, "
+				   "sdmx-ml, sdmx-json, report-packet, "
+				   "report-packet-json)",
+				   to);
+	}
+	if (from && !gw_format_known(fmt, from)) {
+		gw_format_free(fmt);
+		return usage_error("convert",
+				   "cannot convert from '%s' (edxml, sdmx-ml, "
+				   "sdmx-json, report-packet, "
+				   "report-packet-json)",
+				   from);
+	}
 	name = strcmp(argv[optind], "-") ? argv[optind] : "<stdin>";
 	if ((rc = gw_read_file(argv[optind], GW_JSON_MAX_SIZE_CLI, &buf, &len,
 			       &err))) {
 		fprintf(stderr, "%s\n", err.msg);
-		return gw_rc_exit(rc);
+		status = gw_rc_exit(rc);
+		goto out;
 	}
 	if ((rc = gw_validator_new(gw_schema_dir(), 0, &v, &err))) {
 		fprintf(stderr, "lienthong convert: %s\n", err.msg);
 		status = 3;
 		goto out;
 	}
-	if ((rc = gw_validate_buffer(v, name, buf, len, print_line, NULL, &res,
-				     &err))) {
+	if (from) {
+		if ((rc = gw_format_from_wire(fmt, from, buf, len, name, &msg,
+					      stderr, &err))) {
+			if (rc != GW_ERR_SCHEMA)
+				fprintf(stderr, "%s\n", err.msg);
+			status = gw_rc_exit(rc);
+			goto out;
+		}
+	} else {
+		if ((rc = gw_validate_buffer(v, name, buf, len, print_line,
+					     NULL, &res, &err))) {
+			status = gw_rc_exit(rc);
+			goto out;
+		}
+		if (!res.json) {
+			fprintf(stderr, "%s: not a canonical message\n", name);
+			status = 1;
+			goto out;
+		}
+		msg = json_incref(res.json);
+	}
+	gw_err_clear(&err);
+	if (to_canonical)
+		rc = canonical_out(v, msg, to, &out, &err);
+	else
+		rc = gw_format_to_wire(fmt, to, msg, &out, NULL, stderr, &err);
+	if (rc) {
+		if (rc != GW_ERR_SCHEMA) /* schema errors were listed */
+			fprintf(stderr, "%s: %s\n", name, err.msg);
 		status = gw_rc_exit(rc);
 		goto out;
 	}
-	if (!res.json) {
-		fprintf(stderr, "%s: not a canonical message\n", name);
-		status = 1;
-		goto out;
-	}
-	if (strcmp(to, "xml") == 0) {
-		if ((rc = gw_msg_json_to_xml(res.json, &doc, &err)) ||
-		    (rc = gw_msg_xml_dump(doc, &out, &err)))
-			goto fail;
-	} else {
-		if ((rc = gw_msg_json_dump(res.json, &out, &err)))
-			goto fail;
-	}
-	/* What we write must be valid too: validate the output. */
-	gw_err_clear(&err);
-	if ((rc = gw_validate_buffer(v, "(converted output)", out.data, out.len,
-				     print_line, NULL, &back, &err)))
-		goto fail;
 	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout)) {
 		fprintf(stderr, "lienthong convert: cannot write output\n");
 		status = 3;
 	}
-	goto out;
-fail:
-	fprintf(stderr, "%s: %s\n", name, err.msg);
-	status = gw_rc_exit(rc);
 out:
-	if (doc)
-		xmlFreeDoc(doc);
+	json_decref(msg);
 	gw_validated_release(&res);
-	gw_validated_release(&back);
 	gw_validator_free(v);
+	gw_format_free(fmt);
 	gw_buf_release(&out);
 	free(buf);
 	return status;

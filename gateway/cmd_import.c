@@ -434,12 +434,24 @@ int gw_cmd_import(int argc, char **argv)
 	job.arg = &im;
 	im.tty = isatty(2);
 	im.last_pct = -1;
-	if (!gw_adapter_find(reg, adapter)) {
-		fprintf(stderr,
-			"import: no adapter named '%s' (known:", adapter);
+	if (!gw_adapter_find(reg, adapter) ||
+	    !gw_adapter_find(reg, adapter)->run) {
+		/* format adapters (no run) convert, they do not import */
+		if (gw_adapter_find(reg, adapter))
+			fprintf(stderr,
+				"import: '%s' is a format adapter (use "
+				"'lienthong convert --from %s'); source "
+				"adapters:",
+				adapter, adapter);
+		else
+			fprintf(stderr, "import: no adapter named '%s' (known:",
+				adapter);
 		for (i = 0; i < gw_adapter_count(reg); i++)
-			fprintf(stderr, " %s", gw_adapter_at(reg, i)->name);
-		fprintf(stderr, ")\n");
+			if (gw_adapter_at(reg, i)->run)
+				fprintf(stderr, " %s",
+					gw_adapter_at(reg, i)->name);
+		fprintf(stderr, "%s\n",
+			gw_adapter_find(reg, adapter) ? "" : ")");
 		ret = 2;
 		goto out;
 	}

@@ -24,7 +24,9 @@
 #include "cmd_audit.h"
 #include "config.h"
 #include "deliver.h"
+#include "format.h"
 #include "log.h"
+#include "xml.h"
 #include "outbox.h"
 #include "sign.h"
 #include "sync.h"
@@ -222,6 +224,171 @@ static int open_audit(const char *cmd, struct gw_config *cfg,
 	return 0;
 }
 
+/* Wire-format variants of the messages being sent (see split_formats). */
+struct variants {
+	struct gw_format *fmt; /* one converter for the whole send */
+	struct gw_out_msg *v;
+	char **bodies, **ids;
+	const char **of; /* the canonical id each variant converts */
+	size_t n;
+};
+
+static void variants_release(struct variants *vs)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n; i++) {
+		free(vs->bodies[i]);
+		free(vs->ids[i]);
+		free((void *)vs->v[i].dests);
+	}
+	gw_format_free(vs->fmt);
+	free(vs->v);
+	free(vs->bodies);
+	free(vs->ids);
+	free(vs->of);
+	memset(vs, 0, sizeof(*vs));
+}
+
+/* Room for one more variant in each array. */
+static int variants_grow(struct variants *vs)
+{
+	void *p;
+
+	if (!(p = gw_realloc(vs->v, (vs->n + 1) * sizeof(*vs->v))))
+		return -1;
+	vs->v = p;
+	if (!(p = gw_realloc(vs->bodies, (vs->n + 1) * sizeof(*vs->bodies))))
+		return -1;
+	vs->bodies = p;
+	if (!(p = gw_realloc(vs->ids, (vs->n + 1) * sizeof(*vs->ids))))
+		return -1;
+	vs->ids = p;
+	if (!(p = gw_realloc(vs->of, (vs->n + 1) * sizeof(*vs->of))))
+		return -1;
+	vs->of = p;
+	return 0;
+}
+
+/*
+ * Destinations that want a wire format (destinations: NAME: format:) get
+ * their own outbox message: the canonical message converted by the format
+ * adapter (output validated against the format's schema), signed like any
+ * other message, under an id derived from the message id and the format
+ * (the idempotency key stays the same when the message is sent again).
+ * Those destinations are removed from m->dests; one variant per format.
+ */
+static gw_rc split_formats(const struct gw_forwarding *fw,
+			   const struct gw_sign_key *key,
+			   enum gw_sign_alg xml_alg, enum gw_sign_alg jws_alg,
+			   struct gw_out_msg *m, const json_t *msg,
+			   struct variants *vs, struct gw_err *err)
+{
+	const char **d = (const char **)m->dests;
+	size_t i, j, k, keep = 0;
+	gw_rc rc = GW_OK;
+
+	for (i = 0; d && d[i]; i++) {
+		const struct gw_dest *dest = NULL;
+		struct gw_buf out;
+		const char *mt = NULL, **dl;
+		char id[37], *body = NULL;
+		size_t len = 0;
+
+		for (j = 0; j < fw->ndests && !dest; j++)
+			if (strcmp(fw->dests[j].name, d[i]) == 0)
+				dest = &fw->dests[j];
+		if (!dest || !dest->format) {
+			d[keep++] = d[i];
+			continue;
+		}
+		/* a variant of this format already made: add the dest */
+		for (k = 0; k < vs->n; k++)
+			if (vs->of[k] == m->id &&
+			    gw_format_wire_id(m->id, dest->format, id) == 0 &&
+			    strcmp(vs->ids[k], id) == 0)
+				break;
+		if (k < vs->n) {
+			size_t c = 0;
+
+			while (vs->v[k].dests[c])
+				c++;
+			dl = gw_realloc((void *)vs->v[k].dests,
+					(c + 2) * sizeof(*dl));
+			if (!dl)
+				return gw_err_set(err, GW_ERR_NOMEM,
+						  "out of memory");
+			dl[c] = d[i];
+			dl[c + 1] = NULL;
+			vs->v[k].dests = dl;
+			continue;
+		}
+		if (!vs->fmt &&
+		    (rc = gw_format_new(gw_schema_dir(), &vs->fmt, err)))
+			return rc;
+		gw_buf_init(&out);
+		if ((rc = gw_format_to_wire(vs->fmt, dest->format, msg, &out,
+					    &mt, NULL, err))) {
+			char why[GW_ERR_MSG_MAX];
+
+			gw_buf_release(&out);
+			snprintf(why, sizeof(why), "%s", err->msg);
+			return gw_err_set(err, rc, "for '%s' (%s): %s", d[i],
+					  dest->format, why);
+		}
+		body = gw_buf_detach(&out, &len);
+		if (key) {
+			struct gw_validated sv;
+			char *signed_buf = NULL;
+			size_t slen = 0;
+			enum gw_msg_format f = gw_msg_detect(body, len);
+
+			memset(&sv, 0, sizeof(sv));
+			sv.format = f;
+			if ((f == GW_FMT_XML &&
+			     (rc = gw_xml_parse(body, len, dest->format,
+						&sv.xml, err))) ||
+			    (rc = sign_one(key, xml_alg, jws_alg, &sv, body,
+					   len, &signed_buf, &slen, err))) {
+				gw_validated_release(&sv);
+				free(body);
+				return rc;
+			}
+			gw_validated_release(&sv);
+			free(body);
+			body = signed_buf;
+			len = slen;
+			if (f == GW_FMT_JSON)
+				mt = "application/jose+json";
+		}
+		if (gw_format_wire_id(m->id, dest->format, id)) {
+			free(body);
+			return gw_err_set(err, GW_ERR_INTERNAL,
+					  "cannot derive an id");
+		}
+		dl = gw_calloc(2, sizeof(*dl));
+		if (!dl || variants_grow(vs) ||
+		    !(vs->ids[vs->n] = gw_strdup(id))) {
+			free(dl);
+			free(body);
+			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		}
+		dl[0] = d[i];
+		vs->bodies[vs->n] = body;
+		vs->of[vs->n] = m->id;
+		vs->v[vs->n] = *m;
+		vs->v[vs->n].id = vs->ids[vs->n];
+		vs->v[vs->n].content_type = mt;
+		vs->v[vs->n].body = body;
+		vs->v[vs->n].len = len;
+		vs->v[vs->n].dests = dl;
+		vs->n++;
+	}
+	if (d)
+		d[keep] = NULL;
+	return rc;
+}
+
 /*
  * Validate, sign, route and enqueue the files paths[0..npaths) in one
  * transaction. queued (may be NULL) receives 1 for each path whose message
@@ -242,7 +409,13 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 	struct gw_validated *res = NULL;
 	char **bufs = NULL;
 	int *dup = NULL, *path_of = NULL, status = 0, i, n = 0, bad = 0;
+	struct variants vs;
+	struct gw_out_msg *all = NULL;
+	int *alldup = NULL;
+	size_t nall = 0, k;
 	struct gw_err err;
+
+	memset(&vs, 0, sizeof(vs));
 
 	memset(&fw, 0, sizeof(fw));
 	gw_err_clear(&err);
@@ -342,11 +515,32 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 			bad = 1;
 			continue;
 		}
+		gw_err_clear(&err);
+		if (split_formats(&fw, key, xml_alg, jws_alg, m, res[n].json,
+				  &vs, &err)) {
+			fprintf(stderr, "%s: nothing was queued: %s\n",
+				paths[i], err.msg);
+			status = gw_rc_exit(err.rc);
+			n++; /* so that its buffers are released */
+			goto out;
+		}
 		n++;
 	}
-	/* all or nothing: accepted messages are one durable transaction */
+	/* canonical messages still routed somewhere, then the wire-format
+	 * variants; all or nothing: one durable transaction */
+	all = gw_calloc((size_t)n + vs.n + 1, sizeof(*all));
+	alldup = gw_calloc((size_t)n + vs.n + 1, sizeof(*alldup));
+	if (!all || !alldup) {
+		status = 3;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (msgs[i].dests[0])
+			all[nall++] = msgs[i];
+	for (k = 0; k < vs.n; k++)
+		all[nall++] = vs.v[k];
 	gw_err_clear(&err);
-	if (n && gw_outbox_enqueue(o, msgs, (size_t)n, dup, &err)) {
+	if (nall && gw_outbox_enqueue(o, all, nall, alldup, &err)) {
 		fprintf(stderr, "lienthong send: nothing was queued: %s\n",
 			err.msg);
 		for (i = 0; i < n; i++)
@@ -355,27 +549,43 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 		status = gw_rc_exit(err.rc);
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; queued && i < n; i++)
+		queued[path_of[i]] = 1;
+	for (k = 0; k < nall; k++) {
 		size_t d;
 
-		if (queued)
-			queued[path_of[i]] = 1;
-		printf("%s%s", msgs[i].id, dup[i] ? " (already queued)" : "");
-		for (d = 0; msgs[i].dests[d]; d++) {
-			printf("%s%s", d ? "," : " -> ", msgs[i].dests[d]);
-			note(audit, "queued", res[i].json,
-			     dup[i] ? "duplicate" : "ok",
-			     dup[i] ? "already queued with the same bytes"
-				    : NULL,
-			     msgs[i].dests[d], NULL, NULL, msgs[i].body,
-			     msgs[i].len);
+		printf("%s%s", all[k].id, alldup[k] ? " (already queued)" : "");
+		for (d = 0; all[k].dests[d]; d++) {
+			printf("%s%s", d ? "," : " -> ", all[k].dests[d]);
+			gw_audit_note(
+				audit,
+				&(struct gw_audit_entry){
+					.msg_id = all[k].id,
+					.kind = "queued",
+					.msg_kind = all[k].kind,
+					.sender = all[k].sender,
+					.receiver = all[k].dests[d],
+					.direction = "out",
+					.outcome =
+						alldup[k] ? "duplicate" : "ok",
+					.reason = alldup[k] ? "already queued "
+							      "with the same "
+							      "bytes"
+							    : NULL },
+				all[k].body, all[k].len);
 		}
+		if (k + vs.n >= nall)
+			printf(" (%s of %s)", all[k].content_type,
+			       vs.of[k + vs.n - nall]);
 		printf("\n");
-		gw_log(GW_LOG_INFO, "queued", msgs[i].id,
+		gw_log(GW_LOG_INFO, "queued", all[k].id,
 		       "queued for %zu destinations", d);
 	}
 	status = bad ? 1 : 0;
 out:
+	variants_release(&vs);
+	free(all);
+	free(alldup);
 	for (i = 0; i < n; i++)
 		free((void *)msgs[i].dests);
 	for (i = 0; bufs && res && i <= npaths; i++) {

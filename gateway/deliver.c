@@ -103,6 +103,7 @@ gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,
 		d->allow_http = gw_config_bool(cfg, P("allow_plain_http"), 0);
 		d->rate_per_s =
 			(int)gw_config_int(cfg, P("rate_limit_per_s"), 0);
+		d->format = dup_str(cfg, P("format"));
 		d->token_url = dup_str(cfg, P("token/url"));
 		if (d->token_url) {
 			gw_rc rc = gw_config_secret(cfg, P("token/access_key"),
@@ -173,6 +174,7 @@ void gw_forwarding_release(struct gw_forwarding *f)
 		free(d->token_key);
 		free(d->token_secret);
 		free(d->token);
+		free(d->format);
 	}
 	for (i = 0; f->routes && i < f->nroutes; i++) {
 		free_list(f->routes[i].kinds);

@@ -40,6 +40,8 @@ struct gw_dest {
 	int64_t token_expires_ms;
 	double bucket;
 	int64_t bucket_ms;
+	/* wire format (a format adapter's name), NULL: the canonical form */
+	char *format;
 };
 
 struct gw_route {

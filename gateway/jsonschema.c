@@ -60,8 +60,14 @@ enum {
 	V_UNEVALUATED = 1 << 1,
 	V_VALIDATION = 1 << 2,
 	V_FORMAT_ASSERT = 1 << 3,
+	/* not a vocabulary: the schema is draft 2019-09, validated as
+	 * 2020-12, which is exact for the keywords both drafts share; the
+	 * ones whose meaning changed are refused when compiled */
+	V_DRAFT2019 = 1 << 4,
 	V_ALL = V_APPLICATOR | V_UNEVALUATED | V_VALIDATION
 };
+
+#define DRAFT2019_DIALECT "https://json-schema.org/draft/2019-09/schema"
 
 /* Instance types, as a bit set; an integer is also a number. */
 enum {
@@ -2475,12 +2481,18 @@ static gw_rc dialect_vocab(struct compiler *cc, const char *uri,
 		*vocab = V_ALL | fa;
 		goto out;
 	}
+	if (strcmp(u, DRAFT2019_DIALECT) == 0 ||
+	    strcmp(u, DRAFT2019_DIALECT "#") == 0) {
+		*vocab = V_ALL | fa | V_DRAFT2019;
+		goto out;
+	}
 	if (strstr(u, "json-schema.org/draft-0") ||
 	    strstr(u, "json-schema.org/schema") ||
 	    strstr(u, "json-schema.org/draft/2019-09")) {
 		rc = gw_err_set(
 			cc->err, GW_ERR_SCHEMA_DEF,
-			"unsupported dialect '%s': only draft 2020-12 (%s) is "
+			"unsupported dialect '%s': only draft 2020-12 (%s) "
+			"and the keywords draft 2019-09 shares with it are "
 			"supported",
 			uri, STD_DIALECT);
 		goto out;
@@ -2734,6 +2746,24 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 			return bad(cc, n, "$schema", "must be a uri string");
 		if ((rc = dialect_vocab(cc, json_string_value(v), &n->vocab)))
 			return rc;
+	}
+	if (n->vocab & V_DRAFT2019) {
+		/* 2019-09 keywords whose meaning 2020-12 changed or dropped */
+		static const char *const changed[] = { "$recursiveRef",
+						       "$recursiveAnchor",
+						       "additionalItems",
+						       "dependencies" };
+		size_t i;
+
+		for (i = 0; i < GW_ARRAY_LEN(changed); i++)
+			if (json_object_get(js, changed[i]))
+				return bad(cc, n, changed[i],
+					   "is a draft 2019-09 keyword this "
+					   "validator does not support");
+		if (json_is_array(json_object_get(js, "items")))
+			return bad(cc, n, "items",
+				   "in draft 2019-09 form (an array) is not "
+				   "supported");
 	}
 	if ((v = json_object_get(js, "$ref")) &&
 	    (rc = ref_target(cc, n, "$ref", &n->ref, &v)))

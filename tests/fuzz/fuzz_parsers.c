@@ -1,8 +1,9 @@
 /*
  * fuzz_parsers.c - libFuzzer target for every parser of outside input:
  * the first byte picks the parser (safe XML + conversion to JSON, JSON +
- * conversion to XML + business rules, YAML, RFC 4180 CSV), the rest is
- * the input.
+ * conversion to XML + business rules, YAML, the wire formats edXML,
+ * report packet XML and JSON through gateway/format.c, and RFC 4180 CSV),
+ * the rest is the input.
  * Build and run with `make fuzz` (clang, ASan + UBSan + libFuzzer).
  */
 #include <stdint.h>
@@ -11,6 +12,7 @@
 
 #include "config.h"
 #include "csv/csv.h"
+#include "format.h"
 #include "json.h"
 #include "message.h"
 #include "xml.h"
@@ -27,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	size--;
-	switch (data[0] % 4) {
+	switch (data[0] % 7) {
 	case 0:
 		if (gw_xml_parse(buf, size, "fuzz.xml", &doc, &err) == GW_OK &&
 		    gw_msg_xml_is_canonical(doc) &&
@@ -46,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			gw_buf_release(&out);
 		}
 		break;
-	case 3: {
+	case 2: gw_yaml_parse(buf, size, "fuzz.yaml", &j, &lines, &err); break;
+	case 6: {
 		FILE *f = fmemopen((void *)buf, size ? size : 1, "rb");
 		struct gw_csv *c = f ? gw_csv_new(f, 0) : NULL;
 		const char *const *cells;
@@ -61,8 +64,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fclose(f);
 		break;
 	}
-	default:
-		gw_yaml_parse(buf, size, "fuzz.yaml", &j, &lines, &err);
+	default: {
+		static struct gw_format *fmt;
+		static const char *const names[] = { "edxml", "report-packet",
+						     "report-packet-json" };
+
+		if (!fmt && gw_format_new("schemas", &fmt, &err))
+			abort(); /* run from the repository's top folder */
+		gw_format_from_wire(fmt, names[data[0] % 7 - 3], buf, size,
+				    "fuzz", &j, NULL, &err);
+	}
 	}
 	if (doc)
 		xmlFreeDoc(doc);

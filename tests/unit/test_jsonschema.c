@@ -967,6 +967,54 @@ static void test_jsonschema__repo_message_schema(void **state)
 	gw_js_schema_free(s);
 }
 
+/* Draft 2019-09 schemas validate as 2020-12 when they use only the
+ * keywords both drafts share (the official SDMX-JSON schema does); the
+ * keywords whose meaning changed are refused, never guessed. */
+static void test_jsonschema__draft2019_shared_keywords(void **state)
+{
+	struct gw_js_schema *s;
+	struct gw_err err;
+
+	(void)state;
+	s = compile_with(NULL,
+			 "{\"$schema\": "
+			 "\"https://json-schema.org/draft/2019-09/schema\","
+			 " \"type\": \"object\", \"$ref\": \"#/$defs/a\","
+			 " \"properties\": {\"t\": {\"format\": "
+			 "\"date-time\"}}, \"unevaluatedProperties\": false,"
+			 " \"$defs\": {\"a\": {\"properties\": {\"x\": "
+			 "{\"items\": {\"type\": \"integer\"}}}}}}",
+			 GW_JS_FORMAT_ASSERT);
+	assert_true(
+		valid(s, "{\"x\": [1, 2], \"t\": \"2024-07-08T09:00:00Z\"}"));
+	assert_false(valid(s, "{\"x\": [1, \"2\"]}"));
+	assert_false(valid(s, "{\"y\": 1}"));
+	assert_false(valid(s, "{\"t\": \"2024-13-08T09:00:00Z\"}"));
+	gw_js_schema_free(s);
+	assert_int_equal(
+		compile_err(NULL,
+			    "{\"$schema\": "
+			    "\"https://json-schema.org/draft/2019-09/schema\","
+			    " \"$recursiveRef\": \"#\"}",
+			    &err),
+		GW_ERR_SCHEMA_DEF);
+	assert_non_null(strstr(err.msg, "$recursiveRef"));
+	assert_int_equal(
+		compile_err(NULL,
+			    "{\"$schema\": "
+			    "\"https://json-schema.org/draft/2019-09/schema\","
+			    " \"items\": [{\"type\": \"string\"}]}",
+			    &err),
+		GW_ERR_SCHEMA_DEF);
+	assert_non_null(strstr(err.msg, "draft 2019-09 form"));
+	assert_int_equal(
+		compile_err(NULL,
+			    "{\"$schema\": "
+			    "\"http://json-schema.org/draft-07/schema#\"}",
+			    &err),
+		GW_ERR_SCHEMA_DEF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -985,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(test_jsonschema__alloc_failure),
 		cmocka_unit_test(test_jsonschema__threads_share_a_schema),
 		cmocka_unit_test(test_jsonschema__repo_message_schema),
+		cmocka_unit_test(test_jsonschema__draft2019_shared_keywords),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
