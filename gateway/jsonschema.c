@@ -3028,24 +3028,23 @@ static void mark_ref_only(struct gw_js_schema *s)
 			!n->n_prefix_items && !n->not_ && !n->if_ &&
 			!n->then_ && !n->else_ && !n->items && !n->contains &&
 			!n->additional && !n->property_names && !n->n_props &&
-			!n->n_pprops && !n->n_dep_schemas &&
-			!n->uneval_items && !n->uneval_props && !n->types &&
-			!n->enum_ && !n->has_const && !n->multiple_of &&
-			!n->maximum && !n->ex_maximum && !n->minimum &&
-			!n->ex_minimum && n->max_length < 0 &&
-			n->min_length < 0 && n->max_items < 0 &&
-			n->min_items < 0 && n->max_contains < 0 &&
-			n->min_contains < 0 && n->max_props < 0 &&
-			n->min_props < 0 && !n->unique_items && !n->pattern &&
-			!n->n_required && !n->n_dep_required &&
-			!(n->format && n->format_assert);
+			!n->n_pprops && !n->n_dep_schemas && !n->uneval_items &&
+			!n->uneval_props && !n->types && !n->enum_ &&
+			!n->has_const && !n->multiple_of && !n->maximum &&
+			!n->ex_maximum && !n->minimum && !n->ex_minimum &&
+			n->max_length < 0 && n->min_length < 0 &&
+			n->max_items < 0 && n->min_items < 0 &&
+			n->max_contains < 0 && n->min_contains < 0 &&
+			n->max_props < 0 && n->min_props < 0 &&
+			!n->unique_items && !n->pattern && !n->n_required &&
+			!n->n_dep_required && !(n->format && n->format_assert);
 		n->has_num = n->multiple_of || n->maximum || n->ex_maximum ||
 			     n->minimum || n->ex_minimum;
 		n->has_str = n->max_length >= 0 || n->min_length >= 0 ||
 			     n->pattern || (n->format && n->format_assert);
 		n->has_arr = n->max_items >= 0 || n->min_items >= 0 ||
-			     n->unique_items || n->n_prefix_items ||
-			     n->items || n->contains || n->max_contains >= 0 ||
+			     n->unique_items || n->n_prefix_items || n->items ||
+			     n->contains || n->max_contains >= 0 ||
 			     n->min_contains >= 0;
 		n->has_obj = n->max_props >= 0 || n->min_props >= 0 ||
 			     n->n_required || n->n_dep_required ||
@@ -3376,9 +3375,9 @@ static bool vsub(struct vctx *c, const struct node *n, const json_t *inst,
 
 	if (!c->errs)
 		return vnode(c, n, inst, ev);
-	k = name	      ? kpush2(c, kw, name)
-		   : idx >= 0 ? kpush_i(c, kw, (size_t)idx)
-			      : kpush(c, kw);
+	k = name       ? kpush2(c, kw, name)
+	    : idx >= 0 ? kpush_i(c, kw, (size_t)idx)
+		       : kpush(c, kw);
 	bool ok = vnode(c, n, inst, ev);
 
 	kpop(c, k);

@@ -71,8 +71,8 @@ int main(int argc, char **argv)
 	double secs;
 
 	if (argc < 5) {
-		fprintf(stderr,
-			"usage: bench_validate SCHEMA.json RUNS SECONDS FILE...\n");
+		fprintf(stderr, "usage: bench_validate SCHEMA.json RUNS "
+				"SECONDS FILE...\n");
 		return 2;
 	}
 	runs = atoi(argv[2]);
