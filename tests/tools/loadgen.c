@@ -13,9 +13,10 @@
  *
  * usage: loadgen --url URL --bodies FILE [--cert PEM --key PEM] [--cacert PEM]
  *                [--conns N] [--duration S] [--warmup S] [--rate R]
- *                [--header "Name: value"]... [--content-type T]
+ *                [--header "Name: value"]... [--content-type T] [--first I]
  * FILE holds one request body per line (e.g. flattened JWS, which has no
- * newline); the bodies are sent in turn, cycling. Exit 0 when the run
+ * newline); the bodies are sent in turn from the I-th (default 0), cycling,
+ * so that successive runs can go on where the previous one stopped. Exit 0 when the run
  * completed (errors are counted in the output), 2 usage, 3 set-up failure.
  */
 #include <curl/curl.h>
@@ -134,7 +135,7 @@ static void usage(void)
 		"[--rate "
 		"R]\n"
 		"               [--header 'Name: value']... [--content-type "
-		"T]\n");
+		"T] [--first I]\n");
 }
 
 int main(int argc, char **argv)
@@ -151,11 +152,13 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "header", required_argument, NULL, 'H' },
 		{ "content-type", required_argument, NULL, 't' },
+		{ "first", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *url = NULL, *bodies_path = NULL, *cert = NULL, *key = NULL,
 		   *ca = NULL, *ctype = "application/json";
 	double duration = 10, warmup = 1, rate = 0;
+	unsigned long first = 0;
 	int nconns = 64, c, i, running, rc = 3;
 	struct curl_slist *hdrs = NULL;
 	static struct hist hist;
@@ -179,6 +182,7 @@ int main(int argc, char **argv)
 		case 'r': rate = atof(optarg); break;
 		case 'H': hdrs = curl_slist_append(hdrs, optarg); break;
 		case 't': ctype = optarg; break;
+		case 'f': first = strtoul(optarg, NULL, 10); break;
 		default: usage(); return 2;
 		}
 	}
@@ -194,6 +198,7 @@ int main(int argc, char **argv)
 			bodies_path);
 		return 3;
 	}
+	bodies.next = first % bodies.n;
 	snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
 	hdrs = curl_slist_append(hdrs, ct);
 	hdrs = curl_slist_append(hdrs, "Expect:");
