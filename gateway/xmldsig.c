@@ -246,31 +246,19 @@ static gw_rc add_keyinfo(xmlNodePtr sig, const struct gw_sign_key *k,
 			 struct gw_err *err)
 {
 	xmlNodePtr ki, xd, c;
-	unsigned char *der = NULL;
-	gw_rc rc = GW_OK;
-	int i, n, len;
+	size_t i;
 
 	if (!k->cert)
 		return GW_OK;
 	if (!(ki = xmlSecTmplSignatureEnsureKeyInfo(sig, NULL)) ||
 	    !(xd = xmlSecTmplKeyInfoAddX509Data(ki)))
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	n = k->chain ? sk_X509_num(k->chain) : 0;
-	for (i = -1; i < n; i++) {
-		X509 *x = i < 0 ? k->cert : sk_X509_value(k->chain, i);
-
-		der = NULL;
-		if ((len = i2d_X509(x, &der)) <= 0)
-			return gw_err_set(err, GW_ERR_INTERNAL,
-					  "cannot encode certificate");
+	/* base64 DER made once when the key was loaded */
+	for (i = 0; i < k->n_b64; i++) {
 		if (!(c = xmlSecAddChild(xd, xmlSecNodeX509Certificate,
 					 xmlSecDSigNs)))
-			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-		else
-			rc = set_b64(c, der, (size_t)len, err);
-		OPENSSL_free(der);
-		if (rc)
-			return rc;
+			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		xmlNodeAddContent(c, (const xmlChar *)k->b64[i]);
 	}
 	return GW_OK;
 }
