@@ -5,7 +5,10 @@
 # public-key operation, no message handling) and Node's xml-crypto and jose
 # (bench/sign.js) on the same messages and keys, runs interleaved.
 # Target (issue 4): XML-DSig ECDSA signing at >= 30% of the raw
-# `openssl speed` ECDSA P-256 sign rate. Writes $RESULTS/sign.json.
+# `openssl speed` ECDSA P-256 sign rate; bench_sign.c also times that raw
+# operation itself in slices alternating with the signing (same key, same
+# process), the comparison that holds on a machine shared with others.
+# Writes $RESULTS/sign.json.
 set -euo pipefail
 : "${TOP:=$PWD}" "${B:=build/rel}" "${LIENTHONG:=$TOP/bin/lienthong}"
 : "${RESULTS:=$TOP/bench/results}" "${WORK:=$TOP/bench/work}"
@@ -58,10 +61,16 @@ for alg in ("RS256", "PS256", "ES256"):
     kt = keytype[alg]
     o = "`openssl speed` %s sign" % kname[kt]
     rows.append(bl.row("XML-DSig %s: sign a parsed 2 KB document" % xname[alg],
+        "signatures/s", lt.get(("xml", alg, "sign")),
+        baseline="bare %s sign of a digest (what `openssl speed` times), same key, alternating slices" % kname[kt],
+        baseline_values=lt.get(("xml", alg, "raw-sign")),
+        target=">= 30% of the raw sign rate" if alg == "ES256" else None,
+        met=(lambda v, b: v >= 0.3 * b) if alg == "ES256" else None))
+    rows.append(bl.row("XML-DSig %s: sign a parsed 2 KB document" % xname[alg],
         "signatures/s", lt.get(("xml", alg, "sign")), baseline=o,
         baseline_values=ossl.get((kt, "sign")),
-        target=">= 30% of openssl speed" if alg == "ES256" else None,
-        met=(lambda v, b: v >= 0.3 * b) if alg == "ES256" else None))
+        note="same target as the row above; that row's baseline runs in alternating slices with the "
+             "signing, so its ratio holds when the machine is shared" if alg == "ES256" else None))
     rows.append(bl.row("XML-DSig %s: parse + sign + serialize" % xname[alg],
         "signatures/s", lt.get(("xml", alg, "parse-sign-serialize")),
         baseline="xml-crypto computeSignature + getSignedXml",
@@ -77,6 +86,11 @@ for alg in ("RS256", "PS256", "ES256"):
         baseline_values=ossl.get((kt, "verify"))))
 for alg in ("RS256", "PS256", "ES256", "EdDSA"):
     kt = keytype[alg]
+    if lt.get(("jws", alg, "raw-sign")):
+        rows.append(bl.row("JWS %s: sign (RFC 8785 form, flattened, x5c)" % alg,
+            "signatures/s", lt.get(("jws", alg, "sign")),
+            baseline="bare %s sign of a digest, same key, alternating slices" % kname[kt],
+            baseline_values=lt.get(("jws", alg, "raw-sign"))))
     rows.append(bl.row("JWS %s: sign (RFC 8785 form, flattened, x5c)" % alg,
         "signatures/s", lt.get(("jws", alg, "sign")),
         baseline="`openssl speed` %s sign" % kname[kt],
@@ -100,7 +114,9 @@ notes = ("Message: a 2 KB indicator report (JSON 2,128 bytes; XML 2,356 bytes), 
          "C14N of SignedInfo, the signature, base64, KeyInfo with the chain. 'parse + verify' parses the "
          "signed bytes, then checks digest and signature (pinned: the signer's certificate given; trust "
          "store: also chain building to the root, validity, key usage and the CRLs, done by OpenSSL on every "
-         "message, which is why it costs more than the signature itself). Node: %s; xml-crypto parses "
+         "message, which is why it costs more than the signature itself). 'bare sign' is EVP_PKEY_sign of a "
+         "32-byte digest with a context set up once, as `openssl speed` does, run by bench_sign.c in slices "
+         "of a tenth of a run alternating with the signing. Node: %s; xml-crypto parses "
          "the string in every sign and verify, so it is compared with the parse-inclusive figures." % (over, ndd["impl"]))
 bl.write(results, "sign", "Signing and verification (issue 4)", rows, notes)
 EOP
