@@ -133,6 +133,11 @@ def main():
         if plot(d, png):
             rel = os.path.relpath(png, os.path.dirname(os.path.abspath(out)))
             md += ["![%s](%s)" % (d["title"], rel), ""]
+    # hand-written findings (profiles, bottlenecks, what was changed) kept
+    # beside the generator, so that they survive regeneration
+    findings = os.path.join(os.path.dirname(os.path.abspath(__file__)), "FINDINGS.md")
+    if os.path.exists(findings):
+        md += [open(findings, encoding="utf-8").read().rstrip(), ""]
     md += ["## Reproduce", "",
            "    make bench                          # everything (about 15 minutes)",
            "    BENCH_ONLY=validate bench/run.sh    # one benchmark (after make build-tests)",
