@@ -1120,7 +1120,14 @@ static int regex_match(const pcre2_code *re, pcre2_match_data **md,
 
 	if (!*md && !(*md = pcre2_match_data_create(1, NULL)))
 		return -1;
-	r = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, *md, NULL);
+	/* The JIT fast path skips pcre2_match()'s checks, the UTF-8 check of
+	 * the subject among them: subjects are jansson strings (or keys),
+	 * which jansson has already checked, as the gateway never builds
+	 * values with jansson's _nocheck constructors. A pattern JIT could
+	 * not compile answers PCRE2_ERROR_JIT_BADOPTION and runs below. */
+	r = pcre2_jit_match(re, (PCRE2_SPTR)s, n, 0, 0, *md, NULL);
+	if (r == PCRE2_ERROR_JIT_BADOPTION)
+		r = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, *md, NULL);
 	if (r == PCRE2_ERROR_JIT_STACKLIMIT)
 		r = pcre2_match(re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_JIT, *md,
 				NULL);
@@ -1959,6 +1966,7 @@ struct resource {
 struct named {
 	char *name;
 	struct node *node;
+	size_t len; /* strlen(name) */
 };
 
 struct pattern_prop {
@@ -1976,17 +1984,24 @@ struct dep_required {
 enum node_kind { N_TRUE, N_FALSE, N_OBJECT };
 
 struct node {
+	/* what a walk reads first, together in one cache line */
+	enum node_kind kind;
+	unsigned types;
+	int ref_only; /* only "$ref": see mark_ref_only() */
+	/* which groups of keywords the node has (mark_ref_only()), so that a
+	 * walk skips the groups with nothing to check */
+	unsigned char has_num, has_str, has_arr, has_obj, has_app;
+	const struct resource *res;
+	struct node *ref;
+
 	/* compile-time identity */
 	json_t *js; /* borrowed from its document */
 	char *base; /* base URI */
 	char *loc;  /* where it was first met, for compile errors */
 	unsigned vocab;
 	int compiled;
-	const struct resource *res;
-	enum node_kind kind;
 
 	/* core */
-	struct node *ref;
 	struct node *dynref; /* static target of $dynamicRef */
 	char *dynref_anchor; /* set when the target is dynamic */
 
@@ -2004,7 +2019,6 @@ struct node {
 	struct node *uneval_items, *uneval_props;
 
 	/* validation */
-	unsigned types;
 	json_t *enum_;	/* owned reference */
 	json_t *const_; /* owned reference; has_const tells null apart */
 	int has_const;
@@ -2663,6 +2677,7 @@ static gw_rc get_schema_map(struct compiler *cc, struct node *n, const char *kw,
 	{
 		if (!((*out)[i].name = gw_strdup(k)))
 			return nomem(cc);
+		(*out)[i].len = strlen(k);
 		*count = ++i;
 		if ((rc = sub_node(cc, n, e, kw, k, -1, &(*out)[i - 1].node)))
 			return rc;
@@ -3028,6 +3043,48 @@ static gw_rc compile_all(struct compiler *cc)
 	}
 }
 
+/* A node that only says "$ref" (nothing else to check): a verdict-only
+ * walk may go straight to its target when the resource does not change. */
+static void mark_ref_only(struct gw_js_schema *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_nodes; i++) {
+		struct node *n = s->nodes[i];
+
+		n->ref_only =
+			n->kind == N_OBJECT && n->ref && !n->dynref &&
+			!n->n_all_of && !n->n_any_of && !n->n_one_of &&
+			!n->n_prefix_items && !n->not_ && !n->if_ &&
+			!n->then_ && !n->else_ && !n->items && !n->contains &&
+			!n->additional && !n->property_names && !n->n_props &&
+			!n->n_pprops && !n->n_dep_schemas && !n->uneval_items &&
+			!n->uneval_props && !n->types && !n->enum_ &&
+			!n->has_const && !n->multiple_of && !n->maximum &&
+			!n->ex_maximum && !n->minimum && !n->ex_minimum &&
+			n->max_length < 0 && n->min_length < 0 &&
+			n->max_items < 0 && n->min_items < 0 &&
+			n->max_contains < 0 && n->min_contains < 0 &&
+			n->max_props < 0 && n->min_props < 0 &&
+			!n->unique_items && !n->pattern && !n->n_required &&
+			!n->n_dep_required && !(n->format && n->format_assert);
+		n->has_num = n->multiple_of || n->maximum || n->ex_maximum ||
+			     n->minimum || n->ex_minimum;
+		n->has_str = n->max_length >= 0 || n->min_length >= 0 ||
+			     n->pattern || (n->format && n->format_assert);
+		n->has_arr = n->max_items >= 0 || n->min_items >= 0 ||
+			     n->unique_items || n->n_prefix_items || n->items ||
+			     n->contains || n->max_contains >= 0 ||
+			     n->min_contains >= 0;
+		n->has_obj = n->max_props >= 0 || n->min_props >= 0 ||
+			     n->n_required || n->n_dep_required ||
+			     n->n_dep_schemas || n->n_props || n->n_pprops ||
+			     n->additional || n->property_names;
+		n->has_app = n->n_all_of || n->n_any_of || n->n_one_of ||
+			     n->not_ || n->if_;
+	}
+}
+
 gw_rc gw_js_compile(struct gw_js_registry *reg, json_t *schema,
 		    const char *base_uri, unsigned flags,
 		    struct gw_js_schema **out, struct gw_err *err)
@@ -3083,7 +3140,8 @@ gw_rc gw_js_compile(struct gw_js_registry *reg, json_t *schema,
 		goto out;
 	if ((rc = get_node(&cc, schema, base, "#", vocab, &cc.s->root)))
 		goto out;
-	rc = compile_all(&cc);
+	if (!(rc = compile_all(&cc)))
+		mark_ref_only(cc.s);
 out:
 	if (rc) {
 		gw_js_schema_free(cc.s);
@@ -3343,9 +3401,13 @@ static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 static bool vsub(struct vctx *c, const struct node *n, const json_t *inst,
 		 struct eval *ev, const char *kw, const char *name, long idx)
 {
-	size_t k = name	      ? kpush2(c, kw, name)
-		   : idx >= 0 ? kpush_i(c, kw, (size_t)idx)
-			      : kpush(c, kw);
+	size_t k;
+
+	if (!c->errs)
+		return vnode(c, n, inst, ev);
+	k = name       ? kpush2(c, kw, name)
+	    : idx >= 0 ? kpush_i(c, kw, (size_t)idx)
+		       : kpush(c, kw);
 	bool ok = vnode(c, n, inst, ev);
 
 	kpop(c, k);
@@ -3501,7 +3563,11 @@ static NOINLINE bool v_string(struct vctx *c, const struct node *n,
 	char a[80], b[80];
 	bool ok = true;
 
-	if (n->max_length >= 0 || n->min_length >= 0) {
+	/* a string has at most as many code points as bytes and at least a
+	 * quarter as many: count them only when the byte length is not enough
+	 * to decide */
+	if ((n->max_length >= 0 && (long long)blen > n->max_length) ||
+	    (n->min_length >= 0 && (long long)(blen / 4) < n->min_length)) {
 		len = utf8_length(s, blen);
 		if (n->max_length >= 0 && (long long)len > n->max_length) {
 			ok = false;
@@ -3754,6 +3820,28 @@ static const struct named *find_named(const struct named *v, size_t n,
 	return NULL;
 }
 
+/* properties (and additionalProperties: false) when only the verdict is
+ * wanted and nobody collects annotations: one hash lookup per declared
+ * property instead of a search per instance key. With additional false
+ * the object is valid only if every key it has was found among them. */
+static bool v_props_fast(struct vctx *c, const struct node *n,
+			 const json_t *inst, size_t size)
+{
+	size_t i, found = 0;
+
+	for (i = 0; i < n->n_props; i++) {
+		const json_t *val = json_object_getn(inst, n->props[i].name,
+						     n->props[i].len);
+
+		if (!val)
+			continue;
+		found++;
+		if (!vnode(c, n->props[i].node, val, NULL))
+			return false;
+	}
+	return !n->additional || found == size;
+}
+
 static NOINLINE bool v_object(struct vctx *c, const struct node *n,
 			      const json_t *inst, struct eval *ev)
 {
@@ -3821,6 +3909,9 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n,
 	}
 	if (!n->n_props && !n->n_pprops && !n->additional && !n->property_names)
 		return ok;
+	if (!c->errs && !ev && !n->n_pprops && !n->property_names &&
+	    (!n->additional || n->additional->kind == N_FALSE))
+		return v_props_fast(c, n, inst, size);
 	i = 0;
 	json_object_foreach((json_t *)inst, key, val)
 	{
@@ -4127,6 +4218,14 @@ static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 
 	if (c->fatal)
 		return false;
+	if (!c->errs) {
+		int hops;
+
+		for (hops = 0; hops < 8 && n->ref_only && c->scope &&
+			       c->scope->res == n->res;
+		     hops++)
+			n = n->ref;
+	}
 	if (n->kind == N_TRUE)
 		return true;
 	if (n->kind == N_FALSE) {
@@ -4164,15 +4263,28 @@ static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 		}                                     \
 	} while (0)
 
-	STEP(v_type(c, n, inst));
+	if (n->types && !(n->types & inst_types(inst)))
+		STEP(v_type(c, n, inst));
 	if (n->has_const || n->enum_)
 		STEP(v_enum_const(c, n, inst));
 	switch (json_typeof(inst)) {
 	case JSON_INTEGER:
-	case JSON_REAL: STEP(v_number(c, n, inst)); break;
-	case JSON_STRING: STEP(v_string(c, n, inst)); break;
-	case JSON_ARRAY: STEP(v_array(c, n, inst, lev)); break;
-	case JSON_OBJECT: STEP(v_object(c, n, inst, lev)); break;
+	case JSON_REAL:
+		if (n->has_num)
+			STEP(v_number(c, n, inst));
+		break;
+	case JSON_STRING:
+		if (n->has_str)
+			STEP(v_string(c, n, inst));
+		break;
+	case JSON_ARRAY:
+		if (n->has_arr)
+			STEP(v_array(c, n, inst, lev));
+		break;
+	case JSON_OBJECT:
+		if (n->has_obj)
+			STEP(v_object(c, n, inst, lev));
+		break;
 	default: break;
 	}
 	if (n->ref)
@@ -4180,7 +4292,8 @@ static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 	if (n->dynref)
 		STEP(vsub(c, dynamic_target(c, n), inst, lev, "$dynamicRef",
 			  NULL, -1));
-	STEP(v_applicators(c, n, inst, lev));
+	if (n->has_app)
+		STEP(v_applicators(c, n, inst, lev));
 	if (lev == &local)
 		STEP(v_unevaluated(c, n, inst, lev));
 #undef STEP
@@ -4207,10 +4320,19 @@ bool gw_js_validate(const struct gw_js_schema *s, const json_t *instance,
 		memset(errs, 0, sizeof(*errs));
 	if (!s || !instance)
 		return false;
-	c.errs = errs;
 	gw_buf_init(&c.ip);
 	gw_buf_init(&c.kp);
 	c.stack_base = (uintptr_t)__builtin_frame_address(0);
+	/* A first walk only for the verdict (no locations kept, stops at the
+	 * first failure): most messages are valid, and then it is all the
+	 * work. Errors, when wanted, come from a second, complete walk. */
+	ok = vnode(&c, s->root, instance, NULL);
+	if (ok || !errs)
+		goto done;
+	c.errs = errs;
+	c.fatal = 0;
+	c.depth = 0;
+	c.scope = NULL;
 	ok = vnode(&c, s->root, instance, NULL);
 	if (c.fatal) {
 		ok = false;
@@ -4252,6 +4374,7 @@ bool gw_js_validate(const struct gw_js_schema *s, const json_t *instance,
 			}
 		}
 	}
+done:
 	free(c.fatal_ip);
 	free(c.fatal_kp);
 	gw_buf_release(&c.ip);

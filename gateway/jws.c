@@ -304,35 +304,19 @@ out:
 static gw_rc x5c_array(const struct gw_sign_key *k, json_t *hdr)
 {
 	json_t *a = json_array();
-	struct gw_buf b;
-	unsigned char *der;
-	int i, n, len;
-	gw_rc rc = GW_OK;
+	size_t i;
 
 	if (!a)
 		return GW_ERR_NOMEM;
-	gw_buf_init(&b);
-	n = k->chain ? sk_X509_num(k->chain) : 0;
-	for (i = -1; i < n && !rc; i++) {
-		X509 *x = i < 0 ? k->cert : sk_X509_value(k->chain, i);
-
-		der = NULL;
-		if ((len = i2d_X509(x, &der)) <= 0) {
-			rc = GW_ERR_INTERNAL;
-			break;
+	/* base64 DER made once when the key was loaded */
+	for (i = 0; i < k->n_b64; i++)
+		if (json_array_append_new(a, json_string(k->b64[i]))) {
+			json_decref(a);
+			return GW_ERR_NOMEM;
 		}
-		b.len = 0;
-		if (!(rc = gw_b64_encode(der, (size_t)len, 0, &b)) &&
-		    json_array_append_new(a, json_string(b.data)))
-			rc = GW_ERR_NOMEM;
-		OPENSSL_free(der);
-	}
-	gw_buf_release(&b);
-	if (!rc && json_object_set_new(hdr, "x5c", a))
+	if (json_object_set_new(hdr, "x5c", a))
 		return GW_ERR_NOMEM;
-	if (rc)
-		json_decref(a);
-	return rc;
+	return GW_OK;
 }
 
 gw_rc gw_jws_sign(const struct gw_sign_key *k, enum gw_sign_alg alg,

@@ -149,8 +149,13 @@ static int pem_pass(char *buf, int size, int rwflag, void *u)
 
 void gw_sign_key_free(struct gw_sign_key *k)
 {
+	size_t i;
+
 	if (!k)
 		return;
+	for (i = 0; i < k->n_b64; i++)
+		free(k->b64[i]);
+	free(k->b64);
 	EVP_PKEY_free(k->pkey);
 	X509_free(k->cert);
 	sk_X509_pop_free(k->chain, X509_free);
@@ -299,6 +304,40 @@ static gw_rc read_certs(const char *path, STACK_OF(X509) * *sk,
 	return GW_OK;
 }
 
+/* The base64 DER of the certificate and chain, once (k->b64). */
+static gw_rc cert_b64(struct gw_sign_key *k, struct gw_err *err)
+{
+	int i, n = k->chain ? sk_X509_num(k->chain) : 0, len;
+	struct gw_buf b;
+	gw_rc rc = GW_OK;
+
+	if (!k->cert)
+		return GW_OK;
+	if (!(k->b64 = gw_calloc((size_t)n + 1, sizeof(*k->b64))))
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	gw_buf_init(&b);
+	for (i = -1; i < n && !rc; i++) {
+		X509 *x = i < 0 ? k->cert : sk_X509_value(k->chain, i);
+		unsigned char *der = NULL;
+
+		if ((len = i2d_X509(x, &der)) <= 0) {
+			rc = gw_err_set(err, GW_ERR_INTERNAL,
+					"cannot encode certificate");
+			break;
+		}
+		b.len = 0;
+		if ((rc = gw_b64_encode(der, (size_t)len, 0, &b)) ||
+		    !(k->b64[k->n_b64] = gw_strdup(b.data))) {
+			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		} else {
+			k->n_b64++;
+		}
+		OPENSSL_free(der);
+	}
+	gw_buf_release(&b);
+	return rc;
+}
+
 gw_rc gw_sign_key_load(const char *key, const char *pass, const char *cert,
 		       const char *chain, struct gw_sign_key **out,
 		       struct gw_err *err)
@@ -341,6 +380,8 @@ gw_rc gw_sign_key_load(const char *key, const char *pass, const char *cert,
 		k->chain = certs;
 		certs = NULL;
 	}
+	if ((rc = cert_b64(k, err)))
+		goto out;
 	*out = k;
 	k = NULL;
 out:

@@ -18,6 +18,10 @@ struct gw_sign_key {
 	X509 *cert;		/* owned, may be NULL */
 	STACK_OF(X509) * chain; /* owned, may be NULL */
 	void *engine; /* the PKCS#11 engine holding the key, or NULL */
+	/* base64 of the DER of cert, then of each chain certificate, made
+	 * once at load for KeyInfo and x5c (owned; n_b64 0 without cert) */
+	char **b64;
+	size_t n_b64;
 };
 
 /* One pinned verification key: an asymmetric public key or an oct secret. */

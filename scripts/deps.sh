@@ -23,6 +23,12 @@ esac
 
 missing=""
 for p in $want; do
+	# a Node.js installed from elsewhere (e.g. nodesource) brings its own
+	# npm, and Debian's npm package conflicts with it: use what is there
+	case "$p" in
+	nodejs) command -v node >/dev/null 2>&1 && continue ;;
+	npm) command -v npm >/dev/null 2>&1 && continue ;;
+	esac
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$st" in
 	*" installed") ;;

@@ -950,6 +950,58 @@ static void test_jsonschema__threads_share_a_schema(void **state)
 	gw_js_schema_free(s);
 }
 
+/* The verdict-only walk's shortcuts (declared properties looked up by
+ * hash, additionalProperties false by count, "$ref"-only nodes skipped,
+ * code points counted only when bytes cannot decide) agree with the full
+ * walk, and a "$ref"-only cycle still ends with an error, not a hang. */
+static void test_jsonschema__verdict_fast_paths(void **state)
+{
+	struct gw_js_schema *s;
+	struct gw_js_errors errs;
+	json_t *v;
+
+	(void)state;
+	s = compile("{\"type\": \"object\", \"additionalProperties\": false,"
+		    " \"properties\": {\"a\": {\"$ref\": \"#/$defs/t\"},"
+		    " \"b\": {\"$ref\": \"#/$defs/r\"}},"
+		    " \"$defs\": {\"r\": {\"$ref\": \"#/$defs/t\"},"
+		    " \"t\": {\"type\": \"string\", \"minLength\": 2,"
+		    " \"maxLength\": 3}}}");
+	assert_true(valid(s, "{}"));
+	assert_true(valid(s, "{\"a\": \"xy\", \"b\": \"xyz\"}"));
+	assert_false(valid(s, "{\"a\": \"xy\", \"c\": 1}"));
+	assert_false(valid(s, "{\"c\": 1}"));
+	assert_false(valid(s, "{\"b\": \"x\"}"));
+	assert_false(valid(s, "{\"b\": \"wxyz\"}"));
+	/* 3 code points in 9 bytes: within maxLength 3 */
+	assert_true(valid(s, "{\"a\": \"\\u1ea1\\u1ea1\\u1ea1\"}"));
+	/* 2 code points in 8 bytes (outside the BMP): minLength 2 holds */
+	assert_true(valid(s, "{\"a\": \"\\ud83d\\ude00\\ud83d\\ude00\"}"));
+	assert_false(valid(s, "{\"a\": \"\\ud83d\\ude00\"}"));
+	first_error(s, "{\"a\": \"xy\", \"zz\": 1}", "/zz",
+		    "/additionalProperties", "property 'zz' is not allowed");
+	gw_js_schema_free(s);
+
+	/* additionalProperties with a schema takes the general path */
+	s = compile("{\"properties\": {\"a\": true},"
+		    " \"additionalProperties\": {\"type\": \"integer\"}}");
+	assert_true(valid(s, "{\"a\": \"x\", \"b\": 1}"));
+	assert_false(valid(s, "{\"a\": \"x\", \"b\": \"y\"}"));
+	gw_js_schema_free(s);
+
+	s = compile("{\"$ref\": \"#/$defs/a\", \"$defs\": {\"a\":"
+		    " {\"$ref\": \"#/$defs/b\"}, \"b\": {\"$ref\":"
+		    " \"#/$defs/a\"}}}");
+	v = parse("1");
+	assert_false(gw_js_validate(s, v, NULL));
+	assert_false(gw_js_validate(s, v, &errs));
+	assert_int_equal(errs.count, 1);
+	assert_non_null(strstr(errs.items[0].message, "nested too deeply"));
+	gw_js_errors_release(&errs);
+	json_decref(v);
+	gw_js_schema_free(s);
+}
+
 static void test_jsonschema__repo_message_schema(void **state)
 {
 	struct gw_js_schema *s = NULL;
@@ -1034,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_jsonschema__threads_share_a_schema),
 		cmocka_unit_test(test_jsonschema__repo_message_schema),
 		cmocka_unit_test(test_jsonschema__draft2019_shared_keywords),
+		cmocka_unit_test(test_jsonschema__verdict_fast_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
