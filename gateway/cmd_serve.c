@@ -47,5 +47,6 @@ int gw_cmd_serve(int argc, char **argv)
 	rc = gw_server_run(conf, check, deliver, &err);
 	if (rc && err.msg[0])
 		fprintf(stderr, "lienthong serve: %s\n", err.msg);
-	return gw_rc_exit(rc);
+	/* a configuration that cannot serve is refused input (1) */
+	return rc == GW_ERR_CONFIG ? 1 : gw_rc_exit(rc);
 }
