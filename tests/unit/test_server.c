@@ -1,0 +1,311 @@
+/* test_server.c - the parts of the inbound server that need no socket:
+ * partner registry (matching, access rights, signers), limits, problem
+ * bodies, loopback detection, fingerprints, and the inbox store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inbox.h"
+#include "json.h"
+#include "server.h"
+#include "tls.h"
+
+#define FP_COLONS                                                         \
+	"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:" \
+	"67:89:AB:CD:EF:01:23:45:67:89"
+#define FP_HEX "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+
+static json_t *parse(const char *s)
+{
+	json_t *j = NULL;
+	struct gw_err err;
+
+	assert_int_equal(gw_json_parse(s, strlen(s), "test", &j, &err), GW_OK);
+	return j;
+}
+
+static const char partners_json[] =
+	"[{\"name\": \"vpcp\", \"subject\": \"CN=Partner Agency A,O=T,C=VN\","
+	"  \"orgId\": \"000.00.00.G22\", \"kinds\": [\"task.assignment\"],"
+	"  \"receivers\": [\"000.00.00.G12\"],"
+	"  \"signers\": [\"CN=VPCP Signing,O=T,C=VN\"]},"
+	" {\"name\": \"hub\", \"sha256\": \"" FP_COLONS "\","
+	"  \"orgId\": \"000.00.00.G16\", \"kinds\": [\"indicator.report\"],"
+	"  \"receivers\": [\"*\"]}]";
+
+static void test_server__partner_match(void **state)
+{
+	json_t *arr = parse(partners_json);
+	struct gw_partners p;
+	struct gw_err err;
+	const struct gw_partner *pt;
+
+	(void)state;
+	assert_int_equal(gw_partners_load(arr, &p, &err), GW_OK);
+	assert_int_equal(p.n, 2);
+	/* by subject */
+	pt = gw_partners_match(&p, "CN=Partner Agency A,O=T,C=VN", "00");
+	assert_non_null(pt);
+	assert_string_equal(pt->name, "vpcp");
+	/* by fingerprint, written with colons and capitals in the file */
+	pt = gw_partners_match(&p, "CN=Anything", FP_HEX);
+	assert_non_null(pt);
+	assert_string_equal(pt->name, "hub");
+	assert_string_equal(pt->sha256, FP_HEX);
+	/* neither */
+	assert_null(gw_partners_match(&p, "CN=Partner Agency B,O=T,C=VN", ""));
+	assert_null(gw_partners_match(&p, "", ""));
+	/* a subject is compared whole, not as a prefix */
+	assert_null(gw_partners_match(&p, "CN=Partner Agency A,O=T", NULL));
+	gw_partners_release(&p);
+	json_decref(arr);
+}
+
+static void test_server__partner_duplicates_refused(void **state)
+{
+	json_t *arr = parse(
+		"[{\"name\": \"a\", \"subject\": \"CN=X\", \"orgId\": \"1\","
+		"  \"kinds\": [], \"receivers\": []},"
+		" {\"name\": \"b\", \"subject\": \"CN=X\", \"orgId\": \"2\","
+		"  \"kinds\": [], \"receivers\": []}]");
+	json_t *bad = parse("[{\"name\": \"a\", \"sha256\": \"abc\","
+			    "  \"orgId\": \"1\", \"kinds\": [], "
+			    "\"receivers\": []}]");
+	struct gw_partners p;
+	struct gw_err err;
+
+	(void)state;
+	assert_int_equal(gw_partners_load(arr, &p, &err), GW_ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "/partners/1/subject"));
+	assert_int_equal(p.n, 0);
+	assert_int_equal(gw_partners_load(bad, &p, &err), GW_ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "not a SHA-256 fingerprint"));
+	assert_int_equal(gw_partners_load(NULL, &p, &err), GW_OK);
+	assert_int_equal(p.n, 0);
+	json_decref(arr);
+	json_decref(bad);
+}
+
+static void test_server__partner_rights(void **state)
+{
+	json_t *arr = parse(partners_json);
+	json_t *to_ministry = parse("[{\"orgId\": \"000.00.00.G12\"}]");
+	json_t *to_two = parse("[{\"orgId\": \"000.00.00.G12\"},"
+			       " {\"orgId\": \"000.00.00.G08\"}]");
+	struct gw_partners p;
+	struct gw_err err;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(gw_partners_load(arr, &p, &err), GW_OK);
+	assert_true(gw_partner_allows(&p.v[0], "task.assignment",
+				      "000.00.00.G22", to_ministry, why,
+				      sizeof(why)));
+	assert_false(gw_partner_allows(&p.v[0], "plan", "000.00.00.G22",
+				       to_ministry, why, sizeof(why)));
+	assert_non_null(strstr(why, "may not send 'plan'"));
+	assert_false(gw_partner_allows(&p.v[0], "task.assignment",
+				       "000.00.00.G22", to_two, why,
+				       sizeof(why)));
+	assert_non_null(strstr(why, "receiver '000.00.00.G08'"));
+	assert_false(gw_partner_allows(&p.v[0], "task.assignment",
+				       "000.00.00.G12", to_ministry, why,
+				       sizeof(why)));
+	assert_non_null(strstr(why, "sender is '000.00.00.G12'"));
+	/* "*" is any receiver */
+	assert_true(gw_partner_allows(&p.v[1], "indicator.report",
+				      "000.00.00.G16", to_two, why,
+				      sizeof(why)));
+	/* signers: its own subject, the client certificate, listed ones */
+	assert_true(gw_partner_signer_ok(&p.v[0], "CN=Other",
+					 "CN=Partner Agency A,O=T,C=VN"));
+	assert_true(gw_partner_signer_ok(&p.v[0], "CN=Other", "CN=Other"));
+	assert_true(gw_partner_signer_ok(&p.v[0], NULL,
+					 "CN=VPCP Signing,O=T,C=VN"));
+	assert_false(gw_partner_signer_ok(&p.v[0], "CN=Other", "CN=Rogue"));
+	assert_false(gw_partner_signer_ok(&p.v[0], "CN=Other", ""));
+	gw_partners_release(&p);
+	json_decref(arr);
+	json_decref(to_ministry);
+	json_decref(to_two);
+}
+
+static void test_server__limits(void **state)
+{
+	json_t *none = parse("{}");
+	json_t *some = parse("{\"limits\": {\"max_body_bytes\": 2048,"
+			     " \"timeout_s\": 5}}");
+	json_t *bad = parse("{\"limits\": {\"max_connections\": 0}}");
+	struct gw_server_limits l;
+	struct gw_err err;
+
+	(void)state;
+	assert_int_equal(gw_server_limits_parse(none, &l, &err), GW_OK);
+	assert_int_equal(l.max_body, 8388608);
+	assert_int_equal(l.max_header, 16384);
+	assert_int_equal(l.max_connections, 256);
+	assert_int_equal(l.timeout_s, 30);
+	assert_int_equal(gw_server_limits_parse(some, &l, &err), GW_OK);
+	assert_int_equal(l.max_body, 2048);
+	assert_int_equal(l.timeout_s, 5);
+	assert_int_equal(l.max_connections, 256);
+	assert_int_equal(gw_server_limits_parse(bad, &l, &err), GW_ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "/server/limits/max_connections"));
+	json_decref(none);
+	json_decref(some);
+	json_decref(bad);
+}
+
+static void test_server__problem_json(void **state)
+{
+	struct gw_buf b;
+	json_t *errors = json_pack("[s]", "message: /id: not a uuid");
+	json_t *j;
+
+	(void)state;
+	gw_buf_init(&b);
+	assert_int_equal(gw_problem_render(422, "invalid", "Unprocessable",
+					   "schema: 1 error", "/v1/messages",
+					   errors, 0, &b),
+			 GW_OK);
+	j = parse(b.data);
+	assert_string_equal(json_string_value(json_object_get(j, "type")),
+			    "urn:lienthong:problem:invalid");
+	assert_int_equal(json_integer_value(json_object_get(j, "status")),
+			 422);
+	assert_string_equal(json_string_value(json_object_get(j, "detail")),
+			    "schema: 1 error");
+	assert_string_equal(json_string_value(json_object_get(j, "instance")),
+			    "/v1/messages");
+	assert_int_equal(json_array_size(json_object_get(j, "errors")), 1);
+	json_decref(j);
+	gw_buf_release(&b);
+	json_decref(errors);
+}
+
+static void test_server__problem_xml_escapes(void **state)
+{
+	struct gw_buf b;
+
+	(void)state;
+	gw_buf_init(&b);
+	assert_int_equal(gw_problem_render(400, "malformed", "Bad Request",
+					   "<a> & \"b\" \x01", NULL, NULL, 1,
+					   &b),
+			 GW_OK);
+	assert_non_null(strstr(b.data, "<problem xmlns=\"urn:ietf:rfc:7807\">"));
+	assert_non_null(strstr(b.data, "<status>400</status>"));
+	assert_non_null(strstr(b.data, "&lt;a&gt; &amp; &quot;b&quot; ?"));
+	assert_null(strstr(b.data, "<instance>"));
+	gw_buf_release(&b);
+}
+
+static void test_server__loopback_and_fingerprints(void **state)
+{
+	char fp[65];
+
+	(void)state;
+	assert_true(gw_server_is_loopback("127.0.0.1"));
+	assert_true(gw_server_is_loopback("127.8.9.10"));
+	assert_true(gw_server_is_loopback("::1"));
+	assert_true(gw_server_is_loopback("localhost"));
+	assert_false(gw_server_is_loopback("0.0.0.0"));
+	assert_false(gw_server_is_loopback("10.0.0.1"));
+	assert_false(gw_server_is_loopback("::"));
+	assert_false(gw_server_is_loopback("localhost.example"));
+	assert_false(gw_server_is_loopback(NULL));
+	assert_int_equal(gw_tls_fingerprint_norm(FP_COLONS, fp), 0);
+	assert_string_equal(fp, FP_HEX);
+	assert_int_equal(gw_tls_fingerprint_norm(FP_HEX, fp), 0);
+	assert_int_equal(gw_tls_fingerprint_norm("abcd", fp), -1);
+	assert_int_equal(gw_tls_fingerprint_norm(FP_HEX "00", fp), -1);
+	assert_int_equal(gw_tls_fingerprint_norm("zz", fp), -1);
+}
+
+static void test_server__inbox_dedup_and_pending(void **state)
+{
+	char dir[] = "/tmp/gwinXXXXXX", path[64], sha[65], partner[64];
+	struct gw_inbox *ib = NULL;
+	struct gw_inbox_msg m;
+	struct gw_err err;
+	char *rc_body = NULL, *rtype = NULL;
+	size_t rlen = 0;
+	int64_t total = -1, pending = -1;
+	int found = -1;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/inbox.db", dir);
+	assert_int_equal(gw_inbox_open(path, &ib, &err), GW_OK);
+	memset(&m, 0, sizeof(m));
+	m.id = "id-1";
+	m.sha256 = "aa";
+	m.partner = "vpcp";
+	m.kind = "plan";
+	m.sender = "000.00.00.G22";
+	m.content_type = "application/xml";
+	m.body = "<m/>";
+	m.len = 4;
+	m.receipt = "<r/>";
+	m.receipt_len = 4;
+	m.receipt_type = "application/xml";
+	assert_int_equal(gw_inbox_lookup(ib, "id-1", &found, sha, partner,
+					 NULL, NULL, NULL, &err),
+			 GW_OK);
+	assert_int_equal(found, 0);
+	assert_int_equal(gw_inbox_put(ib, &m, &err), GW_OK);
+	assert_int_equal(gw_inbox_put(ib, &m, &err), GW_ERR_REFUSED);
+	assert_int_equal(gw_inbox_lookup(ib, "id-1", &found, sha, partner,
+					 &rc_body, &rlen, &rtype, &err),
+			 GW_OK);
+	assert_int_equal(found, 1);
+	assert_string_equal(sha, "aa");
+	assert_string_equal(partner, "vpcp");
+	assert_int_equal(rlen, 4);
+	assert_string_equal(rc_body, "<r/>");
+	assert_string_equal(rtype, "application/xml");
+	free(rc_body);
+	free(rtype);
+	assert_int_equal(gw_inbox_counts(ib, &total, &pending, &err), GW_OK);
+	assert_int_equal(total, 1);
+	assert_int_equal(pending, 1);
+	assert_int_equal(gw_inbox_done(ib, "id-1", &err), GW_OK);
+	assert_int_equal(gw_inbox_counts(ib, &total, &pending, &err), GW_OK);
+	assert_int_equal(pending, 0);
+	assert_int_equal(gw_inbox_ping(ib, &err), GW_OK);
+	gw_inbox_close(ib);
+	/* durable: a new handle sees it */
+	assert_int_equal(gw_inbox_open(path, &ib, &err), GW_OK);
+	assert_int_equal(gw_inbox_lookup(ib, "id-1", &found, sha, partner,
+					 NULL, NULL, NULL, &err),
+			 GW_OK);
+	assert_int_equal(found, 1);
+	gw_inbox_close(ib);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/inbox.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/inbox.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_server__partner_match),
+		cmocka_unit_test(test_server__partner_duplicates_refused),
+		cmocka_unit_test(test_server__partner_rights),
+		cmocka_unit_test(test_server__limits),
+		cmocka_unit_test(test_server__problem_json),
+		cmocka_unit_test(test_server__problem_xml_escapes),
+		cmocka_unit_test(test_server__loopback_and_fingerprints),
+		cmocka_unit_test(test_server__inbox_dedup_and_pending),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
