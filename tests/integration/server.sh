@@ -328,6 +328,7 @@ for _ in $(seq 100); do kill -0 "$SERVE_PID" 2>/dev/null || { wait "$SERVE_PID";
 [ "$rc" = 0 ] && ok "SIGTERM: serve drains and exits 0" || not_ok "SIGTERM: exit '${rc:-still running}'"
 SERVE_PID=
 check "... logging a clean stop" grep -q '"stopped cleanly"\|stopped cleanly' "$TMP/serve.log"
+check "... with no sanitizer or leak report" sh -c "! grep -q 'Sanitizer\|runtime error' '$TMP/serve.err'"
 start_serve && ok "serve starts again" || not_ok "serve starts again: $(cat "$TMP/serve.err")"
 post partner-a "$TMP/ta.xml"
 expect_status "after a restart a replay is still known" 200
