@@ -32,15 +32,16 @@ int gw_cmd_serve(int argc, char **argv)
 		else if (!strcmp(argv[i], "--no-deliver"))
 			deliver = 0;
 		else {
-			fprintf(stderr, "lienthong serve: unknown argument "
-					"'%s'\n" SERVE_USAGE,
+			fprintf(stderr,
+				"lienthong serve: unknown argument "
+				"'%s'\n" SERVE_USAGE,
 				argv[i]);
 			return 2;
 		}
 	}
 	if (!conf) {
-		fprintf(stderr, "lienthong serve: -c CONF is required\n"
-				SERVE_USAGE);
+		fprintf(stderr,
+			"lienthong serve: -c CONF is required\n" SERVE_USAGE);
 		return 2;
 	}
 	gw_err_clear(&err);

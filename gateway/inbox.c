@@ -46,8 +46,7 @@ static gw_rc db_err(struct gw_inbox *ib, struct gw_err *err, const char *what)
 			  sqlite3_errmsg(ib->db));
 }
 
-gw_rc gw_inbox_open(const char *path, struct gw_inbox **out,
-		    struct gw_err *err)
+gw_rc gw_inbox_open(const char *path, struct gw_inbox **out, struct gw_err *err)
 {
 	struct gw_inbox *ib = gw_calloc(1, sizeof(*ib));
 	gw_rc rc = GW_OK;
@@ -143,8 +142,8 @@ gw_rc gw_inbox_lookup(struct gw_inbox *ib, const char *id, int *found,
 				*rlen = n;
 		}
 		if (rtype &&
-		    !(*rtype = gw_strdup((const char *)sqlite3_column_text(
-			      ib->get, 2)))) {
+		    !(*rtype = gw_strdup(
+			      (const char *)sqlite3_column_text(ib->get, 2)))) {
 			if (receipt) {
 				free(*receipt);
 				*receipt = NULL;

@@ -127,19 +127,22 @@ gw_rc gw_partners_load(const json_t *arr, struct gw_partners *p,
 	for (i = 0; i < n; i++) {
 		const json_t *o = json_array_get(arr, i);
 		struct gw_partner *pt = &p->v[i];
-		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *name =
+			json_string_value(json_object_get(o, "name"));
 		const char *subj =
 			json_string_value(json_object_get(o, "subject"));
-		const char *fp = json_string_value(json_object_get(o, "sha256"));
+		const char *fp =
+			json_string_value(json_object_get(o, "sha256"));
 		const char *org =
 			json_string_value(json_object_get(o, "orgId"));
 
 		p->n++;
 		if (!name || !org || (!subj && !fp)) {
-			rc = gw_err_set(err, GW_ERR_CONFIG,
-					"/partners/%zu: name, orgId and subject "
-					"or sha256 are required",
-					i);
+			rc = gw_err_set(
+				err, GW_ERR_CONFIG,
+				"/partners/%zu: name, orgId and subject "
+				"or sha256 are required",
+				i);
 			goto out;
 		}
 		pt->name = gw_strdup(name);
@@ -163,15 +166,14 @@ gw_rc gw_partners_load(const json_t *arr, struct gw_partners *p,
 		}
 		for (j = 0; j < i; j++) {
 			const struct gw_partner *q = &p->v[j];
-			const char *what =
-				!strcmp(q->name, pt->name) ? "name"
-				: (q->subject && pt->subject &&
-				   !strcmp(q->subject, pt->subject))
-					? "subject"
-				: (pt->sha256[0] &&
-				   !strcmp(q->sha256, pt->sha256))
-					? "sha256"
-					: NULL;
+			const char *what = !strcmp(q->name, pt->name) ? "name"
+					   : (q->subject && pt->subject &&
+					      !strcmp(q->subject, pt->subject))
+						   ? "subject"
+					   : (pt->sha256[0] &&
+					      !strcmp(q->sha256, pt->sha256))
+						   ? "sha256"
+						   : NULL;
 
 			if (what) {
 				rc = gw_err_set(err, GW_ERR_CONFIG,
@@ -231,8 +233,8 @@ int gw_partner_allows(const struct gw_partner *pt, const char *kind,
 	if (strv_has(pt->receivers, "*"))
 		return 1;
 	for (i = 0; i < json_array_size(receivers); i++) {
-		const char *org = json_string_value(json_object_get(
-			json_array_get(receivers, i), "orgId"));
+		const char *org = json_string_value(
+			json_object_get(json_array_get(receivers, i), "orgId"));
 
 		if (!org || !strv_has(pt->receivers, org)) {
 			snprintf(why, whysize,
@@ -531,8 +533,8 @@ static void server_event(struct gw_server *s, const char *event,
 			 const char *msg_id, const char *partner, int status,
 			 const char *detail)
 {
-	enum gw_log_level lvl = !strcmp(event, "refused") ? GW_LOG_WARN
-							   : GW_LOG_INFO;
+	enum gw_log_level lvl =
+		!strcmp(event, "refused") ? GW_LOG_WARN : GW_LOG_INFO;
 
 	(void)s;
 	gw_log(lvl, event, msg_id, "partner=%s status=%d %s",
@@ -749,9 +751,9 @@ static gw_rc make_receipt(struct gw_server *s, const json_t *msg,
 	json_object_set(r, "receivers", to);
 	json_object_set_new(r, "created", json_string(now));
 	json_object_set_new(r, "correlationId", json_string(id));
-	json_object_set_new(r, "classification",
-			    json_string(cls && strcmp(cls, "secret") ? cls
-								     : "internal"));
+	json_object_set_new(
+		r, "classification",
+		json_string(cls && strcmp(cls, "secret") ? cls : "internal"));
 	json_object_set(r, "payload", p);
 	if (xml) {
 		xmlChar *mem = NULL;
@@ -838,7 +840,8 @@ static gw_rc deliver_internal(struct gw_server *s, const char *id,
 
 			memset(&om, 0, sizeof(om));
 			om.id = id;
-			om.kind = json_string_value(json_object_get(msg, "kind"));
+			om.kind =
+				json_string_value(json_object_get(msg, "kind"));
 			om.sender = json_string_value(json_object_get(
 				json_object_get(msg, "sender"), "orgId"));
 			om.content_type = ctype;
@@ -890,8 +893,8 @@ static json_t *stored_json(struct gw_server *s, const char *ctype,
 			gw_msg_xml_to_json(doc, &j, &err);
 			xmlFreeDoc(doc);
 		}
-	} else if (gw_sign_verify_jws(s->verifier, body, len, NULL, 0, 0,
-				      &res, &content, &err) == GW_OK) {
+	} else if (gw_sign_verify_jws(s->verifier, body, len, NULL, 0, 0, &res,
+				      &content, &err) == GW_OK) {
 		gw_json_parse(content.data, content.len, "inbox", &j, &err);
 	}
 	gw_buf_release(&content);
@@ -945,8 +948,8 @@ static void media_type(const char *h, char *out, size_t size)
 	for (; h && *h == ' '; h++)
 		;
 	for (; h && *h && *h != ';' && *h != ' ' && n + 1 < size; h++)
-		out[n++] = (char)((*h >= 'A' && *h <= 'Z') ? *h - 'A' + 'a'
-							   : *h);
+		out[n++] =
+			(char)((*h >= 'A' && *h <= 'Z') ? *h - 'A' + 'a' : *h);
 	out[n] = '\0';
 }
 
@@ -990,8 +993,9 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 	}
 	body = (const char *)evbuffer_pullup(in, -1);
 	if (!len || !body) {
-		problem(r, 400, NULL, "the body is empty: send a signed "
-				      "message");
+		problem(r, 400, NULL,
+			"the body is empty: send a signed "
+			"message");
 		goto out;
 	}
 	/* choose the format by media type */
@@ -1045,8 +1049,7 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 			if (gw_sign_verify_xml(s->verifier, doc, 0, &sres,
 					       &err)) {
 				s->m.sig_fail[sres.reason & 15]++;
-				problem(r, 422, NULL,
-					"signature: %s", err.msg);
+				problem(r, 422, NULL, "signature: %s", err.msg);
 				goto out;
 			}
 			/* validate what was signed, without the signature */
@@ -1065,8 +1068,8 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 						break;
 					}
 				xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
-				if (!mem || gw_buf_add(&stripped, mem,
-						       (size_t)size)) {
+				if (!mem ||
+				    gw_buf_add(&stripped, mem, (size_t)size)) {
 					xmlFree(mem);
 					problem(r, 500, NULL, "out of memory");
 					goto out;
@@ -1081,8 +1084,8 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 			if (gw_sign_verify_jws(s->verifier, b, n, NULL, 0, 0,
 					       &sres, &content, &err)) {
 				s->m.sig_fail[sres.reason & 15]++;
-				problem(r, 422, NULL,
-					"signature: %s%s", err.msg,
+				problem(r, 422, NULL, "signature: %s%s",
+					err.msg,
 					json_object_get(probe, "kind")
 						? " (the message is not "
 						  "signed: send it as a JWS)"
@@ -1263,10 +1266,11 @@ static void handle_metrics(struct rq *r)
 			"# TYPE lienthong_http_requests_total counter\n");
 	for (i = 100; i < 600; i++)
 		if (s->m.by_status[i])
-			gw_buf_addf(&b,
-				    "lienthong_http_requests_total{code=\"%d\"} "
-				    "%ld\n",
-				    i, s->m.by_status[i]);
+			gw_buf_addf(
+				&b,
+				"lienthong_http_requests_total{code=\"%d\"} "
+				"%ld\n",
+				i, s->m.by_status[i]);
 	gw_buf_adds(&b, "# HELP lienthong_http_request_duration_seconds Time "
 			"from request to answer.\n"
 			"# TYPE lienthong_http_request_duration_seconds "
@@ -1279,12 +1283,13 @@ static void handle_metrics(struct rq *r)
 			    lat_le[i], cum);
 	}
 	cum += s->m.lat_count[LAT_BUCKETS];
-	gw_buf_addf(&b,
-		    "lienthong_http_request_duration_seconds_bucket{le=\"+Inf\"}"
-		    " %ld\n"
-		    "lienthong_http_request_duration_seconds_sum %.6f\n"
-		    "lienthong_http_request_duration_seconds_count %ld\n",
-		    cum, s->m.lat_sum, s->m.lat_n);
+	gw_buf_addf(
+		&b,
+		"lienthong_http_request_duration_seconds_bucket{le=\"+Inf\"}"
+		" %ld\n"
+		"lienthong_http_request_duration_seconds_sum %.6f\n"
+		"lienthong_http_request_duration_seconds_count %ld\n",
+		cum, s->m.lat_sum, s->m.lat_n);
 	gw_buf_adds(&b, "# HELP lienthong_signature_failures_total Signed "
 			"messages refused, by reason.\n"
 			"# TYPE lienthong_signature_failures_total counter\n");
@@ -1337,7 +1342,8 @@ static void handle_readyz(struct rq *r)
 		return;
 	}
 	if (!r->s->validator || !r->s->key || !r->s->verifier) {
-		problem(r, 503, NULL, "schemas, keys or trust store not loaded");
+		problem(r, 503, NULL,
+			"schemas, keys or trust store not loaded");
 		return;
 	}
 	if (r->s->draining) {
@@ -1568,7 +1574,7 @@ static gw_rc load_signer(struct gw_server *s, struct gw_err *err)
 	rc = gw_sign_key_load(key, pass, cert, chain, &s->key, err);
 	xa = gw_config_str(cfg, "/signing/xml_alg", "");
 	ja = gw_config_str(cfg, "/signing/jws_alg", "");
-	s->xml_alg = !strcmp(xa, "rsa-sha256")	   ? GW_SIGN_ALG_RS256
+	s->xml_alg = !strcmp(xa, "rsa-sha256")	     ? GW_SIGN_ALG_RS256
 		     : !strcmp(xa, "rsa-pss-sha256") ? GW_SIGN_ALG_PS256
 		     : !strcmp(xa, "ecdsa-sha256")   ? GW_SIGN_ALG_ES256
 						     : GW_SIGN_ALG_DEFAULT;
@@ -1703,8 +1709,8 @@ static gw_rc server_load(const char *conf_path, int check_only,
 		int lvl = gw_log_level_parse(
 			gw_config_str(s->cfg, "/log/level", "info"));
 
-		rc = gw_log_open(lp, lvl < 0 ? GW_LOG_INFO
-					     : (enum gw_log_level)lvl,
+		rc = gw_log_open(lp,
+				 lvl < 0 ? GW_LOG_INFO : (enum gw_log_level)lvl,
 				 err);
 		free(lp);
 		if (rc)
@@ -1727,14 +1733,14 @@ static gw_rc server_load(const char *conf_path, int check_only,
 	}
 	if ((rc = gw_server_limits_parse(srv, &s->lim, err)))
 		goto out;
-	s->listen = gw_strdup(gw_config_str(s->cfg, "/server/listen",
-					    "127.0.0.1"));
+	s->listen =
+		gw_strdup(gw_config_str(s->cfg, "/server/listen", "127.0.0.1"));
 	s->port = (int)gw_config_int(s->cfg, "/server/port", 8443);
 	s->plain = gw_config_bool(s->cfg, "/server/plain_http", 0);
-	s->org_id = gw_strdup(gw_config_str(
-		s->cfg, "/gateway/organization/orgId", ""));
-	s->org_name = gw_strdup(gw_config_str(
-		s->cfg, "/gateway/organization/name", ""));
+	s->org_id = gw_strdup(
+		gw_config_str(s->cfg, "/gateway/organization/orgId", ""));
+	s->org_name = gw_strdup(
+		gw_config_str(s->cfg, "/gateway/organization/name", ""));
 	if (!s->listen || !s->org_id || !s->org_name) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
@@ -1980,8 +1986,8 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 	if (s->tls)
 		evhttp_set_bevcb(s->http, on_new_conn, s);
 	evhttp_set_gencb(s->http, on_request, s);
-	if (!(s->bound = evhttp_bind_socket_with_handle(s->http, s->listen,
-							(ev_uint16_t)s->port))) {
+	if (!(s->bound = evhttp_bind_socket_with_handle(
+		      s->http, s->listen, (ev_uint16_t)s->port))) {
 		rc = gw_err_set(err, GW_ERR_IO,
 				"cannot listen on %s:%d: %s (port in use?)",
 				s->listen, s->port, strerror(errno));

@@ -25,7 +25,7 @@
 /* One partner of the configuration's partners: section. */
 struct gw_partner {
 	char *name;
-	char *subject; /* RFC 2253 subject of its certificate, or NULL */
+	char *subject;	 /* RFC 2253 subject of its certificate, or NULL */
 	char sha256[65]; /* normalized certificate fingerprint, or "" */
 	char *org_id;
 	char **kinds;	  /* NULL-terminated */
@@ -100,8 +100,8 @@ gw_rc gw_problem_render(int status, const char *type, const char *title,
 struct gw_server_format {
 	const char *media_type; /* "application/edxml+xml" */
 	const char *name;	/* "edXML" */
-	gw_rc (*decode)(const char *body, size_t len, char **out,
-			size_t *olen, const char **ctype, struct gw_err *err);
+	gw_rc (*decode)(const char *body, size_t len, char **out, size_t *olen,
+			const char **ctype, struct gw_err *err);
 };
 
 /* Register a format (borrowed; must outlive the server). Formats named

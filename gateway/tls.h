@@ -59,11 +59,11 @@ void *gw_tls_conn_data(struct bufferevent *bev);
 
 /* Who is on the other end of a TLS bufferevent (borrowed). */
 struct gw_tls_peer {
-	int tls;	  /* 1 when bev is a TLS bufferevent */
-	int has_cert;	  /* the client presented a certificate */
-	int verified;	  /* ... and it verified against the trust store */
-	char subject[256];	/* RFC 2253 */
-	char sha256[65];	/* lowercase hex fingerprint of the DER form */
+	int tls;	   /* 1 when bev is a TLS bufferevent */
+	int has_cert;	   /* the client presented a certificate */
+	int verified;	   /* ... and it verified against the trust store */
+	char subject[256]; /* RFC 2253 */
+	char sha256[65];   /* lowercase hex fingerprint of the DER form */
 	char verify_error[128]; /* why it did not verify */
 	char version[16];	/* "TLSv1.3" */
 };

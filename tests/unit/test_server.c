@@ -16,10 +16,11 @@
 #include "server.h"
 #include "tls.h"
 
-#define FP_COLONS                                                         \
+#define FP_COLONS                                                            \
 	"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:" \
 	"67:89:AB:CD:EF:01:23:45:67:89"
-#define FP_HEX "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+#define FP_HEX \
+	"abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
 
 static json_t *parse(const char *s)
 {
@@ -177,8 +178,7 @@ static void test_server__problem_json(void **state)
 	j = parse(b.data);
 	assert_string_equal(json_string_value(json_object_get(j, "type")),
 			    "urn:lienthong:problem:invalid");
-	assert_int_equal(json_integer_value(json_object_get(j, "status")),
-			 422);
+	assert_int_equal(json_integer_value(json_object_get(j, "status")), 422);
 	assert_string_equal(json_string_value(json_object_get(j, "detail")),
 			    "schema: 1 error");
 	assert_string_equal(json_string_value(json_object_get(j, "instance")),
@@ -199,7 +199,8 @@ static void test_server__problem_xml_escapes(void **state)
 					   "<a> & \"b\" \x01", NULL, NULL, 1,
 					   &b),
 			 GW_OK);
-	assert_non_null(strstr(b.data, "<problem xmlns=\"urn:ietf:rfc:7807\">"));
+	assert_non_null(
+		strstr(b.data, "<problem xmlns=\"urn:ietf:rfc:7807\">"));
 	assert_non_null(strstr(b.data, "<status>400</status>"));
 	assert_non_null(strstr(b.data, "&lt;a&gt; &amp; &quot;b&quot; ?"));
 	assert_null(strstr(b.data, "<instance>"));
@@ -255,8 +256,8 @@ static void test_server__inbox_dedup_and_pending(void **state)
 	m.receipt = "<r/>";
 	m.receipt_len = 4;
 	m.receipt_type = "application/xml";
-	assert_int_equal(gw_inbox_lookup(ib, "id-1", &found, sha, partner,
-					 NULL, NULL, NULL, &err),
+	assert_int_equal(gw_inbox_lookup(ib, "id-1", &found, sha, partner, NULL,
+					 NULL, NULL, &err),
 			 GW_OK);
 	assert_int_equal(found, 0);
 	assert_int_equal(gw_inbox_put(ib, &m, &err), GW_OK);
@@ -282,8 +283,8 @@ static void test_server__inbox_dedup_and_pending(void **state)
 	gw_inbox_close(ib);
 	/* durable: a new handle sees it */
 	assert_int_equal(gw_inbox_open(path, &ib, &err), GW_OK);
-	assert_int_equal(gw_inbox_lookup(ib, "id-1", &found, sha, partner,
-					 NULL, NULL, NULL, &err),
+	assert_int_equal(gw_inbox_lookup(ib, "id-1", &found, sha, partner, NULL,
+					 NULL, NULL, &err),
 			 GW_OK);
 	assert_int_equal(found, 1);
 	gw_inbox_close(ib);
