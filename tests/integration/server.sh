@@ -46,7 +46,7 @@ server:
   listen: 127.0.0.1
   port: $PORT
   tls: {cert: $TMP/ministry-ec-full.pem, key: $P/ministry-ec.key}
-  limits: {max_body_bytes: 1048576, max_connections: 64, timeout_s: 3}
+  limits: {max_body_bytes: 1048576, max_connections: 8, timeout_s: 3}
   drop_dir: $TMP/drop
 partners:
   - name: vpcp
@@ -254,6 +254,37 @@ for _ in range(20):  # bounded: 20 s, far beyond timeout_s (3)
 		sys.exit(0)
 sys.exit(1)
 PY
+
+check "an idle kept-alive connection is closed after timeout_s, and serving goes on" python3 - "$PORT" "$P" "$TMP" <<'PY'
+import http.client, ssl, sys, time
+port, p, t = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=p + "/root.pem")
+c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=20)
+c.request("GET", "/healthz"); r = c.getresponse(); r.read()
+sys.exit(not (r.status == 200 and c.sock.recv(1) == b""))  # recv waits for the close
+PY
+check "/healthz after it" healthy
+check "max_connections: the 9th connection waits until one of 8 closes" python3 - "$PORT" "$P" <<'PY'
+import socket, ssl, sys
+port, p = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=p + "/root.pem")
+def tls(timeout):
+	s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+	return ctx.wrap_socket(s, server_hostname="localhost")
+held = [tls(10) for _ in range(8)]
+try:
+	tls(1.5)  # accepted by the kernel, not by the server: no handshake
+	sys.exit(1)
+except (socket.timeout, TimeoutError, ssl.SSLError, OSError):
+	pass
+held.pop().close()
+s = tls(10)  # now there is room
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+ok = s.recv(100).startswith(b"HTTP/1.1 200")
+for h in held: h.close()
+sys.exit(not ok)
+PY
+check "/healthz after the connections closed" healthy
 
 # ---- SIGHUP reloads the partners without dropping connections ------------------------------------------
 post partner-b "$TMP/ta3-by-b.xml"
