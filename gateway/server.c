@@ -32,6 +32,7 @@
 #include <event2/listener.h>
 #include <libxml/tree.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +491,10 @@ struct gw_server {
 	struct gw_outbox *outbox;
 	char *drop_dir;
 	char *outbox_path;
+	char **webhooks; /* destinations every accepted message goes to */
+	size_t nwebhooks;
+	sqlite3 *tgt_db; /* the internal SQLite target, or NULL */
+	sqlite3_stmt *tgt_ins;
 	char *org_id, *org_name;
 	char *listen;
 	int port;
@@ -807,19 +812,82 @@ static int id_is_safe(const char *id)
 	return n > 0 && n < 64;
 }
 
+/* The internal SQLite target: one row per message, inserted once. */
+static const char sqlite_target_schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=FULL;"
+	"CREATE TABLE IF NOT EXISTS inbound_messages ("
+	" id TEXT PRIMARY KEY, kind TEXT, sender TEXT,"
+	" content_type TEXT NOT NULL, body BLOB NOT NULL,"
+	" sha256 TEXT NOT NULL, received_ms INTEGER NOT NULL);";
+
+static gw_rc sqlite_target_put(struct gw_server *s, const char *id,
+			       const json_t *msg, const char *ctype,
+			       const char *body, size_t len, struct gw_err *err)
+{
+	char sha[65];
+	int r;
+
+	gw_outbox_sha256_hex(body, len, sha);
+	sqlite3_reset(s->tgt_ins);
+	sqlite3_bind_text(s->tgt_ins, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s->tgt_ins, 2,
+			  json_string_value(json_object_get(msg, "kind")), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(s->tgt_ins, 3,
+			  json_string_value(json_object_get(
+				  json_object_get(msg, "sender"), "orgId")),
+			  -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s->tgt_ins, 4, ctype, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob64(s->tgt_ins, 5, body, len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s->tgt_ins, 6, sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s->tgt_ins, 7, gw_now_ms());
+	r = sqlite3_step(s->tgt_ins);
+	sqlite3_reset(s->tgt_ins);
+	if (r != SQLITE_DONE)
+		return gw_err_set(err, GW_ERR_IO,
+				  "server.sqlite: cannot insert message '%s': "
+				  "%s",
+				  id, sqlite3_errmsg(s->tgt_db));
+	return GW_OK;
+}
+
+/* dests (may be NULL) plus the webhooks not already in it: a new
+ * NULL-terminated array of borrowed names. */
+static const char **with_webhooks(struct gw_server *s, const char **dests)
+{
+	size_t n = 0, i, k;
+	const char **v;
+
+	for (; dests && dests[n]; n++)
+		;
+	if (!(v = gw_calloc(n + s->nwebhooks + 1, sizeof(*v))))
+		return NULL;
+	for (i = 0; i < n; i++)
+		v[i] = dests[i];
+	for (k = 0; k < s->nwebhooks; k++) {
+		for (i = 0; i < n && strcmp(v[i], s->webhooks[k]); i++)
+			;
+		if (i == n)
+			v[n++] = s->webhooks[k];
+	}
+	return v;
+}
+
 /*
  * Deliver a stored message internally: the exact bytes received into the
- * drop folder (temporary file, fsync, rename), then onward through the
- * outbox routes; then mark it delivered. Both steps are idempotent, so a
- * message found pending after a restart is simply delivered again.
+ * drop folder (temporary file, fsync, rename), into the internal SQLite
+ * database when configured, then to the webhooks (server.webhooks,
+ * destinations of the outbox) and onward through the outbox routes; then
+ * mark it delivered. Every step is idempotent, so a message found pending
+ * after a restart is simply delivered again.
  */
 static gw_rc deliver_internal(struct gw_server *s, const char *id,
 			      const char *ctype, const char *body, size_t len,
 			      const json_t *msg, struct gw_err *err)
 {
 	struct gw_buf path;
-	json_t *parsed = NULL;
-	const char **dests = NULL;
+	const char **routed = NULL, **dests = NULL;
 	gw_rc rc = GW_OK;
 	int xml = strstr(ctype, "xml") != NULL;
 
@@ -832,33 +900,40 @@ static gw_rc deliver_internal(struct gw_server *s, const char *id,
 	    (rc = gw_write_file_atomic(path.data, body, len, err)))
 		goto out;
 	server_event(s, "delivered", id, NULL, 0, path.data);
-	if (s->fw.nroutes && msg) {
-		dests = gw_forwarding_route(&s->fw, msg);
-		if (dests && dests[0]) {
-			struct gw_out_msg om;
-			int dup = 0;
+	if (s->tgt_db) {
+		if ((rc = sqlite_target_put(s, id, msg, ctype, body, len, err)))
+			goto out;
+		server_event(s, "delivered", id, NULL, 0, "server.sqlite");
+	}
+	if (msg && s->fw.nroutes)
+		routed = gw_forwarding_route(&s->fw, msg);
+	if (!(dests = with_webhooks(s, routed))) {
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (dests[0]) {
+		struct gw_out_msg om;
+		int dup = 0;
 
-			memset(&om, 0, sizeof(om));
-			om.id = id;
-			om.kind =
-				json_string_value(json_object_get(msg, "kind"));
-			om.sender = json_string_value(json_object_get(
-				json_object_get(msg, "sender"), "orgId"));
-			om.content_type = ctype;
-			om.body = body;
-			om.len = len;
-			om.dests = dests;
-			if ((rc = gw_outbox_enqueue(s->outbox, &om, 1, &dup,
-						    err)))
-				goto out;
-			server_event(s, "forwarded", id, NULL, 0,
-				     "queued for the outbox routes");
-		}
+		memset(&om, 0, sizeof(om));
+		om.id = id;
+		om.kind = json_string_value(json_object_get(msg, "kind"));
+		om.sender = json_string_value(json_object_get(
+			json_object_get(msg, "sender"), "orgId"));
+		om.content_type = ctype;
+		om.body = body;
+		om.len = len;
+		om.dests = dests;
+		if ((rc = gw_outbox_enqueue(s->outbox, &om, 1, &dup, err)))
+			goto out;
+		server_event(
+			s, "forwarded", id, NULL, 0,
+			"queued in the outbox for the webhooks and routes");
 	}
 	rc = gw_inbox_done(s->inbox, id, err);
 out:
+	free((void *)routed);
 	free((void *)dests);
-	json_decref(parsed);
 	gw_buf_release(&path);
 	return rc;
 }
@@ -1601,6 +1676,53 @@ static gw_rc load_policy(const struct gw_config *cfg, struct gw_partners *p,
 	return rc;
 }
 
+/* server.webhooks (names of outbox destinations) and server.sqlite. */
+static gw_rc load_targets(struct gw_server *s, struct gw_err *err)
+{
+	const json_t *wh = gw_config_get(s->cfg, "/server/webhooks");
+	char *db = NULL;
+	size_t i, k;
+	gw_rc rc = GW_OK;
+
+	if (!(s->webhooks = strv_from_json(wh)))
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	for (i = 0; s->webhooks[i]; i++) {
+		for (k = 0; k < s->fw.ndests &&
+			    strcmp(s->fw.dests[k].name, s->webhooks[i]);
+		     k++)
+			;
+		if (k == s->fw.ndests)
+			return gw_err_set(err, GW_ERR_CONFIG,
+					  "%s: /server/webhooks/%zu: no "
+					  "destination named '%s' (declare it "
+					  "under destinations:)",
+					  s->conf_path, i, s->webhooks[i]);
+	}
+	s->nwebhooks = i;
+	if (!gw_config_get(s->cfg, "/server/sqlite"))
+		return GW_OK;
+	if (!(db = gw_config_path(s->cfg, "/server/sqlite")))
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	if (sqlite3_open_v2(db, &s->tgt_db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(s->tgt_db, 5000) ||
+	    sqlite3_exec(s->tgt_db, sqlite_target_schema, NULL, NULL, NULL) ||
+	    sqlite3_prepare_v2(s->tgt_db,
+			       "INSERT OR IGNORE INTO inbound_messages (id, "
+			       "kind, sender, content_type, body, sha256, "
+			       "received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			       "?7)",
+			       -1, &s->tgt_ins, NULL))
+		rc = gw_err_set(err, GW_ERR_IO,
+				"server.sqlite: cannot use '%s': %s", db,
+				s->tgt_db ? sqlite3_errmsg(s->tgt_db)
+					  : "out of memory");
+	free(db);
+	return rc;
+}
+
 static char *data_path(const struct gw_config *cfg, const char *ptr,
 		       const char *dflt)
 {
@@ -1674,6 +1796,9 @@ static void server_free(struct gw_server *s)
 	gw_config_free(s->cfg);
 	free(s->drop_dir);
 	free(s->outbox_path);
+	strv_free(s->webhooks);
+	sqlite3_finalize(s->tgt_ins);
+	sqlite3_close(s->tgt_db);
 	free(s->org_id);
 	free(s->org_name);
 	free(s->listen);
@@ -1766,6 +1891,8 @@ static gw_rc server_load(const char *conf_path, int check_only,
 	    (rc = load_signer(s, err)) ||
 	    (rc = gw_validator_new(gw_schema_dir(), 0, &s->validator, err)) ||
 	    (rc = load_policy(s->cfg, &s->partners, &s->fw, err)))
+		goto out;
+	if ((rc = load_targets(s, err)))
 		goto out;
 	if (!s->plain) {
 		cert = gw_config_path(s->cfg, "/server/tls/cert");

@@ -26,7 +26,7 @@ for c in ministry-ec hub partner-a partner-b expired revoked rogue; do
 done
 FP_B=$(openssl x509 -in "$P/partner-b.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
 EX=$TOP/conf/examples
-PORT=$(port) SINK_PORT=$(port)
+PORT=$(port) SINK_PORT=$(port) HOOK_PORT=$(port)
 URL=https://127.0.0.1:$PORT
 
 conf() { # kinds-of-partner-b
@@ -48,6 +48,8 @@ server:
   tls: {cert: $TMP/ministry-ec-full.pem, key: $P/ministry-ec.key}
   limits: {max_body_bytes: 1048576, max_connections: 8, timeout_s: 3}
   drop_dir: $TMP/drop
+  sqlite: $TMP/internal.db
+  webhooks: [case-system]
 partners:
   - name: vpcp
     subject: "CN=Partner Agency A,O=Lienthong Test PKI,C=VN"
@@ -60,6 +62,10 @@ partners:
     kinds: [$1]
     receivers: ["*"]
 destinations:
+  case-system:          # an internal system's webhook, plain http on loopback
+    url: http://127.0.0.1:$HOOK_PORT/inbound
+    allow_plain_http: true
+    timeout_ms: 5000
   reporting-system:
     url: https://127.0.0.1:$SINK_PORT/v1/messages
     ca: $P/root.pem
@@ -104,6 +110,9 @@ sign partner-a "$EX/task-progress-1584-II-9.json" "$TMP/progress-by-a.jws" flat
 python3 "$TOP/tests/tools/sink.py" --port "$SINK_PORT" --cert "$TMP/hub-full.pem" --key "$P/hub.key" \
 	--ca "$P/root.pem" --log "$TMP/sink.log" >"$TMP/sink.out" 2>&1 &
 PIDS+=($!)
+: >"$TMP/hook.log"
+python3 "$TOP/tests/tools/sink.py" --port "$HOOK_PORT" --log "$TMP/hook.log" >"$TMP/hook.out" 2>&1 &
+PIDS+=($!)
 start_serve() {
 	"$LIENTHONG" serve -c "$TMP/ministry.yaml" >"$TMP/serve.out" 2>"$TMP/serve.err" &
 	SERVE_PID=$!
@@ -146,6 +155,15 @@ check "the receipt is a valid canonical receipt" sh -c "'$LIENTHONG' verify --tr
 	'$LIENTHONG' validate '$TMP/receipt1-bare.xml' >/dev/null"
 check "the message is in the drop folder, byte for byte" cmp -s "$TMP/ta.xml" "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-000844020001.xml"
 check "no temporary file is left in the drop folder" sh -c "[ \$(ls -A '$TMP/drop' | wc -l) -eq 1 ]"
+
+check "... and inserted into the internal SQLite database" python3 - "$TMP/internal.db" "$TMP/ta.xml" <<'PY'
+import sqlite3, sys
+row = sqlite3.connect(sys.argv[1]).execute(
+	"SELECT kind, sender, body FROM inbound_messages WHERE id = 'c2b7e1f0-9d44-4b0e-a1d2-000844020001'").fetchone()
+sys.exit(not (row and row[0] == "task.assignment" and row[1] == "000.00.00.G22" and row[2] == open(sys.argv[2], "rb").read()))
+PY
+for _ in $(seq 100); do grep -q '^c2b7e1f0-9d44-4b0e-a1d2-000844020001 ' "$TMP/hook.log" && break; sleep 0.1; done
+check "... and posted to the internal webhook once (through the outbox)" sh -c "[ \$(grep -c '^c2b7e1f0-9d44-4b0e-a1d2-000844020001 200' '$TMP/hook.log') -eq 1 ]"
 
 post partner-a "$TMP/ta.jws" application/jose+json
 expect_status "a JWS-signed JSON task assignment is accepted" 200
@@ -343,13 +361,14 @@ check "... reaches the routed destination through the outbox (serve drains it)" 
 # the delivery is recorded just after the destination answered: poll (bounded)
 for _ in $(seq 50); do
 	curl -sS --cacert "$P/root.pem" "$URL/metrics" >"$TMP/metrics"
-	grep -q 'state="done"' "$TMP/metrics" && break
+	grep -q 'reporting-system",state="done"' "$TMP/metrics" && break
 	sleep 0.1
 done
 check "metrics: requests by status" grep -q '^lienthong_http_requests_total{code="409"} 1$' "$TMP/metrics"
 check "metrics: latency histogram" grep -q '^lienthong_http_request_duration_seconds_bucket{le="+Inf"} [1-9]' "$TMP/metrics"
 check "metrics: signature failures by reason" grep -q '^lienthong_signature_failures_total{reason="wrapped"} [1-9]' "$TMP/metrics"
 check "metrics: deliveries per destination" grep -q '^lienthong_deliveries{destination="reporting-system",state="done"} 1$' "$TMP/metrics"
+check "metrics: webhook deliveries" grep -q '^lienthong_deliveries{destination="case-system",state="done"} [1-9]' "$TMP/metrics"
 check "metrics: refused handshakes" grep -q '^lienthong_tls_refused_total 3$' "$TMP/metrics"
 
 # ---- SIGTERM and restart --------------------------------------------------------------------------------------
