@@ -28,7 +28,7 @@ static const char schema[] =
 	" kind TEXT, sender TEXT, content_type TEXT NOT NULL,"
 	" body BLOB NOT NULL, received_ms INTEGER NOT NULL,"
 	" receipt BLOB NOT NULL, receipt_type TEXT NOT NULL,"
-	" delivered INTEGER NOT NULL DEFAULT 0);"
+	" canonical TEXT, delivered INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(delivered);"
 	"CREATE TABLE IF NOT EXISTS heartbeat ("
 	" one INTEGER PRIMARY KEY CHECK (one = 1), at_ms INTEGER NOT NULL);";
@@ -77,11 +77,12 @@ gw_rc gw_inbox_open(const char *path, struct gw_inbox **out, struct gw_err *err)
 	PREP(get, "SELECT sha256, receipt, receipt_type, partner FROM inbox "
 		  "WHERE id = ?1");
 	PREP(put, "INSERT INTO inbox (id, sha256, partner, kind, sender, "
-		  "content_type, body, received_ms, receipt, receipt_type) "
-		  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+		  "content_type, body, received_ms, receipt, receipt_type, "
+		  "canonical) "
+		  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
 	PREP(done, "UPDATE inbox SET delivered = 1 WHERE id = ?1");
-	PREP(pending, "SELECT id, content_type, body FROM inbox "
-		      "WHERE delivered = 0 ORDER BY received_ms");
+	PREP(pending, "SELECT id, content_type, body, canonical FROM inbox "
+		      "WHERE delivered = 0 ORDER BY received_ms LIMIT ?1");
 	PREP(counts, "SELECT count(*), coalesce(sum(delivered = 0), 0) "
 		     "FROM inbox");
 	PREP(ping, "INSERT OR REPLACE INTO heartbeat (one, at_ms) "
@@ -158,104 +159,140 @@ out:
 	return rc;
 }
 
-gw_rc gw_inbox_put(struct gw_inbox *ib, const struct gw_inbox_msg *m,
+gw_rc gw_inbox_put(struct gw_inbox *ib, const struct gw_inbox_msg *m, size_t n,
 		   struct gw_err *err)
 {
 	sqlite3_stmt *s = ib->put;
+	gw_rc rc = GW_OK;
+	size_t i;
 	int r;
 
+	if (sqlite3_exec(ib->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+		return db_err(ib, err, "begin a transaction");
+	for (i = 0; i < n && !rc; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, m[i].id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, m[i].sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, m[i].partner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, m[i].kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, m[i].sender, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, m[i].content_type, -1, SQLITE_STATIC);
+		sqlite3_bind_blob64(s, 7, m[i].body, m[i].len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 8, gw_now_ms());
+		sqlite3_bind_blob64(s, 9, m[i].receipt, m[i].receipt_len,
+				    SQLITE_STATIC);
+		sqlite3_bind_text(s, 10, m[i].receipt_type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 11, m[i].canonical, -1, SQLITE_STATIC);
+		r = sqlite3_step(s);
+		if (r == SQLITE_CONSTRAINT)
+			rc = gw_err_set(err, GW_ERR_REFUSED,
+					"inbox: message id '%s' is already "
+					"stored",
+					m[i].id);
+		else if (r != SQLITE_DONE)
+			rc = db_err(ib, err, "store a message");
+	}
 	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, m->sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, m->partner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, m->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, m->sender, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, m->content_type, -1, SQLITE_STATIC);
-	sqlite3_bind_blob64(s, 7, m->body, m->len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 8, gw_now_ms());
-	sqlite3_bind_blob64(s, 9, m->receipt, m->receipt_len, SQLITE_STATIC);
-	sqlite3_bind_text(s, 10, m->receipt_type, -1, SQLITE_STATIC);
-	/* one statement outside a transaction is its own committed one */
-	r = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (r == SQLITE_CONSTRAINT)
-		return gw_err_set(err, GW_ERR_REFUSED,
-				  "inbox: message id '%s' is already stored",
-				  m->id);
-	if (r != SQLITE_DONE)
-		return db_err(ib, err, "store a message");
-	return GW_OK;
+	if (rc) {
+		sqlite3_exec(ib->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	if (sqlite3_exec(ib->db, "COMMIT", NULL, NULL, NULL)) {
+		rc = db_err(ib, err, "commit");
+		sqlite3_exec(ib->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return rc;
 }
 
-gw_rc gw_inbox_done(struct gw_inbox *ib, const char *id, struct gw_err *err)
+gw_rc gw_inbox_done(struct gw_inbox *ib, const char *const *ids, size_t n,
+		    struct gw_err *err)
 {
-	int r;
+	gw_rc rc = GW_OK;
+	size_t i;
 
+	if (sqlite3_exec(ib->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+		return db_err(ib, err, "begin a transaction");
+	for (i = 0; i < n && !rc; i++) {
+		sqlite3_reset(ib->done);
+		sqlite3_bind_text(ib->done, 1, ids[i], -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(ib->done) != SQLITE_DONE)
+			rc = db_err(ib, err, "mark a message delivered");
+	}
 	sqlite3_reset(ib->done);
-	sqlite3_bind_text(ib->done, 1, id, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(ib->done);
-	sqlite3_reset(ib->done);
-	return r == SQLITE_DONE ? GW_OK
-				: db_err(ib, err, "mark a message delivered");
+	if (!rc && sqlite3_exec(ib->db, "COMMIT", NULL, NULL, NULL))
+		rc = db_err(ib, err, "commit");
+	if (rc)
+		sqlite3_exec(ib->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
-gw_rc gw_inbox_pending(struct gw_inbox *ib, gw_inbox_pending_cb cb, void *arg,
+void gw_inbox_pending_free(struct gw_inbox_pending *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; p && i < n; i++) {
+		free(p[i].id);
+		free(p[i].content_type);
+		free(p[i].body);
+		free(p[i].canonical);
+	}
+	free(p);
+}
+
+static char *col_dup(sqlite3_stmt *st, int c)
+{
+	const char *t = (const char *)sqlite3_column_text(st, c);
+
+	return gw_strdup(t ? t : "");
+}
+
+gw_rc gw_inbox_pending(struct gw_inbox *ib, size_t max,
+		       struct gw_inbox_pending **out, size_t *n,
 		       struct gw_err *err)
 {
-	struct {
-		char *id, *ct, *body;
-		size_t len;
-	} *rows = NULL, *n2;
-	size_t n = 0, cap = 0, i;
+	struct gw_inbox_pending *rows = NULL;
+	sqlite3_stmt *st = ib->pending;
 	gw_rc rc = GW_OK;
+	size_t k = 0;
 	int r;
 
-	/* copy first: the callback may write to the inbox */
-	sqlite3_reset(ib->pending);
-	while ((r = sqlite3_step(ib->pending)) == SQLITE_ROW) {
-		size_t len = (size_t)sqlite3_column_bytes(ib->pending, 2);
-		const void *b = sqlite3_column_blob(ib->pending, 2);
+	*out = NULL;
+	*n = 0;
+	if (!max)
+		return GW_OK;
+	if (!(rows = gw_calloc(max, sizeof(*rows))))
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW && k < max) {
+		struct gw_inbox_pending *p = &rows[k++];
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+		const void *b = sqlite3_column_blob(st, 2);
 
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (!(n2 = gw_realloc(rows, cap * sizeof(*rows)))) {
-				rc = gw_err_set(err, GW_ERR_NOMEM,
-						"out of memory");
-				goto out;
-			}
-			rows = n2;
-		}
-		rows[n].id = gw_strdup(
-			(const char *)sqlite3_column_text(ib->pending, 0));
-		rows[n].ct = gw_strdup(
-			(const char *)sqlite3_column_text(ib->pending, 1));
-		rows[n].body = gw_malloc(len + 1);
-		rows[n].len = len;
-		n++;
-		if (!rows[n - 1].id || !rows[n - 1].ct || !rows[n - 1].body) {
+		p->id = col_dup(st, 0);
+		p->content_type = col_dup(st, 1);
+		p->canonical = col_dup(st, 3);
+		p->body = gw_malloc(len + 1);
+		p->len = len;
+		if (!p->id || !p->content_type || !p->canonical || !p->body) {
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 		if (len)
-			memcpy(rows[n - 1].body, b, len);
-		rows[n - 1].body[len] = '\0';
+			memcpy(p->body, b, len);
+		p->body[len] = '\0';
 	}
-	if (r != SQLITE_DONE) {
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
 		rc = db_err(ib, err, "list pending messages");
-		goto out;
-	}
-	sqlite3_reset(ib->pending);
-	for (i = 0; i < n; i++)
-		cb(arg, rows[i].id, rows[i].ct, rows[i].body, rows[i].len);
 out:
-	sqlite3_reset(ib->pending);
-	for (i = 0; i < n; i++) {
-		free(rows[i].id);
-		free(rows[i].ct);
-		free(rows[i].body);
+	sqlite3_reset(st);
+	if (rc) {
+		gw_inbox_pending_free(rows, k);
+		return rc;
 	}
-	free(rows);
-	return rc;
+	*out = rows;
+	*n = k;
+	return GW_OK;
 }
 
 gw_rc gw_inbox_counts(struct gw_inbox *ib, int64_t *total, int64_t *pending,

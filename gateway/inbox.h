@@ -34,6 +34,7 @@ struct gw_inbox_msg {
 	const char *receipt; /* the signed receipt answered for it */
 	size_t receipt_len;
 	const char *receipt_type;
+	const char *canonical; /* the validated canonical JSON (for routing) */
 };
 
 /* Open (creating) the inbox at path; *out is new, close with
@@ -49,22 +50,29 @@ gw_rc gw_inbox_lookup(struct gw_inbox *ib, const char *id, int *found,
 		      char sha256[65], char partner[64], char **receipt,
 		      size_t *rlen, char **rtype, struct gw_err *err);
 
-/* Store m in one committed transaction. An id already stored is
+/* Store m[0..n) in one committed transaction (one fsync for the batch:
+ * group commit). An id already stored fails the whole batch with
  * GW_ERR_REFUSED (look it up first to tell a replay); a store that cannot
  * be written (full disk, read-only) is GW_ERR_IO. */
-gw_rc gw_inbox_put(struct gw_inbox *ib, const struct gw_inbox_msg *m,
+gw_rc gw_inbox_put(struct gw_inbox *ib, const struct gw_inbox_msg *m, size_t n,
 		   struct gw_err *err);
 
-/* Mark id delivered internally (committed). */
-gw_rc gw_inbox_done(struct gw_inbox *ib, const char *id, struct gw_err *err);
+/* Mark ids[0..n) delivered internally, in one committed transaction. */
+gw_rc gw_inbox_done(struct gw_inbox *ib, const char *const *ids, size_t n,
+		    struct gw_err *err);
 
-/* Called for each stored message whose internal delivery is not done:
- * id, content type and body (borrowed for the call). */
-typedef void (*gw_inbox_pending_cb)(void *arg, const char *id,
-				    const char *content_type, const char *body,
-				    size_t len);
-gw_rc gw_inbox_pending(struct gw_inbox *ib, gw_inbox_pending_cb cb, void *arg,
+/* One stored message whose internal delivery is not done. */
+struct gw_inbox_pending {
+	char *id, *content_type, *body, *canonical; /* canonical may be "" */
+	size_t len;
+};
+
+/* Up to max messages not yet delivered internally, oldest first: a new
+ * array (*out, *n) released with gw_inbox_pending_free. */
+gw_rc gw_inbox_pending(struct gw_inbox *ib, size_t max,
+		       struct gw_inbox_pending **out, size_t *n,
 		       struct gw_err *err);
+void gw_inbox_pending_free(struct gw_inbox_pending *p, size_t n);
 
 /* Counts for /metrics: all messages and those not yet delivered. */
 gw_rc gw_inbox_counts(struct gw_inbox *ib, int64_t *total, int64_t *pending,

@@ -20,10 +20,12 @@
  * hold a connection), and libevent's header and body size limits (a body
  * announced larger than the limit is refused with 413 before it is read).
  */
+#define _GNU_SOURCE /* syncfs: one flush for a batch of drop files */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -491,6 +493,7 @@ struct gw_server {
 	struct gw_outbox *outbox;
 	char *drop_dir;
 	char *outbox_path;
+	char *inbox_path;
 	char **webhooks; /* destinations every accepted message goes to */
 	size_t nwebhooks;
 	sqlite3 *tgt_db; /* the internal SQLite target, or NULL */
@@ -505,7 +508,9 @@ struct gw_server {
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct evconnlistener *listener;
-	struct event *ev_term, *ev_int, *ev_hup, *ev_retry, *ev_drain;
+	struct event *ev_term, *ev_int, *ev_hup, *ev_drain, *ev_flush;
+	struct pending *batch; /* accepted, waiting for the group commit */
+	size_t nbatch, batch_cap;
 	int conns;
 	int accepting;
 	int draining;
@@ -517,6 +522,12 @@ struct gw_server {
 	int thread_running;
 	volatile sig_atomic_t dstop;
 	struct gw_forwarding dfw;
+
+	/* the internal delivery thread; lock also guards fw (SIGHUP) */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t idl_thread;
+	int idl_running, idl_wake, idl_stop;
 
 	struct metrics m;
 };
@@ -874,129 +885,468 @@ static const char **with_webhooks(struct gw_server *s, const char **dests)
 	return v;
 }
 
+/* ------------------------------------------------------------------ */
+/* Internal delivery (its own thread)                                  */
+
+#define IDL_BATCH 256
+
 /*
- * Deliver a stored message internally: the exact bytes received into the
- * drop folder (temporary file, fsync, rename), into the internal SQLite
- * database when configured, then to the webhooks (server.webhooks,
- * destinations of the outbox) and onward through the outbox routes; then
- * mark it delivered. Every step is idempotent, so a message found pending
- * after a restart is simply delivered again.
+ * Write the exact bytes of p[0..n) into the drop folder: every temporary
+ * file written, one syncfs for all of them, every rename, one fsync of
+ * the folder (the atomic rename of gw_write_file_atomic, with two flushes
+ * per batch instead of two per message).
  */
-static gw_rc deliver_internal(struct gw_server *s, const char *id,
-			      const char *ctype, const char *body, size_t len,
-			      const json_t *msg, struct gw_err *err)
+static gw_rc drop_batch(struct gw_server *s, struct gw_inbox_pending *p,
+			size_t n, struct gw_err *err)
 {
-	struct gw_buf path;
-	const char **routed = NULL, **dests = NULL;
+	struct gw_buf tmp, fin;
 	gw_rc rc = GW_OK;
-	int xml = strstr(ctype, "xml") != NULL;
+	size_t i;
+	int dfd = open(s->drop_dir, O_RDONLY | O_DIRECTORY);
 
-	gw_buf_init(&path);
-	if (!id_is_safe(id))
-		return gw_err_set(err, GW_ERR_REFUSED,
-				  "message id '%s' cannot name a file", id);
-	if ((rc = gw_buf_addf(&path, "%s/%s.%s", s->drop_dir, id,
-			      xml ? "xml" : "jws.json")) ||
-	    (rc = gw_write_file_atomic(path.data, body, len, err)))
-		goto out;
-	server_event(s, "delivered", id, NULL, 0, path.data);
-	if (s->tgt_db) {
-		if ((rc = sqlite_target_put(s, id, msg, ctype, body, len, err)))
-			goto out;
-		server_event(s, "delivered", id, NULL, 0, "server.sqlite");
-	}
-	if (msg && s->fw.nroutes)
-		routed = gw_forwarding_route(&s->fw, msg);
-	if (!(dests = with_webhooks(s, routed))) {
-		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (dests[0]) {
-		struct gw_out_msg om;
-		int dup = 0;
+	gw_buf_init(&tmp);
+	gw_buf_init(&fin);
+	if (dfd < 0)
+		return gw_err_set(err, GW_ERR_IO,
+				  "drop folder '%s': cannot open: %s",
+				  s->drop_dir, strerror(errno));
+	for (i = 0; i < n && !rc; i++) {
+		int fd;
+		size_t off = 0;
 
-		memset(&om, 0, sizeof(om));
-		om.id = id;
-		om.kind = json_string_value(json_object_get(msg, "kind"));
-		om.sender = json_string_value(json_object_get(
-			json_object_get(msg, "sender"), "orgId"));
-		om.content_type = ctype;
-		om.body = body;
-		om.len = len;
-		om.dests = dests;
-		if ((rc = gw_outbox_enqueue(s->outbox, &om, 1, &dup, err)))
-			goto out;
-		server_event(
-			s, "forwarded", id, NULL, 0,
-			"queued in the outbox for the webhooks and routes");
+		tmp.len = 0;
+		if ((rc = gw_buf_addf(&tmp, ".%s.tmp", p[i].id)))
+			break;
+		fd = openat(dfd, tmp.data, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+		if (fd < 0) {
+			rc = gw_err_set(err, GW_ERR_IO,
+					"drop folder '%s': cannot write '%s': "
+					"%s",
+					s->drop_dir, tmp.data, strerror(errno));
+			break;
+		}
+		while (off < p[i].len) {
+			ssize_t w = write(fd, p[i].body + off, p[i].len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = gw_err_set(err, GW_ERR_IO,
+						"drop folder '%s': cannot "
+						"write '%s': %s",
+						s->drop_dir, tmp.data,
+						strerror(errno));
+				break;
+			}
+			off += (size_t)w;
+		}
+		close(fd);
 	}
-	rc = gw_inbox_done(s->inbox, id, err);
-out:
-	free((void *)routed);
-	free((void *)dests);
-	gw_buf_release(&path);
+	if (!rc && syncfs(dfd) < 0)
+		rc = gw_err_set(err, GW_ERR_IO, "drop folder '%s': sync: %s",
+				s->drop_dir, strerror(errno));
+	for (i = 0; i < n && !rc; i++) {
+		tmp.len = 0;
+		fin.len = 0;
+		if ((rc = gw_buf_addf(&tmp, ".%s.tmp", p[i].id)) ||
+		    (rc = gw_buf_addf(&fin, "%s.%s", p[i].id,
+				      strstr(p[i].content_type, "xml")
+					      ? "xml"
+					      : "jws.json")))
+			break;
+		if (renameat(dfd, tmp.data, dfd, fin.data) < 0)
+			rc = gw_err_set(err, GW_ERR_IO,
+					"drop folder '%s': cannot rename '%s': "
+					"%s",
+					s->drop_dir, tmp.data, strerror(errno));
+	}
+	if (!rc && fsync(dfd) < 0)
+		rc = gw_err_set(err, GW_ERR_IO, "drop folder '%s': fsync: %s",
+				s->drop_dir, strerror(errno));
+	close(dfd);
+	gw_buf_release(&tmp);
+	gw_buf_release(&fin);
 	return rc;
 }
 
-/* The canonical JSON of a stored (already verified) message, for routing
- * after a restart: the verified payload of a JWS or the XML converted. */
-static json_t *stored_json(struct gw_server *s, const char *ctype,
-			   const char *body, size_t len)
+/* Rows of p[0..n) into the internal SQLite database, one transaction. */
+static gw_rc sqlite_batch(struct gw_server *s, struct gw_inbox_pending *p,
+			  json_t **msgs, size_t n, struct gw_err *err)
 {
-	struct gw_sign_result res;
-	struct gw_validated v;
-	struct gw_buf content;
-	struct gw_err err;
-	json_t *j = NULL;
+	gw_rc rc = GW_OK;
+	size_t i;
 
-	memset(&v, 0, sizeof(v));
-	gw_buf_init(&content);
-	gw_err_clear(&err);
-	if (strstr(ctype, "xml")) {
-		xmlDocPtr doc = NULL;
-		xmlNodePtr root, c;
-
-		if (gw_xml_parse(body, len, "inbox", &doc, &err) == GW_OK) {
-			root = xmlDocGetRootElement(doc);
-			for (c = root ? root->children : NULL; c; c = c->next)
-				if (c->type == XML_ELEMENT_NODE &&
-				    !xmlStrcmp(c->name, BAD_CAST "Signature")) {
-					xmlUnlinkNode(c);
-					xmlFreeNode(c);
-					break;
-				}
-			gw_msg_xml_to_json(doc, &j, &err);
-			xmlFreeDoc(doc);
-		}
-	} else if (gw_sign_verify_jws(s->verifier, body, len, NULL, 0, 0, &res,
-				      &content, &err) == GW_OK) {
-		gw_json_parse(content.data, content.len, "inbox", &j, &err);
-	}
-	gw_buf_release(&content);
-	return j;
+	if (sqlite3_exec(s->tgt_db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+		return gw_err_set(err, GW_ERR_IO, "server.sqlite: %s",
+				  sqlite3_errmsg(s->tgt_db));
+	for (i = 0; i < n && !rc; i++)
+		rc = sqlite_target_put(s, p[i].id, msgs[i], p[i].content_type,
+				       p[i].body, p[i].len, err);
+	if (!rc && sqlite3_exec(s->tgt_db, "COMMIT", NULL, NULL, NULL))
+		rc = gw_err_set(err, GW_ERR_IO, "server.sqlite: commit: %s",
+				sqlite3_errmsg(s->tgt_db));
+	if (rc)
+		sqlite3_exec(s->tgt_db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
-static void redeliver_one(void *arg, const char *id, const char *ctype,
-			  const char *body, size_t len)
+/* The webhooks and routes of p[0..n) into the outbox, one transaction;
+ * a message the outbox refuses (its id used there for other bytes) is
+ * logged and left out rather than holding up the others. */
+static gw_rc outbox_batch(struct gw_server *s, struct gw_outbox *ob,
+			  struct gw_inbox_pending *p, json_t **msgs, size_t n,
+			  struct gw_err *err)
+{
+	struct gw_out_msg *om = gw_calloc(n + 1, sizeof(*om));
+	const char ***dl = gw_calloc(n + 1, sizeof(*dl));
+	int *dup = gw_calloc(n + 1, sizeof(*dup));
+	size_t i, k = 0;
+	gw_rc rc = GW_OK;
+
+	if (!om || !dl || !dup) {
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	pthread_mutex_lock(&s->lock); /* s->fw changes on SIGHUP */
+	for (i = 0; i < n; i++) {
+		const char **routed =
+			msgs[i] && s->fw.nroutes
+				? gw_forwarding_route(&s->fw, msgs[i])
+				: NULL;
+
+		dl[i] = with_webhooks(s, routed);
+		free((void *)routed);
+	}
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < n; i++) {
+		if (!dl[i]) {
+			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (!dl[i][0])
+			continue;
+		om[k].id = p[i].id;
+		om[k].kind =
+			json_string_value(json_object_get(msgs[i], "kind"));
+		om[k].sender = json_string_value(json_object_get(
+			json_object_get(msgs[i], "sender"), "orgId"));
+		om[k].content_type = p[i].content_type;
+		om[k].body = p[i].body;
+		om[k].len = p[i].len;
+		om[k].dests = dl[i];
+		k++;
+	}
+	if (!k)
+		goto out;
+	rc = gw_outbox_enqueue(ob, om, k, dup, err);
+	if (rc == GW_ERR_REFUSED) {
+		rc = GW_OK;
+		for (i = 0; i < k && !rc; i++) {
+			struct gw_err e1;
+
+			gw_err_clear(&e1);
+			rc = gw_outbox_enqueue(ob, &om[i], 1, &dup[i], &e1);
+			if (rc == GW_ERR_REFUSED) {
+				gw_log(GW_LOG_ERROR, "forward-refused",
+				       om[i].id, "%s", e1.msg);
+				rc = GW_OK;
+			} else if (rc) {
+				*err = e1;
+			}
+		}
+	}
+	for (i = 0; !rc && i < k; i++)
+		server_event(
+			s, "forwarded", om[i].id, NULL, 0,
+			"queued in the outbox for the webhooks and routes");
+out:
+	for (i = 0; dl && i < n; i++)
+		free((void *)dl[i]);
+	free(dl);
+	free(om);
+	free(dup);
+	return rc;
+}
+
+/* One batch of internal deliveries; returns how many were delivered, or
+ * -1 on a failure (logged; they stay pending and are tried again). */
+static long idl_batch(struct gw_server *s, struct gw_inbox *ib,
+		      struct gw_outbox *ob)
+{
+	struct gw_inbox_pending *p = NULL;
+	json_t **msgs = NULL;
+	const char **ids = NULL;
+	struct gw_err err;
+	size_t n = 0, i;
+	long done = -1;
+
+	gw_err_clear(&err);
+	if (gw_inbox_pending(ib, IDL_BATCH, &p, &n, &err))
+		goto out;
+	if (!n) {
+		done = 0;
+		goto out;
+	}
+	msgs = gw_calloc(n, sizeof(*msgs));
+	ids = gw_calloc(n, sizeof(*ids));
+	if (!msgs || !ids) {
+		gw_err_set(&err, GW_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct gw_err e1;
+
+		ids[i] = p[i].id;
+		if (p[i].canonical[0] &&
+		    gw_json_parse(p[i].canonical, strlen(p[i].canonical),
+				  "inbox", &msgs[i], &e1))
+			msgs[i] = NULL;
+		if (!id_is_safe(p[i].id)) {
+			gw_err_set(&err, GW_ERR_INTERNAL,
+				   "message id '%s' cannot name a file",
+				   p[i].id);
+			goto out;
+		}
+	}
+	if (drop_batch(s, p, n, &err) ||
+	    (s->tgt_db && sqlite_batch(s, p, msgs, n, &err)) ||
+	    outbox_batch(s, ob, p, msgs, n, &err) ||
+	    gw_inbox_done(ib, ids, n, &err))
+		goto out;
+	for (i = 0; i < n; i++)
+		server_event(s, "delivered", p[i].id, NULL, 0,
+			     s->tgt_db ? "drop folder, sqlite" : "drop folder");
+	done = (long)n;
+out:
+	if (done < 0)
+		gw_log(GW_LOG_WARN, "delivery-pending", NULL,
+		       "internal delivery will be tried again: %s", err.msg);
+	for (i = 0; msgs && i < n; i++)
+		json_decref(msgs[i]);
+	free(msgs);
+	free(ids);
+	gw_inbox_pending_free(p, n);
+	return done;
+}
+
+/* The internal delivery thread: woken after each committed batch (and
+ * every second, which also retries what failed), it delivers what the
+ * inbox holds as pending, with its own store connections. */
+static void *idl_main(void *arg)
 {
 	struct gw_server *s = arg;
-	json_t *j = stored_json(s, ctype, body, len);
+	struct gw_inbox *ib = NULL;
+	struct gw_outbox *ob = NULL;
 	struct gw_err err;
+	long got;
 
 	gw_err_clear(&err);
-	if (deliver_internal(s, id, ctype, body, len, j, &err))
-		gw_log(GW_LOG_WARN, "delivery-pending", id,
-		       "internal delivery will be tried again: %s", err.msg);
-	json_decref(j);
+	if (gw_inbox_open(s->inbox_path, &ib, &err) ||
+	    gw_outbox_open_sqlite(s->outbox_path, &ob, &err)) {
+		gw_log(GW_LOG_ERROR, "delivery-pending", NULL,
+		       "internal delivery is not running: %s", err.msg);
+		goto out;
+	}
+	for (;;) {
+		int stop;
+
+		do
+			got = idl_batch(s, ib, ob);
+		while (got == IDL_BATCH);
+		pthread_mutex_lock(&s->lock);
+		if (!s->idl_wake && !s->idl_stop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+		}
+		s->idl_wake = 0;
+		stop = s->idl_stop;
+		pthread_mutex_unlock(&s->lock);
+		if (stop) {
+			idl_batch(s, ib, ob); /* what the last flush stored */
+			break;
+		}
+	}
+out:
+	gw_inbox_close(ib);
+	gw_outbox_close(ob);
+	return NULL;
 }
 
-static void redeliver_pending(struct gw_server *s)
+static void idl_wake(struct gw_server *s)
 {
+	pthread_mutex_lock(&s->lock);
+	s->idl_wake = 1;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void idl_stop(struct gw_server *s)
+{
+	if (!s->idl_running)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->idl_stop = 1;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->idl_thread, NULL);
+	s->idl_running = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Group commit                                                        */
+
+/* One accepted message waiting for its batch to be committed. */
+struct pending {
+	struct rq r;
+	long replay_of; /* index of the same message earlier in the batch */
+	char *id, *sha, *partner, *kind, *sender, *ctype, *body, *receipt,
+		*rtype, *canonical;
+	size_t len, rlen;
+};
+
+static void pending_release(struct pending *p)
+{
+	free(p->id);
+	free(p->sha);
+	free(p->partner);
+	free(p->kind);
+	free(p->sender);
+	free(p->ctype);
+	free(p->body);
+	free(p->receipt);
+	free(p->rtype);
+	free(p->canonical);
+}
+
+static char *dupn(const char *s)
+{
+	return gw_strdup(s ? s : "");
+}
+
+/* Add a message to the batch (copies everything but receipt, which it
+ * takes on success) and make sure a flush is coming. */
+static gw_rc batch_add(struct gw_server *s, const struct rq *r, long replay_of,
+		       const char *id, const char *sha, const char *partner,
+		       const char *kind, const char *sender, const char *ctype,
+		       const char *body, size_t len, char *receipt, size_t rlen,
+		       const char *rtype, const char *canonical)
+{
+	struct pending *p;
+
+	if (s->nbatch == s->batch_cap) {
+		size_t cap = s->batch_cap ? s->batch_cap * 2 : 64;
+		struct pending *nb = gw_realloc(s->batch, cap * sizeof(*nb));
+
+		if (!nb)
+			return GW_ERR_NOMEM;
+		s->batch = nb;
+		s->batch_cap = cap;
+	}
+	p = &s->batch[s->nbatch];
+	memset(p, 0, sizeof(*p));
+	p->r = *r;
+	p->replay_of = replay_of;
+	p->id = dupn(id);
+	p->sha = dupn(sha);
+	p->partner = dupn(partner);
+	p->kind = dupn(kind);
+	p->sender = dupn(sender);
+	p->ctype = dupn(ctype);
+	p->rtype = dupn(replay_of < 0 ? rtype : "");
+	p->canonical = dupn(canonical);
+	p->body = gw_malloc(len + 1);
+	if (!p->id || !p->sha || !p->partner || !p->kind || !p->sender ||
+	    !p->ctype || !p->rtype || !p->canonical || !p->body) {
+		pending_release(p);
+		return GW_ERR_NOMEM;
+	}
+	memcpy(p->body, body, len);
+	p->body[len] = '\0';
+	p->len = len;
+	p->receipt = receipt;
+	p->rlen = rlen;
+	if (s->nbatch++ == 0)
+		event_active(s->ev_flush, EV_TIMEOUT, 1);
+	return GW_OK;
+}
+
+static void arm_deadline_of(struct evhttp_request *req);
+
+/* Commit the batch in one transaction, then answer every request in it:
+ * the receipt, or 503 when the store could not be written. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_server *s = arg;
+	struct gw_inbox_msg *m = gw_calloc(s->nbatch + 1, sizeof(*m));
+	struct timespec t0;
 	struct gw_err err;
+	size_t i, k = 0;
+	gw_rc rc;
 
 	gw_err_clear(&err);
-	if (gw_inbox_pending(s->inbox, redeliver_one, s, &err))
-		gw_log(GW_LOG_WARN, "delivery-pending", NULL, "%s", err.msg);
+	for (i = 0; m && i < s->nbatch; i++) {
+		struct pending *p = &s->batch[i];
+
+		if (p->replay_of >= 0)
+			continue;
+		m[k].id = p->id;
+		m[k].sha256 = p->sha;
+		m[k].partner = p->partner;
+		m[k].kind = p->kind;
+		m[k].sender = p->sender;
+		m[k].content_type = p->ctype;
+		m[k].body = p->body;
+		m[k].len = p->len;
+		m[k].receipt = p->receipt;
+		m[k].receipt_len = p->rlen;
+		m[k].receipt_type = p->rtype;
+		m[k].canonical = p->canonical;
+		k++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = m ? gw_inbox_put(s->inbox, m, k, &err)
+	       : gw_err_set(&err, GW_ERR_NOMEM, "out of memory");
+	gw_log(GW_LOG_DEBUG, "commit", NULL, "%zu messages in %.1f ms", k,
+	       since(&t0) * 1000);
+	for (i = 0; i < s->nbatch; i++) {
+		struct pending *p = &s->batch[i];
+		const struct pending *o =
+			p->replay_of >= 0 ? &s->batch[p->replay_of] : p;
+
+		if (rc) {
+			problem(&p->r, rc == GW_ERR_IO ? 503 : 500, NULL,
+				"the message was not stored: %s; send it "
+				"again later",
+				err.msg);
+		} else {
+			if (p->replay_of >= 0) {
+				s->m.replays++;
+				evhttp_add_header(
+					evhttp_request_get_output_headers(
+						p->r.req),
+					"Lienthong-Replay", "true");
+			} else {
+				s->m.accepted++;
+				server_event(s, "stored", p->id, p->partner, 0,
+					     p->sha);
+			}
+			server_event(s, "receipt-sent", p->id, p->partner, 200,
+				     p->replay_of >= 0
+					     ? "replay: the original receipt"
+					     : p->sha);
+			reply(&p->r, 200, "OK", o->rtype, o->receipt, o->rlen);
+		}
+		arm_deadline_of(p->r.req);
+	}
+	for (i = 0; i < s->nbatch; i++)
+		pending_release(&s->batch[i]);
+	s->nbatch = 0;
+	free(m);
+	if (!rc)
+		idl_wake(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1048,6 +1398,7 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 	xmlDocPtr doc = NULL;
 	json_t *probe = NULL;
 	const char *id, *kind, *sender;
+	char *canonical = NULL;
 	int xml, found = 0;
 	size_t i;
 
@@ -1226,44 +1577,32 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 		reply(r, 200, "OK", old_type, old, olen);
 		goto out;
 	}
-	if (make_receipt(s, val.json, sha, xml, &rcpt, &rlen, &rtype, &err)) {
+	/* the same id earlier in the batch being committed */
+	for (i = 0; i < s->nbatch; i++)
+		if (!strcmp(s->batch[i].id, id))
+			break;
+	if (i < s->nbatch && strcmp(s->batch[i].sha, sha)) {
+		problem(r, 409, NULL,
+			"message id '%s' was already received with other "
+			"content (sha256 %s); a new message needs a new id",
+			id, s->batch[i].sha);
+		goto out;
+	}
+	if (i == s->nbatch &&
+	    make_receipt(s, val.json, sha, xml, &rcpt, &rlen, &rtype, &err)) {
 		problem(r, 500, NULL, "cannot sign the receipt: %s", err.msg);
 		goto out;
 	}
-	{
-		struct gw_inbox_msg m;
-
-		memset(&m, 0, sizeof(m));
-		m.id = id;
-		m.sha256 = sha;
-		m.partner = pt->name;
-		m.kind = kind;
-		m.sender = sender;
-		m.content_type = decoded ? mt : ctype;
-		m.body = body;
-		m.len = len;
-		m.receipt = rcpt;
-		m.receipt_len = rlen;
-		m.receipt_type = rtype;
-		gw_err_clear(&err);
-		if (gw_inbox_put(s->inbox, &m, &err)) {
-			problem(r, err.rc == GW_ERR_IO ? 503 : 500, NULL,
-				"the message was not stored: %s; send it "
-				"again later",
-				err.msg);
-			goto out;
-		}
+	canonical = json_dumps(val.json, JSON_COMPACT);
+	if (!canonical ||
+	    batch_add(s, r, i < s->nbatch ? (long)i : -1, id, sha, pt->name,
+		      kind, sender, decoded ? mt : ctype, body, len, rcpt, rlen,
+		      rtype, canonical)) {
+		problem(r, 500, NULL, "out of memory");
+		goto out;
 	}
-	s->m.accepted++;
-	server_event(s, "stored", id, pt->name, 0, sha);
-	gw_err_clear(&err);
-	if (deliver_internal(s, id, ctype, decoded ? decoded : body,
-			     decoded ? dlen : len, val.json, &err))
-		gw_log(GW_LOG_WARN, "delivery-pending", id,
-		       "stored; internal delivery will be tried again: %s",
-		       err.msg);
-	server_event(s, "receipt-sent", id, pt->name, 200, sha);
-	reply(r, 200, "OK", rtype, rcpt, rlen);
+	rcpt = NULL; /* the batch owns it now */
+		     /* answered by on_flush once the batch is committed */
 out:
 	gw_validated_release(&val);
 	json_decref(col.errors);
@@ -1273,6 +1612,7 @@ out:
 	gw_buf_release(&stripped);
 	free(decoded);
 	free(rcpt);
+	free(canonical);
 	free(old);
 	free(old_type);
 }
@@ -1437,6 +1777,17 @@ static void arm_deadline(struct conn *c)
 
 	if (c->deadline)
 		evtimer_add(c->deadline, &tv);
+}
+
+static void arm_deadline_of(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev =
+		evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct conn *c = bev ? gw_tls_conn_data(bev) : NULL;
+
+	if (c)
+		arm_deadline(c);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -1776,8 +2127,11 @@ static void server_free(struct gw_server *s)
 		event_free(s->ev_int);
 	if (s->ev_hup)
 		event_free(s->ev_hup);
-	if (s->ev_retry)
-		event_free(s->ev_retry);
+	if (s->ev_flush)
+		event_free(s->ev_flush);
+	while (s->nbatch) /* only when the loop ended with a batch pending */
+		pending_release(&s->batch[--s->nbatch]);
+	free(s->batch);
 	if (s->ev_drain)
 		event_free(s->ev_drain);
 	if (s->http)
@@ -1796,6 +2150,9 @@ static void server_free(struct gw_server *s)
 	gw_config_free(s->cfg);
 	free(s->drop_dir);
 	free(s->outbox_path);
+	free(s->inbox_path);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
 	strv_free(s->webhooks);
 	sqlite3_finalize(s->tgt_ins);
 	sqlite3_close(s->tgt_db);
@@ -1818,6 +2175,8 @@ static gw_rc server_load(const char *conf_path, int check_only,
 	*out = NULL;
 	if (!s)
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
 	if (!(s->conf_path = gw_strdup(conf_path))) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
@@ -1910,7 +2269,7 @@ static gw_rc server_load(const char *conf_path, int check_only,
 		gw_tls_set_closed_cb(s->tls, on_conn_closed, s);
 	}
 	s->drop_dir = data_path(s->cfg, "/server/drop_dir", "drop");
-	inbox = data_path(s->cfg, "/server/inbox", "inbox.db");
+	inbox = s->inbox_path = data_path(s->cfg, "/server/inbox", "inbox.db");
 	s->outbox_path = data_path(s->cfg, NULL, "outbox.db");
 	if (!s->drop_dir || !inbox || !s->outbox_path) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -1951,7 +2310,6 @@ out:
 	free(cert);
 	free(key);
 	free(chain);
-	free(inbox);
 	server_free(s);
 	return rc;
 }
@@ -2026,17 +2384,19 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
 	}
 	deliver_stop(s);
 	gw_partners_release(&s->partners);
+	pthread_mutex_lock(&s->lock);
 	gw_forwarding_release(&s->fw);
+	s->fw = fw;
+	pthread_mutex_unlock(&s->lock);
 	gw_config_free(s->cfg);
 	s->cfg = cfg;
 	s->partners = p;
-	s->fw = fw;
 	if (deliver_start(s, &err))
 		gw_log(GW_LOG_ERROR, "reload", NULL, "%s", err.msg);
 	gw_log(GW_LOG_INFO, "reload", NULL,
 	       "reloaded '%s': %zu partners, %zu routes", s->conf_path,
 	       s->partners.n, s->fw.nroutes);
-	redeliver_pending(s);
+	idl_wake(s);
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -2076,16 +2436,10 @@ static void on_term(evutil_socket_t fd, short what, void *arg)
 	on_drain_tick(-1, 0, s);
 }
 
-static void on_retry(evutil_socket_t fd, short what, void *arg)
-{
-	redeliver_pending(arg);
-}
-
 gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 		    struct gw_err *err)
 {
 	struct gw_server *s = NULL;
-	struct timeval every = { 30, 0 };
 	gw_rc rc;
 
 	if ((rc = server_load(conf_path, check_only, &s, err)))
@@ -2125,19 +2479,25 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 	s->ev_term = evsignal_new(s->base, SIGTERM, on_term, s);
 	s->ev_int = evsignal_new(s->base, SIGINT, on_term, s);
 	s->ev_hup = evsignal_new(s->base, SIGHUP, on_hup, s);
-	s->ev_retry = event_new(s->base, -1, EV_PERSIST, on_retry, s);
 	s->ev_drain = evtimer_new(s->base, on_drain_tick, s);
-	if (!s->ev_term || !s->ev_int || !s->ev_hup || !s->ev_retry ||
-	    !s->ev_drain) {
+	s->ev_flush = event_new(s->base, -1, 0, on_flush, s);
+	if (!s->ev_term || !s->ev_int || !s->ev_hup || !s->ev_drain ||
+	    !s->ev_flush) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	evsignal_add(s->ev_term, NULL);
 	evsignal_add(s->ev_int, NULL);
 	evsignal_add(s->ev_hup, NULL);
-	evtimer_add(s->ev_retry, &every);
 	signal(SIGPIPE, SIG_IGN);
-	redeliver_pending(s);
+	/* internal delivery: also what an earlier run stored but did not
+	 * deliver */
+	if (pthread_create(&s->idl_thread, NULL, idl_main, s)) {
+		rc = gw_err_set(err, GW_ERR_INTERNAL,
+				"cannot start the internal delivery thread");
+		goto out;
+	}
+	s->idl_running = 1;
 	if ((rc = deliver_start(s, err)))
 		goto out;
 	gw_log(GW_LOG_INFO, "listening", NULL,
@@ -2147,11 +2507,14 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 	fprintf(stderr, "lienthong serve: listening on %s://%s:%d\n",
 		s->plain ? "http" : "https", s->listen, s->port);
 	event_base_dispatch(s->base);
+	idl_stop(s);
 	deliver_stop(s);
 	gw_log(GW_LOG_INFO, "shutdown", NULL, "stopped cleanly");
 out:
-	if (s)
+	if (s) {
+		idl_stop(s);
 		deliver_stop(s);
+	}
 	server_free(s);
 	gw_sign_shutdown();
 	return rc;

@@ -153,9 +153,14 @@ check "the receipt binds the SHA-256 of the bytes sent" grep -q "<sha256>$(sha "
 check "the receipt is a valid canonical receipt" sh -c "'$LIENTHONG' verify --trust '$P/trust' '$TMP/receipt1.xml' >/dev/null &&
 	python3 -c 'import re,sys; s=open(sys.argv[1]).read(); open(sys.argv[2],\"w\").write(re.sub(r\"<Signature .*</Signature>\",\"\",s,flags=re.S))' '$TMP/receipt1.xml' '$TMP/receipt1-bare.xml' &&
 	'$LIENTHONG' validate '$TMP/receipt1-bare.xml' >/dev/null"
+# internal delivery follows the commit, in its own thread: wait (bounded)
+for _ in $(seq 100); do [ -f "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-000844020001.xml" ] && break; sleep 0.1; done
 check "the message is in the drop folder, byte for byte" cmp -s "$TMP/ta.xml" "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-000844020001.xml"
 check "no temporary file is left in the drop folder" sh -c "[ \$(ls -A '$TMP/drop' | wc -l) -eq 1 ]"
 
+for _ in $(seq 100); do
+	grep -q '"delivered","message_id":"c2b7e1f0-9d44-4b0e-a1d2-000844020001"' "$TMP/serve.log" && break; sleep 0.1
+done
 check "... and inserted into the internal SQLite database" python3 - "$TMP/internal.db" "$TMP/ta.xml" <<'PY'
 import sqlite3, sys
 row = sqlite3.connect(sys.argv[1]).execute(

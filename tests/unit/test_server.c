@@ -256,12 +256,29 @@ static void test_server__inbox_dedup_and_pending(void **state)
 	m.receipt = "<r/>";
 	m.receipt_len = 4;
 	m.receipt_type = "application/xml";
+	{
+		/* a batch is all or nothing */
+		struct gw_inbox_msg two[2];
+
+		two[0] = m;
+		two[1] = m;
+		two[0].id = "id-0";
+		two[1].id = "id-0";
+		assert_int_equal(gw_inbox_put(ib, two, 2, &err),
+				 GW_ERR_REFUSED);
+		assert_int_equal(gw_inbox_lookup(ib, "id-0", &found, sha,
+						 partner, NULL, NULL, NULL,
+						 &err),
+				 GW_OK);
+		assert_int_equal(found, 0);
+	}
 	assert_int_equal(gw_inbox_lookup(ib, "id-1", &found, sha, partner, NULL,
 					 NULL, NULL, &err),
 			 GW_OK);
 	assert_int_equal(found, 0);
-	assert_int_equal(gw_inbox_put(ib, &m, &err), GW_OK);
-	assert_int_equal(gw_inbox_put(ib, &m, &err), GW_ERR_REFUSED);
+	m.canonical = "{\"kind\": \"plan\"}";
+	assert_int_equal(gw_inbox_put(ib, &m, 1, &err), GW_OK);
+	assert_int_equal(gw_inbox_put(ib, &m, 1, &err), GW_ERR_REFUSED);
 	assert_int_equal(gw_inbox_lookup(ib, "id-1", &found, sha, partner,
 					 &rc_body, &rlen, &rtype, &err),
 			 GW_OK);
@@ -276,7 +293,23 @@ static void test_server__inbox_dedup_and_pending(void **state)
 	assert_int_equal(gw_inbox_counts(ib, &total, &pending, &err), GW_OK);
 	assert_int_equal(total, 1);
 	assert_int_equal(pending, 1);
-	assert_int_equal(gw_inbox_done(ib, "id-1", &err), GW_OK);
+	{
+		struct gw_inbox_pending *p = NULL;
+		size_t n = 0;
+		const char *ids[] = { "id-1" };
+
+		assert_int_equal(gw_inbox_pending(ib, 10, &p, &n, &err), GW_OK);
+		assert_int_equal(n, 1);
+		assert_string_equal(p[0].id, "id-1");
+		assert_string_equal(p[0].canonical, "{\"kind\": \"plan\"}");
+		assert_int_equal(p[0].len, 4);
+		assert_memory_equal(p[0].body, "<m/>", 4);
+		gw_inbox_pending_free(p, n);
+		assert_int_equal(gw_inbox_done(ib, ids, 1, &err), GW_OK);
+		assert_int_equal(gw_inbox_pending(ib, 10, &p, &n, &err), GW_OK);
+		assert_int_equal(n, 0);
+		gw_inbox_pending_free(p, n);
+	}
 	assert_int_equal(gw_inbox_counts(ib, &total, &pending, &err), GW_OK);
 	assert_int_equal(pending, 0);
 	assert_int_equal(gw_inbox_ping(ib, &err), GW_OK);
