@@ -17,6 +17,7 @@ SERVE_PID=
 cleanup() {
 	[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null
 	[ "${#PIDS[@]}" -gt 0 ] && kill "${PIDS[@]}" 2>/dev/null
+	umount "$TMP/small" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -389,8 +390,33 @@ post partner-a "$TMP/ta.xml"
 expect_status "after a restart a replay is still known" 200
 check "... and gets the original receipt" cmp -s "$TMP/resp" "$TMP/receipt1.xml"
 
+# ---- a full store: 503, and it recovers ----------------------------------------------------------------------
+mkdir -p "$TMP/small"
+if mount -t tmpfs -o size=1m tmpfs "$TMP/small" 2>/dev/null; then
+	kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=
+	sed "s|^  drop_dir: .*|  drop_dir: $TMP/drop\n  inbox: $TMP/small/inbox.db|" "$TMP/ministry.yaml" >"$TMP/full.yaml"
+	cp "$TMP/full.yaml" "$TMP/ministry.yaml"
+	start_serve || not_ok "serve starts with its inbox on a small file system"
+	dd if=/dev/zero of="$TMP/small/fill" bs=4k 2>/dev/null
+	sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-000844020009/' "$TA_XML" >"$TMP/ta9.xml"
+	sign partner-a "$TMP/ta9.xml" "$TMP/ta9-signed.xml"
+	post partner-a "$TMP/ta9-signed.xml"
+	expect_status "a store that cannot be written" 503
+	check "... says the message was not stored" grep -q "not stored" "$TMP/resp"
+	ST=$(curl -sS --cacert "$P/root.pem" -o "$TMP/resp" -w '%{http_code}' "$URL/readyz")
+	expect_status "... and /readyz says so" 503
+	check "... while /healthz answers" healthy
+	rm -f "$TMP/small/fill"
+	post partner-a "$TMP/ta9-signed.xml"
+	expect_status "with room again the same message is accepted" 200
+	kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=
+	umount "$TMP/small"
+else
+	skip "a full store (mounting a small tmpfs needs root)"
+fi
+
 # ---- plain http on loopback ---------------------------------------------------------------------------------------
-kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=
+[ -n "$SERVE_PID" ] && { kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; }
 sed 's/^  tls: .*/  plain_http: true/' "$TMP/ministry.yaml" >"$TMP/plain.yaml"
 "$LIENTHONG" serve -c "$TMP/plain.yaml" --no-deliver >/dev/null 2>"$TMP/plain.err" &
 SERVE_PID=$!
