@@ -452,6 +452,16 @@ gw_rc gw_server_format_register(const struct gw_server_format *f,
 	return GW_OK;
 }
 
+const struct gw_server_format *gw_server_format_find(const char *media_type)
+{
+	size_t i;
+
+	for (i = 0; i < nformats; i++)
+		if (!strcasecmp(formats[i]->media_type, media_type))
+			return formats[i];
+	return NULL;
+}
+
 /* Placeholders until the format adapters land: known media types that
  * answer 415 "no adapter loaded" rather than "unknown". */
 static const struct gw_server_format edxml_placeholder = {
@@ -1432,17 +1442,16 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 	} else if (!strcmp(mt, "application/xml") || !strcmp(mt, "text/xml")) {
 		ctype = "application/xml";
 	} else {
-		for (i = 0; i < nformats; i++)
-			if (!strcmp(formats[i]->media_type, mt))
-				break;
-		if (i == nformats || !formats[i]->decode) {
-			if (i < nformats)
+		const struct gw_server_format *f = gw_server_format_find(mt);
+
+		if (!f || !f->decode) {
+			if (f)
 				problem(r, 415, NULL,
 					"'%s' (%s) needs a format adapter and "
 					"none is loaded; send canonical JSON "
 					"(application/jose+json) or XML "
 					"(application/xml)",
-					mt, formats[i]->name);
+					mt, f->name);
 			else
 				problem(r, 415, NULL,
 					"content type '%s' is not accepted: "
@@ -1451,10 +1460,12 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 					mt[0] ? mt : "(none)");
 			goto out;
 		}
-		if (formats[i]->decode(body, len, &decoded, &dlen, &ctype,
-				       &err)) {
+		if (f->decode(body, len, &decoded, &dlen, &ctype, &err) ||
+		    !decoded || !ctype) {
 			problem(r, err.rc == GW_ERR_PARSE ? 400 : 422, NULL,
-				"%s: %s", formats[i]->name, err.msg);
+				"%s: %s", f->name,
+				err.msg[0] ? err.msg
+					   : "the adapter gave nothing");
 			goto out;
 		}
 		/* the decoded form is checked below; the receipt binds the
@@ -2461,8 +2472,11 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)s->lim.max_body);
 	evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->lim.max_header);
 	evhttp_set_timeout(s->http, s->lim.timeout_s);
-	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-						    EVHTTP_REQ_HEAD);
+	/* other methods reach on_request, which answers 405 with a problem */
+	evhttp_set_allowed_methods(
+		s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+				 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+				 EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_default_content_type(s->http, "application/problem+json");
 	if (s->tls)
 		evhttp_set_bevcb(s->http, on_new_conn, s);

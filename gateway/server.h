@@ -109,6 +109,10 @@ struct gw_server_format {
 gw_rc gw_server_format_register(const struct gw_server_format *f,
 				struct gw_err *err);
 
+/* The registered format for a media type (lowercase, no parameters;
+ * compared without case), or NULL. */
+const struct gw_server_format *gw_server_format_find(const char *media_type);
+
 /*
  * Run the server of the configuration at conf_path until *stop or SIGTERM:
  * listen, serve, and (with deliver) drain the outbox in a second thread.

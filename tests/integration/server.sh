@@ -258,6 +258,17 @@ hostile "a 100 MB body" "$TMP/big" application/xml 413
 rm -f "$TMP/big"
 hostile "an empty body" /dev/null application/xml 400
 
+ST=$(curl -sS --cacert "$P/root.pem" --cert "$TMP/partner-a-full.pem" --key "$P/partner-a.key" \
+	-H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" -o /dev/null -w '%{http_code}' "$URL/v1/messages")
+expect_status "headers larger than max_header_bytes" 400
+check "... and /healthz still answers" healthy
+ST=$(curl -sS --cacert "$P/root.pem" --cert "$TMP/partner-a-full.pem" --key "$P/partner-a.key" \
+	-X DELETE -o "$TMP/resp" -w '%{http_code}' "$URL/v1/messages")
+expect_status "another method than POST on /v1/messages" 405
+ST=$(curl -sS --cacert "$P/root.pem" --cert "$TMP/partner-a-full.pem" --key "$P/partner-a.key" --path-as-is \
+	-o "$TMP/resp" -w '%{http_code}' "$URL/v1/messages/../../etc/passwd/receipt")
+expect_status "a path that is not a message id" 404
+
 # ---- a slow client is cut off ------------------------------------------------------------------------
 check "a client that sends half a request is disconnected (timeout_s)" python3 - "$PORT" "$P" "$TMP" <<'PY'
 import socket, ssl, sys, time

@@ -329,6 +329,61 @@ static void test_server__inbox_dedup_and_pending(void **state)
 	rmdir(dir);
 }
 
+static gw_rc fake_decode(const char *body, size_t len, char **out, size_t *olen,
+			 const char **ctype, struct gw_err *err)
+{
+	(void)body;
+	(void)len;
+	(void)err;
+	*out = gw_strdup("{}");
+	*olen = 2;
+	*ctype = "application/jose+json";
+	return GW_OK;
+}
+
+static void test_server__format_registry(void **state)
+{
+	static const struct gw_server_format placeholder = {
+		"application/edxml+xml", "edXML", NULL
+	};
+	static const struct gw_server_format real = { "application/edxml+xml",
+						      "edXML", fake_decode };
+	static const struct gw_server_format other[16] = {
+		{ "application/x-1", "x", NULL },
+		{ "application/x-2", "x", NULL },
+		{ "application/x-3", "x", NULL },
+		{ "application/x-4", "x", NULL },
+		{ "application/x-5", "x", NULL },
+		{ "application/x-6", "x", NULL },
+		{ "application/x-7", "x", NULL },
+		{ "application/x-8", "x", NULL },
+		{ "application/x-9", "x", NULL },
+		{ "application/x-10", "x", NULL },
+		{ "application/x-11", "x", NULL },
+		{ "application/x-12", "x", NULL },
+		{ "application/x-13", "x", NULL },
+		{ "application/x-14", "x", NULL },
+		{ "application/x-15", "x", NULL },
+		{ "application/x-16", "x", NULL },
+	};
+	struct gw_err err;
+	size_t i;
+	gw_rc rc = GW_OK;
+
+	(void)state;
+	assert_null(gw_server_format_find("application/edxml+xml"));
+	assert_int_equal(gw_server_format_register(&placeholder, &err), GW_OK);
+	assert_ptr_equal(gw_server_format_find("Application/EDXML+xml"),
+			 &placeholder);
+	/* an adapter's decoder replaces the placeholder */
+	assert_int_equal(gw_server_format_register(&real, &err), GW_OK);
+	assert_ptr_equal(gw_server_format_find("application/edxml+xml"), &real);
+	for (i = 0; i < 16 && !rc; i++)
+		rc = gw_server_format_register(&other[i], &err);
+	assert_int_equal(rc, GW_ERR_USAGE);
+	assert_non_null(strstr(err.msg, "too many"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_server__problem_xml_escapes),
 		cmocka_unit_test(test_server__loopback_and_fingerprints),
 		cmocka_unit_test(test_server__inbox_dedup_and_pending),
+		cmocka_unit_test(test_server__format_registry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
