@@ -200,6 +200,39 @@ ST=$(curl -sS --cacert "$P/root.pem" --cert "$TMP/partner-b-full.pem" --key "$P/
 	-w '%{http_code}' "$URL/v1/messages/c2b7e1f0-9d44-4b0e-a1d2-000844020001/receipt")
 expect_status "another partner does not see it" 404
 
+sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-000844020004/' "$TA_XML" >"$TMP/ta4.xml"
+sign partner-a "$TMP/ta4.xml" "$TMP/ta4-signed.xml"
+sed 's/Xây dựng, hoàn thiện/Sửa đổi/' "$TMP/ta4.xml" >"$TMP/ta4-other.xml"
+sign partner-a "$TMP/ta4-other.xml" "$TMP/ta4-other-signed.xml"
+check "simultaneous posts of one new message: one message, the same receipt for all" python3 - "$PORT" "$P" "$TMP" <<'PY'
+import http.client, ssl, sys, threading
+port, p, t = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=p + "/root.pem")
+ctx.load_cert_chain(t + "/partner-a-full.pem", p + "/partner-a.key")
+conns = [http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30) for _ in range(8)]
+for c in conns:  # handshakes first, so that the posts arrive together
+	c.connect()
+body = open(t + "/ta4-signed.xml", "rb").read()
+other = open(t + "/ta4-other-signed.xml", "rb").read()
+out = [None] * 8
+go = threading.Barrier(8)
+def post(i):
+	go.wait()
+	conns[i].request("POST", "/v1/messages", other if i == 7 else body, {"Content-Type": "application/xml"})
+	r = conns[i].getresponse()
+	out[i] = (r.status, r.read())
+th = [threading.Thread(target=post, args=(i,)) for i in range(8)]
+[x.start() for x in th]; [x.join() for x in th]
+same = [o for o in out[:7]]
+firsts = [o for o in out if o[0] == 200]
+# the 7 identical posts all get 200 and one receipt; the other content is
+# 409 unless it came first, in which case the 7 are 409
+ok = (all(o[0] == 200 for o in same) and len({o[1] for o in same}) == 1 and out[7][0] == 409) or \
+     (out[7][0] == 200 and all(o[0] == 409 for o in same))
+print(sorted(o[0] for o in out), file=sys.stderr)
+sys.exit(not ok)
+PY
+
 # ---- client certificates ------------------------------------------------------------------------
 ST=$(curl -sS --cacert "$P/root.pem" -H 'Content-Type: application/xml' --data-binary "@$TMP/ta.xml" \
 	-o "$TMP/resp" -w '%{http_code}' "$URL/v1/messages" 2>/dev/null)
@@ -381,7 +414,7 @@ for _ in $(seq 50); do
 	grep -q 'reporting-system",state="done"' "$TMP/metrics" && break
 	sleep 0.1
 done
-check "metrics: requests by status" grep -q '^lienthong_http_requests_total{code="409"} 1$' "$TMP/metrics"
+check "metrics: requests by status" grep -q '^lienthong_http_requests_total{code="409"} [1-9]' "$TMP/metrics"
 check "metrics: latency histogram" grep -q '^lienthong_http_request_duration_seconds_bucket{le="+Inf"} [1-9]' "$TMP/metrics"
 check "metrics: signature failures by reason" grep -q '^lienthong_signature_failures_total{reason="wrapped"} [1-9]' "$TMP/metrics"
 check "metrics: deliveries per destination" grep -q '^lienthong_deliveries{destination="reporting-system",state="done"} 1$' "$TMP/metrics"
