@@ -229,7 +229,8 @@ firsts = [o for o in out if o[0] == 200]
 # 409 unless it came first, in which case the 7 are 409
 ok = (all(o[0] == 200 for o in same) and len({o[1] for o in same}) == 1 and out[7][0] == 409) or \
      (out[7][0] == 200 and all(o[0] == 409 for o in same))
-print(sorted(o[0] for o in out), file=sys.stderr)
+if not ok:
+	print("    statuses:", sorted(o[0] for o in out), file=sys.stderr)
 sys.exit(not ok)
 PY
 
@@ -422,7 +423,30 @@ check "metrics: webhook deliveries" grep -q '^lienthong_deliveries{destination="
 check "metrics: refused handshakes" grep -q '^lienthong_tls_refused_total 3$' "$TMP/metrics"
 
 # ---- SIGTERM and restart --------------------------------------------------------------------------------------
-kill -TERM "$SERVE_PID"
+sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-000844020005/' "$TA_XML" >"$TMP/ta5.xml"
+sign partner-a "$TMP/ta5.xml" "$TMP/ta5-signed.xml"
+check "SIGTERM during a request: the request is answered, with Connection: close" python3 - "$PORT" "$P" "$TMP" "$SERVE_PID" <<'PY'
+import os, signal, socket, ssl, sys, time
+port, p, t, pid = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+ctx = ssl.create_default_context(cafile=p + "/root.pem")
+ctx.load_cert_chain(t + "/partner-a-full.pem", p + "/partner-a.key")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20), server_hostname="localhost")
+body = open(t + "/ta5-signed.xml", "rb").read()
+s.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+	b"Content-Length: %d\r\n\r\n" % len(body) + body[:100])
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.3)
+s.sendall(body[100:])
+resp = b""
+while True:
+	chunk = s.recv(65536)
+	if not chunk:
+		break
+	resp += chunk
+head = resp.split(b"\r\n\r\n", 1)[0].lower()
+sys.exit(not (head.startswith(b"http/1.1 200") and b"connection: close" in head))
+PY
 rc=
 for _ in $(seq 100); do kill -0 "$SERVE_PID" 2>/dev/null || { wait "$SERVE_PID"; rc=$?; break; }; sleep 0.1; done
 [ "$rc" = 0 ] && ok "SIGTERM: serve drains and exits 0" || not_ok "SIGTERM: exit '${rc:-still running}'"
