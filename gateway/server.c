@@ -1558,6 +1558,13 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 	sender = json_string_value(
 		json_object_get(json_object_get(val.json, "sender"), "orgId"));
 	snprintf(r->msg_id, sizeof(r->msg_id), "%s", id ? id : "");
+	if (!id || !kind || !id_is_safe(id)) {
+		/* the schemas make ids UUIDs; the inbox and the drop folder
+		 * rely on it */
+		problem(r, 422, NULL, "message id '%s' is not a lowercase UUID",
+			id ? id : "");
+		goto out;
+	}
 	server_event(s, "validated", id, pt->name, 0, kind);
 	if (!gw_partner_allows(pt, kind, sender,
 			       json_object_get(val.json, "receivers"), why,
