@@ -549,23 +549,48 @@ struct conn {
 	struct event *deadline;
 };
 
+/* One server event; strings borrowed, NULL when unknown. The fields are
+ * those of an audit entry (gateway/audit.h). */
+struct srv_event {
+	const char *event; /* received, refused, validated, stored,
+			      receipt-sent, delivered, forwarded */
+	const char *msg_id;
+	const char *partner;
+	const char *msg_kind;
+	const char *sender;
+	const char *outcome; /* ok, refused, failed */
+	const char *reason;  /* why (refused) or a detail */
+	const char *digest;  /* hex SHA-256 of the bytes received */
+	const char *signer;
+	int status; /* HTTP status answered, 0 when none */
+};
+
+static const char *nz(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
 /*
- * Every server event goes through here: received, refused (with the
- * reason and status), validated, stored, delivered, receipt sent. The
- * audit log (gateway/audit.c, issue 8) will be called from this one
- * function; until it is merged the event goes to the structured log.
+ * Every server event goes through here, from the event loop and from the
+ * internal delivery thread: received, refused (with the reason and
+ * status), validated, stored, receipt sent, delivered, forwarded. The
+ * audit log (gateway/audit.c, issue 8) is to be called from this one
+ * function (gw_audit_note with an entry made of e, direction "in"; its
+ * background mode is thread-safe); until it is merged the event goes to
+ * the structured log.
  */
-static void server_event(struct gw_server *s, const char *event,
-			 const char *msg_id, const char *partner, int status,
-			 const char *detail)
+static void server_event(struct gw_server *s, const struct srv_event *e)
 {
 	enum gw_log_level lvl =
-		!strcmp(event, "refused") ? GW_LOG_WARN : GW_LOG_INFO;
+		!strcmp(e->event, "refused") ? GW_LOG_WARN : GW_LOG_INFO;
 
 	(void)s;
-	gw_log(lvl, event, msg_id, "partner=%s status=%d %s",
-	       partner && *partner ? partner : "-", status,
-	       detail ? detail : "");
+	gw_log(lvl, e->event, e->msg_id,
+	       "partner=%s status=%d kind=%s sender=%s outcome=%s sha256=%s "
+	       "signer=%s %s",
+	       nz(e->partner), e->status, nz(e->msg_kind), nz(e->sender),
+	       e->outcome ? e->outcome : "ok", nz(e->digest), nz(e->signer),
+	       e->reason ? e->reason : "");
 }
 
 static void on_tls_refused(void *arg, const char *reason, const char *subject)
@@ -576,7 +601,13 @@ static void on_tls_refused(void *arg, const char *reason, const char *subject)
 	s->m.tls_refused++;
 	snprintf(d, sizeof(d), "client certificate '%s' refused: %s",
 		 subject && *subject ? subject : "?", reason);
-	server_event(s, "refused", NULL, NULL, 0, d);
+	{
+		struct srv_event e = { .event = "refused",
+				       .outcome = "refused",
+				       .reason = d };
+
+		server_event(s, &e);
+	}
 }
 
 /* Request context: what the reply needs. */
@@ -587,7 +618,32 @@ struct rq {
 	int xml; /* problems as XML */
 	char partner[64];
 	char msg_id[80];
+	/* what is known of the message so far, for the events */
+	char kind[32];
+	char sender[64];
+	char sha[65];
+	char signer[256];
 };
+
+/* An event about the request r. */
+static void rq_event(const struct rq *r, const char *event, int status,
+		     const char *outcome, const char *reason)
+{
+	struct srv_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.event = event;
+	e.msg_id = r->msg_id[0] ? r->msg_id : NULL;
+	e.partner = r->partner;
+	e.msg_kind = r->kind;
+	e.sender = r->sender;
+	e.digest = r->sha;
+	e.signer = r->signer;
+	e.status = status;
+	e.outcome = outcome;
+	e.reason = reason;
+	server_event(r->s, &e);
+}
 
 static double since(const struct timespec *t0)
 {
@@ -684,8 +740,7 @@ static void problem(struct rq *r, int status, const json_t *errors,
 			  detail, evhttp_request_get_uri(r->req), errors,
 			  r->xml, &b);
 	if (status >= 400 && strcmp(evhttp_request_get_uri(r->req), "/readyz"))
-		server_event(r->s, "refused", r->msg_id[0] ? r->msg_id : NULL,
-			     r->partner, status, detail);
+		rq_event(r, "refused", status, "refused", detail);
 	reply(r, status, status_reason(status),
 	      r->xml ? "application/problem+xml" : "application/problem+json",
 	      b.data ? b.data : "", b.len);
@@ -1065,10 +1120,16 @@ static gw_rc outbox_batch(struct gw_server *s, struct gw_outbox *ob,
 			}
 		}
 	}
-	for (i = 0; !rc && i < k; i++)
-		server_event(
-			s, "forwarded", om[i].id, NULL, 0,
-			"queued in the outbox for the webhooks and routes");
+	for (i = 0; !rc && i < k; i++) {
+		struct srv_event e = { .event = "forwarded",
+				       .msg_id = om[i].id,
+				       .msg_kind = om[i].kind,
+				       .sender = om[i].sender,
+				       .reason = "queued in the outbox for the "
+						 "webhooks and routes" };
+
+		server_event(s, &e);
+	}
 out:
 	for (i = 0; dl && i < n; i++)
 		free((void *)dl[i]);
@@ -1123,9 +1184,20 @@ static long idl_batch(struct gw_server *s, struct gw_inbox *ib,
 	    outbox_batch(s, ob, p, msgs, n, &err) ||
 	    gw_inbox_done(ib, ids, n, &err))
 		goto out;
-	for (i = 0; i < n; i++)
-		server_event(s, "delivered", p[i].id, NULL, 0,
-			     s->tgt_db ? "drop folder, sqlite" : "drop folder");
+	for (i = 0; i < n; i++) {
+		struct srv_event e = {
+			.event = "delivered",
+			.msg_id = p[i].id,
+			.msg_kind = json_string_value(
+				json_object_get(msgs[i], "kind")),
+			.sender = json_string_value(json_object_get(
+				json_object_get(msgs[i], "sender"), "orgId")),
+			.reason = s->tgt_db ? "drop folder, sqlite"
+					    : "drop folder"
+		};
+
+		server_event(s, &e);
+	}
 	done = (long)n;
 out:
 	if (done < 0)
@@ -1340,13 +1412,12 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 					"Lienthong-Replay", "true");
 			} else {
 				s->m.accepted++;
-				server_event(s, "stored", p->id, p->partner, 0,
-					     p->sha);
+				rq_event(&p->r, "stored", 0, "ok", NULL);
 			}
-			server_event(s, "receipt-sent", p->id, p->partner, 200,
-				     p->replay_of >= 0
-					     ? "replay: the original receipt"
-					     : p->sha);
+			rq_event(&p->r, "receipt-sent", 200, "ok",
+				 p->replay_of >= 0
+					 ? "replay: the original receipt"
+					 : NULL);
 			reply(&p->r, 200, "OK", o->rtype, o->receipt, o->rlen);
 		}
 		arm_deadline_of(p->r.req);
@@ -1472,6 +1543,7 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 		 * bytes received */
 	}
 	gw_outbox_sha256_hex(body, len, sha);
+	memcpy(r->sha, sha, sizeof(r->sha));
 	{
 		const char *b = decoded ? decoded : body;
 		size_t n = decoded ? dlen : len;
@@ -1535,6 +1607,7 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 			}
 		}
 	}
+	snprintf(r->signer, sizeof(r->signer), "%s", sres.subject);
 	if (!gw_partner_signer_ok(pt, peer_subject, sres.subject)) {
 		problem(r, 403, NULL,
 			"the message is signed by '%s', which is not partner "
@@ -1565,7 +1638,9 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 			id ? id : "");
 		goto out;
 	}
-	server_event(s, "validated", id, pt->name, 0, kind);
+	snprintf(r->kind, sizeof(r->kind), "%s", kind);
+	snprintf(r->sender, sizeof(r->sender), "%s", sender ? sender : "");
+	rq_event(r, "validated", 0, "ok", NULL);
 	if (!gw_partner_allows(pt, kind, sender,
 			       json_object_get(val.json, "receivers"), why,
 			       sizeof(why))) {
@@ -1588,8 +1663,8 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 			goto out;
 		}
 		s->m.replays++;
-		server_event(s, "receipt-sent", id, pt->name, 200,
-			     "replay: the original receipt");
+		rq_event(r, "receipt-sent", 200, "ok",
+			 "replay: the original receipt");
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 				  "Lienthong-Replay", "true");
 		reply(r, 200, "OK", old_type, old, olen);
@@ -1881,7 +1956,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 			problem(&r, 405, NULL, "use POST");
 			goto out;
 		}
-		server_event(s, "received", NULL, pt->name, 0, peer.version);
+		rq_event(&r, "received", 0, "ok", peer.version);
 		handle_post(&r, pt, peer.subject);
 		goto out;
 	}
