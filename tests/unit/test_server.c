@@ -384,6 +384,51 @@ static void test_server__format_registry(void **state)
 	assert_non_null(strstr(err.msg, "too many"));
 }
 
+/* The registry and the problem bodies with the Nth allocation failing
+ * (curl's torture mode): an error or success, never a crash or a leak. */
+static void test_server__allocation_failures(void **state)
+{
+	json_t *arr = parse(partners_json);
+	long n;
+	int ok = 0;
+
+	(void)state;
+	for (n = 0; n < 10000 && !ok; n++) {
+		struct gw_partners p;
+		struct gw_err err;
+		gw_rc rc;
+
+		gw_alloc_fail_after(n);
+		rc = gw_partners_load(arr, &p, &err);
+		gw_alloc_fail_after(-1);
+		assert_true(rc == GW_OK || rc == GW_ERR_NOMEM);
+		if (rc == GW_OK) {
+			assert_int_equal(p.n, 2);
+			gw_partners_release(&p);
+			ok = 1;
+		} else {
+			assert_int_equal(p.n, 0);
+		}
+	}
+	assert_true(ok);
+	for (ok = 0, n = 0; n < 10000 && !ok; n++) {
+		struct gw_buf b;
+		gw_rc rc;
+
+		gw_buf_init(&b);
+		gw_alloc_fail_after(n);
+		rc = gw_problem_render(400, "malformed", "Bad Request",
+				       "a <detail>", "/v1/messages", NULL, 1,
+				       &b);
+		gw_alloc_fail_after(-1);
+		assert_true(rc == GW_OK || rc == GW_ERR_NOMEM);
+		ok = rc == GW_OK;
+		gw_buf_release(&b);
+	}
+	assert_true(ok);
+	json_decref(arr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_server__loopback_and_fingerprints),
 		cmocka_unit_test(test_server__inbox_dedup_and_pending),
 		cmocka_unit_test(test_server__format_registry),
+		cmocka_unit_test(test_server__allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
