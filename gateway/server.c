@@ -2227,6 +2227,10 @@ static void server_free(struct gw_server *s)
 	free(s->batch);
 	if (s->ev_drain)
 		event_free(s->ev_drain);
+	/* evhttp_free frees the listener before the connections, whose
+	 * closing must not try to enable it again */
+	s->listener = NULL;
+	s->draining = 1;
 	if (s->http)
 		evhttp_free(s->http); /* frees the connections */
 	if (s->base)
