@@ -116,7 +116,7 @@ install: $(LIENTHONG)
 	install -m 644 schemas/*.json schemas/*.xsd $(wildcard schemas/*.yaml) \
 		$(DESTDIR)$(PREFIX)/share/lienthong/schemas/
 	$(if $(wildcard gateway/adapter.h),install -m 644 gateway/adapter.h $(DESTDIR)$(PREFIX)/include/lienthong/)
-	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: lienthong-adapter\nDescription: build adapters for the Lienthong gateway\nVersion: %s\nCflags: -I$${includedir}/lienthong\n' \
+	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: lienthong-adapter\nDescription: build adapters for the Lienthong gateway\nVersion: %s\nRequires: jansson\nCflags: -I$${includedir}/lienthong\n' \
 		'$(PREFIX)' "$$(sed -n 's/^#define GW_VERSION "\(.*\)"/\1/p' gateway/cli.h)" \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/lienthong-adapter.pc
 
@@ -129,8 +129,10 @@ fuzz: deps-test
 		{ printf '\000'; cat $$f; } > build/fuzz/corpus/x$$i; i=$$((i+1)); done; \
 	for f in conf/examples/*.json tests/data/invalid/*.json; do \
 		{ printf '\001'; cat $$f; } > build/fuzz/corpus/j$$i; i=$$((i+1)); done; \
-	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0
-	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway \
+	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0 ; \
+	for f in conf/mappings/*.csv; do \
+		{ printf '\003'; cat $$f; } > build/fuzz/corpus/c$$i; i=$$((i+1)); done
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway -Iadapters \
 		-o build/fuzz/fuzz_parsers tests/fuzz/fuzz_parsers.c \
 		$(filter-out gateway/main.c gateway/cli.c,$(wildcard gateway/*.c)) $(ADAPTER_SRC) $(LIBS)
 	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \

@@ -23,16 +23,22 @@
 
 #include "common.h"
 #include "log.h"
+#include "mapping.h"
 #include "normalize.h"
+#include "validate.h"
 
 extern const struct gw_adapter gw_adapter_plan_tables;
+extern const struct gw_adapter gw_adapter_csv;
+extern const struct gw_adapter gw_adapter_sqlite;
 
 static const struct gw_adapter *const builtins[] = {
 	&gw_adapter_plan_tables,
+	&gw_adapter_csv,
+	&gw_adapter_sqlite,
 };
 
 /* The end of the version-1 members: a struct shorter than this is refused. */
-#define GW_ADAPTER_V1_SIZE                                                    \
+#define GW_ADAPTER_V1_SIZE \
 	(offsetof(struct gw_adapter, fini) + sizeof(void (*)(void *)))
 
 struct entry {
@@ -68,10 +74,11 @@ gw_rc gw_adapter_register(struct gw_adapter_registry *r,
 		return gw_err_set(err, GW_ERR_REFUSED,
 				  "%s: adapter struct of %u bytes is shorter "
 				  "than version 1 (%zu)",
-				  origin, (unsigned)a->size, GW_ADAPTER_V1_SIZE);
-	if (!a->name || !*a->name || strspn(a->name,
-					    "abcdefghijklmnopqrstuvwxyz"
-					    "0123456789-") != strlen(a->name))
+				  origin, (unsigned)a->size,
+				  GW_ADAPTER_V1_SIZE);
+	if (!a->name || !*a->name ||
+	    strspn(a->name, "abcdefghijklmnopqrstuvwxyz"
+			    "0123456789-") != strlen(a->name))
 		return gw_err_set(err, GW_ERR_REFUSED,
 				  "%s: adapter name missing or not [a-z0-9-]",
 				  origin);
@@ -157,9 +164,8 @@ gw_rc gw_adapter_load_file(struct gw_adapter_registry *r, const char *dir,
 	sym = dlsym(handle, GW_ADAPTER_ENTRY);
 	if (!sym) {
 		dlclose(handle);
-		return gw_err_set(err, GW_ERR_REFUSED,
-				  "%s: missing symbol %s", path,
-				  GW_ADAPTER_ENTRY);
+		return gw_err_set(err, GW_ERR_REFUSED, "%s: missing symbol %s",
+				  path, GW_ADAPTER_ENTRY);
 	}
 	memcpy(&entry, &sym, sizeof(entry));
 	if ((rc = gw_adapter_register(r, entry(), path, err))) {
@@ -196,8 +202,8 @@ gw_rc gw_adapter_load_dir(struct gw_adapter_registry *r, const char *dir,
 		nn = gw_realloc(names, (n + 1) * sizeof(*names));
 		if (!nn || !(nn[n] = gw_strdup(de->d_name))) {
 			names = nn ? nn : names;
-			rc = gw_err_set(err, GW_ERR_NOMEM,
-					"%s: out of memory", dir);
+			rc = gw_err_set(err, GW_ERR_NOMEM, "%s: out of memory",
+					dir);
 			break;
 		}
 		names = nn;
@@ -215,8 +221,7 @@ gw_rc gw_adapter_load_dir(struct gw_adapter_registry *r, const char *dir,
 		if (gw_buf_addf(&path, "%s/%s", dir, names[i]) ||
 		    gw_adapter_load_file(r, dir, path.data, &e)) {
 			if (e.rc == GW_ERR_NOMEM)
-				rc = gw_err_set(err, GW_ERR_NOMEM, "%s",
-						e.msg);
+				rc = gw_err_set(err, GW_ERR_NOMEM, "%s", e.msg);
 			else if (cb)
 				cb(arg, e.msg);
 		}
@@ -269,8 +274,13 @@ gw_rc gw_adapter_run(struct gw_adapter_registry *r, const char *name,
 		e->inited = 1;
 	}
 	if (e->a->run(e->state, job))
-		return gw_err_set(err, GW_ERR_IO, "adapter '%s': %s: failed",
-				  name, job->input);
+		return job->error[0] ? gw_err_set(err,
+						  job->error_rc ? job->error_rc
+								: GW_ERR_IO,
+						  "%s", job->error)
+				     : gw_err_set(err, GW_ERR_IO,
+						  "adapter '%s': %s: failed",
+						  name, job->input);
 	return GW_OK;
 }
 
@@ -339,6 +349,150 @@ static int host_timeline(const char *raw, struct gw_adapter_timeline *out)
 	return rc;
 }
 
+/* The mapping engine for adapters: a thin shell over mapping.h that
+ * reports to the job instead of returning gw_err. */
+struct gw_adapter_mapping {
+	struct gw_mapping *m;
+};
+
+static void host_fail(struct gw_adapter_job *job, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (job->error[0])
+		return; /* the first reason is the one that matters */
+	va_start(ap, fmt);
+	vsnprintf(job->error, sizeof(job->error), fmt, ap);
+	va_end(ap);
+}
+
+static void host_progress(struct gw_adapter_job *job, uint64_t done,
+			  uint64_t total)
+{
+	if (job->progress)
+		job->progress(job->arg, done, total);
+}
+
+static void report_problem(void *arg, gw_rc rc, const char *line)
+{
+	struct gw_adapter_job *job = arg;
+
+	if (job->problem)
+		job->problem(job->arg, line);
+}
+
+static struct gw_adapter_mapping *host_mapping_open(struct gw_adapter_job *job)
+{
+	struct gw_adapter_mapping *am;
+	struct gw_err err;
+
+	if (!job->mapping) {
+		host_fail(job,
+			  "%s: this adapter needs a mapping file "
+			  "(--mapping FILE, see docs/ADAPTERS.md)",
+			  job->input);
+		job->error_rc = GW_ERR_USAGE;
+		return NULL;
+	}
+	if (!(am = gw_calloc(1, sizeof(*am)))) {
+		host_fail(job, "out of memory");
+		return NULL;
+	}
+	gw_err_clear(&err);
+	if (gw_mapping_load(job->mapping, gw_schema_dir(), report_problem, job,
+			    &am->m, &err)) {
+		host_fail(job, "%s", err.msg);
+		if (err.rc == GW_ERR_CONFIG) {
+			job->error_rc = GW_ERR_SCHEMA; /* invalid input: 1 */
+			job->error_reported = 1; /* each line went to problem */
+		}
+		free(am);
+		return NULL;
+	}
+	return am;
+}
+
+static const char *host_mapping_option(const struct gw_adapter_mapping *am,
+				       const char *ptr)
+{
+	return gw_mapping_option(am->m, ptr);
+}
+
+static int host_mapping_bind(struct gw_adapter_mapping *am,
+			     struct gw_adapter_job *job,
+			     const char *const *names, size_t n)
+{
+	struct gw_err err;
+
+	gw_err_clear(&err);
+	if (gw_mapping_bind(am->m, job->input, names, n, &err)) {
+		host_fail(job, "%s", err.msg);
+		job->error_rc = err.rc;
+		return -1;
+	}
+	return 0;
+}
+
+static int mapping_emit(void *arg, const char *key, const char *date,
+			json_t *msg)
+{
+	struct gw_adapter_job *job = arg;
+
+	if (job->emit_msg)
+		return job->emit_msg(job->arg, key, date, msg);
+	/* a host without envelope fields: the payload alone */
+	{
+		const char *kind =
+			json_string_value(json_object_get(msg, "kind"));
+		json_t *p = json_incref(json_object_get(msg, "payload"));
+		int rc = job->emit(job->arg, kind ? kind : "", key, date, p);
+
+		json_decref(msg);
+		return rc;
+	}
+}
+
+static int host_mapping_row(struct gw_adapter_mapping *am,
+			    struct gw_adapter_job *job, const char *where,
+			    const char *const *cells, size_t n)
+{
+	struct gw_err err;
+	gw_rc rc;
+
+	gw_err_clear(&err);
+	rc = gw_mapping_row(am->m, where, cells, n, mapping_emit, job, &err);
+	if (rc == GW_ERR_SCHEMA) {
+		job->unmapped(job->arg, where, err.msg);
+		return 0;
+	}
+	if (rc) {
+		host_fail(job, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int host_mapping_finish(struct gw_adapter_mapping *am,
+			       struct gw_adapter_job *job)
+{
+	struct gw_err err;
+
+	gw_err_clear(&err);
+	if (gw_mapping_finish(am->m, mapping_emit, job, &err)) {
+		host_fail(job, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void host_mapping_close(struct gw_adapter_mapping *am)
+{
+	if (!am)
+		return;
+	gw_mapping_free(am->m);
+	free(am);
+}
+
 static const struct gw_adapter_host host = {
 	.abi_version = GW_ADAPTER_ABI_VERSION,
 	.size = sizeof(struct gw_adapter_host),
@@ -358,6 +512,14 @@ static const struct gw_adapter_host host = {
 	.decimal = gw_norm_decimal,
 	.date = gw_norm_date,
 	.unit_names = gw_norm_unit_names,
+	.mapping_open = host_mapping_open,
+	.mapping_option = host_mapping_option,
+	.mapping_bind = host_mapping_bind,
+	.mapping_row = host_mapping_row,
+	.mapping_finish = host_mapping_finish,
+	.mapping_close = host_mapping_close,
+	.fail = host_fail,
+	.progress = host_progress,
 };
 
 const struct gw_adapter_host *gw_adapter_host(void)

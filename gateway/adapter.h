@@ -35,6 +35,8 @@ enum gw_adapter_log_level {
 
 /* One import run; opaque to adapters. */
 struct gw_adapter_job;
+/* A loaded mapping file; opaque to adapters. */
+struct gw_adapter_mapping;
 
 /* A normalized timeline (see normalize.h); empty strings when absent. */
 struct gw_adapter_timeline {
@@ -86,11 +88,49 @@ struct gw_adapter_host {
 	char *(*text)(const char *s); /* NFC, nbsp -> space, trimmed */
 	char *(*fold)(const char *s); /* text, then case-folded */
 	int (*timeline)(const char *raw, struct gw_adapter_timeline *out);
-	int (*period)(const char *s, char out[16]);   /* 2024, 2024-Q3 */
+	int (*period)(const char *s, char out[16]);	    /* 2024, 2024-Q3 */
 	int (*decimal)(const char *s, char *out, size_t n); /* "0.6321" */
-	int (*date)(const char *s, char out[11]);	     /* 2025-05-14 */
+	int (*date)(const char *s, char out[11]);	    /* 2025-05-14 */
 	/* Split a cell naming several units into a JSON array of names. */
 	json_t *(*unit_names)(const char *cell);
+
+	/*
+	 * Appended: the mapping engine of row-based adapters (csv, sqlite;
+	 * gateway/mapping.h, format in docs/ADAPTERS.md) and run reporting.
+	 * Check host->size before using them.
+	 *
+	 * mapping_open reads the job's mapping file (--mapping): NULL when
+	 * there is none or it is invalid, with the reason already given to
+	 * the job (run then returns -1). mapping_option reads a string
+	 * option of the file by JSON Pointer ("/csv/delimiter",
+	 * "/sqlite/query"), NULL when absent. mapping_bind binds the
+	 * input's header (names NULL when the input has none): 0, or -1 with
+	 * the reason given to the job. mapping_row maps one row of cells
+	 * (borrowed) read at where ("FILE:LINE"): a row that cannot be
+	 * mapped is reported as unmapped with its reason and 0 returned; -1
+	 * only when a message could not be written. mapping_finish hands on
+	 * the grouped messages (after the last row). mapping_close accepts
+	 * NULL.
+	 */
+	struct gw_adapter_mapping *(*mapping_open)(struct gw_adapter_job *job);
+	const char *(*mapping_option)(const struct gw_adapter_mapping *m,
+				      const char *ptr);
+	int (*mapping_bind)(struct gw_adapter_mapping *m,
+			    struct gw_adapter_job *job,
+			    const char *const *names, size_t n);
+	int (*mapping_row)(struct gw_adapter_mapping *m,
+			   struct gw_adapter_job *job, const char *where,
+			   const char *const *cells, size_t n);
+	int (*mapping_finish)(struct gw_adapter_mapping *m,
+			      struct gw_adapter_job *job);
+	void (*mapping_close)(struct gw_adapter_mapping *m);
+	/* Say why run is about to return -1 ("cannot open 'x.csv': ..."). */
+	void (*fail)(struct gw_adapter_job *job, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+	/* Progress of a long run: done out of total (bytes, rows); total 0
+	 * when unknown. The host draws a bar when stderr is a terminal. */
+	void (*progress)(struct gw_adapter_job *job, uint64_t done,
+			 uint64_t total);
 };
 
 /* The struct an adapter's entry point returns. */
@@ -124,6 +164,16 @@ struct gw_adapter_job {
 		    const char *date, json_t *payload);
 	void (*unmapped)(void *arg, const char *where, const char *reason);
 	void *arg;
+	/* Optional: a partial message {kind, payload, [sender, receivers,
+	 * correlationId, classification]} from the mapping engine (stolen);
+	 * problems of the mapping file, one located line each; progress. */
+	int (*emit_msg)(void *arg, const char *key, const char *date,
+			json_t *msg);
+	void (*problem)(void *arg, const char *line);
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	char error[GW_ERR_MSG_MAX]; /* why run failed (host->fail) */
+	gw_rc error_rc; /* its kind when the host knows it (mapping: config) */
+	int error_reported; /* 1: its lines already went to problem */
 };
 
 /* Called for each adapter refused at load, with a complete line. */
@@ -151,8 +201,8 @@ gw_rc gw_adapter_load_dir(struct gw_adapter_registry *r, const char *dir,
 gw_rc gw_adapter_load_file(struct gw_adapter_registry *r, const char *dir,
 			   const char *path, struct gw_err *err);
 
-const struct gw_adapter *
-gw_adapter_find(const struct gw_adapter_registry *r, const char *name);
+const struct gw_adapter *gw_adapter_find(const struct gw_adapter_registry *r,
+					 const char *name);
 size_t gw_adapter_count(const struct gw_adapter_registry *r);
 const struct gw_adapter *gw_adapter_at(const struct gw_adapter_registry *r,
 				       size_t i);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_audit.h"
 #include "cmd_import.h"
 #include "cmd_queue.h"
 #include "cmd_serve.h"
@@ -60,17 +61,21 @@ static const struct command commands[] = {
 	  "too. The conversion is lossless both ways.\n" },
 	{ "import", gw_cmd_import,
 	  "turn internal records into canonical messages (adapters)",
-	  "usage: lienthong import --adapter csv|plan-tables [--mapping FILE]\n"
-	  "                        [-o DIR] [--sender ORGID=NAME]\n"
-	  "                        [--receiver ORGID=NAME]... [--deterministic]\n"
+	  "usage: lienthong import --adapter csv|sqlite|plan-tables\n"
+	  "                        [--mapping FILE] [-o DIR]\n"
+	  "                        [--sender ORGID=NAME]\n"
+	  "                        [--receiver ORGID=NAME]...\n"
+	  "                        [--deterministic]\n"
 	  "                        [--classification public|internal]\n"
 	  "                        [--adapter-dir DIR] INPUT\n"
 	  "\n"
 	  "Runs the source adapter over INPUT and writes each canonical\n"
 	  "message, validated, as one JSON line on stdout (or one file per\n"
 	  "message in DIR). Rows that could not be mapped are listed on\n"
-	  "stderr with the reason. --deterministic derives ids from the\n"
-	  "document number and task path, so re-imports are idempotent.\n" },
+	  "stderr with FILE:LINE and the reason. csv and sqlite read their\n"
+	  "rows through a mapping file (docs/ADAPTERS.md). --deterministic\n"
+	  "derives ids from the record key (document number and task path),\n"
+	  "so re-imports are idempotent.\n" },
 	{ "sign", gw_cmd_sign, "sign a message (XML-DSig or JWS)",
 	  "usage: lienthong sign --key KEY --cert CERT [--chain FILE] [--alg "
 	  "ALG]\n"
@@ -112,16 +117,50 @@ static const struct command commands[] = {
 	  "SIGTERM, or with --once until idle for --linger-ms.\n" },
 	{ "sync", gw_cmd_sync,
 	  "send what is new or changed in the configured sources",
-	  "usage: lienthong sync -c CONF [--every SECONDS] [SOURCE]\n"
+	  "usage: lienthong sync -c CONF [--every SECONDS | --cron EXPR |\n"
+	  "                      --scheduled] [SOURCE]\n"
 	  "\n"
 	  "For each source (or only SOURCE) of CONF's sources: section, sends\n"
 	  "the message files that are new or whose bytes changed since the\n"
 	  "last run (change detection by file name and SHA-256), and nothing\n"
 	  "else, so it can run every few minutes and stay idempotent. With\n"
-	  "--every it runs again every SECONDS until SIGTERM.\n" },
+	  "--every it runs again every SECONDS until SIGTERM.\n"
+	  "csv and sqlite sources send the records (mapping key) whose\n"
+	  "content changed. --cron 'M H DOM MON DOW' runs at those times;\n"
+	  "--scheduled runs each source by its every_s or cron\n"
+	  "(docs/SYNC.md).\n" },
 	{ "queue", gw_cmd_queue, "inspect and act on the outbox",
 	  "usage: lienthong queue -c CONF ls [pending|done|dead]\n"
 	  "       lienthong queue -c CONF show|retry|drop ID\n" },
+	{ "audit", gw_cmd_audit,
+	  "verify the audit log, export and check Merkle proofs",
+	  "usage: lienthong audit verify -c CONF [--trust DIR | --key PUBKEY]\n"
+	  "       lienthong audit prove -c CONF ID [-o FILE]\n"
+	  "       lienthong audit checkpoint -c CONF [--get SEQ|latest] "
+	  "[-o FILE]\n"
+	  "       lienthong audit consistency -c CONF [--from SEQ] [--to SEQ]\n"
+	  "                                   [-o FILE]\n"
+	  "       lienthong audit verify-proof PROOF [--checkpoint FILE]\n"
+	  "                                   (--trust DIR | --key PUBKEY)\n"
+	  "       lienthong audit verify-consistency PROOF [--from FILE] "
+	  "[--to FILE]\n"
+	  "                                   (--trust DIR | --key PUBKEY)\n"
+	  "       lienthong audit ls -c CONF [--since T] [--until T] "
+	  "[--partner ORG]\n"
+	  "                          [--kind K] [--outcome O]\n"
+	  "                          [--format table|json|csv]\n"
+	  "       lienthong audit show -c CONF ID\n"
+	  "\n"
+	  "Every step of every message (refused, validated, signed, queued,\n"
+	  "each delivery attempt, delivered, receipt, dead-lettered, operator\n"
+	  "retry and drop) is an entry of an RFC 9162 Merkle tree kept in the\n"
+	  "store of CONF's audit: section, with checkpoints signed by the\n"
+	  "gateway's key. verify checks every entry and checkpoint and names\n"
+	  "the first bad one; prove exports the inclusion proof of a "
+	  "message's\n"
+	  "entries; verify-proof checks it with only the checkpoint and the\n"
+	  "signer's trust store or key (docs/AUDIT.md). T is 2026-11-29,\n"
+	  "2026-11-29T14:00:00Z or milliseconds since 1970.\n" },
 	{ "config", cmd_config, "check a configuration file",
 	  "usage: lienthong config check FILE\n"
 	  "\n"

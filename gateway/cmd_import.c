@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "adapter.h"
 #include "common.h"
@@ -34,10 +35,10 @@
 #define DEFAULT_RECEIVER_NAME "Hệ thống thông tin báo cáo Chính phủ"
 
 /* A fixed namespace for name-based ids (UUIDv5, RFC 9562). */
-static const unsigned char id_namespace[16] = {
-	0x6c, 0x69, 0x65, 0x6e, 0x74, 0x68, 0x6f, 0x6e,
-	0x67, 0x2d, 0x69, 0x6d, 0x70, 0x6f, 0x72, 0x74
-};
+static const unsigned char id_namespace[16] = { 0x6c, 0x69, 0x65, 0x6e,
+						0x74, 0x68, 0x6f, 0x6e,
+						0x67, 0x2d, 0x69, 0x6d,
+						0x70, 0x6f, 0x72, 0x74 };
 
 struct import {
 	struct gw_validator *v;
@@ -51,6 +52,7 @@ struct import {
 	size_t per_kind[8];
 	struct gw_buf unmapped_lines;
 	int failed_io;
+	int tty, bar, last_pct;
 };
 
 static void format_uuid(const unsigned char b[16], char out[37])
@@ -63,7 +65,7 @@ static void format_uuid(const unsigned char b[16], char out[37])
 }
 
 /* UUIDv4 from RAND_bytes, or UUIDv5 (SHA-1) of name when name is set. */
-static int make_id(const char *name, char out[37])
+int gw_import_make_id(const char *name, char out[37])
 {
 	unsigned char b[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
@@ -90,7 +92,7 @@ static int make_id(const char *name, char out[37])
 	return 0;
 }
 
-static void now_vn(char out[32])
+void gw_import_now(char out[32])
 {
 	time_t t = time(NULL) + 7 * 3600;
 	struct tm tm;
@@ -116,10 +118,55 @@ static int kind_index(const char *kind)
 	return (int)k >= 0 && (int)k < 8 ? (int)k : 0;
 }
 
-static int emit(void *arg, const char *kind, const char *key,
-		const char *date, json_t *payload)
+json_t *gw_import_complete(const json_t *partial, const json_t *sender,
+			   const json_t *receivers, const char *classification,
+			   const char *id, const char *created)
+{
+	const char *kind = json_string_value(json_object_get(partial, "kind"));
+	json_t *msg, *v;
+	const char *k;
+
+	if (!kind)
+		return NULL;
+	msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "id", id, "kind",
+			kind, "schemaVersion", GW_MSG_SCHEMA_VERSION, "sender",
+			sender, "receivers", receivers, "created", created,
+			"classification", classification);
+	if (!msg)
+		return NULL;
+	/* the mapping's envelope fields win over the defaults */
+	json_object_foreach((json_t *)partial, k, v)
+	{
+		json_t *old = json_object_get(msg, k);
+
+		if (!strcmp(k, "kind"))
+			continue;
+		if (json_is_object(old) && json_is_object(v) &&
+		    strcmp(k, "payload")) {
+			/* /sender/orgId alone keeps the default name */
+			json_t *m2 = json_deep_copy(old);
+
+			if (!m2 || json_object_update(m2, v) ||
+			    json_object_set_new(msg, k, m2)) {
+				json_decref(msg);
+				return NULL;
+			}
+		} else if (json_object_set(msg, k, v)) {
+			json_decref(msg);
+			return NULL;
+		}
+	}
+	return msg;
+}
+
+/* A partial message {kind, payload, [sender, receivers, correlationId,
+ * classification]} (stolen) completed with the envelope, validated and
+ * written. */
+static int emit_msg(void *arg, const char *key, const char *date,
+		    json_t *partial)
 {
 	struct import *im = arg;
+	const char *kind = json_string_value(json_object_get(partial, "kind"));
 	json_t *msg = NULL;
 	struct gw_buf out, name;
 	char id[37], created[32];
@@ -130,23 +177,21 @@ static int emit(void *arg, const char *kind, const char *key,
 	gw_buf_init(&name);
 	gw_err_clear(&err);
 	im->seq++;
+	if (!kind)
+		goto out;
 	if (im->deterministic && key) {
 		if (gw_buf_addf(&name, "%s\n%s", kind, key) ||
-		    make_id(name.data, id))
+		    gw_import_make_id(name.data, id))
 			goto out;
-	} else if (make_id(NULL, id)) {
+	} else if (gw_import_make_id(NULL, id)) {
 		goto out;
 	}
 	if (im->deterministic && date && strlen(date) == 10)
 		snprintf(created, sizeof(created), "%sT00:00:00+07:00", date);
 	else
-		now_vn(created);
-	msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s, s:O}", "id", id,
-			"kind", kind, "schemaVersion", GW_MSG_SCHEMA_VERSION,
-			"sender", im->sender, "receivers", im->receivers,
-			"created", created, "classification",
-			im->classification, "payload", payload);
-	if (!msg)
+		gw_import_now(created);
+	if (!(msg = gw_import_complete(partial, im->sender, im->receivers,
+				       im->classification, id, created)))
 		goto out;
 	if (im->outdir) {
 		if (gw_msg_json_dump(msg, &out, &err))
@@ -199,10 +244,52 @@ static int emit(void *arg, const char *kind, const char *key,
 	rc = 0;
 out:
 	json_decref(msg);
-	json_decref(payload);
+	json_decref(partial);
 	gw_buf_release(&out);
 	gw_buf_release(&name);
 	return rc;
+}
+
+static int emit(void *arg, const char *kind, const char *key, const char *date,
+		json_t *payload)
+{
+	json_t *partial =
+		json_pack("{s:s, s:o}", "kind", kind, "payload", payload);
+
+	return partial ? emit_msg(arg, key, date, partial) : -1;
+}
+
+static void problem(void *arg, const char *line)
+{
+	fprintf(stderr, "import: %s\n", line);
+}
+
+/* A bar on stderr when it is a terminal and the input is big enough for
+ * one to help. */
+static void progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct import *im = arg;
+	int pct, i;
+
+	if (!im->tty)
+		return;
+	if (total < (4u << 20)) {
+		if (total || done < 100000)
+			return;
+		fprintf(stderr, "\rimport: %llu rows",
+			(unsigned long long)done);
+		im->bar = 1;
+		return;
+	}
+	pct = (int)(done * 100 / total);
+	if (pct == im->last_pct)
+		return;
+	im->last_pct = pct;
+	im->bar = 1;
+	fputs("\rimport: [", stderr);
+	for (i = 0; i < 40; i++)
+		fputc(i < pct * 40 / 100 ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3d%%", pct);
 }
 
 static void unmapped(void *arg, const char *where, const char *reason)
@@ -270,21 +357,11 @@ int gw_cmd_import(int argc, char **argv)
 		json_t *org;
 
 		switch (c) {
-		case 'a':
-			adapter = optarg;
-			break;
-		case 'm':
-			mapping = optarg;
-			break;
-		case 'o':
-			im.outdir = optarg;
-			break;
-		case 'd':
-			im.deterministic = 1;
-			break;
-		case 'D':
-			adir = optarg;
-			break;
+		case 'a': adapter = optarg; break;
+		case 'm': mapping = optarg; break;
+		case 'o': im.outdir = optarg; break;
+		case 'd': im.deterministic = 1; break;
+		case 'D': adir = optarg; break;
 		case 'c':
 			if (strcmp(optarg, "public") &&
 			    strcmp(optarg, "internal")) {
@@ -313,9 +390,7 @@ int gw_cmd_import(int argc, char **argv)
 				json_array_append_new(im.receivers, org);
 			}
 			break;
-		default:
-			ret = usage();
-			goto out;
+		default: ret = usage(); goto out;
 		}
 	}
 	if (!adapter || optind != argc - 1) {
@@ -342,9 +417,7 @@ int gw_cmd_import(int argc, char **argv)
 	}
 	if (!adir)
 		adir = getenv("LIENTHONG_ADAPTER_DIR");
-	if (adir && gw_adapter_load_dir(reg, adir,
-					print_refused,
-					NULL, &err)) {
+	if (adir && gw_adapter_load_dir(reg, adir, print_refused, NULL, &err)) {
 		fprintf(stderr, "import: %s\n", err.msg);
 		goto out;
 	}
@@ -355,10 +428,15 @@ int gw_cmd_import(int argc, char **argv)
 	job.sender_name = json_string_value(json_object_get(im.sender, "name"));
 	job.emit = emit;
 	job.unmapped = unmapped;
+	job.emit_msg = emit_msg;
+	job.problem = problem;
+	job.progress = progress;
 	job.arg = &im;
+	im.tty = isatty(2);
+	im.last_pct = -1;
 	if (!gw_adapter_find(reg, adapter)) {
-		fprintf(stderr, "import: no adapter named '%s' (known:",
-			adapter);
+		fprintf(stderr,
+			"import: no adapter named '%s' (known:", adapter);
 		for (i = 0; i < gw_adapter_count(reg); i++)
 			fprintf(stderr, " %s", gw_adapter_at(reg, i)->name);
 		fprintf(stderr, ")\n");
@@ -366,21 +444,29 @@ int gw_cmd_import(int argc, char **argv)
 		goto out;
 	}
 	if (gw_adapter_run(reg, adapter, &job, &err)) {
-		fprintf(stderr, "import: %s\n", err.msg);
+		if (im.bar)
+			fputc('\n', stderr);
+		if (!job.error_reported)
+			fprintf(stderr, "import: %s\n", err.msg);
 		if (im.unmapped_lines.len)
 			fputs(im.unmapped_lines.data, stderr);
 		ret = gw_rc_exit(err.rc);
 		goto out;
 	}
 	fflush(stdout);
+	if (im.bar)
+		fputc('\n', stderr);
 	fprintf(stderr,
 		"import: %s: %zu messages written (%zu plan, %zu "
 		"task.assignment, %zu indicator.report), %zu invalid, %zu "
 		"rows not mapped\n",
 		job.input, im.written, im.per_kind[GW_KIND_PLAN],
 		im.per_kind[GW_KIND_TASK_ASSIGNMENT],
-		im.per_kind[GW_KIND_INDICATOR_REPORT], im.invalid,
-		im.unmapped);
+		im.per_kind[GW_KIND_INDICATOR_REPORT], im.invalid, im.unmapped);
+	if (im.per_kind[GW_KIND_TASK_PROGRESS] || im.per_kind[GW_KIND_RECEIPT])
+		fprintf(stderr, "import: %zu task.progress, %zu receipt\n",
+			im.per_kind[GW_KIND_TASK_PROGRESS],
+			im.per_kind[GW_KIND_RECEIPT]);
 	if (im.unmapped_lines.len)
 		fputs(im.unmapped_lines.data, stderr);
 	ret = im.failed_io ? 3 : im.invalid ? 1 : 0;

@@ -17,13 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
+#include "cmd_audit.h"
 #include "config.h"
 #include "deliver.h"
 #include "log.h"
 #include "outbox.h"
 #include "sign.h"
+#include "sync.h"
 #include "validate.h"
 
 static volatile sig_atomic_t stopping;
@@ -93,7 +97,7 @@ static const char *conf_opt(int *argc, char ***argv)
 
 /* The signing key of the configuration's "signing" section, or NULL when
  * there is none (messages then travel as they were handed in). */
-static gw_rc load_signer(const struct gw_config *cfg, struct gw_sign_key **k,
+gw_rc gw_cmd_load_signer(const struct gw_config *cfg, struct gw_sign_key **k,
 			 enum gw_sign_alg *xml_alg, enum gw_sign_alg *jws_alg,
 			 struct gw_err *err)
 {
@@ -179,14 +183,56 @@ static gw_rc sign_one(const struct gw_sign_key *k, enum gw_sign_alg xml_alg,
 	return GW_OK;
 }
 
+/* One audit entry about an outgoing message (no-op without a log). */
+static void note(struct gw_audit *a, const char *event, const json_t *msg,
+		 const char *outcome, const char *reason, const char *receiver,
+		 const char *signer, const char *digest, const void *payload,
+		 size_t plen)
+{
+	gw_audit_note(
+		a,
+		&(struct gw_audit_entry){
+			.msg_id = json_string_value(json_object_get(msg, "id")),
+			.kind = event,
+			.msg_kind =
+				json_string_value(json_object_get(msg, "kind")),
+			.sender = json_string_value(json_object_get(
+				json_object_get(msg, "sender"), "orgId")),
+			.receiver = receiver,
+			.direction = "out",
+			.outcome = outcome,
+			.reason = reason,
+			.digest = digest,
+			.signer = signer },
+		payload, plen);
+}
+
+/* Open the configured audit log (NULL when there is none) for a command;
+ * returns the exit status. */
+static int open_audit(const char *cmd, struct gw_config *cfg,
+		      struct gw_audit **a)
+{
+	struct gw_err err;
+
+	gw_err_clear(&err);
+	if (gw_cmd_audit_open(cfg, GW_AUDIT_BACKGROUND, a, NULL, &err)) {
+		fprintf(stderr, "lienthong %s: %s\n", cmd, err.msg);
+		return err.rc == GW_ERR_IO || err.rc == GW_ERR_NOMEM ? 3 : 1;
+	}
+	return 0;
+}
+
 /*
  * Validate, sign, route and enqueue the files paths[0..npaths) in one
  * transaction. queued (may be NULL) receives 1 for each path whose message
- * is now in the outbox. Returns the exit status.
+ * is now in the outbox. Each step is noted in audit (may be NULL).
+ * Returns the exit status.
  */
-static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
-		      int npaths, int *queued)
+static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
+		       char **in_bufs, size_t *in_lens, int npaths, int *queued,
+		       struct gw_audit *audit)
 {
+	char subject[256] = "";
 	struct gw_validator *v = NULL;
 	struct gw_forwarding fw;
 	struct gw_sign_key *key = NULL;
@@ -202,7 +248,7 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 	gw_err_clear(&err);
 	if (gw_forwarding_load(cfg, &fw, &err) ||
 	    gw_validator_new(gw_schema_dir(), 0, &v, &err) ||
-	    load_signer(cfg, &key, &xml_alg, &jws_alg, &err)) {
+	    gw_cmd_load_signer(cfg, &key, &xml_alg, &jws_alg, &err)) {
 		fprintf(stderr, "lienthong send: %s\n", err.msg);
 		status = err.rc == GW_ERR_CONFIG ? 1 : 3;
 		goto out;
@@ -221,7 +267,12 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 		size_t len;
 
 		gw_err_clear(&err);
-		if (gw_read_file(paths[i], 64u << 20, &bufs[n], &len, &err)) {
+		if (in_bufs) {
+			bufs[n] = in_bufs[i];
+			in_bufs[i] = NULL;
+			len = in_lens[i];
+		} else if (gw_read_file(paths[i], 64u << 20, &bufs[n], &len,
+					&err)) {
 			fprintf(stderr, "%s\n", err.msg);
 			bad = 1;
 			continue;
@@ -230,6 +281,9 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 				       NULL, &res[n], &err) ||
 		    !res[n].json) {
 			gw_log(GW_LOG_WARN, "refused", NULL, "%s", err.msg);
+			note(audit, "refused", res[n].json, "refused",
+			     err.msg[0] ? err.msg : "not a canonical message",
+			     NULL, NULL, NULL, bufs[n], len);
 			bad = 1;
 			gw_validated_release(&res[n]);
 			free(bufs[n]);
@@ -244,6 +298,8 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 		m->content_type = res[n].format == GW_FMT_XML
 					  ? "application/xml"
 					  : "application/json";
+		note(audit, "validated", res[n].json, "ok", NULL, NULL, NULL,
+		     NULL, bufs[n], len);
 		if (key) {
 			char *signed_buf = NULL;
 			size_t slen = 0;
@@ -258,6 +314,11 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 			free(bufs[n]);
 			bufs[n] = signed_buf;
 			len = slen;
+			if (!subject[0])
+				gw_sign_key_subject(key, subject,
+						    sizeof(subject));
+			note(audit, "signed", res[n].json, "ok", NULL, NULL,
+			     subject, NULL, bufs[n], len);
 			if (res[n].format == GW_FMT_JSON)
 				m->content_type = "application/jose+json";
 		}
@@ -271,6 +332,8 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 				"%s: no route sends a '%s' message from '%s' "
 				"anywhere\n",
 				paths[i], m->kind, m->sender ? m->sender : "?");
+			note(audit, "refused", res[n].json, "refused",
+			     "no route matches", NULL, NULL, NULL, NULL, 0);
 			free((void *)m->dests);
 			m->dests = NULL;
 			gw_validated_release(&res[n]);
@@ -286,6 +349,9 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 	if (n && gw_outbox_enqueue(o, msgs, (size_t)n, dup, &err)) {
 		fprintf(stderr, "lienthong send: nothing was queued: %s\n",
 			err.msg);
+		for (i = 0; i < n; i++)
+			note(audit, "refused", res[i].json, "refused", err.msg,
+			     NULL, NULL, NULL, NULL, 0);
 		status = gw_rc_exit(err.rc);
 		goto out;
 	}
@@ -295,8 +361,15 @@ static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 		if (queued)
 			queued[path_of[i]] = 1;
 		printf("%s%s", msgs[i].id, dup[i] ? " (already queued)" : "");
-		for (d = 0; msgs[i].dests[d]; d++)
+		for (d = 0; msgs[i].dests[d]; d++) {
 			printf("%s%s", d ? "," : " -> ", msgs[i].dests[d]);
+			note(audit, "queued", res[i].json,
+			     dup[i] ? "duplicate" : "ok",
+			     dup[i] ? "already queued with the same bytes"
+				    : NULL,
+			     msgs[i].dests[d], NULL, NULL, msgs[i].body,
+			     msgs[i].len);
+		}
 		printf("\n");
 		gw_log(GW_LOG_INFO, "queued", msgs[i].id,
 		       "queued for %zu destinations", d);
@@ -323,19 +396,41 @@ out:
 	return status;
 }
 
+static int send_files(struct gw_config *cfg, struct gw_outbox *o, char **paths,
+		      int npaths, int *queued, struct gw_audit *audit)
+{
+	return send_common(cfg, o, paths, NULL, NULL, npaths, queued, audit);
+}
+
+int gw_send_buffers(struct gw_config *cfg, struct gw_outbox *o, char **names,
+		    char **bufs, size_t *lens, int n, int *queued,
+		    struct gw_audit *audit)
+{
+	int i, st = send_common(cfg, o, names, bufs, lens, n, queued, audit);
+
+	for (i = 0; i < n; i++) {
+		free(bufs[i]);
+		bufs[i] = NULL;
+	}
+	return st;
+}
+
 int gw_cmd_send(int argc, char **argv)
 {
 	const char *conf = conf_opt(&argc, &argv);
 	struct gw_config *cfg = NULL;
 	struct gw_outbox *o = NULL;
+	struct gw_audit *audit = NULL;
 	int status;
 
 	if (!conf || argc < 2) {
 		fprintf(stderr, "usage: lienthong send -c CONF FILE...\n");
 		return 2;
 	}
-	if (!(status = open_all("send", conf, &cfg, &o)))
-		status = send_files(cfg, o, argv + 1, argc - 1, NULL);
+	if (!(status = open_all("send", conf, &cfg, &o)) &&
+	    !(status = open_audit("send", cfg, &audit)))
+		status = send_files(cfg, o, argv + 1, argc - 1, NULL, audit);
+	gw_audit_close(audit);
 	gw_outbox_close(o);
 	gw_config_free(cfg);
 	return status;
@@ -348,6 +443,7 @@ int gw_cmd_queue(int argc, char **argv)
 	struct gw_outbox *o = NULL;
 	struct gw_err err;
 	const char *sub = argc > 1 ? argv[1] : NULL;
+	struct gw_audit *audit = NULL;
 	gw_rc rc = GW_OK;
 	int status;
 
@@ -361,7 +457,8 @@ int gw_cmd_queue(int argc, char **argv)
 			"       lienthong queue -c CONF show|retry|drop ID\n");
 		return 2;
 	}
-	if ((status = open_all("queue", conf, &cfg, &o)))
+	if ((status = open_all("queue", conf, &cfg, &o)) ||
+	    (status = open_audit("queue", cfg, &audit)))
 		goto out;
 	gw_err_clear(&err);
 	if (!strcmp(sub, "ls"))
@@ -374,8 +471,22 @@ int gw_cmd_queue(int argc, char **argv)
 		rc = gw_outbox_drop(o, argv[2], &err);
 	if (rc)
 		fprintf(stderr, "lienthong queue: %s\n", err.msg);
+	if (strcmp(sub, "retry") == 0 || strcmp(sub, "drop") == 0)
+		gw_audit_note(
+			audit,
+			&(struct gw_audit_entry){
+				.msg_id = argv[2],
+				.kind = strcmp(sub, "retry") ? "dropped"
+							     : "retry",
+				.direction = "out",
+				.outcome = rc ? "failed" : "ok",
+				.reason = rc ? err.msg
+					     : "by the operator (lienthong "
+					       "queue)" },
+			NULL, 0);
 	status = gw_rc_exit(rc);
 out:
+	gw_audit_close(audit);
 	gw_outbox_close(o);
 	gw_config_free(cfg);
 	return status;
@@ -426,6 +537,8 @@ int gw_cmd_deliver(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	if ((status = open_audit("deliver", cfg, &fw.audit)))
+		goto out;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	rc = gw_deliver_run(o, &fw, inflight, once, linger, &stopping, &st,
@@ -438,6 +551,7 @@ int gw_cmd_deliver(int argc, char **argv)
 		fprintf(stderr, "lienthong deliver: %s\n", err.msg);
 	status = gw_rc_exit(rc);
 out:
+	gw_audit_close(fw.audit);
 	gw_forwarding_release(&fw);
 	gw_outbox_close(o);
 	gw_config_free(cfg);
@@ -462,7 +576,8 @@ static int cmp_str(const void *a, const void *b)
  * digests of those that were queued are recorded. Returns the status.
  */
 static int sync_folder(struct gw_config *cfg, struct gw_outbox *o,
-		       const char *name, const char *dir)
+		       const char *name, const char *dir,
+		       struct gw_audit *audit)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -525,7 +640,7 @@ static int sync_folder(struct gw_config *cfg, struct gw_outbox *o,
 		todo[ntodo++] = all[i];
 	}
 	if (ntodo) {
-		int st = send_files(cfg, o, todo, (int)ntodo, queued);
+		int st = send_files(cfg, o, todo, (int)ntodo, queued, audit);
 
 		if (st > status)
 			status = st;
@@ -554,63 +669,209 @@ out:
 	return status;
 }
 
+struct send_ctx {
+	struct gw_config *cfg;
+	struct gw_outbox *o;
+	struct gw_audit *audit;
+};
+
+static int send_batch(void *arg, char **names, char **bufs, size_t *lens, int n,
+		      int *queued)
+{
+	struct send_ctx *sc = arg;
+
+	return gw_send_buffers(sc->cfg, sc->o, names, bufs, lens, n, queued,
+			       sc->audit);
+}
+
+/* One pass over one source: a drop folder (files) or a record source
+ * (csv, sqlite: records, see sync.c). */
+static int sync_one(struct gw_config *cfg, struct gw_outbox *o,
+		    const char *name, struct gw_audit *audit)
+{
+	struct send_ctx sc = { cfg, o, audit };
+	char ptr[300];
+	const char *adapter;
+	char *dir;
+	int st;
+
+	snprintf(ptr, sizeof(ptr), "/sources/%s/adapter", name);
+	adapter = gw_config_str(cfg, ptr, "folder");
+	if (strcmp(adapter, "folder"))
+		return gw_sync_records(cfg, o, name, send_batch, &sc);
+	snprintf(ptr, sizeof(ptr), "/sources/%s/path", name);
+	dir = gw_config_path(cfg, ptr);
+	st = dir ? sync_folder(cfg, o, name, dir, audit) : 3;
+	free(dir);
+	return st;
+}
+
+/* When a source runs next: an interval (first run now), a cron-like
+ * schedule, or never again (-1). */
+struct plan {
+	const char *name;
+	long every;
+	struct gw_sched cron;
+	int has_cron;
+	time_t next;
+	char *watch; /* the path whose changes run the source, or NULL */
+	struct stat seen;
+};
+
+/* Whether the watched path changed since seen (which is updated). */
+static int watch_changed(struct plan *p)
+{
+	struct stat st;
+	int changed;
+
+	if (!p->watch)
+		return 0;
+	if (stat(p->watch, &st) != 0)
+		memset(&st, 0, sizeof(st)); /* gone: a change too */
+	changed = st.st_mtim.tv_sec != p->seen.st_mtim.tv_sec ||
+		  st.st_mtim.tv_nsec != p->seen.st_mtim.tv_nsec ||
+		  st.st_size != p->seen.st_size || st.st_ino != p->seen.st_ino;
+	p->seen = st;
+	return changed;
+}
+
+static int sync_usage(void)
+{
+	fprintf(stderr,
+		"usage: lienthong sync -c CONF [--every SECONDS | --cron "
+		"'M H DOM MON DOW' | --scheduled] [SOURCE]\n");
+	return 2;
+}
+
 int gw_cmd_sync(int argc, char **argv)
 {
 	const char *conf = conf_opt(&argc, &argv);
 	struct gw_config *cfg = NULL;
 	struct gw_outbox *o = NULL;
-	const char *only = NULL, *name;
+	const char *only = NULL, *name, *cron = NULL;
+	struct gw_audit *audit = NULL;
+	struct plan *pl = NULL;
+	struct gw_sched cron_all;
+	struct gw_err err;
 	long every = 0;
 	json_t *sources, *src;
-	int status, i, found = 0;
+	int status, i, scheduled = 0, looping;
+	size_t n = 0, k;
 
+	gw_err_clear(&err);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--every") && i + 1 < argc)
 			every = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--cron") && i + 1 < argc)
+			cron = argv[++i];
+		else if (!strcmp(argv[i], "--scheduled"))
+			scheduled = 1;
 		else if (argv[i][0] != '-' && !only)
 			only = argv[i];
 		else
 			conf = NULL;
 	}
-	if (!conf || every < 0) {
-		fprintf(stderr,
-			"usage: lienthong sync -c CONF [--every SECONDS] "
-			"[SOURCE]\n");
+	if (!conf || every < 0 || (every && cron) ||
+	    (scheduled && (every || cron)))
+		return sync_usage();
+	if (cron && gw_sched_parse(cron, &cron_all, &err)) {
+		fprintf(stderr, "lienthong sync: --cron: %s\n", err.msg);
 		return 2;
 	}
-	if ((status = open_all("sync", conf, &cfg, &o)))
+	looping = every || cron || scheduled;
+	if ((status = open_all("sync", conf, &cfg, &o)) ||
+	    (status = open_audit("sync", cfg, &audit)))
 		goto out;
 	sources = gw_config_get(cfg, "/sources");
+	pl = gw_calloc(json_object_size(sources) + 1, sizeof(*pl));
+	if (!pl) {
+		status = 3;
+		goto out;
+	}
+	json_object_foreach(sources, name, src)
+	{
+		struct plan *p = &pl[n];
+		const char *c = json_string_value(json_object_get(src, "cron"));
+
+		if (only && strcmp(only, name))
+			continue;
+		p->name = name;
+		p->every = every ? every
+			   : scheduled
+				   ? (long)json_integer_value(
+					     json_object_get(src, "every_s"))
+				   : 0;
+		if (cron) {
+			p->cron = cron_all;
+			p->has_cron = 1;
+		} else if (scheduled && c) {
+			gw_err_clear(&err);
+			if (gw_sched_parse(c, &p->cron, &err)) {
+				char ptr[300];
+
+				snprintf(ptr, sizeof(ptr), "/sources/%s/cron",
+					 name);
+				fprintf(stderr, "%s:%ld: sources.%s.cron: %s\n",
+					cfg->path, gw_config_line(cfg, ptr),
+					name, err.msg);
+				status = 1;
+				goto out;
+			}
+			p->has_cron = 1;
+		}
+		/* an interval runs at once, a cron schedule at its time */
+		p->next = p->has_cron ? gw_sched_next(&p->cron, time(NULL))
+				      : time(NULL);
+		if (looping && json_is_true(json_object_get(src, "watch"))) {
+			char ptr[300];
+
+			snprintf(ptr, sizeof(ptr), "/sources/%s/path", name);
+			p->watch = gw_config_path(cfg, ptr);
+			watch_changed(p);
+		}
+		n++;
+	}
+	if (!n) {
+		fprintf(stderr, "lienthong sync: no source%s%s in '%s'\n",
+			only ? " named " : "", only ? only : "", conf);
+		status = 1;
+		goto out;
+	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	do {
-		json_object_foreach(sources, name, src)
-		{
-			char ptr[300];
-			char *dir;
+	for (;;) {
+		time_t now = time(NULL);
+		int pending = 0;
+
+		for (k = 0; k < n && !stopping; k++) {
+			struct plan *p = &pl[k];
 			int st;
 
-			if (only && strcmp(only, name))
+			/* a watched file that changed runs its source now */
+			if (watch_changed(p))
+				p->next = now;
+			if (p->next == (time_t)-1 || p->next > now)
 				continue;
-			found = 1;
-			snprintf(ptr, sizeof(ptr), "/sources/%s/path", name);
-			dir = gw_config_path(cfg, ptr);
-			st = dir ? sync_folder(cfg, o, name, dir) : 3;
-			free(dir);
+			st = sync_one(cfg, o, p->name, audit);
 			if (st > status)
 				status = st;
+			now = time(NULL);
+			p->next = !looping	? (time_t)-1
+				  : p->has_cron ? gw_sched_next(&p->cron, now)
+				  : p->every	? now + p->every
+						: (time_t)-1;
 		}
-		if (!found) {
-			fprintf(stderr,
-				"lienthong sync: no source%s%s in '%s'\n",
-				only ? " named " : "", only ? only : "", conf);
-			status = 1;
+		for (k = 0; k < n; k++)
+			pending |= pl[k].next != (time_t)-1 || pl[k].watch;
+		if (!pending || stopping)
 			break;
-		}
-		for (i = 0; every && i < every * 10 && !stopping; i++)
-			usleep(100000);
-	} while (every && !stopping);
+		usleep(100000);
+	}
 out:
+	for (k = 0; pl && k < n; k++)
+		free(pl[k].watch);
+	free(pl);
+	gw_audit_close(audit);
 	gw_outbox_close(o);
 	gw_config_free(cfg);
 	return status;

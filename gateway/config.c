@@ -317,6 +317,24 @@ static long line_of(const json_t *lines, const char *ptr)
 gw_rc gw_config_load(const char *path, const char *schema_dir, gw_report_cb cb,
 		     void *arg, struct gw_config **out, struct gw_err *err)
 {
+	return gw_config_load_as(path, schema_dir, "config.schema.json", cb,
+				 arg, out, err);
+}
+
+long gw_config_line(const struct gw_config *c, const char *ptr)
+{
+	return line_of(c->lines, ptr);
+}
+
+void gw_config_key(const char *ptr, char *out, size_t n)
+{
+	dotted(ptr, out, n);
+}
+
+gw_rc gw_config_load_as(const char *path, const char *schema_dir,
+			const char *schema_file, gw_report_cb cb, void *arg,
+			struct gw_config **out, struct gw_err *err)
+{
 	struct gw_config *c = NULL;
 	struct gw_js_registry *reg = NULL;
 	struct gw_js_schema *schema = NULL;
@@ -345,7 +363,7 @@ gw_rc gw_config_load(const char *path, const char *schema_dir, gw_report_cb cb,
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(spath, sizeof(spath), "%s/config.schema.json", schema_dir);
+	snprintf(spath, sizeof(spath), "%s/%s", schema_dir, schema_file);
 	if ((rc = gw_js_compile_file(reg, spath, GW_JS_FORMAT_ASSERT, &schema,
 				     err)))
 		goto out;

@@ -33,6 +33,17 @@ gw_rc gw_config_load(const char *path, const char *schema_dir, gw_report_cb cb,
 		     void *arg, struct gw_config **out, struct gw_err *err);
 void gw_config_free(struct gw_config *c);
 
+/* The same for another YAML file validated by schema_dir/schema_file
+ * (mapping files: mapping.schema.json). */
+gw_rc gw_config_load_as(const char *path, const char *schema_dir,
+			const char *schema_file, gw_report_cb cb, void *arg,
+			struct gw_config **out, struct gw_err *err);
+
+/* The line of the value at JSON Pointer ptr (or of its nearest parent),
+ * 0 when unknown; and ptr as a dotted key ("fields.2.column"). */
+long gw_config_line(const struct gw_config *c, const char *ptr);
+void gw_config_key(const char *ptr, char *out, size_t n);
+
 /* The value at JSON Pointer ptr (borrowed), or NULL. */
 json_t *gw_config_get(const struct gw_config *c, const char *ptr);
 const char *gw_config_str(const struct gw_config *c, const char *ptr,

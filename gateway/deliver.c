@@ -23,6 +23,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "audit.h"
+
 static char *dup_path(const struct gw_config *cfg, const char *ptr)
 {
 	return gw_config_get(cfg, ptr) ? gw_config_path(cfg, ptr) : NULL;
@@ -491,8 +493,27 @@ static const char *check_receipt(struct xfer *x)
 	return why;
 }
 
-static gw_rc record(struct gw_outbox *o, struct xfer *x, int64_t now,
-		    struct gw_deliver_stats *st, struct gw_err *err)
+/* One audit entry about a delivery of due (no-op without an audit log). */
+static void note(struct gw_audit *a, const struct gw_due *due, const char *dest,
+		 const char *event, const char *outcome, const char *reason,
+		 const char *digest, const void *payload, size_t plen)
+{
+	gw_audit_note(a,
+		      &(struct gw_audit_entry){ .msg_id = due->msg_id,
+						.kind = event,
+						.msg_kind = due->kind,
+						.sender = due->sender,
+						.receiver = dest,
+						.direction = "out",
+						.outcome = outcome,
+						.reason = reason,
+						.digest = digest },
+		      payload, plen);
+}
+
+static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
+		    int64_t now, struct gw_deliver_stats *st,
+		    struct gw_err *err)
 {
 	struct gw_dest *d = x->dest;
 	int now_again = 0; /* retry at once: only the token was stale */
@@ -565,6 +586,26 @@ static gw_rc record(struct gw_outbox *o, struct xfer *x, int64_t now,
 		st->dead++;
 	else
 		st->retried++;
+	if (audit) {
+		char dg[65], code[32];
+
+		gw_outbox_sha256_hex(x->due->body, x->due->len, dg);
+		snprintf(code, sizeof(code), "HTTP %ld", status);
+		note(audit, x->due, d->name, "attempt",
+		     what == DONE   ? "ok"
+		     : what == DEAD ? "failed"
+				    : "retry",
+		     what == DONE ? code : why, dg, NULL, 0);
+		if (what == DONE)
+			note(audit, x->due, d->name, "delivered", "ok", code,
+			     dg, NULL, 0);
+		if (what == DONE && x->body.len)
+			note(audit, x->due, d->name, "receipt", "ok", NULL,
+			     NULL, x->body.data, x->body.len);
+		if (what == DEAD)
+			note(audit, x->due, d->name, "dead-lettered", "failed",
+			     why, dg, NULL, 0);
+	}
 	if (what == DONE && x->body.len) {
 		gw_rc rc = gw_outbox_receipt(o, x->due->msg_id, d->name, now,
 					     x->body.data, x->body.len, err);
@@ -634,13 +675,17 @@ static gw_rc round_trip(struct gw_outbox *o, struct gw_forwarding *f,
 	for (i = 0; i < n && !rc; i++) {
 		int64_t now = gw_now_ms();
 
-		if (xs[i].done == -1)
+		if (xs[i].done == -1) {
+			note(f->audit, &due[i], due[i].dest, "dead-lettered",
+			     "failed", "destination no longer configured", NULL,
+			     due[i].body, due[i].len);
 			rc = gw_outbox_record(
 				o, due[i].msg_id, due[i].dest, now, 0,
 				"destination no longer configured", GW_DLV_DEAD,
 				now, err);
-		else if (xs[i].done == 1)
-			rc = record(o, &xs[i], now, st, err);
+		} else if (xs[i].done == 1) {
+			rc = record(o, f->audit, &xs[i], now, st, err);
+		}
 	}
 	if (!rc)
 		rc = gw_outbox_commit(o, err);

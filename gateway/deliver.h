@@ -47,11 +47,16 @@ struct gw_route {
 	char **dests;
 };
 
+struct gw_audit;
+
 struct gw_forwarding {
 	struct gw_dest *dests;
 	size_t ndests;
 	struct gw_route *routes;
 	size_t nroutes;
+	/* borrowed, may be NULL: every attempt, delivery, receipt and dead
+	 * letter is noted in this audit log (gateway/audit.h) */
+	struct gw_audit *audit;
 };
 
 /* Read destinations and routes from the configuration (paths made

@@ -234,7 +234,8 @@ static int calendar(const char *f, struct gw_timeline *t)
 		if (quarter(&p, &q) && of_year(&p, &y)) {
 			strcpy(t->kind, "quarter");
 			set_date(t->start, y, q * 3 - 2, 1);
-			set_date(t->end, y, q * 3, gw_norm_month_days(y, q * 3));
+			set_date(t->end, y, q * 3,
+				 gw_norm_month_days(y, q * 3));
 			strcpy(t->due, t->end);
 			return 1;
 		}
@@ -473,7 +474,8 @@ int gw_norm_decimal(const char *s, char *out, size_t n)
 		const char *d = dec ? strchr(p, dec) : NULL;
 		size_t il = d ? (size_t)(d - p) : strlen(p);
 
-		if (dec == 0 && (commas + dots) && !grouped(p, il, commas ? ',' : '.'))
+		if (dec == 0 && (commas + dots) &&
+		    !grouped(p, il, commas ? ',' : '.'))
 			goto out;
 		if (dec && memchr(p, thou, il) && !grouped(p, il, thou))
 			goto out;
@@ -505,25 +507,20 @@ out:
 
 /* Names containing a separator that must not split them. */
 static const char *const keep_whole[] = {
-	"Kế hoạch và Đầu tư",
-	"Thông tin và Truyền thông",
-	"Khoa học và Công nghệ",
-	"Tài nguyên và Môi trường",
-	"Thương binh và Xã hội",
-	"Văn hóa, Thể thao và Du lịch",
-	"Chiến lược và Chính sách",
-	"tư nhân và kinh tế",
-	"Ban Chỉ đạo và Tổ giúp việc",
-	"CL&CS",
+	"Kế hoạch và Đầu tư",	       "Thông tin và Truyền thông",
+	"Khoa học và Công nghệ",       "Tài nguyên và Môi trường",
+	"Thương binh và Xã hội",       "Văn hóa, Thể thao và Du lịch",
+	"Chiến lược và Chính sách",    "tư nhân và kinh tế",
+	"Ban Chỉ đạo và Tổ giúp việc", "CL&CS",
 };
 
 /* Abbreviations that start a unit of their own. */
-static const char *const abbrev[] = { "TCT",  "TCHQ", "KBNN", "UBCKNN",
+static const char *const abbrev[] = { "TCT",	"TCHQ", "KBNN", "UBCKNN",
 				      "TCDTNN", "VPCP", "NHNN", "BHXH",
-				      "CHQ",  "CDTNN" };
+				      "CHQ",	"CDTNN" };
 
 /* Words that start a new unit inside a run of words. */
-static const char *const heads[] = { "Cục ", "Vụ ", "Tổng cục ",
+static const char *const heads[] = { "Cục ",	   "Vụ ",      "Tổng cục ",
 				     "Văn phòng ", "Kho bạc ", "Ủy ban " };
 
 static int word_is(const char *w, size_t n, const char *const *set,
@@ -593,13 +590,11 @@ static int split_words(json_t *arr, const char *s, size_t n)
 		}
 		wl = i - ws;
 		if (ws > start && depth == 0 && s[ws] != '(') {
-			int after_fn = word_is(s + prev_start, prev_len,
-					       (const char *const[]){ "các",
-								      "Các",
-								      "thuộc",
-								      "của",
-								      "với" },
-					       5);
+			int after_fn = word_is(
+				s + prev_start, prev_len,
+				(const char *const[]){ "các", "Các", "thuộc",
+						       "của", "với" },
+				5);
 			if (word_is(s + ws, wl, abbrev, GW_ARRAY_LEN(abbrev)) &&
 			    !word_is(s + prev_start, prev_len,
 				     (const char *const[]){ "Cục", "Vụ" }, 2))
@@ -612,8 +607,8 @@ static int split_words(json_t *arr, const char *s, size_t n)
 				if (strncmp(s + ws, heads[k],
 					    strlen(heads[k])) == 0 &&
 				    ws + strlen(heads[k]) <= n && !after_fn &&
-				    (k < 2 || !islower((unsigned char)
-							       s[prev_start])))
+				    (k < 2 ||
+				     !islower((unsigned char)s[prev_start])))
 					cut = 1;
 		}
 		if (cut) {
@@ -634,7 +629,8 @@ static int continues(const char *piece)
 	while (*piece == ' ')
 		piece++;
 	return islower((unsigned char)*piece) ||
-	       ((unsigned char)*piece >= 0xC3 && !is_upper_utf8(piece))
+			       ((unsigned char)*piece >= 0xC3 &&
+				!is_upper_utf8(piece))
 		       ? strncmp(piece, "các ", 4) != 0
 		       : 0;
 }
@@ -651,8 +647,8 @@ static int join_last(json_t *arr, const char *sep, size_t n)
 		return -1;
 	snprintf(buf, sizeof(buf), "%s%.*s", old, (int)n, sep);
 	n = strlen(buf);
-	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '.' ||
-		     buf[n - 1] == ';'))
+	while (n &&
+	       (buf[n - 1] == ' ' || buf[n - 1] == '.' || buf[n - 1] == ';'))
 		buf[--n] = '\0';
 	return json_array_set_new(arr, json_array_size(arr) - 1,
 				  json_string(buf));
@@ -704,7 +700,8 @@ json_t *gw_norm_unit_names(const char *cell)
 		 * continues the previous one ("đơn vị thuộc, trực thuộc Bộ") */
 		if (i < n && start > 0 && continues(t + start) &&
 		    json_array_size(arr)) {
-			if (join_last(arr, t + prev_sep, (size_t)(i - prev_sep)))
+			if (join_last(arr, t + prev_sep,
+				      (size_t)(i - prev_sep)))
 				goto fail;
 			start = i + sep;
 			prev_sep = i;

@@ -166,6 +166,8 @@ static void due_release(struct gw_outbox *o)
 		free(o->due_buf[i].dest);
 		free(o->due_buf[i].content_type);
 		free(o->due_buf[i].body);
+		free(o->due_buf[i].kind);
+		free(o->due_buf[i].sender);
 	}
 	free(o->due_buf);
 	o->due_buf = NULL;
@@ -211,6 +213,12 @@ static gw_rc sq_due(struct gw_outbox *o, int64_t now_ms, size_t max,
 		d->len = len;
 		d->attempts = sqlite3_column_int(s->due, 4);
 		d->first_at = sqlite3_column_int64(s->due, 5);
+		if (sqlite3_column_text(s->due, 6))
+			d->kind = gw_strdup(
+				(const char *)sqlite3_column_text(s->due, 6));
+		if (sqlite3_column_text(s->due, 7))
+			d->sender = gw_strdup(
+				(const char *)sqlite3_column_text(s->due, 7));
 	}
 	if (r != SQLITE_DONE) {
 		due_release(o);
@@ -338,7 +346,8 @@ gw_rc gw_outbox_open_sqlite(const char *path, struct gw_outbox **out,
 		      "first_ms) VALUES(?,?,?,?)")
 	PREP(due,
 	     "SELECT d.msg_id,d.dest,m.content_type,m.body,d.attempts,"
-	     "d.first_ms FROM deliveries d JOIN messages m ON m.id=d.msg_id"
+	     "d.first_ms,m.kind,m.sender FROM deliveries d JOIN messages m"
+	     " ON m.id=d.msg_id"
 	     " WHERE d.state=0 AND d.next_ms<=? ORDER BY d.next_ms LIMIT ?")
 	PREP(upd, "UPDATE deliveries SET state=?,next_ms=?,last_status=?,"
 		  "last_error=?,attempts=attempts+1 WHERE msg_id=? AND dest=?")
@@ -572,6 +581,31 @@ gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
 	return r == SQLITE_DONE ? GW_OK
 				: gw_err_set(err, GW_ERR_IO, "outbox: %s",
 					     sqlite3_errmsg(db));
+}
+
+gw_rc gw_outbox_has(struct gw_outbox *o, const char *id, int *has,
+		    struct gw_err *err)
+{
+	sqlite3 *db = sqdb(o);
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*has = 0;
+	if (!db)
+		return gw_err_set(err, GW_ERR_UNSUPPORTED,
+				  "not an SQLite outbox");
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM messages WHERE id=?", -1, &st,
+			       NULL))
+		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
+				  sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	*has = r == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE
+		       ? GW_OK
+		       : gw_err_set(err, GW_ERR_IO, "outbox: %s",
+				    sqlite3_errmsg(db));
 }
 
 void gw_outbox_sha256_hex(const char *p, size_t n, char out[65])

@@ -38,6 +38,8 @@ struct gw_due {
 	size_t len;
 	int attempts;	  /* attempts made so far */
 	int64_t first_at; /* ms since the epoch when enqueued */
+	char *kind;	  /* message kind, may be NULL (for the audit) */
+	char *sender;	  /* sender orgId, may be NULL (for the audit) */
 };
 
 struct gw_outbox;
@@ -134,6 +136,11 @@ gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
 gw_rc gw_outbox_receipt(struct gw_outbox *o, const char *msg_id,
 			const char *dest, int64_t now_ms, const char *body,
 			size_t len, struct gw_err *err);
+
+/* Whether a message of that id is stored (SQLite store): how a sync that
+ * was cut off between enqueueing and recording its digests knows. */
+gw_rc gw_outbox_has(struct gw_outbox *o, const char *id, int *has,
+		    struct gw_err *err);
 
 /* Delivery counts by destination and state, for the server's /metrics
  * (SQLite store): cb is called once per (destination, state) present. */

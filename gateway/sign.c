@@ -161,6 +161,15 @@ void gw_sign_key_free(struct gw_sign_key *k)
 	free(k);
 }
 
+void gw_sign_key_subject(const struct gw_sign_key *k, char *out, size_t size)
+{
+	if (!size)
+		return;
+	out[0] = '\0';
+	if (k && k->cert)
+		gw_x509_subject(k->cert, out, size);
+}
+
 /* Take "pkcs11:PATH?QUERY", pull module-path and pin-value out of the
  * query, and load the key through the pkcs11 engine. */
 static gw_rc load_pkcs11(struct gw_sign_key *k, const char *uri,

@@ -105,6 +105,10 @@ gw_rc gw_sign_key_load(const char *key, const char *pass, const char *cert,
 		       struct gw_err *err);
 void gw_sign_key_free(struct gw_sign_key *k);
 
+/* The subject (RFC 2253) of the key's certificate into out (size bytes),
+ * "" when the key was loaded without one. For audit entries. */
+void gw_sign_key_subject(const struct gw_sign_key *k, char *out, size_t size);
+
 /* The key's public half as a JWK (private too when with_private and the key
  * is exportable) appended to out. For interop tests with JWK-only tools. */
 gw_rc gw_sign_key_jwk(const struct gw_sign_key *k, int with_private,

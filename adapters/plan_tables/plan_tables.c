@@ -77,7 +77,8 @@ struct doc {
 /* --- small helpers ---------------------------------------------------- */
 
 static void unmapped(struct gw_adapter_job *job, struct doc *d, long line,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static void unmapped(struct gw_adapter_job *job, struct doc *d, long line,
 		     const char *fmt, ...)
@@ -334,9 +335,8 @@ static void read_header(struct doc *d, char **lines, long nlines)
 
 				if (title && strncmp(title, "VỀ VIỆC ",
 						     strlen("VỀ VIỆC ")) == 0) {
-					char *s =
-						xstrdup(title +
-							strlen("VỀ VIỆC "));
+					char *s = xstrdup(title +
+							  strlen("VỀ VIỆC "));
 
 					H->free(title);
 					title = s;
@@ -429,8 +429,8 @@ static int read_doc(struct doc *d, char *buf)
 				}
 				t.nrows++;
 			}
-			nt = H->realloc(d->tables, (size_t)(d->ntables + 1) *
-							   sizeof(*nt));
+			nt = H->realloc(d->tables,
+					(size_t)(d->ntables + 1) * sizeof(*nt));
 			if (!nt) {
 				free_table(&t);
 				goto out;
@@ -514,12 +514,13 @@ static int read_cols(struct table *t, struct cols *c)
 		if (f && is_period_label(s->cell[i]) &&
 		    (expand == R_OTHER || expand == R_TIME))
 			expand = R_TIME;
-		else if (f && (strcmp(f, "mới") == 0 ||
-			       strcmp(f, "chuyển tiếp") == 0) &&
+		else if (f &&
+			 (strcmp(f, "mới") == 0 ||
+			  strcmp(f, "chuyển tiếp") == 0) &&
 			 (expand == R_OTHER || expand == R_TITLE))
 			expand = R_TITLE;
 		else
-			expand = (enum role)-1;
+			expand = (enum role) - 1;
 		H->free(f);
 		if ((int)expand == -1)
 			break;
@@ -578,8 +579,7 @@ static json_t *units(const char *text)
 	}
 	json_array_foreach(names, i, v)
 	{
-		json_array_append_new(
-			arr, json_pack("{s:O}", "name", v));
+		json_array_append_new(arr, json_pack("{s:O}", "name", v));
 	}
 	json_decref(names);
 	return arr;
@@ -654,10 +654,10 @@ struct state {
 	char section[64];
 	char seen[256][24]; /* numbers seen in the section */
 	int nseen;
-	json_t *parent;	   /* last task (borrowed) */
+	json_t *parent; /* last task (borrowed) */
 	int parent_is_section;
 	json_t *section_numbering;
-	int subs;	   /* sub-rows of the current parent */
+	int subs; /* sub-rows of the current parent */
 	int ntasks, nsubs, nmerged, ngroups;
 	char group[600]; /* "Nhóm 1.1: Cục CNTT", a numbered heading */
 };
@@ -681,9 +681,7 @@ static json_t *task_new(struct state *st, const struct row *r,
 		if (!*v)
 			continue;
 		switch (c->role[i]) {
-		case R_TITLE:
-			append_str(task, "title", " ", v);
-			break;
+		case R_TITLE: append_str(task, "title", " ", v); break;
 		case R_TITLE_NEW:
 			append_str(task, "title", " ", v);
 			json_object_set_new(task, "status", json_string("new"));
@@ -713,12 +711,9 @@ static json_t *task_new(struct state *st, const struct row *r,
 		case R_FOCAL:
 			json_object_set_new(task, "focalUnit", one_unit(v));
 			break;
-		case R_NOTES:
-			append_str(task, "notes", "\n", v);
-			break;
+		case R_NOTES: append_str(task, "notes", "\n", v); break;
 		case R_NUM:
-		case R_TIME:
-			break;
+		case R_TIME: break;
 		default:
 			snprintf(note, sizeof(note), "%s: %s",
 				 *c->label[i] ? c->label[i] : "(column)", v);
@@ -727,8 +722,7 @@ static json_t *task_new(struct state *st, const struct row *r,
 		}
 	}
 	json_object_set_new(task, "timeline", timeline(r, c));
-	json_object_set_new(task, "sourceDocument",
-			    json_string(st->d->number));
+	json_object_set_new(task, "sourceDocument", json_string(st->d->number));
 	return task;
 }
 
@@ -848,11 +842,9 @@ static void continuation_row(struct state *st, const struct row *r)
 		for (i = 0; i < r->n; i++) {
 			if (!*r->cell[i])
 				continue;
-			n += (size_t)snprintf(buf + n,
-					      n < sizeof(buf) ? sizeof(buf) - n
-							      : 0,
-					      "%s%s", n > n0 ? " | " : "",
-					      r->cell[i]);
+			n += (size_t)snprintf(
+				buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0,
+				"%s%s", n > n0 ? " | " : "", r->cell[i]);
 			if (n >= sizeof(buf))
 				break;
 		}
@@ -873,11 +865,10 @@ static void continuation_row(struct state *st, const struct row *r)
 	numbering = json_copy(parent_num);
 	json_array_append_new(numbering, json_string(letter));
 	snprintf(idpath, sizeof(idpath), "%s.%s",
-		 st->parent_is_section
-			 ? st->section
-			 : json_string_value(json_object_get(st->parent,
-							     "taskId")) +
-				   strlen(st->prefix),
+		 st->parent_is_section ? st->section
+				       : json_string_value(json_object_get(
+						 st->parent, "taskId")) +
+						 strlen(st->prefix),
 		 letter);
 	task = task_new(st, r, numbering, idpath);
 	if (st->group[0])
@@ -913,7 +904,8 @@ static void task_table(struct gw_adapter_job *job, struct doc *d,
 
 		if (row_empty(r))
 			continue;
-		snprintf(num, sizeof(num), "%s", numcol >= 0 ? cell(r, numcol) : "");
+		snprintf(num, sizeof(num), "%s",
+			 numcol >= 0 ? cell(r, numcol) : "");
 		clean_number(num);
 		roman_title(num);
 		if (is_roman(num)) {
@@ -935,8 +927,8 @@ static void task_table(struct gw_adapter_job *job, struct doc *d,
 			/* empty, or text shifted into the number column */
 			continuation_row(st, r);
 		} else {
-			unmapped(job, d, r->line,
-				 "unrecognized numbering '%s'", num);
+			unmapped(job, d, r->line, "unrecognized numbering '%s'",
+				 num);
 		}
 	}
 	H->log(GW_ADAPTER_LOG_INFO, "plan-tables",
@@ -1025,8 +1017,8 @@ static void indicator_table(struct gw_adapter_job *job, struct doc *d,
 				 "indicator row without a number and a field");
 			continue;
 		}
-		fcode = lookup(field_codes, sizeof(field_codes) /
-						    sizeof(field_codes[0]),
+		fcode = lookup(field_codes,
+			       sizeof(field_codes) / sizeof(field_codes[0]),
 			       fname);
 		for (j = 0; j < c->n; j++) {
 			const char *v = cell(r, j), *code;
@@ -1174,8 +1166,9 @@ static int pt_run(void *state, struct gw_adapter_job *job)
 				 "table of appendix %s is neither tasks nor "
 				 "indicator targets (header '%s')",
 				 d.tables[i].appendix,
-				 d.tables[i].rows[0].n ? d.tables[i].rows[0].cell[0]
-						       : "");
+				 d.tables[i].rows[0].n
+					 ? d.tables[i].rows[0].cell[0]
+					 : "");
 	}
 	for (i = 0; i < d.ntables; i++) {
 		if (kind[i] == 1)
@@ -1217,14 +1210,14 @@ static int pt_run(void *state, struct gw_adapter_job *job)
 	}
 	json_array_foreach(d.tasks, k, v)
 	{
-		const char *id = json_string_value(json_object_get(v, "taskId"));
+		const char *id =
+			json_string_value(json_object_get(v, "taskId"));
 
 		if (!json_object_get(v, "title")) {
 			unmapped(job, &d, 0, "task %s has no title", id);
 			continue;
 		}
-		if (H->emit(job, "task.assignment", id, d.date,
-			    json_incref(v)))
+		if (H->emit(job, "task.assignment", id, d.date, json_incref(v)))
 			rc = -1;
 	}
 out:

@@ -1,13 +1,16 @@
 /*
  * fuzz_parsers.c - libFuzzer target for every parser of outside input:
  * the first byte picks the parser (safe XML + conversion to JSON, JSON +
- * conversion to XML + business rules, YAML), the rest is the input.
+ * conversion to XML + business rules, YAML, RFC 4180 CSV), the rest is
+ * the input.
  * Build and run with `make fuzz` (clang, ASan + UBSan + libFuzzer).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "config.h"
+#include "csv/csv.h"
 #include "json.h"
 #include "message.h"
 #include "xml.h"
@@ -24,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	size--;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		if (gw_xml_parse(buf, size, "fuzz.xml", &doc, &err) == GW_OK &&
 		    gw_msg_xml_is_canonical(doc) &&
@@ -43,6 +46,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			gw_buf_release(&out);
 		}
 		break;
+	case 3: {
+		FILE *f = fmemopen((void *)buf, size ? size : 1, "rb");
+		struct gw_csv *c = f ? gw_csv_new(f, 0) : NULL;
+		const char *const *cells;
+		size_t n, line;
+		char why[300];
+
+		while (c &&
+		       gw_csv_next(c, &cells, &n, &line, why, sizeof(why)) != 0)
+			;
+		gw_csv_free(c);
+		if (f)
+			fclose(f);
+		break;
+	}
 	default:
 		gw_yaml_parse(buf, size, "fuzz.yaml", &j, &lines, &err);
 	}

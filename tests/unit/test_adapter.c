@@ -137,10 +137,10 @@ static int build_so(const char *dir, const char *name, const char *src)
 	return unlink(path);
 }
 
-#define ADAPTER_SRC(NAME, VERSION, ENTRY)                                    \
-	"#include \"adapter.h\"\n"                                           \
-	"static int run(void *s, struct gw_adapter_job *j) { return 0; }\n" \
-	"static const struct gw_adapter a = { " VERSION                      \
+#define ADAPTER_SRC(NAME, VERSION, ENTRY)                                     \
+	"#include \"adapter.h\"\n"                                            \
+	"static int run(void *s, struct gw_adapter_job *j) { return 0; }\n"   \
+	"static const struct gw_adapter a = { " VERSION                       \
 	", sizeof(struct gw_adapter), \"" NAME "\", \"test\", 0, run, 0 };\n" \
 	"const struct gw_adapter *" ENTRY "(void) { return &a; }\n"
 
@@ -156,22 +156,21 @@ static void test_adapter__dlopen(void **state)
 	    0)
 		skip();
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(build_so(dir, "a_good",
-				  ADAPTER_SRC("ext-good", "1",
-					      "gw_adapter_entry")),
-			 0);
-	assert_int_equal(build_so(dir, "b_version",
-				  ADAPTER_SRC("ext-v9", "9",
-					      "gw_adapter_entry")),
-			 0);
+	assert_int_equal(
+		build_so(dir, "a_good",
+			 ADAPTER_SRC("ext-good", "1", "gw_adapter_entry")),
+		0);
+	assert_int_equal(
+		build_so(dir, "b_version",
+			 ADAPTER_SRC("ext-v9", "9", "gw_adapter_entry")),
+		0);
 	assert_int_equal(build_so(dir, "c_nosym",
-				  ADAPTER_SRC("ext-nosym", "1",
-					      "other_entry")),
+				  ADAPTER_SRC("ext-nosym", "1", "other_entry")),
 			 0);
-	assert_int_equal(build_so(dir, "d_dup",
-				  ADAPTER_SRC("plan-tables", "1",
-					      "gw_adapter_entry")),
-			 0);
+	assert_int_equal(
+		build_so(dir, "d_dup",
+			 ADAPTER_SRC("plan-tables", "1", "gw_adapter_entry")),
+		0);
 	memset(&ref, 0, sizeof(ref));
 	assert_int_equal(gw_adapter_registry_new(&r, &err), GW_OK);
 	assert_int_equal(gw_adapter_load_dir(r, dir, on_refused, &ref, &err),
@@ -182,7 +181,8 @@ static void test_adapter__dlopen(void **state)
 	assert_int_equal(ref.n, 3);
 	assert_non_null(strstr(ref.all, "ABI version 9"));
 	assert_non_null(strstr(ref.all, "missing symbol gw_adapter_entry"));
-	assert_non_null(strstr(ref.all, "duplicate adapter name 'plan-tables'"));
+	assert_non_null(
+		strstr(ref.all, "duplicate adapter name 'plan-tables'"));
 	/* a path outside the folder is refused */
 	assert_int_equal(gw_adapter_load_file(r, "/usr", dir, &err),
 			 GW_ERR_REFUSED);

@@ -141,7 +141,9 @@ static void test_normalize__text(void **state)
 	assert_non_null(s);
 	assert_string_equal(s, "Quý II");
 	free(s);
-	s = gw_norm_text("\xef\xbb\xbf" "C\xe1\xbb\xa5" "c"); /* BOM dropped */
+	s = gw_norm_text("\xef\xbb\xbf"
+			 "C\xe1\xbb\xa5"
+			 "c"); /* BOM dropped */
 	assert_non_null(s);
 	assert_string_equal(s, "Cục");
 	free(s);

@@ -18,7 +18,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "csv/csv.h"
 #include "json.h"
+#include "mapping.h"
 #include "message.h"
 #include "xml.h"
 
@@ -136,12 +138,103 @@ static void test_torture__yaml(void **state)
 	free(buf);
 }
 
+static int count_msg(void *arg, const char *key, const char *date, json_t *msg)
+{
+	(*(int *)arg)++;
+	json_decref(msg);
+	return 0;
+}
+
+static struct gw_mapping *loaded; /* for op_rows */
+
+/* Loading a mapping file: YAML, its schema, the unit list it names. */
+static gw_rc op_load(const char *path, size_t len)
+{
+	struct gw_mapping *m = NULL;
+	struct gw_err err;
+	gw_rc rc = gw_mapping_load(path, "schemas", NULL, NULL, &m, &err);
+
+	(void)len;
+	gw_mapping_free(m);
+	return rc;
+}
+
+/* A loaded mapping over a CSV export: bind, map every row, group; OK only
+ * when every row made it into a message. */
+static gw_rc op_rows(const char *csvp, size_t len)
+{
+	struct gw_csv *c = NULL;
+	const char *const *cells;
+	size_t n, line;
+	char why[300];
+	struct gw_err err;
+	FILE *f = fopen(csvp, "rb");
+	int msgs = 0, r;
+	gw_rc rc = GW_OK;
+
+	(void)len;
+	assert_non_null(f);
+	if (!(c = gw_csv_new(f, 0)) ||
+	    gw_csv_next(c, &cells, &n, &line, why, sizeof(why)) != 1)
+		rc = GW_ERR_NOMEM;
+	if (!rc)
+		rc = gw_mapping_bind(loaded, csvp, cells, n, &err);
+	while (!rc &&
+	       (r = gw_csv_next(c, &cells, &n, &line, why, sizeof(why))) != 0)
+		rc = r < 0 ? GW_ERR_NOMEM
+			   : gw_mapping_row(loaded, "t.csv", cells, n,
+					    count_msg, &msgs, &err);
+	if (!rc)
+		rc = gw_mapping_finish(loaded, count_msg, &msgs, &err);
+	if (!rc && msgs == 0)
+		rc = GW_ERR_INTERNAL;
+	gw_csv_free(c);
+	fclose(f);
+	return rc;
+}
+
+static void test_torture__mapping(void **state)
+{
+	static const char *const pairs[][2] = {
+		{ "conf/mappings/task-progress.yaml",
+		  "conf/mappings/task-progress.csv" },
+		{ "conf/mappings/indicator-targets-2024.yaml",
+		  "conf/mappings/indicator-targets-2024.csv" },
+	};
+	struct gw_err err;
+	size_t i;
+	long n;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		/* every allocation of the rows; the load (a schema compile
+		 * each time) at one failure point in seven */
+		assert_int_equal(gw_mapping_load(pairs[i][0], "schemas", NULL,
+						 NULL, &loaded, &err),
+				 GW_OK);
+		assert_true(torture(op_rows, pairs[i][1], 0) > 10);
+		gw_mapping_free(loaded);
+		loaded = NULL;
+		for (n = 0; n < 100000; n += 7) {
+			gw_rc rc;
+
+			gw_alloc_fail_after(n);
+			rc = op_load(pairs[i][0], 0);
+			gw_alloc_fail_after(-1);
+			if (rc == GW_OK)
+				break;
+		}
+		assert_true(n > 10 && n < 100000);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_torture__xml_to_json),
 		cmocka_unit_test(test_torture__json_to_xml),
 		cmocka_unit_test(test_torture__yaml),
+		cmocka_unit_test(test_torture__mapping),
 	};
 	int rc;
 
