@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
+#include "cmd_audit.h"
 #include "deliver.h"
 #include "inbox.h"
 #include "json.h"
@@ -501,6 +503,7 @@ struct gw_server {
 	struct gw_tls *tls;
 	struct gw_inbox *inbox;
 	struct gw_outbox *outbox;
+	struct gw_audit *audit; /* NULL without an audit: section */
 	char *drop_dir;
 	char *outbox_path;
 	char *inbox_path;
@@ -562,7 +565,9 @@ struct srv_event {
 	const char *reason;  /* why (refused) or a detail */
 	const char *digest;  /* hex SHA-256 of the bytes received */
 	const char *signer;
-	int status; /* HTTP status answered, 0 when none */
+	int status;	     /* HTTP status answered, 0 when none */
+	const void *payload; /* the bytes received, archived with the entry */
+	size_t plen;
 };
 
 static const char *nz(const char *s)
@@ -573,18 +578,45 @@ static const char *nz(const char *s)
 /*
  * Every server event goes through here, from the event loop and from the
  * internal delivery thread: received, refused (with the reason and
- * status), validated, stored, receipt sent, delivered, forwarded. The
- * audit log (gateway/audit.c, issue 8) is to be called from this one
- * function (gw_audit_note with an entry made of e, direction "in"; its
- * background mode is thread-safe); until it is merged the event goes to
- * the structured log.
+ * status), validated, stored, receipt-sent, delivered, forwarded. Each is
+ * an entry of the audit log (direction "in"; gw_audit_note in background
+ * mode is thread-safe and never blocks on the disk) when the
+ * configuration has an audit: section, and a line of the structured log.
  */
 static void server_event(struct gw_server *s, const struct srv_event *e)
 {
 	enum gw_log_level lvl =
 		!strcmp(e->event, "refused") ? GW_LOG_WARN : GW_LOG_INFO;
 
-	(void)s;
+	if (s->audit) {
+		struct gw_buf rb;
+
+		gw_buf_init(&rb);
+		if (e->partner && *e->partner)
+			gw_buf_addf(&rb, "partner %s", e->partner);
+		if (e->status)
+			gw_buf_addf(&rb, "%sHTTP %d", rb.len ? "; " : "",
+				    e->status);
+		if (e->reason && *e->reason)
+			gw_buf_addf(&rb, "%s%s", rb.len ? ": " : "", e->reason);
+		gw_audit_note(
+			s->audit,
+			&(struct gw_audit_entry){
+				.msg_id = e->msg_id,
+				.kind = e->event,
+				.msg_kind = e->msg_kind,
+				.sender = e->sender,
+				.receiver = s->org_id,
+				.direction = "in",
+				.outcome = e->outcome ? e->outcome : "ok",
+				.reason = rb.data,
+				.digest = e->digest && *e->digest ? e->digest
+								  : NULL,
+				.signer = e->signer && *e->signer ? e->signer
+								  : NULL },
+			e->payload, e->plen);
+		gw_buf_release(&rb);
+	}
 	gw_log(lvl, e->event, e->msg_id,
 	       "partner=%s status=%d kind=%s sender=%s outcome=%s sha256=%s "
 	       "signer=%s %s",
@@ -1412,9 +1444,23 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 					"Lienthong-Replay", "true");
 			} else {
 				s->m.accepted++;
-				rq_event(&p->r, "stored", 0, "ok", NULL);
+				struct srv_event e;
+
+				memset(&e, 0, sizeof(e));
+				e.event = "stored";
+				e.msg_id = p->id;
+				e.partner = p->partner;
+				e.msg_kind = p->kind;
+				e.sender = p->sender;
+				e.digest = p->sha;
+				e.signer = p->r.signer;
+				e.outcome = "ok";
+				e.payload = p->body;
+				e.plen = p->len;
+				server_event(s, &e);
 			}
-			rq_event(&p->r, "receipt-sent", 200, "ok",
+			rq_event(&p->r, "receipt-sent", 200,
+				 p->replay_of >= 0 ? "duplicate" : "ok",
 				 p->replay_of >= 0
 					 ? "replay: the original receipt"
 					 : NULL);
@@ -1663,7 +1709,7 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 			goto out;
 		}
 		s->m.replays++;
-		rq_event(r, "receipt-sent", 200, "ok",
+		rq_event(r, "receipt-sent", 200, "duplicate",
 			 "replay: the original receipt");
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 				  "Lienthong-Replay", "true");
@@ -2238,6 +2284,7 @@ static void server_free(struct gw_server *s)
 	gw_tls_free(s->tls);
 	gw_inbox_close(s->inbox);
 	gw_outbox_close(s->outbox);
+	gw_audit_close(s->audit); /* commits what is buffered */
 	gw_partners_release(&s->partners);
 	gw_forwarding_release(&s->fw);
 	gw_forwarding_release(&s->dfw);
@@ -2392,7 +2439,9 @@ static gw_rc server_load(const char *conf_path, int check_only,
 			goto out;
 	}
 	if ((rc = gw_inbox_open(inbox, &s->inbox, err)) ||
-	    (rc = gw_outbox_open_sqlite(s->outbox_path, &s->outbox, err)))
+	    (rc = gw_outbox_open_sqlite(s->outbox_path, &s->outbox, err)) ||
+	    (rc = gw_cmd_audit_open(s->cfg, GW_AUDIT_BACKGROUND, &s->audit,
+				    NULL, err)))
 		goto out;
 	gw_server_format_register(&edxml_placeholder, NULL);
 	gw_server_format_register(&sdmx_placeholder, NULL);
@@ -2450,6 +2499,7 @@ static gw_rc deliver_start(struct gw_server *s, struct gw_err *err)
 	 * state (tokens, rate buckets) is the engine's */
 	if ((rc = gw_forwarding_load(s->cfg, &s->dfw, err)))
 		return rc;
+	s->dfw.audit = s->audit; /* attempts and deliveries are audited */
 	s->dstop = 0;
 	if (pthread_create(&s->thread, NULL, deliver_main, s)) {
 		gw_forwarding_release(&s->dfw);

@@ -37,6 +37,7 @@ gateway:
   organization: {orgId: 000.00.00.G12, name: Bộ Tài chính}
   data_dir: $TMP/var
 log: {level: info, file: $TMP/serve.log}
+audit: {store: $TMP/audit.db}
 signing:
   key: $P/ministry-ec.key
   cert: $P/ministry-ec.pem
@@ -453,6 +454,37 @@ for _ in $(seq 100); do kill -0 "$SERVE_PID" 2>/dev/null || { wait "$SERVE_PID";
 SERVE_PID=
 check "... logging a clean stop" grep -q '"stopped cleanly"\|stopped cleanly' "$TMP/serve.log"
 check "... with no sanitizer or leak report" sh -c "! grep -q 'Sanitizer\|runtime error' '$TMP/serve.err'"
+
+# ---- audit: every server event is an entry of the verifiable log ---------------------------------------------
+expect_exit "the audit log verifies after the run" 0 "$LIENTHONG" audit verify -c "$TMP/ministry.yaml"
+"$LIENTHONG" audit ls -c "$TMP/ministry.yaml" --format json >"$TMP/audit.json" 2>"$TMP/audit.err"
+check "audit: the accepted message is stored, answered and delivered (direction in, its SHA-256)" python3 - "$TMP/audit.json" "$(sha "$TMP/ta.xml")" <<'PY'
+import json, sys
+txt = open(sys.argv[1]).read().strip()
+try:
+	entries = json.loads(txt)
+except ValueError:
+	entries = [json.loads(l) for l in txt.splitlines() if l.strip()]
+mine = [e for e in entries if e.get("msgId") == "c2b7e1f0-9d44-4b0e-a1d2-000844020001"]
+ev = {e["event"] for e in mine}
+stored = [e for e in mine if e["event"] == "stored"]
+sys.exit(not ({"validated", "stored", "receipt-sent", "delivered"} <= ev and stored
+	and stored[0]["digest"] == sys.argv[2] and stored[0]["direction"] == "in"
+	and stored[0]["sender"] == "000.00.00.G22"))
+PY
+check "audit: refusals with their status and reason (403, 409, expired certificate)" python3 - "$TMP/audit.json" <<'PY'
+import json, sys
+txt = open(sys.argv[1]).read().strip()
+try:
+	entries = json.loads(txt)
+except ValueError:
+	entries = [json.loads(l) for l in txt.splitlines() if l.strip()]
+ref = [e for e in entries if e["event"] == "refused" and e["outcome"] == "refused"]
+r = " | ".join(e["reason"] for e in ref)
+sys.exit(not ("HTTP 403: partner 'vpcp-progress' may not send 'task.assignment'" in r
+	and "HTTP 409" in r and "certificate has expired" in r))
+PY
+check "audit: a replay is noted as a duplicate" sh -c "grep -q '\"duplicate\"' '$TMP/audit.json'"
 start_serve && ok "serve starts again" || not_ok "serve starts again: $(cat "$TMP/serve.err")"
 post partner-a "$TMP/ta.xml"
 expect_status "after a restart a replay is still known" 200
