@@ -114,7 +114,10 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 	for n in ministry-ec hub partner-a; do # older certs/out: the full chains
 		[ -f $C/$n-full.pem ] || cat $C/$n.pem $C/chain.pem >$C/$n-full.pem
 	done
-	rm -rf var/ministry var/hub
+	rm -rf var/ministry var/hub && mkdir -p var
+	echo "the ministry queues its 2024 indicator targets for the national hub (the gateway it starts next delivers them):"
+	# before serve starts: one process at a time writes the audit log
+	run "$LIENTHONG" send -c conf/ministry.yaml "$EX/indicator-report-2024-targets.json" || fail "send"
 	GW_PIDS=()
 	trap 'kill "${SINK_PIDS[@]}" "${GW_PIDS[@]}" 2>/dev/null' EXIT
 	for g in hub ministry; do
@@ -141,13 +144,14 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 	run curl -sS --cacert $C/root.pem -o /dev/null -w 'without a client certificate: HTTP %{http_code}\n' \
 		-H 'Content-Type: application/xml' --data-binary @"$OUT/vpcp-task.xml" https://127.0.0.1:7443/v1/messages
 
-	step "9. The ministry sends its indicator targets; its gateway forwards them to the hub, which answers with a receipt"
-	run "$LIENTHONG" send -c conf/ministry.yaml "$EX/indicator-report-2024-targets.json" || fail "send"
+	step "9. The ministry's gateway has forwarded the queued indicator targets to the hub, which answered with a receipt"
 	for _ in $(seq 100); do [ -n "$(ls var/hub/drop 2>/dev/null)" ] && break; sleep 0.1; done
 	echo "hub drop folder: $(ls var/hub/drop)"
 	run "$LIENTHONG" queue -c conf/ministry.yaml ls
 	curl -s --cacert $C/root.pem https://127.0.0.1:7443/metrics | grep -E '^lienthong_(http_requests_total|deliveries|messages_accepted)'
 	kill -TERM "${GW_PIDS[@]}"; wait "${GW_PIDS[@]}" 2>/dev/null
+	run "$LIENTHONG" audit ls -c conf/ministry.yaml
+	run "$LIENTHONG" audit verify -c conf/ministry.yaml
 	echo "both gateways stopped (SIGTERM); their logs: $OUT/ministry-serve.log, $OUT/hub-serve.log;"
 	echo "inboxes: var/ministry/inbox.db, var/hub/inbox.db; drop folders: var/ministry/drop, var/hub/drop"
 fi
