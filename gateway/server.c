@@ -1514,8 +1514,9 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 		evhttp_request_get_input_headers(r->req), "Content-Type");
 	char mt[96], sha[65], old_sha[65], old_partner[64], why[512];
 	const char *ctype = NULL, *rtype = NULL;
-	char *decoded = NULL, *rcpt = NULL, *old = NULL, *old_type = NULL;
-	size_t len = evbuffer_get_length(in), dlen = 0, rlen = 0, olen = 0;
+	char *rcpt = NULL, *old = NULL, *old_type = NULL;
+	size_t len = evbuffer_get_length(in), rlen = 0, olen = 0;
+	const struct gw_server_format *fmt = NULL; /* a wire format */
 	const char *body;
 	struct gw_sign_result sres;
 	struct gw_validated val;
@@ -1559,16 +1560,15 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 	} else if (!strcmp(mt, "application/xml") || !strcmp(mt, "text/xml")) {
 		ctype = "application/xml";
 	} else {
-		const struct gw_server_format *f = gw_server_format_find(mt);
-
-		if (!f || !f->decode) {
-			if (f)
+		fmt = gw_server_format_find(mt);
+		if (!fmt || !fmt->decode) {
+			if (fmt)
 				problem(r, 415, NULL,
 					"'%s' (%s) needs a format adapter and "
 					"none is loaded; send canonical JSON "
 					"(application/jose+json) or XML "
 					"(application/xml)",
-					mt, f->name);
+					mt, fmt->name);
 			else
 				problem(r, 415, NULL,
 					"content type '%s' is not accepted: "
@@ -1577,24 +1577,17 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 					mt[0] ? mt : "(none)");
 			goto out;
 		}
-		if (f->decode(body, len, &decoded, &dlen, &ctype, &err) ||
-		    !decoded || !ctype) {
-			problem(r, err.rc == GW_ERR_PARSE ? 400 : 422, NULL,
-				"%s: %s", f->name,
-				err.msg[0] ? err.msg
-					   : "the adapter gave nothing");
-			goto out;
-		}
-		/* the decoded form is checked below; the receipt binds the
-		 * bytes received */
+		/* an XML wire format: its signature is over the wire bytes,
+		 * checked below like a canonical XML message's */
+		ctype = fmt->media_type;
 	}
 	gw_outbox_sha256_hex(body, len, sha);
 	memcpy(r->sha, sha, sizeof(r->sha));
 	{
-		const char *b = decoded ? decoded : body;
-		size_t n = decoded ? dlen : len;
+		const char *b = body;
+		size_t n = len;
 
-		xml = strstr(ctype, "xml") != NULL;
+		xml = fmt || strstr(ctype, "xml") != NULL;
 		/* parse with limits: malformed is 400 */
 		if (xml) {
 			if (gw_xml_parse(b, n, "body", &doc, &err)) {
@@ -1607,8 +1600,30 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 				problem(r, 422, NULL, "signature: %s", err.msg);
 				goto out;
 			}
-			/* validate what was signed, without the signature */
-			{
+			if (fmt) {
+				/* what was signed, as a canonical message */
+				json_t *m = NULL;
+				char *text = NULL;
+
+				gw_err_clear(&err);
+				if (fmt->decode(b, n, &m, &err) || !m ||
+				    !(text = json_dumps(m, JSON_COMPACT)) ||
+				    gw_buf_adds(&stripped, text)) {
+					problem(r,
+						err.rc == GW_ERR_PARSE ? 400
+								       : 422,
+						NULL, "%s: %s", fmt->name,
+						err.msg[0] ? err.msg
+							   : "not converted");
+					json_decref(m);
+					free(text);
+					goto out;
+				}
+				json_decref(m);
+				free(text);
+			} else {
+				/* validate what was signed, without the
+				 * signature */
 				xmlNodePtr root = xmlDocGetRootElement(doc), c;
 				xmlChar *mem = NULL;
 				int size = 0;
@@ -1733,10 +1748,9 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 		goto out;
 	}
 	canonical = json_dumps(val.json, JSON_COMPACT);
-	if (!canonical ||
-	    batch_add(s, r, i < s->nbatch ? (long)i : -1, id, sha, pt->name,
-		      kind, sender, decoded ? mt : ctype, body, len, rcpt, rlen,
-		      rtype, canonical)) {
+	if (!canonical || batch_add(s, r, i < s->nbatch ? (long)i : -1, id, sha,
+				    pt->name, kind, sender, ctype, body, len,
+				    rcpt, rlen, rtype, canonical)) {
 		problem(r, 500, NULL, "out of memory");
 		goto out;
 	}
@@ -1749,7 +1763,6 @@ out:
 	xmlFreeDoc(doc);
 	gw_buf_release(&content);
 	gw_buf_release(&stripped);
-	free(decoded);
 	free(rcpt);
 	free(canonical);
 	free(old);

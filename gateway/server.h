@@ -90,18 +90,22 @@ gw_rc gw_problem_render(int status, const char *type, const char *title,
 			const json_t *errors, int xml, struct gw_buf *out);
 
 /*
- * A format that POST /v1/messages accepts besides canonical JSON and XML
- * (edXML, SDMX, ...), chosen by the request's media type. decode turns the
- * signed request body into the signed canonical form the server then
- * verifies, validates and stores; it returns GW_OK, GW_ERR_PARSE (400) or
- * another code (422). *out is new (gw_malloc), *ctype its media type
- * (application/json, application/jose+json or application/xml).
+ * A wire format that POST /v1/messages accepts besides canonical JSON and
+ * XML (edXML, SDMX-ML, ...), chosen by the request's media type. The body
+ * is an XML document signed with an enveloped XML-DSig over the wire form:
+ * the server parses it with the safe parser and verifies the signature
+ * (and that the signer is the partner) first, then decode turns the wire
+ * bytes into a new canonical message (*msg, a new reference; with
+ * gateway/format.h: gw_format_from_wire), which is validated, checked
+ * against the partner's rights, stored (the wire bytes, as received) and
+ * answered with an XML receipt. decode returns GW_OK, GW_ERR_PARSE (400)
+ * or another code (422).
  */
 struct gw_server_format {
 	const char *media_type; /* "application/edxml+xml" */
 	const char *name;	/* "edXML" */
-	gw_rc (*decode)(const char *body, size_t len, char **out, size_t *olen,
-			const char **ctype, struct gw_err *err);
+	gw_rc (*decode)(const char *body, size_t len, json_t **msg,
+			struct gw_err *err);
 };
 
 /* Register a format (borrowed; must outlive the server). Formats named

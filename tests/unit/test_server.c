@@ -329,15 +329,13 @@ static void test_server__inbox_dedup_and_pending(void **state)
 	rmdir(dir);
 }
 
-static gw_rc fake_decode(const char *body, size_t len, char **out, size_t *olen,
-			 const char **ctype, struct gw_err *err)
+static gw_rc fake_decode(const char *body, size_t len, json_t **msg,
+			 struct gw_err *err)
 {
 	(void)body;
 	(void)len;
 	(void)err;
-	*out = gw_strdup("{}");
-	*olen = 2;
-	*ctype = "application/jose+json";
+	*msg = json_object();
 	return GW_OK;
 }
 
