@@ -1647,15 +1647,24 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 				xmlFree(mem);
 			}
 		} else {
-			if (gw_json_parse(b, n, "body", &probe, &err)) {
+			/* JSON (flattened or general JWS) is parsed with the
+			 * limits first, so that malformed input is a 400; a
+			 * compact JWS is three base64url parts */
+			if (gw_msg_detect(b, n) == GW_FMT_JSON &&
+			    gw_json_parse(b, n, "body", &probe, &err)) {
 				problem(r, 400, NULL, "%s", err.msg);
 				goto out;
 			}
 			if (gw_sign_verify_jws(s->verifier, b, n, NULL, 0, 0,
 					       &sres, &content, &err)) {
 				s->m.sig_fail[sres.reason & 15]++;
-				problem(r, 422, NULL, "signature: %s%s",
-					err.msg,
+				/* neither JSON nor a compact JWS: malformed */
+				problem(r,
+					!probe && sres.reason ==
+								GW_SIGN_MALFORMED
+						? 400
+						: 422,
+					NULL, "signature: %s%s", err.msg,
 					json_object_get(probe, "kind")
 						? " (the message is not "
 						  "signed: send it as a JWS)"

@@ -185,6 +185,12 @@ sys.exit(not (p["kind"] == "receipt" and p["payload"]["sha256"] == sys.argv[2]
 	and p["receivers"][0]["orgId"] == "000.00.00.G22"))
 PY
 
+sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-000844020006/' "$TA_JSON" >"$TMP/ta6.json"
+"$LIENTHONG" sign --key "$P/partner-a.key" --cert "$P/partner-a.pem" --chain "$P/chain.pem" "$TMP/ta6.json" >"$TMP/ta6.jws"
+post partner-a "$TMP/ta6.jws" application/jose
+expect_status "a compact JWS (application/jose) is accepted" 200
+check "... with a JWS receipt that verifies" sh -c "'$LIENTHONG' verify --trust '$P/trust' '$TMP/resp' >/dev/null"
+
 # ---- replays --------------------------------------------------------------------------------
 post partner-a "$TMP/ta.xml"
 expect_status "a replay with the same bytes" 200
@@ -292,6 +298,8 @@ head -c 104857600 /dev/zero >"$TMP/big"
 hostile "a 100 MB body" "$TMP/big" application/xml 413
 rm -f "$TMP/big"
 hostile "an empty body" /dev/null application/xml 400
+printf 'hello, not json' >"$TMP/hello.txt"
+hostile "neither JSON nor a compact JWS" "$TMP/hello.txt" application/jose 400
 
 ST=$(curl -sS --cacert "$P/root.pem" --cert "$TMP/partner-a-full.pem" --key "$P/partner-a.key" \
 	-H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" -o /dev/null -w '%{http_code}' "$URL/v1/messages")
