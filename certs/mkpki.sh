@@ -21,6 +21,8 @@
 #   revoked.{key,pem}        leaf listed in inter.crl
 #   rogue-root.pem rogue.{key,pem} leaf from a CA nobody trusts
 #   trust/                   the trust store: root.pem, root.crl, inter.crl
+#   NAME-full.pem            each leaf followed by the intermediate (what a
+#                            TLS client or server presents)
 # Leaves carry keyUsage digitalSignature, extendedKeyUsage serverAuth and
 # clientAuth, and subjectAltName DNS:localhost, IP:127.0.0.1.
 set -eu
@@ -147,6 +149,9 @@ openssl ca -batch -gencrl -config "$W/inter/ca.cnf" -out trust/inter.crl \
 openssl ca -batch -gencrl -config "$W/root/ca.cnf" -out trust/root.crl \
 	2>/dev/null
 cp root.pem trust/root.pem
+for n in ministry-rsa ministry-ec hub partner-a partner-b expired revoked; do
+	cat "$n.pem" chain.pem >"$n-full.pem"
+done
 rm -rf "$W"
 chmod 644 ./*.pem trust/*
 touch .done

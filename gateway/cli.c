@@ -17,6 +17,7 @@
 #include "cmd_audit.h"
 #include "cmd_import.h"
 #include "cmd_queue.h"
+#include "cmd_serve.h"
 #include "cmd_sign.h"
 #include "common.h"
 #include "config.h"
@@ -181,6 +182,18 @@ static const struct command commands[] = {
 	  "Reads the YAML configuration, validates it against\n"
 	  "schemas/config.schema.json and reports each problem as\n"
 	  "FILE:LINE: key: reason.\n" },
+	{ "serve", gw_cmd_serve,
+	  "receive messages over mutual TLS and drain the outbox",
+	  "usage: lienthong serve -c CONF [--check] [--no-deliver]\n"
+	  "\n"
+	  "Runs the inbound HTTPS server of CONF's server: section (mutual\n"
+	  "TLS; partners: say who may send what): POST /v1/messages verifies,\n"
+	  "validates, deduplicates, stores durably, drops into the internal\n"
+	  "folder and answers a signed receipt; GET /v1/messages/ID/receipt,\n"
+	  "/healthz, /readyz, /metrics. Also drains the outbox unless\n"
+	  "--no-deliver. SIGHUP reloads partners and routes; SIGTERM drains\n"
+	  "the requests in flight and exits. --check validates CONF, keys,\n"
+	  "certificates and trust store, then exits.\n" },
 	{ "help", cmd_help, "show help for a command",
 	  "usage: lienthong help [COMMAND]\n" },
 };

@@ -640,3 +640,28 @@ gw_rc gw_outbox_receipt(struct gw_outbox *o, const char *msg_id,
 				: gw_err_set(err, GW_ERR_IO, "outbox: %s",
 					     sqlite3_errmsg(db));
 }
+
+gw_rc gw_outbox_stats(struct gw_outbox *o, gw_outbox_stat_cb cb, void *arg,
+		      struct gw_err *err)
+{
+	sqlite3 *db = sqdb(o);
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (!db)
+		return GW_OK;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT dest, state, count(*) FROM deliveries "
+			       "GROUP BY dest, state ORDER BY dest, state",
+			       -1, &st, NULL))
+		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
+				  sqlite3_errmsg(db));
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cb(arg, (const char *)sqlite3_column_text(st, 0),
+		   (enum gw_dlv_state)sqlite3_column_int(st, 1),
+		   sqlite3_column_int64(st, 2));
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? GW_OK
+				: gw_err_set(err, GW_ERR_IO, "outbox: %s",
+					     sqlite3_errmsg(db));
+}

@@ -142,6 +142,13 @@ gw_rc gw_outbox_receipt(struct gw_outbox *o, const char *msg_id,
 gw_rc gw_outbox_has(struct gw_outbox *o, const char *id, int *has,
 		    struct gw_err *err);
 
+/* Delivery counts by destination and state, for the server's /metrics
+ * (SQLite store): cb is called once per (destination, state) present. */
+typedef void (*gw_outbox_stat_cb)(void *arg, const char *dest,
+				  enum gw_dlv_state state, int64_t count);
+gw_rc gw_outbox_stats(struct gw_outbox *o, gw_outbox_stat_cb cb, void *arg,
+		      struct gw_err *err);
+
 /* Lowercase hex SHA-256 of p[0..n). */
 void gw_outbox_sha256_hex(const char *p, size_t n, char out[65]);
 

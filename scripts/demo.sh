@@ -107,4 +107,53 @@ if "$LIENTHONG" help audit >/dev/null 2>&1; then
 	echo "see docs/AUDIT.md; 'lienthong audit ls -c CONF' lists what was exchanged"
 fi
 
+if "$LIENTHONG" help serve >/dev/null 2>&1; then
+	step "8. Two gateways of the same binary: the ministry (conf/ministry.yaml, :7443) and the national hub (conf/hub.yaml, :8443); a partner agency sends a signed task assignment over mutual TLS"
+	sh certs/mkpki.sh >/dev/null || fail "cannot make the test PKI in certs/out"
+	C=certs/out
+	for n in ministry-ec hub partner-a; do # older certs/out: the full chains
+		[ -f $C/$n-full.pem ] || cat $C/$n.pem $C/chain.pem >$C/$n-full.pem
+	done
+	rm -rf var/ministry var/hub && mkdir -p var
+	echo "the ministry queues its 2024 indicator targets for the national hub (the gateway it starts next delivers them):"
+	# before serve starts: one process at a time writes the audit log
+	run "$LIENTHONG" send -c conf/ministry.yaml "$EX/indicator-report-2024-targets.json" || fail "send"
+	GW_PIDS=()
+	trap 'kill "${SINK_PIDS[@]}" "${GW_PIDS[@]}" 2>/dev/null' EXIT
+	for g in hub ministry; do
+		"$LIENTHONG" serve -c conf/$g.yaml 2>"$OUT/$g-serve.log" &
+		GW_PIDS+=($!)
+	done
+	for p in 7443 8443; do
+		for _ in $(seq 50); do curl -s --cacert $C/root.pem https://127.0.0.1:$p/healthz >/dev/null 2>&1 && break; sleep 0.1; done
+	done
+	curl -s --cacert $C/root.pem https://127.0.0.1:7443/readyz >/dev/null || fail "the ministry gateway did not start (see $OUT/ministry-serve.log; ports 7443 and 8443 must be free)"
+	run "$LIENTHONG" sign --key $C/partner-a.key --cert $C/partner-a.pem --chain $C/chain.pem \
+		"$EX/task-assignment-from-vpcp.xml" >"$OUT/vpcp-task.xml" || fail "sign as the partner"
+	run curl -sS --cacert $C/root.pem --cert $C/partner-a-full.pem --key $C/partner-a.key \
+		-H 'Content-Type: application/xml' --data-binary @"$OUT/vpcp-task.xml" \
+		-o "$OUT/vpcp-receipt.xml" -w 'HTTP %{http_code}\n' https://127.0.0.1:7443/v1/messages || fail "post"
+	printf 'receipt signed by: '
+	"$LIENTHONG" verify --trust $C/trust "$OUT/vpcp-receipt.xml" || fail "the receipt does not verify"
+	echo "receipt binds sha256 $(sed -n 's:.*<sha256>\([0-9a-f]*\)</sha256>.*:\1:p' "$OUT/vpcp-receipt.xml")"
+	echo "             the bytes sent: $(sha256sum <"$OUT/vpcp-task.xml" | cut -d' ' -f1)"
+	echo "internal drop folder: $(ls var/ministry/drop)"
+	run curl -sS --cacert $C/root.pem --cert $C/partner-a-full.pem --key $C/partner-a.key \
+		-H 'Content-Type: application/xml' --data-binary @"$OUT/vpcp-task.xml" \
+		-o /dev/null -w 'the same message again: HTTP %{http_code} with the original receipt\n' https://127.0.0.1:7443/v1/messages
+	run curl -sS --cacert $C/root.pem -o /dev/null -w 'without a client certificate: HTTP %{http_code}\n' \
+		-H 'Content-Type: application/xml' --data-binary @"$OUT/vpcp-task.xml" https://127.0.0.1:7443/v1/messages
+
+	step "9. The ministry's gateway has forwarded the queued indicator targets to the hub, which answered with a receipt"
+	for _ in $(seq 100); do [ -n "$(ls var/hub/drop 2>/dev/null)" ] && break; sleep 0.1; done
+	echo "hub drop folder: $(ls var/hub/drop)"
+	run "$LIENTHONG" queue -c conf/ministry.yaml ls
+	curl -s --cacert $C/root.pem https://127.0.0.1:7443/metrics | grep -E '^lienthong_(http_requests_total|deliveries|messages_accepted)'
+	kill -TERM "${GW_PIDS[@]}"; wait "${GW_PIDS[@]}" 2>/dev/null
+	run "$LIENTHONG" audit ls -c conf/ministry.yaml
+	run "$LIENTHONG" audit verify -c conf/ministry.yaml
+	echo "both gateways stopped (SIGTERM); their logs: $OUT/ministry-serve.log, $OUT/hub-serve.log;"
+	echo "inboxes: var/ministry/inbox.db, var/hub/inbox.db; drop folders: var/ministry/drop, var/hub/drop"
+fi
+
 step "Done. Outputs are in $OUT/; run 'make test' for the full test suite."
