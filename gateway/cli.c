@@ -540,6 +540,38 @@ out:
 	return status;
 }
 
+/* Load the profile mapping of every destination that has one; each
+ * problem is printed. Returns the number of profiles that failed. */
+static int check_profiles(const struct gw_config *cfg)
+{
+	const char *name;
+	json_t *d;
+	int bad = 0;
+
+	json_object_foreach(gw_config_get(cfg, "/destinations"), name, d)
+	{
+		struct gw_profile *p = NULL;
+		struct gw_err err;
+		char ptr[300], *path;
+		gw_rc rc;
+
+		snprintf(ptr, sizeof(ptr), "/destinations/%s/profile", name);
+		if (!(path = gw_config_path(cfg, ptr)))
+			continue;
+		gw_err_clear(&err);
+		rc = gw_profile_load(path, gw_schema_dir(), print_line, NULL,
+				     &p, &err);
+		if (rc && rc != GW_ERR_CONFIG) /* not listed yet */
+			fprintf(stderr, "%s:%ld: destinations.%s.profile: %s\n",
+				cfg->path, gw_config_line(cfg, ptr), name,
+				err.msg);
+		bad += rc != GW_OK;
+		gw_profile_free(p);
+		free(path);
+	}
+	return bad;
+}
+
 static int cmd_config(int argc, char **argv)
 {
 	struct gw_config *cfg = NULL;
@@ -561,6 +593,10 @@ static int cmd_config(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "lienthong config: %s\n", err.msg);
 		return gw_rc_exit(rc);
+	}
+	if (check_profiles(cfg)) {
+		gw_config_free(cfg);
+		return 1;
 	}
 	printf("%s: valid configuration for gateway '%s' (%s)\n", argv[2],
 	       gw_config_str(cfg, "/gateway/name", "?"),
