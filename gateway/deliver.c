@@ -122,13 +122,14 @@ gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,
 			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		if (d->profile &&
 		    (!d->format || strncmp(d->format, "report-packet", 13)))
-			return gw_err_set(err, GW_ERR_CONFIG,
-					  "%s: destinations.%s.profile: a "
-					  "profile renames the fields of the "
-					  "report packet; set format: "
-					  "report-packet or report-packet-json, "
-					  "or drop the profile",
-					  cfg->path, name);
+			return gw_err_set(
+				err, GW_ERR_CONFIG,
+				"%s: destinations.%s.profile: a "
+				"profile renames the fields of the "
+				"report packet; set format: "
+				"report-packet or report-packet-json, "
+				"or drop the profile",
+				cfg->path, name);
 		if (strncmp(d->url, "https://", 8) != 0 &&
 		    !(d->allow_http &&
 		      (strncmp(d->url, "http://127.0.0.1:", 17) == 0 ||

@@ -217,9 +217,9 @@ static gw_rc unrename(const struct gw_adapter *a, const struct gw_profile *p,
  * profile p (may be NULL) and validate it against its wire schema; *tree
  * is an xmlDocPtr or a json_t * the caller frees. */
 static gw_rc parse_wire(const struct gw_adapter *a, const struct cached *c,
-			const struct gw_profile *p, const char *buf,
-			size_t len, const char *name, void **tree,
-			FILE *errout, struct gw_err *err)
+			const struct gw_profile *p, const char *buf, size_t len,
+			const char *name, void **tree, FILE *errout,
+			struct gw_err *err)
 {
 	gw_rc rc;
 
@@ -229,8 +229,8 @@ static gw_rc parse_wire(const struct gw_adapter *a, const struct cached *c,
 
 		if ((rc = gw_xml_parse(buf, len, name, &doc, err)))
 			return rc;
-		if (p && (rc = unrename(a, p, (void **)&doc, name, errout,
-					err))) {
+		if (p &&
+		    (rc = unrename(a, p, (void **)&doc, name, errout, err))) {
 			xmlFreeDoc(doc);
 			return rc;
 		}
@@ -252,8 +252,8 @@ static gw_rc parse_wire(const struct gw_adapter *a, const struct cached *c,
 
 		if ((rc = gw_json_parse(buf, len, name, &j, err)))
 			return rc;
-		if (p && (rc = unrename(a, p, (void **)&j, name, errout,
-					err))) {
+		if (p &&
+		    (rc = unrename(a, p, (void **)&j, name, errout, err))) {
 			json_decref(j);
 			return rc;
 		}
@@ -415,8 +415,8 @@ gw_rc gw_format_to_wire_profile(struct gw_format *f, const char *name,
 		goto out;
 	}
 	/* what we write must be valid: check the bytes, parsed again */
-	if ((rc = parse_wire(a, c, NULL, text, tlen, "(produced output)",
-			     &back, errout, err)))
+	if ((rc = parse_wire(a, c, NULL, text, tlen, "(produced output)", &back,
+			     errout, err)))
 		goto out;
 	if (p) {
 		/* the packet is valid under our names: rename what was

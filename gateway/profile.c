@@ -111,19 +111,20 @@ static int check_side(struct gw_profile *p, struct side *s, gw_report_cb cb,
 				 theirs);
 			problem(p, ptr, cb, arg, err, n, why);
 		} else if (other) {
-			snprintf(why, sizeof(why),
-				 "'%s' is already the name of '%s' (%s.names.%s)"
-				 "; give each field its own name",
-				 theirs, other, s->sect, other);
+			snprintf(
+				why, sizeof(why),
+				"'%s' is already the name of '%s' (%s.names.%s)"
+				"; give each field its own name",
+				theirs, other, s->sect, other);
 			problem(p, ptr, cb, arg, err, n, why);
-		} else if (strcmp(theirs, ours) &&
-			   in_vocab(s->vocab, theirs) &&
+		} else if (strcmp(theirs, ours) && in_vocab(s->vocab, theirs) &&
 			   !json_object_get(s->names, theirs)) {
-			snprintf(why, sizeof(why),
-				 "'%s' is the name of the field '%s', which "
-				 "this profile keeps; rename '%s' too or choose "
-				 "another name",
-				 theirs, theirs, theirs);
+			snprintf(
+				why, sizeof(why),
+				"'%s' is the name of the field '%s', which "
+				"this profile keeps; rename '%s' too or choose "
+				"another name",
+				theirs, theirs, theirs);
 			problem(p, ptr, cb, arg, err, n, why);
 		} else if (json_object_set_new(s->back, theirs,
 					       json_string(ours))) {
@@ -180,9 +181,8 @@ static gw_rc load_vocab(struct gw_profile *p, const char *schema_dir,
 	return GW_OK;
 }
 
-gw_rc gw_profile_load(const char *path, const char *schema_dir,
-		      gw_report_cb cb, void *arg, struct gw_profile **out,
-		      struct gw_err *err)
+gw_rc gw_profile_load(const char *path, const char *schema_dir, gw_report_cb cb,
+		      void *arg, struct gw_profile **out, struct gw_err *err)
 {
 	struct gw_profile *p = gw_calloc(1, sizeof(*p));
 	int n = 0;
@@ -191,8 +191,8 @@ gw_rc gw_profile_load(const char *path, const char *schema_dir,
 	*out = NULL;
 	if (!p)
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	if ((rc = gw_config_load_as(path, schema_dir, "profile.schema.json",
-				    cb, arg, &p->cfg, err)) ||
+	if ((rc = gw_config_load_as(path, schema_dir, "profile.schema.json", cb,
+				    arg, &p->cfg, err)) ||
 	    (rc = load_vocab(p, schema_dir, err)))
 		goto out;
 	p->xml.sect = "xml";
@@ -361,8 +361,8 @@ gw_rc gw_profile_rename_xml(const struct gw_profile *p, xmlDocPtr doc,
 
 /* --- JSON ---------------------------------------------------------------- */
 
-static json_t *rename_value(const struct side *s, const json_t *v,
-			    int reverse, char *ptr, size_t plen, size_t at,
+static json_t *rename_value(const struct side *s, const json_t *v, int reverse,
+			    char *ptr, size_t plen, size_t at,
 			    struct gw_err *err)
 {
 	json_t *o, *item, *r;
@@ -411,8 +411,7 @@ static json_t *rename_value(const struct side *s, const json_t *v,
 			json_decref(o);
 			return NULL;
 		}
-		r = rename_value(s, item, reverse, ptr, plen, strlen(ptr),
-				 err);
+		r = rename_value(s, item, reverse, ptr, plen, strlen(ptr), err);
 		if (!r) {
 			json_decref(o);
 			return NULL;

@@ -28,9 +28,8 @@ struct gw_profile;
  * Every problem goes to cb (may be NULL) as "FILE:LINE: key: reason", the
  * first one also to err (GW_ERR_CONFIG; GW_ERR_IO when it cannot be read).
  * *out is freed with gw_profile_free. */
-gw_rc gw_profile_load(const char *path, const char *schema_dir,
-		      gw_report_cb cb, void *arg, struct gw_profile **out,
-		      struct gw_err *err);
+gw_rc gw_profile_load(const char *path, const char *schema_dir, gw_report_cb cb,
+		      void *arg, struct gw_profile **out, struct gw_err *err);
 void gw_profile_free(struct gw_profile *p);
 
 /* The file the profile was read from (borrowed). */

@@ -139,8 +139,8 @@ static void test_profile__xml_both_ways(void **state)
 
 	(void)state;
 	gw_err_clear(&err);
-	assert_int_equal(
-		gw_profile_load(VN, "schemas", NULL, NULL, &p, &err), GW_OK);
+	assert_int_equal(gw_profile_load(VN, "schemas", NULL, NULL, &p, &err),
+			 GW_OK);
 	assert_string_equal(gw_profile_path(p), VN);
 	assert_int_equal(gw_xml_parse(xml, sizeof(xml) - 1, "t", &doc, &err),
 			 GW_OK);
@@ -148,10 +148,10 @@ static void test_profile__xml_both_ways(void **state)
 	assert_int_equal(gw_profile_rename_xml(p, doc, RP_NS, 0, &err), GW_OK);
 	renamed = dump(doc);
 	assert_non_null(strstr(renamed, "<GoiTinBaoCao xmlns=\"urn:example:"
-					 "bao-cao-chinh-phu:goi-tin:1\" "
-					 "phienBan=\"1.0\">"));
+					"bao-cao-chinh-phu:goi-tin:1\" "
+					"phienBan=\"1.0\">"));
 	assert_non_null(strstr(renamed, "<ChiTieu maChiTieu=\"A\" ten=\"n\" "
-					 "donViTinh=\"percent\"/>"));
+					"donViTinh=\"percent\"/>"));
 	assert_non_null(strstr(renamed, "<SoLieu>1</SoLieu>"));
 	assert_null(strstr(renamed, RP_NS));
 	assert_null(strstr(renamed, "Amount"));
@@ -176,9 +176,9 @@ static void test_profile__xml_both_ways(void **state)
 		char *at = strstr(mixed, "<SoLieu>1</SoLieu>");
 
 		memcpy(at, "<Amount>1</Amount>", 18);
-		assert_int_equal(gw_xml_parse(mixed, strlen(mixed), "t", &doc,
-					      &err),
-				 GW_OK);
+		assert_int_equal(
+			gw_xml_parse(mixed, strlen(mixed), "t", &doc, &err),
+			GW_OK);
 		gw_err_clear(&err);
 		assert_int_equal(gw_profile_rename_xml(p, doc, RP_NS, 1, &err),
 				 GW_ERR_SCHEMA);
@@ -284,8 +284,8 @@ static void test_profile__format_round_trip(void **state)
 	(void)state;
 	assert_non_null(m);
 	gw_err_clear(&err);
-	assert_int_equal(
-		gw_profile_load(VN, "schemas", NULL, NULL, &p, &err), GW_OK);
+	assert_int_equal(gw_profile_load(VN, "schemas", NULL, NULL, &p, &err),
+			 GW_OK);
 	assert_int_equal(gw_format_new("schemas", &f, &err), GW_OK);
 	for (i = 0; i < 2; i++) {
 		struct gw_buf b;
@@ -296,8 +296,8 @@ static void test_profile__format_round_trip(void **state)
 							   &b, NULL, NULL,
 							   &err),
 				 GW_OK);
-		assert_non_null(strstr(b.data, i ? "\"maChiTieu\""
-						 : "maChiTieu=\""));
+		assert_non_null(
+			strstr(b.data, i ? "\"maChiTieu\"" : "maChiTieu=\""));
 		/* under the profile's names it is not our packet */
 		assert_int_not_equal(gw_format_from_wire(f, formats[i], b.data,
 							 b.len, "t", &back,
@@ -305,8 +305,7 @@ static void test_profile__format_round_trip(void **state)
 				     GW_OK);
 		assert_int_equal(gw_format_from_wire_profile(f, formats[i], p,
 							     b.data, b.len, "t",
-							     &back, NULL,
-							     &err),
+							     &back, NULL, &err),
 				 GW_OK);
 		assert_true(json_equal(back, m));
 		json_decref(back);
