@@ -19,6 +19,8 @@
 #include "config.h"
 #include "json.h"
 
+#define XMLDSIG_NS "http://www.w3.org/2000/09/xmldsig#"
+
 struct side {
 	const char *sect;    /* "xml" or "json" */
 	json_t *names;	     /* ours -> theirs (borrowed from cfg) */
@@ -200,6 +202,12 @@ gw_rc gw_profile_load(const char *path, const char *schema_dir, gw_report_cb cb,
 	p->xml.names = gw_config_get(p->cfg, "/xml/names");
 	p->json.names = gw_config_get(p->cfg, "/json/names");
 	p->xml.ns = gw_config_str(p->cfg, "/xml/namespace", NULL);
+	if (p->xml.ns && (!strcmp(p->xml.ns, (const char *)XML_XML_NAMESPACE) ||
+			  !strcmp(p->xml.ns, "http://www.w3.org/2000/xmlns/") ||
+			  !strcmp(p->xml.ns, XMLDSIG_NS)))
+		problem(p, "/xml/namespace", cb, arg, err, &n,
+			"a reserved namespace (XML, xmlns, XML-DSig) cannot "
+			"be the packet's; use the receiving system's own");
 	if (check_side(p, &p->xml, cb, arg, err, &n) ||
 	    check_side(p, &p->json, cb, arg, err, &n)) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -254,16 +262,16 @@ static gw_rc rename_tree(const struct side *s, xmlNode *n, const char *ns,
 
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (n->ns && !strcmp((const char *)n->ns->href, ns)) {
-			to = rename_one(s, (const char *)n->name, reverse,
-					&bad);
-			if (bad)
-				return not_theirs(s, "element",
-						  (const char *)n->name,
-						  xmlGetLineNo(n), err);
-			if (to)
-				xmlNodeSetName(n, (const xmlChar *)to);
-		}
+		/* only the packet's own elements and their attributes: an
+		 * element of another namespace (a signature) keeps its names */
+		if (!n->ns || strcmp((const char *)n->ns->href, ns))
+			goto children;
+		to = rename_one(s, (const char *)n->name, reverse, &bad);
+		if (bad)
+			return not_theirs(s, "element", (const char *)n->name,
+					  xmlGetLineNo(n), err);
+		if (to)
+			xmlNodeSetName(n, (const xmlChar *)to);
 		for (a = n->properties; a; a = a->next) {
 			if (a->ns)
 				continue;
@@ -277,6 +285,7 @@ static gw_rc rename_tree(const struct side *s, xmlNode *n, const char *ns,
 				xmlNodeSetName((xmlNodePtr)a,
 					       (const xmlChar *)to);
 		}
+	children:
 		if ((rc = rename_tree(s, n->children, ns, reverse, err)))
 			return rc;
 	}
@@ -361,6 +370,22 @@ gw_rc gw_profile_rename_xml(const struct gw_profile *p, xmlDocPtr doc,
 
 /* --- JSON ---------------------------------------------------------------- */
 
+/* ptr[0..at) + "/" + k escaped as a JSON Pointer token (RFC 6901). */
+static void pointer_add(char *ptr, size_t plen, size_t at, const char *k)
+{
+	if (at + 1 < plen)
+		ptr[at++] = '/';
+	for (; *k && at + 2 < plen; k++) {
+		if (*k == '~' || *k == '/') {
+			ptr[at++] = '~';
+			ptr[at++] = *k == '~' ? '0' : '1';
+		} else {
+			ptr[at++] = *k;
+		}
+	}
+	ptr[at] = '\0';
+}
+
 static json_t *rename_value(const struct side *s, const json_t *v, int reverse,
 			    char *ptr, size_t plen, size_t at,
 			    struct gw_err *err)
@@ -397,7 +422,7 @@ static json_t *rename_value(const struct side *s, const json_t *v, int reverse,
 		int bad = 0;
 		const char *to = rename_one(s, k, reverse, &bad);
 
-		snprintf(ptr + at, plen - at, "/%s", k);
+		pointer_add(ptr, plen, at, k);
 		if (bad || json_object_get(o, to ? to : k)) {
 			gw_err_set(err, GW_ERR_SCHEMA,
 				   "%s: '%s' is not a member name of this "

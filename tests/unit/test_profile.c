@@ -97,7 +97,17 @@ static void test_profile__json_both_ways(void **state)
 	assert_true(json_equal(back, in));
 	json_decref(back);
 
-	/* reversing refuses a member of ours that the profile renames */
+	/* reversing refuses a member of ours that the profile renames,
+	 * naming it by an escaped JSON Pointer */
+	{
+		json_t *deep =
+			json_pack("{s:{s:s}}", "a/b~c", "indicator", "A.B");
+
+		gw_err_clear(&err);
+		assert_null(gw_profile_rename_json(p, deep, 1, &err));
+		assert_non_null(strstr(err.msg, "/a~1b~0c/indicator: "));
+		json_decref(deep);
+	}
 	json_object_set_new(json_array_get(json_object_get(out, "DuLieu"), 0),
 			    "indicator", json_string("A.B"));
 	gw_err_clear(&err);
@@ -131,7 +141,8 @@ static void test_profile__xml_both_ways(void **state)
 		"<IndicatorCatalogue><Indicator code=\"A\" name=\"n\" "
 		"unitOfMeasure=\"percent\"/></IndicatorCatalogue>"
 		"<IndicatorData><Value indicator=\"A\" valueType=\"target\">"
-		"<Amount>1</Amount></Value></IndicatorData></ReportPacket>";
+		"<Amount>1</Amount></Value></IndicatorData>"
+		"<f:Other xmlns:f=\"urn:x\" name=\"kept\"/></ReportPacket>";
 	struct gw_profile *p = NULL;
 	struct gw_err err;
 	xmlDocPtr doc = NULL;
@@ -155,6 +166,9 @@ static void test_profile__xml_both_ways(void **state)
 	assert_non_null(strstr(renamed, "<SoLieu>1</SoLieu>"));
 	assert_null(strstr(renamed, RP_NS));
 	assert_null(strstr(renamed, "Amount"));
+	/* an element of another namespace keeps its attributes' names */
+	assert_non_null(strstr(renamed, "<f:Other xmlns:f=\"urn:x\" "
+					"name=\"kept\"/>"));
 	assert_int_equal(gw_profile_rename_xml(p, doc, RP_NS, 1, &err), GW_OK);
 	back = dump(doc);
 	assert_string_equal(back, orig);
@@ -244,6 +258,9 @@ static void test_profile__refusals(void **state)
 		       "    indicatorCode: MaChiTieu\n",
 		       "bad.yaml:4: xml.names.indicatorCode: ");
 	expect_refused("profile: edxml\n", "bad.yaml:1: profile: ");
+	expect_refused("profile: report-packet-1\nxml:\n"
+		       "  namespace: http://www.w3.org/2000/09/xmldsig#\n",
+		       "bad.yaml:3: xml.namespace: a reserved namespace");
 
 	/* a swap is one-to-one: accepted, and it undoes itself */
 	assert_int_equal(load_text("swap.yaml",
