@@ -320,7 +320,9 @@ static void variant_key(const struct gw_dest *dest, char *out, size_t n)
  * adapter (output validated against the format's schema), signed like any
  * other message, under an id derived from the message id and the format
  * (the idempotency key stays the same when the message is sent again).
- * Those destinations are removed from m->dests; one variant per format.
+ * Those destinations are removed from m->dests; one variant per format
+ * and profile (a destination's profile: renames the report packet's
+ * fields for it, profile.h).
  */
 static gw_rc split_formats(const struct gw_forwarding *fw,
 			   const struct gw_sign_key *key,
