@@ -136,6 +136,8 @@ fuzz: deps-test $(LIENTHONG)
 		{ printf '\003'; bin/lienthong convert --to edxml $$f; } > build/fuzz/corpus/e$$i; i=$$((i+1)); done; \
 	{ printf '\004'; bin/lienthong convert --to report-packet conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r0; \
 	{ printf '\005'; bin/lienthong convert --to report-packet-json conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r1; \
+	{ printf '\013'; bin/lienthong convert --to report-packet --profile conf/profiles/report-packet-vn.yaml conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r2; \
+	{ printf '\014'; bin/lienthong convert --to report-packet-json --profile conf/profiles/report-packet-vn.yaml conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r3; \
 	for f in conf/mappings/*.csv; do \
 		{ printf '\006'; cat $$f; } > build/fuzz/corpus/c$$i; i=$$((i+1)); done
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway -Iadapters \

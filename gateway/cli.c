@@ -24,6 +24,7 @@
 #include "format.h"
 #include "log.h"
 #include "message.h"
+#include "profile.h"
 #include "validate.h"
 #include "xml.h"
 
@@ -63,6 +64,11 @@ static const struct command commands[] = {
 	  "       lienthong convert --from edxml|sdmx-ml|sdmx-json|"
 	  "report-packet[-json]\n"
 	  "                         --to json|xml FILE\n"
+	  "       lienthong convert --to report-packet[-json] --profile "
+	  "PROFILE FILE\n"
+	  "       lienthong convert --from report-packet[-json] --profile "
+	  "PROFILE\n"
+	  "                         --to json|xml FILE\n"
 	  "\n"
 	  "Validates FILE (a canonical message, or with --from a message in "
 	  "that\n"
@@ -73,7 +79,12 @@ static const struct command commands[] = {
 	  "the conversion is lossless; docs/FORMATS.md says what each wire "
 	  "format\n"
 	  "carries. SDMX needs the official SDMX schemas: set "
-	  "LIENTHONG_SDMX_DIR.\n" },
+	  "LIENTHONG_SDMX_DIR.\n"
+	  "--profile renames the report packet's fields as a receiving "
+	  "system\n"
+	  "names them (a YAML profile mapping, conf/profiles/); the packet "
+	  "is\n"
+	  "validated under our names (docs/FORMATS.md).\n" },
 	{ "import", gw_cmd_import,
 	  "turn internal records into canonical messages (adapters)",
 	  "usage: lienthong import --adapter csv|sqlite|plan-tables\n"
@@ -412,12 +423,14 @@ static int cmd_convert(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "from", required_argument, NULL, 'f' },
+		{ "profile", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *to = NULL, *from = NULL, *name;
+	const char *to = NULL, *from = NULL, *name, *profile = NULL;
 	struct gw_validator *v = NULL;
 	struct gw_format *fmt = NULL;
+	struct gw_profile *prof = NULL;
 	struct gw_validated res;
 	struct gw_buf out;
 	struct gw_err err;
@@ -431,10 +444,11 @@ static int cmd_convert(int argc, char **argv)
 	gw_buf_init(&out);
 	gw_err_clear(&err);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+t:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+t:f:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': to = optarg; break;
 		case 'f': from = optarg; break;
+		case 'p': profile = optarg; break;
 		case 'h': fputs(find("convert")->usage, stdout); return 0;
 		default: return usage_error("convert", "%s", "bad option");
 		}
@@ -446,6 +460,11 @@ static int cmd_convert(int argc, char **argv)
 	to_canonical = !strcmp(to, "json") || !strcmp(to, "xml");
 	if (from && (!strcmp(from, "json") || !strcmp(from, "xml")))
 		from = NULL; /* canonical input is detected */
+	if (profile && (from != NULL) == !to_canonical)
+		return usage_error("convert", "%s",
+				   "--profile renames the fields of one report "
+				   "packet: give --to report-packet[-json], or "
+				   "--from one with --to json|xml");
 	if ((rc = gw_format_new(gw_schema_dir(), &fmt, &err))) {
 		fprintf(stderr, "lienthong convert: %s\n", err.msg);
 		return gw_rc_exit(rc) == 1 ? 3 : gw_rc_exit(rc);
@@ -466,6 +485,13 @@ static int cmd_convert(int argc, char **argv)
 				   "report-packet-json)",
 				   from);
 	}
+	if (profile && (rc = gw_profile_load(profile, gw_schema_dir(),
+					     print_line, NULL, &prof, &err))) {
+		if (rc != GW_ERR_CONFIG) /* problems were listed */
+			fprintf(stderr, "lienthong convert: %s\n", err.msg);
+		status = rc == GW_ERR_CONFIG ? 1 : 3;
+		goto out;
+	}
 	name = strcmp(argv[optind], "-") ? argv[optind] : "<stdin>";
 	if ((rc = gw_read_file(argv[optind], GW_JSON_MAX_SIZE_CLI, &buf, &len,
 			       &err))) {
@@ -479,8 +505,9 @@ static int cmd_convert(int argc, char **argv)
 		goto out;
 	}
 	if (from) {
-		if ((rc = gw_format_from_wire(fmt, from, buf, len, name, &msg,
-					      stderr, &err))) {
+		if ((rc = gw_format_from_wire_profile(fmt, from, prof, buf, len,
+						      name, &msg, stderr,
+						      &err))) {
 			if (rc != GW_ERR_SCHEMA)
 				fprintf(stderr, "%s\n", err.msg);
 			status = gw_rc_exit(rc);
@@ -503,7 +530,8 @@ static int cmd_convert(int argc, char **argv)
 	if (to_canonical)
 		rc = canonical_out(v, msg, to, &out, &err);
 	else
-		rc = gw_format_to_wire(fmt, to, msg, &out, NULL, stderr, &err);
+		rc = gw_format_to_wire_profile(fmt, to, prof, msg, &out, NULL,
+					       stderr, &err);
 	if (rc) {
 		if (rc != GW_ERR_SCHEMA) /* schema errors were listed */
 			fprintf(stderr, "%s: %s\n", name, err.msg);
@@ -518,10 +546,43 @@ out:
 	json_decref(msg);
 	gw_validated_release(&res);
 	gw_validator_free(v);
+	gw_profile_free(prof);
 	gw_format_free(fmt);
 	gw_buf_release(&out);
 	free(buf);
 	return status;
+}
+
+/* Load the profile mapping of every destination that has one; each
+ * problem is printed. Returns the number of profiles that failed. */
+static int check_profiles(const struct gw_config *cfg)
+{
+	const char *name;
+	json_t *d;
+	int bad = 0;
+
+	json_object_foreach(gw_config_get(cfg, "/destinations"), name, d)
+	{
+		struct gw_profile *p = NULL;
+		struct gw_err err;
+		char ptr[300], *path;
+		gw_rc rc;
+
+		snprintf(ptr, sizeof(ptr), "/destinations/%s/profile", name);
+		if (!(path = gw_config_path(cfg, ptr)))
+			continue;
+		gw_err_clear(&err);
+		rc = gw_profile_load(path, gw_schema_dir(), print_line, NULL,
+				     &p, &err);
+		if (rc && rc != GW_ERR_CONFIG) /* not listed yet */
+			fprintf(stderr, "%s:%ld: destinations.%s.profile: %s\n",
+				cfg->path, gw_config_line(cfg, ptr), name,
+				err.msg);
+		bad += rc != GW_OK;
+		gw_profile_free(p);
+		free(path);
+	}
+	return bad;
 }
 
 static int cmd_config(int argc, char **argv)
@@ -545,6 +606,10 @@ static int cmd_config(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "lienthong config: %s\n", err.msg);
 		return gw_rc_exit(rc);
+	}
+	if (check_profiles(cfg)) {
+		gw_config_free(cfg);
+		return 1;
 	}
 	printf("%s: valid configuration for gateway '%s' (%s)\n", argv[2],
 	       gw_config_str(cfg, "/gateway/name", "?"),

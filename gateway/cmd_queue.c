@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "log.h"
 #include "xml.h"
 #include "outbox.h"
+#include "profile.h"
 #include "sign.h"
 #include "sync.h"
 #include "validate.h"
@@ -231,6 +233,8 @@ struct variants {
 	char **bodies, **ids;
 	const char **of; /* the canonical id each variant converts */
 	size_t n;
+	struct gw_profile **profs; /* profiles loaded for this send */
+	size_t nprofs;
 };
 
 static void variants_release(struct variants *vs)
@@ -242,6 +246,9 @@ static void variants_release(struct variants *vs)
 		free(vs->ids[i]);
 		free((void *)vs->v[i].dests);
 	}
+	for (i = 0; i < vs->nprofs; i++)
+		gw_profile_free(vs->profs[i]);
+	free(vs->profs);
 	gw_format_free(vs->fmt);
 	free(vs->v);
 	free(vs->bodies);
@@ -270,13 +277,52 @@ static int variants_grow(struct variants *vs)
 	return 0;
 }
 
+/* The profile of dest (NULL when it has none), loaded once per send. */
+static gw_rc dest_profile(struct variants *vs, const struct gw_dest *dest,
+			  struct gw_profile **out, struct gw_err *err)
+{
+	struct gw_profile **grown;
+	size_t i;
+	gw_rc rc;
+
+	*out = NULL;
+	if (!dest->profile)
+		return GW_OK;
+	for (i = 0; i < vs->nprofs; i++)
+		if (!strcmp(gw_profile_path(vs->profs[i]), dest->profile)) {
+			*out = vs->profs[i];
+			return GW_OK;
+		}
+	grown = gw_realloc(vs->profs, (vs->nprofs + 1) * sizeof(*grown));
+	if (!grown)
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	vs->profs = grown;
+	if ((rc = gw_profile_load(dest->profile, gw_schema_dir(), NULL, NULL,
+				  &vs->profs[vs->nprofs], err)))
+		return rc; /* GW_ERR_CONFIG: exit 3, not the message's fault */
+	*out = vs->profs[vs->nprofs++];
+	return GW_OK;
+}
+
+/* What tells the variants of one message apart: the format, and the
+ * profile when there is one ("report-packet;profile=/etc/...yaml"). */
+static void variant_key(const struct gw_dest *dest, char *out, size_t n)
+{
+	if (dest->profile)
+		snprintf(out, n, "%s;profile=%s", dest->format, dest->profile);
+	else
+		snprintf(out, n, "%s", dest->format);
+}
+
 /*
  * Destinations that want a wire format (destinations: NAME: format:) get
  * their own outbox message: the canonical message converted by the format
  * adapter (output validated against the format's schema), signed like any
  * other message, under an id derived from the message id and the format
  * (the idempotency key stays the same when the message is sent again).
- * Those destinations are removed from m->dests; one variant per format.
+ * Those destinations are removed from m->dests; one variant per format
+ * and profile (a destination's profile: renames the report packet's
+ * fields for it, profile.h).
  */
 static gw_rc split_formats(const struct gw_forwarding *fw,
 			   const struct gw_sign_key *key,
@@ -292,7 +338,8 @@ static gw_rc split_formats(const struct gw_forwarding *fw,
 		const struct gw_dest *dest = NULL;
 		struct gw_buf out;
 		const char *mt = NULL, **dl;
-		char id[37], *body = NULL;
+		char id[37], *body = NULL, vkey[PATH_MAX + 64];
+		struct gw_profile *prof = NULL;
 		size_t len = 0;
 
 		for (j = 0; j < fw->ndests && !dest; j++)
@@ -302,10 +349,11 @@ static gw_rc split_formats(const struct gw_forwarding *fw,
 			d[keep++] = d[i];
 			continue;
 		}
+		variant_key(dest, vkey, sizeof(vkey));
 		/* a variant of this format already made: add the dest */
 		for (k = 0; k < vs->n; k++)
 			if (vs->of[k] == m->id &&
-			    gw_format_wire_id(m->id, dest->format, id) == 0 &&
+			    gw_format_wire_id(m->id, vkey, id) == 0 &&
 			    strcmp(vs->ids[k], id) == 0)
 				break;
 		if (k < vs->n) {
@@ -326,9 +374,12 @@ static gw_rc split_formats(const struct gw_forwarding *fw,
 		if (!vs->fmt &&
 		    (rc = gw_format_new(gw_schema_dir(), &vs->fmt, err)))
 			return rc;
+		if ((rc = dest_profile(vs, dest, &prof, err)))
+			return rc;
 		gw_buf_init(&out);
-		if ((rc = gw_format_to_wire(vs->fmt, dest->format, msg, &out,
-					    &mt, NULL, err))) {
+		if ((rc = gw_format_to_wire_profile(vs->fmt, dest->format, prof,
+						    msg, &out, &mt, NULL,
+						    err))) {
 			char why[GW_ERR_MSG_MAX];
 
 			gw_buf_release(&out);
@@ -361,7 +412,7 @@ static gw_rc split_formats(const struct gw_forwarding *fw,
 			if (f == GW_FMT_JSON)
 				mt = "application/jose+json";
 		}
-		if (gw_format_wire_id(m->id, dest->format, id)) {
+		if (gw_format_wire_id(m->id, vkey, id)) {
 			free(body);
 			return gw_err_set(err, GW_ERR_INTERNAL,
 					  "cannot derive an id");

@@ -104,6 +104,7 @@ gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,
 		d->rate_per_s =
 			(int)gw_config_int(cfg, P("rate_limit_per_s"), 0);
 		d->format = dup_str(cfg, P("format"));
+		d->profile = dup_path(cfg, P("profile"));
 		d->token_url = dup_str(cfg, P("token/url"));
 		if (d->token_url) {
 			gw_rc rc = gw_config_secret(cfg, P("token/access_key"),
@@ -119,6 +120,16 @@ gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,
 #undef P
 		if (!d->name || !d->url)
 			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		if (d->profile &&
+		    (!d->format || strncmp(d->format, "report-packet", 13)))
+			return gw_err_set(
+				err, GW_ERR_CONFIG,
+				"%s: destinations.%s.profile: a "
+				"profile renames the fields of the "
+				"report packet; set format: "
+				"report-packet or report-packet-json, "
+				"or drop the profile",
+				cfg->path, name);
 		if (strncmp(d->url, "https://", 8) != 0 &&
 		    !(d->allow_http &&
 		      (strncmp(d->url, "http://127.0.0.1:", 17) == 0 ||
@@ -175,6 +186,7 @@ void gw_forwarding_release(struct gw_forwarding *f)
 		free(d->token_secret);
 		free(d->token);
 		free(d->format);
+		free(d->profile);
 	}
 	for (i = 0; f->routes && i < f->nroutes; i++) {
 		free_list(f->routes[i].kinds);

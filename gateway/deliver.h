@@ -42,6 +42,9 @@ struct gw_dest {
 	int64_t bucket_ms;
 	/* wire format (a format adapter's name), NULL: the canonical form */
 	char *format;
+	/* profile mapping of the format's field names (an absolute path,
+	 * profile.h), NULL: the format's own names */
+	char *profile;
 };
 
 struct gw_route {

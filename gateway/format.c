@@ -26,12 +26,16 @@
 #include "json.h"
 #include "jsonschema.h"
 #include "message.h"
+#include "profile.h"
 #include "validate.h"
 #include "xml.h"
 
 #define KEY_PREFIX "urn:lienthong:key:"
 #define SHA_PREFIX "urn:lienthong:sha256:"
 #define MAX_CACHED 16
+/* the namespace of the report packet's XML form, the one format whose
+ * field names a profile renames (profile.h) */
+#define RP_NS "urn:lienthong:report-packet:1"
 
 /* The namespace of ids derived from wire-format keys (UUIDv5). */
 static const unsigned char wire_namespace[16] = { 0x6c, 0x69, 0x65, 0x6e,
@@ -170,11 +174,52 @@ static gw_rc wire_schema(struct gw_format *f, const struct gw_adapter *a,
 	return GW_OK;
 }
 
-/* Parse buf as the adapter's syntax and validate it against its wire
- * schema; *tree is an xmlDocPtr or a json_t * the caller frees. */
+/* Can profile p rename the fields of format a? */
+static gw_rc profile_fits(const struct gw_adapter *a,
+			  const struct gw_profile *p, struct gw_err *err)
+{
+	if (!p || !strcmp(a->name, "report-packet") ||
+	    !strcmp(a->name, "report-packet-json"))
+		return GW_OK;
+	return gw_err_set(err, GW_ERR_USAGE,
+			  "profile '%s' renames the fields of the report "
+			  "packet (report-packet, report-packet-json), not of "
+			  "'%s'; drop the profile",
+			  gw_profile_path(p), a->name);
+}
+
+/* Rename the parsed tree *tree from the profile's names back to ours (in
+ * place for XML, replaced for JSON); name names the input in errors. */
+static gw_rc unrename(const struct gw_adapter *a, const struct gw_profile *p,
+		      void **tree, const char *name, FILE *errout,
+		      struct gw_err *err)
+{
+	struct gw_err e;
+	json_t *j;
+	gw_rc rc = GW_OK;
+
+	gw_err_clear(&e);
+	if (a->wire_syntax == GW_ADAPTER_WIRE_XML) {
+		if ((rc = gw_profile_rename_xml(p, *tree, RP_NS, 1, &e)))
+			gw_err_set(err, rc, "%s:%s", name, e.msg);
+	} else if ((j = gw_profile_rename_json(p, *tree, 1, &e))) {
+		json_decref(*tree);
+		*tree = j;
+	} else {
+		rc = gw_err_set(err, e.rc, "%s: %s", name, e.msg);
+	}
+	if (rc && errout && rc == GW_ERR_SCHEMA)
+		fprintf(errout, "%s\n", err->msg);
+	return rc;
+}
+
+/* Parse buf as the adapter's syntax, rename it back from the names of
+ * profile p (may be NULL) and validate it against its wire schema; *tree
+ * is an xmlDocPtr or a json_t * the caller frees. */
 static gw_rc parse_wire(const struct gw_adapter *a, const struct cached *c,
-			const char *buf, size_t len, const char *name,
-			void **tree, FILE *errout, struct gw_err *err)
+			const struct gw_profile *p, const char *buf, size_t len,
+			const char *name, void **tree, FILE *errout,
+			struct gw_err *err)
 {
 	gw_rc rc;
 
@@ -184,6 +229,11 @@ static gw_rc parse_wire(const struct gw_adapter *a, const struct cached *c,
 
 		if ((rc = gw_xml_parse(buf, len, name, &doc, err)))
 			return rc;
+		if (p &&
+		    (rc = unrename(a, p, (void **)&doc, name, errout, err))) {
+			xmlFreeDoc(doc);
+			return rc;
+		}
 		if (!c->xsd) {
 			xmlFreeDoc(doc);
 			return gw_err_set(err, GW_ERR_CONFIG,
@@ -202,6 +252,11 @@ static gw_rc parse_wire(const struct gw_adapter *a, const struct cached *c,
 
 		if ((rc = gw_json_parse(buf, len, name, &j, err)))
 			return rc;
+		if (p &&
+		    (rc = unrename(a, p, (void **)&j, name, errout, err))) {
+			json_decref(j);
+			return rc;
+		}
 		if (!c->js) {
 			json_decref(j);
 			return gw_err_set(err, GW_ERR_CONFIG,
@@ -282,10 +337,54 @@ static gw_rc check_canonical(struct gw_format *f, const json_t *msg,
 	return rc;
 }
 
+/* The text of a wire tree, with a final newline; NULL when out of memory.
+ * The caller frees it. */
+static char *serialize(const struct gw_adapter *a, void *wire, size_t *tlen)
+{
+	char *text = NULL;
+
+	*tlen = 0;
+	if (a->wire_syntax == GW_ADAPTER_WIRE_XML) {
+		xmlChar *mem = NULL;
+		int size = 0;
+
+		xmlDocDumpFormatMemoryEnc(wire, &mem, &size, "UTF-8", 1);
+		if (!mem)
+			return NULL;
+		text = gw_strndup((const char *)mem, (size_t)size);
+		*tlen = (size_t)size;
+		xmlFree(mem);
+	} else {
+		char *s =
+			json_dumps(wire, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (s) {
+			*tlen = strlen(s);
+			text = gw_malloc(*tlen + 2);
+			if (text) {
+				memcpy(text, s, *tlen);
+				text[(*tlen)++] = '\n';
+				text[*tlen] = '\0';
+			}
+			free(s);
+		}
+	}
+	return text;
+}
+
 gw_rc gw_format_to_wire(struct gw_format *f, const char *name,
 			const json_t *msg, struct gw_buf *out,
 			const char **media_type, FILE *errout,
 			struct gw_err *err)
+{
+	return gw_format_to_wire_profile(f, name, NULL, msg, out, media_type,
+					 errout, err);
+}
+
+gw_rc gw_format_to_wire_profile(struct gw_format *f, const char *name,
+				const struct gw_profile *p, const json_t *msg,
+				struct gw_buf *out, const char **media_type,
+				FILE *errout, struct gw_err *err)
 {
 	const struct gw_adapter *a;
 	struct cached *c;
@@ -296,6 +395,7 @@ gw_rc gw_format_to_wire(struct gw_format *f, const char *name,
 	gw_rc rc;
 
 	if ((rc = open_format(f, name, &a, &state, err)) ||
+	    (rc = profile_fits(a, p, err)) ||
 	    (rc = check_canonical(f, msg, "(canonical message)", errout, err)))
 		return rc;
 	if (!kind || !kind_carried(a, kind))
@@ -310,41 +410,40 @@ gw_rc gw_format_to_wire(struct gw_format *f, const char *name,
 				ebuf[0] ? ebuf : "cannot convert");
 		goto out;
 	}
-	if (a->wire_syntax == GW_ADAPTER_WIRE_XML) {
-		xmlChar *mem = NULL;
-		int size = 0;
-
-		xmlDocDumpFormatMemoryEnc(wire, &mem, &size, "UTF-8", 1);
-		if (!mem) {
-			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		text = gw_strndup((const char *)mem, (size_t)size);
-		tlen = (size_t)size;
-		xmlFree(mem);
-	} else {
-		char *s =
-			json_dumps(wire, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-		if (s) {
-			tlen = strlen(s);
-			text = gw_malloc(tlen + 2);
-			if (text) {
-				memcpy(text, s, tlen);
-				text[tlen++] = '\n';
-				text[tlen] = '\0';
-			}
-			free(s);
-		}
-	}
-	if (!text) {
+	if (!(text = serialize(a, wire, &tlen))) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	/* what we write must be valid: check the bytes, parsed again */
-	if ((rc = parse_wire(a, c, text, tlen, "(produced output)", &back,
+	if ((rc = parse_wire(a, c, NULL, text, tlen, "(produced output)", &back,
 			     errout, err)))
 		goto out;
+	if (p) {
+		/* the packet is valid under our names: rename what was
+		 * checked, then check that the renamed bytes, renamed back,
+		 * are still the valid packet (the input side's check) */
+		free(text);
+		text = NULL;
+		if (a->wire_syntax == GW_ADAPTER_WIRE_XML) {
+			rc = gw_profile_rename_xml(p, back, RP_NS, 0, err);
+		} else {
+			json_t *r = gw_profile_rename_json(p, back, 0, err);
+
+			json_decref(back);
+			back = r;
+			rc = r ? GW_OK : err->rc;
+		}
+		if (rc)
+			goto out;
+		if (!(text = serialize(a, back, &tlen))) {
+			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		free_tree(a, back);
+		if ((rc = parse_wire(a, c, p, text, tlen, "(produced output)",
+				     &back, errout, err)))
+			goto out;
+	}
 	if ((rc = gw_buf_add(out, text, tlen)))
 		rc = gw_err_set(err, rc, "out of memory");
 	else if (media_type)
@@ -449,6 +548,15 @@ gw_rc gw_format_from_wire(struct gw_format *f, const char *name,
 			  const char *buf, size_t len, const char *fname,
 			  json_t **msg, FILE *errout, struct gw_err *err)
 {
+	return gw_format_from_wire_profile(f, name, NULL, buf, len, fname, msg,
+					   errout, err);
+}
+
+gw_rc gw_format_from_wire_profile(struct gw_format *f, const char *name,
+				  const struct gw_profile *p, const char *buf,
+				  size_t len, const char *fname, json_t **msg,
+				  FILE *errout, struct gw_err *err)
+{
 	const struct gw_adapter *a = NULL;
 	struct cached *c;
 	void *state, *tree = NULL;
@@ -458,8 +566,9 @@ gw_rc gw_format_from_wire(struct gw_format *f, const char *name,
 
 	*msg = NULL;
 	if ((rc = open_format(f, name, &a, &state, err)) ||
+	    (rc = profile_fits(a, p, err)) ||
 	    (rc = wire_schema(f, a, state, &c, err)) ||
-	    (rc = parse_wire(a, c, buf, len, fname, &tree, errout, err)))
+	    (rc = parse_wire(a, c, p, buf, len, fname, &tree, errout, err)))
 		goto out;
 	if (a->from_wire(state, tree, &m, ebuf, sizeof(ebuf)) || !m) {
 		rc = gw_err_set(err, GW_ERR_SCHEMA, "%s: %s", fname,

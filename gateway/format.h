@@ -61,6 +61,31 @@ gw_rc gw_format_convert(const char *format, const json_t *msg,
 			struct gw_buf *out, const char **media_type,
 			struct gw_err *err);
 
+struct gw_profile;
+
+/*
+ * gw_format_to_wire with the field names of profile p (profile.h; may be
+ * NULL: our names). The packet is validated against our wire schema
+ * under our names, then renamed; the renamed bytes are renamed back and
+ * validated again before they are returned. GW_ERR_USAGE when format
+ * name has no fields a profile renames (only the report packet has).
+ */
+gw_rc gw_format_to_wire_profile(struct gw_format *f, const char *name,
+				const struct gw_profile *p, const json_t *msg,
+				struct gw_buf *out, const char **media_type,
+				FILE *errout, struct gw_err *err);
+
+/*
+ * gw_format_from_wire for input that uses the field names of profile p
+ * (may be NULL): parsed, renamed back to our names (a name or namespace of
+ * ours that p renames is refused with GW_ERR_SCHEMA: the input does not
+ * follow the profile), then validated against our wire schema and mapped.
+ */
+gw_rc gw_format_from_wire_profile(struct gw_format *f, const char *name,
+				  const struct gw_profile *p, const char *buf,
+				  size_t len, const char *fname, json_t **msg,
+				  FILE *errout, struct gw_err *err);
+
 /* The id of the wire-format variant of message id for format: UUIDv5 of
  * both, so re-sending the same message gives the same idempotency key. */
 int gw_format_wire_id(const char *id, const char *format, char out[37]);

@@ -3,7 +3,8 @@
  * the first byte picks the parser (safe XML + conversion to JSON, JSON +
  * conversion to XML + business rules, YAML, the wire formats edXML,
  * report packet XML and JSON through gateway/format.c, and RFC 4180 CSV),
- * the rest is the input.
+ * the rest is the input. For the report packet, an odd data[0] / 7 reads
+ * it with the names of the example profile (conf/profiles/, profile.h).
  * Build and run with `make fuzz` (clang, ASan + UBSan + libFuzzer).
  */
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "format.h"
 #include "json.h"
 #include "message.h"
+#include "profile.h"
 #include "xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -66,13 +68,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	default: {
 		static struct gw_format *fmt;
+		static struct gw_profile *prof;
 		static const char *const names[] = { "edxml", "report-packet",
 						     "report-packet-json" };
+		int profiled = data[0] % 7 != 3 && (data[0] / 7) % 2;
 
 		if (!fmt && gw_format_new("schemas", &fmt, &err))
 			abort(); /* run from the repository's top folder */
-		gw_format_from_wire(fmt, names[data[0] % 7 - 3], buf, size,
-				    "fuzz", &j, NULL, &err);
+		if (!prof &&
+		    gw_profile_load("conf/profiles/report-packet-vn.yaml",
+				    "schemas", NULL, NULL, &prof, &err))
+			abort();
+		gw_format_from_wire_profile(fmt, names[data[0] % 7 - 3],
+					    profiled ? prof : NULL, buf, size,
+					    "fuzz", &j, NULL, &err);
 	}
 	}
 	if (doc)

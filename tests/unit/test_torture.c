@@ -22,6 +22,7 @@
 #include "json.h"
 #include "mapping.h"
 #include "message.h"
+#include "profile.h"
 #include "xml.h"
 
 static char *xml_strdup(const char *s)
@@ -228,6 +229,61 @@ static void test_torture__mapping(void **state)
 	}
 }
 
+/* The report packet renamed by a profile and back, in both syntaxes. */
+static struct gw_profile *profile;
+
+static gw_rc op_profile(const char *buf, size_t len)
+{
+	static const char xml[] =
+		"<ReportPacket xmlns=\"urn:lienthong:report-packet:1\" "
+		"version=\"1.0\"><IndicatorData><Value indicator=\"A\">"
+		"<Amount>1</Amount></Value></IndicatorData></ReportPacket>";
+	xmlDocPtr doc = NULL;
+	json_t *j = NULL, *r = NULL, *back = NULL;
+	struct gw_err err;
+	gw_rc rc;
+
+	gw_err_clear(&err);
+	rc = gw_json_parse(buf, len, "t.json", &j, &err);
+	if (!rc && !(r = gw_profile_rename_json(profile, j, 0, &err)))
+		rc = err.rc;
+	if (!rc && !(back = gw_profile_rename_json(profile, r, 1, &err)))
+		rc = err.rc;
+	if (!rc && !json_equal(back, j))
+		rc = GW_ERR_INTERNAL;
+	if (!rc)
+		rc = gw_xml_parse(xml, sizeof(xml) - 1, "t.xml", &doc, &err);
+	if (!rc)
+		rc = gw_profile_rename_xml(
+			profile, doc, "urn:lienthong:report-packet:1", 0, &err);
+	if (!rc)
+		rc = gw_profile_rename_xml(
+			profile, doc, "urn:lienthong:report-packet:1", 1, &err);
+	if (doc)
+		xmlFreeDoc(doc);
+	json_decref(j);
+	json_decref(r);
+	json_decref(back);
+	return rc;
+}
+
+static void test_torture__profile(void **state)
+{
+	struct gw_err err;
+	size_t len;
+	char *buf =
+		slurp("conf/examples/indicator-report-2024-targets.json", &len);
+
+	(void)state;
+	assert_int_equal(gw_profile_load("conf/profiles/report-packet-vn.yaml",
+					 "schemas", NULL, NULL, &profile, &err),
+			 GW_OK);
+	assert_true(torture(op_profile, buf, len) > 10);
+	gw_profile_free(profile);
+	profile = NULL;
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_torture__json_to_xml),
 		cmocka_unit_test(test_torture__yaml),
 		cmocka_unit_test(test_torture__mapping),
+		cmocka_unit_test(test_torture__profile),
 	};
 	int rc;
 
