@@ -422,7 +422,7 @@ int gw_sync_records(struct gw_config *cfg, struct gw_outbox *o,
 		/* a source that cannot be read sends nothing this pass */
 		fprintf(stderr, "lienthong sync: source '%s': %s\n", name,
 			err.msg);
-		status = err.rc == GW_ERR_USAGE ? 1 : 3;
+		status = err.rc == GW_ERR_USAGE ? 1 : gw_rc_exit(err.rc);
 		goto out;
 	}
 	if (ps.n) {

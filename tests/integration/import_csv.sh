@@ -239,6 +239,11 @@ assert a == b, (a, b)
 	expect_exit "sqlite: two statements refused" 3 "$LIENTHONG" import --adapter sqlite --mapping "$TMP/sqw.yaml" "$TMP/p.db"
 	check "sqlite: ... with the reason" grep -q "must be one read-only SELECT statement" "$TMP/err"
 	check "sqlite: ... and the rows are still there" test "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from progress").fetchone()[0])' "$TMP/p.db")" = 5
+	# a mapping without sqlite.query is a bad mapping file: exit 1, located
+	sed '/^sqlite:/,/^code_lists:/{/^code_lists:/!d}' "$TMP/sq.yaml" >"$TMP/sqq.yaml"
+	expect_exit "sqlite: a mapping without sqlite.query: exit 1" 1 "$LIENTHONG" import --adapter sqlite --mapping "$TMP/sqq.yaml" "$TMP/p.db"
+	check "sqlite: ... FILE:LINE: sqlite: query is required" \
+		grep -q "^import: $TMP/sqq.yaml:$(grep -n '^kind:' "$TMP/sqq.yaml" | cut -d: -f1): sqlite: query is required" "$TMP/err"
 	sed 's/FROM progress/FROM nosuch/' "$TMP/sq.yaml" >"$TMP/sqn.yaml"
 	expect_exit "sqlite: a query that fails is reported" 3 "$LIENTHONG" import --adapter sqlite --mapping "$TMP/sqn.yaml" "$TMP/p.db"
 	check "sqlite: ... with SQLite's reason" grep -q "no such table: nosuch" "$TMP/err"

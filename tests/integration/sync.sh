@@ -163,6 +163,11 @@ python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPD
 "$LIENTHONG" sync -c "$TMP/g.yaml" db >"$TMP/out" 2>"$TMP/err"
 check "sqlite source: one row updated -> one message" grep -q "3 records, 0 new, 1 changed, 2 unchanged" "$TMP/err"
 check "sqlite source: ... one id" test "$(wc -l <"$TMP/out")" -eq 1
+# a mapping without sqlite.query: a bad mapping file, exit 1, located
+sed '/^sqlite:/,/^code_lists:/{/^code_lists:/!d}' "$TMP/src/sq.yaml" >"$TMP/src/sqq.yaml"
+sed "s#mapping: $TMP/src/sq.yaml#mapping: $TMP/src/sqq.yaml#" "$TMP/g.yaml" >"$TMP/gq.yaml"
+expect_exit "sqlite source without sqlite.query: exit 1" 1 "$LIENTHONG" sync -c "$TMP/gq.yaml" db
+check "... FILE:LINE: sqlite: query is required" grep -q "source 'db': $TMP/src/sqq.yaml:1: sqlite: query is required" "$TMP/err"
 
 # --scheduled: progress runs now and again after every_s (1 s); targets
 # waits for its cron time (midnight of 29 February), so it does not run here
