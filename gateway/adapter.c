@@ -457,6 +457,22 @@ static const char *host_mapping_option(const struct gw_adapter_mapping *am,
 	return gw_mapping_option(am->m, ptr);
 }
 
+static const char *host_mapping_require(const struct gw_adapter_mapping *am,
+					struct gw_adapter_job *job,
+					const char *ptr, const char *hint)
+{
+	struct gw_err err;
+	const char *v;
+
+	gw_err_clear(&err);
+	if (gw_mapping_require(am->m, ptr, hint, &v, &err)) {
+		host_fail(job, "%s", err.msg);
+		job->error_rc = err.rc; /* GW_ERR_SCHEMA: invalid input, 1 */
+		return NULL;
+	}
+	return v;
+}
+
 static int host_mapping_bind(struct gw_adapter_mapping *am,
 			     struct gw_adapter_job *job,
 			     const char *const *names, size_t n)
@@ -559,6 +575,7 @@ static const struct gw_adapter_host host = {
 	.mapping_close = host_mapping_close,
 	.fail = host_fail,
 	.progress = host_progress,
+	.mapping_require = host_mapping_require,
 };
 
 const struct gw_adapter_host *gw_adapter_host(void)

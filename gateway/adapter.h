@@ -133,6 +133,15 @@ struct gw_adapter_host {
 	 * when unknown. The host draws a bar when stderr is a terminal. */
 	void (*progress)(struct gw_adapter_job *job, uint64_t done,
 			 uint64_t total);
+
+	/* Appended (check host->size): a string option of the mapping file
+	 * the adapter cannot run without ("/sqlite/query"): its value
+	 * (borrowed), or NULL with "FILE:LINE: sqlite: query is required
+	 * (hint)" given to the job as a bad mapping file (exit 1; run then
+	 * returns -1). hint may be NULL. */
+	const char *(*mapping_require)(const struct gw_adapter_mapping *m,
+				       struct gw_adapter_job *job,
+				       const char *ptr, const char *hint);
 };
 
 /* The struct an adapter's entry point returns. */

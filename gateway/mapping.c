@@ -540,6 +540,26 @@ const char *gw_mapping_option(const struct gw_mapping *m, const char *ptr)
 	return json_string_value(v);
 }
 
+gw_rc gw_mapping_require(const struct gw_mapping *m, const char *ptr,
+			 const char *hint, const char **out, struct gw_err *err)
+{
+	char parent[256], key[256];
+	const char *slash = strrchr(ptr, '/');
+
+	if ((*out = gw_mapping_option(m, ptr)) && **out)
+		return GW_OK;
+	*out = NULL;
+	/* "/sqlite/query": "sqlite: query is required" */
+	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - ptr) : 0,
+		 ptr);
+	gw_config_key(parent, key, sizeof(key));
+	return gw_err_set(err, GW_ERR_SCHEMA,
+			  "%s:%ld: %s: %s is required%s%s%s", m->cfg->path,
+			  gw_config_line(m->cfg, ptr), key,
+			  slash ? slash + 1 : ptr, hint ? " (" : "",
+			  hint ? hint : "", hint ? ")" : "");
+}
+
 /* --- binding ---------------------------------------------------------------*/
 
 static gw_rc bind_one(struct gw_mapping *m, struct field *fd,

@@ -49,6 +49,17 @@ const char *gw_mapping_option(const struct gw_mapping *m, const char *ptr);
 const char *gw_mapping_path(const struct gw_mapping *m);
 
 /*
+ * A string option an adapter cannot run without ("/sqlite/query"): *out
+ * the value (borrowed, as gw_mapping_option), or GW_ERR_SCHEMA (a bad
+ * mapping file: exit 1) with "FILE:LINE: sqlite: query is required
+ * (hint)", the line of the nearest part of ptr the file has; hint may be
+ * NULL.
+ */
+gw_rc gw_mapping_require(const struct gw_mapping *m, const char *ptr,
+			 const char *hint, const char **out,
+			 struct gw_err *err);
+
+/*
  * Bind the mapping's columns to the input's: names[0..n) are the header
  * (NULL when the input has none: columns are then positions only). A
  * column the mapping names that the input lacks, or names twice, fails

@@ -302,6 +302,29 @@ static const struct gw_store_ops sqlite_ops = {
 	.close = sq_close,
 };
 
+/* sync_state.msg_id came after the first release: add it to an older
+ * outbox (another process opening it at the same moment may win). */
+static gw_rc add_sync_msg_id(struct sq *s, const char *path, struct gw_err *err)
+{
+	sqlite3_stmt *probe = NULL;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (sqlite3_prepare_v2(s->db, "SELECT msg_id FROM sync_state",
+				       -1, &probe, NULL) == SQLITE_OK) {
+			sqlite3_finalize(probe);
+			return GW_OK;
+		}
+		if (i == 0 && sqlite3_exec(s->db,
+					   "ALTER TABLE sync_state ADD COLUMN "
+					   "msg_id TEXT",
+					   NULL, NULL, NULL) == SQLITE_OK)
+			return GW_OK;
+	}
+	return gw_err_set(err, GW_ERR_IO, "cannot set up outbox '%s': %s", path,
+			  sqlite3_errmsg(s->db));
+}
+
 gw_rc gw_outbox_open_sqlite(const char *path, struct gw_outbox **out,
 			    struct gw_err *err)
 {
@@ -334,6 +357,8 @@ gw_rc gw_outbox_open_sqlite(const char *path, struct gw_outbox **out,
 				path, sqlite3_errmsg(s->db));
 		goto out;
 	}
+	if ((rc = add_sync_msg_id(s, path, err)))
+		goto out;
 #define PREP(st, sql)                                           \
 	if (sqlite3_prepare_v2(s->db, sql, -1, &s->st, NULL)) { \
 		rc = db_err(s, err, "prepare a statement");     \
@@ -528,18 +553,28 @@ gw_rc gw_outbox_drop(struct gw_outbox *o, const char *id, struct gw_err *err)
 gw_rc gw_outbox_sync_get(struct gw_outbox *o, const char *source,
 			 const char *key, char digest[65], struct gw_err *err)
 {
+	char id[37];
+
+	return gw_outbox_sync_last(o, source, key, digest, id, err);
+}
+
+gw_rc gw_outbox_sync_last(struct gw_outbox *o, const char *source,
+			  const char *key, char digest[65], char msg_id[37],
+			  struct gw_err *err)
+{
 	sqlite3 *db = sqdb(o);
 	sqlite3_stmt *st = NULL;
 	gw_rc rc = GW_OK;
 	int r;
 
 	digest[0] = '\0';
+	msg_id[0] = '\0';
 	if (!db)
 		return gw_err_set(err, GW_ERR_UNSUPPORTED,
 				  "not an SQLite outbox");
 	if (sqlite3_prepare_v2(
 		    db,
-		    "SELECT sha256 FROM sync_state WHERE source=? AND "
+		    "SELECT sha256,msg_id FROM sync_state WHERE source=? AND "
 		    "key=?",
 		    -1, &st, NULL))
 		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
@@ -547,9 +582,11 @@ gw_rc gw_outbox_sync_get(struct gw_outbox *o, const char *source,
 	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
+	if (r == SQLITE_ROW) {
 		snprintf(digest, 65, "%s", sqlite3_column_text(st, 0));
-	else if (r != SQLITE_DONE)
+		if (sqlite3_column_text(st, 1))
+			snprintf(msg_id, 37, "%s", sqlite3_column_text(st, 1));
+	} else if (r != SQLITE_DONE)
 		rc = gw_err_set(err, GW_ERR_IO, "outbox: %s",
 				sqlite3_errmsg(db));
 	sqlite3_finalize(st);
@@ -560,6 +597,13 @@ gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
 			 const char *key, const char *digest,
 			 struct gw_err *err)
 {
+	return gw_outbox_sync_record(o, source, key, digest, NULL, err);
+}
+
+gw_rc gw_outbox_sync_record(struct gw_outbox *o, const char *source,
+			    const char *key, const char *digest,
+			    const char *msg_id, struct gw_err *err)
+{
 	sqlite3 *db = sqdb(o);
 	sqlite3_stmt *st = NULL;
 	int r;
@@ -569,13 +613,17 @@ gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
 				  "not an SQLite outbox");
 	if (sqlite3_prepare_v2(db,
 			       "INSERT OR REPLACE INTO sync_state(source,key,"
-			       "sha256) VALUES(?,?,?)",
+			       "sha256,msg_id) VALUES(?,?,?,?)",
 			       -1, &st, NULL))
 		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
 				  sqlite3_errmsg(db));
 	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
+	if (msg_id && *msg_id)
+		sqlite3_bind_text(st, 4, msg_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
 	r = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return r == SQLITE_DONE ? GW_OK

@@ -131,6 +131,17 @@ gw_rc gw_outbox_sync_put(struct gw_outbox *o, const char *source,
 			 const char *key, const char *digest,
 			 struct gw_err *err);
 
+/* The same with the id of the message last sent for (source, key)
+ * (msg_id "" when never, or recorded before ids were kept; the digest and
+ * id are recorded together), so a record's next message id can depend on
+ * it: a record that goes back to an earlier content is a new message. */
+gw_rc gw_outbox_sync_last(struct gw_outbox *o, const char *source,
+			  const char *key, char digest[65], char msg_id[37],
+			  struct gw_err *err);
+gw_rc gw_outbox_sync_record(struct gw_outbox *o, const char *source,
+			    const char *key, const char *digest,
+			    const char *msg_id, struct gw_err *err);
+
 /* Keep what a destination answered for a completed delivery (its receipt),
  * between begin and commit. */
 gw_rc gw_outbox_receipt(struct gw_outbox *o, const char *msg_id,

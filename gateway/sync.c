@@ -187,17 +187,18 @@ struct pass {
 	json_t *sender, *receivers;
 	const char *classification;
 	/* the batch to send */
-	char **names, **bufs, **keys, (*digests)[65];
+	char **names, **bufs, **keys, (*digests)[65], (*ids)[37];
 	size_t *lens;
 	size_t n, cap;
 	/* stored already (a pass cut off before recording its digests) */
-	char **keys_done, (*digests_done)[65];
+	char **keys_done, (*digests_done)[65], (*ids_done)[37];
 	size_t ndone, capdone;
 	size_t records, fresh, changed, unchanged, unmapped;
 	int io_error;
 };
 
-static int add_done(struct pass *ps, const char *key, const char *digest)
+static int add_done(struct pass *ps, const char *key, const char *digest,
+		    const char *id)
 {
 	if (ps->ndone == ps->capdone) {
 		size_t nc = ps->capdone ? ps->capdone * 2 : 64;
@@ -209,19 +210,24 @@ static int add_done(struct pass *ps, const char *key, const char *digest)
 		a = a ? gw_realloc(ps->digests_done,
 				   nc * sizeof(*ps->digests_done))
 		      : NULL;
+		if (a)
+			ps->digests_done = a;
+		a = a ? gw_realloc(ps->ids_done, nc * sizeof(*ps->ids_done))
+		      : NULL;
 		if (!a)
 			return -1;
-		ps->digests_done = a;
+		ps->ids_done = a;
 		ps->capdone = nc;
 	}
 	if (!(ps->keys_done[ps->ndone] = gw_strdup(key)))
 		return -1;
-	memcpy(ps->digests_done[ps->ndone++], digest, 65);
+	memcpy(ps->digests_done[ps->ndone], digest, 65);
+	memcpy(ps->ids_done[ps->ndone++], id, 37);
 	return 0;
 }
 
 static int add_batch(struct pass *ps, const char *key, const char *digest,
-		     char *buf, size_t len)
+		     const char *id, char *buf, size_t len)
 {
 	size_t i;
 	struct gw_buf nm;
@@ -242,6 +248,9 @@ static int add_batch(struct pass *ps, const char *key, const char *digest,
 		      : NULL;
 		if (a)
 			ps->digests = a;
+		a = a ? gw_realloc(ps->ids, nc * sizeof(*ps->ids)) : NULL;
+		if (a)
+			ps->ids = a;
 		a = a ? gw_realloc(ps->lens, nc * sizeof(*ps->lens)) : NULL;
 		if (a)
 			ps->lens = a;
@@ -261,6 +270,7 @@ static int add_batch(struct pass *ps, const char *key, const char *digest,
 		return -1;
 	}
 	memcpy(ps->digests[i], digest, 65);
+	memcpy(ps->ids[i], id, 37);
 	ps->bufs[i] = buf;
 	ps->lens[i] = len;
 	ps->n++;
@@ -272,8 +282,8 @@ static int pass_emit(void *arg, const char *key, const char *date,
 {
 	struct pass *ps = arg;
 	const char *kind = json_string_value(json_object_get(partial, "kind"));
-	char *canon = NULL, *buf = NULL, last[65], digest[65], id[37],
-	     created[32];
+	char *canon = NULL, *buf = NULL, last[65], last_id[37], digest[65],
+	     id[37], created[32];
 	struct gw_buf idname;
 	struct gw_err err;
 	json_t *msg = NULL;
@@ -286,7 +296,7 @@ static int pass_emit(void *arg, const char *key, const char *date,
 	    !(canon = json_dumps(partial, JSON_SORT_KEYS | JSON_COMPACT)))
 		goto out;
 	gw_outbox_sha256_hex(canon, strlen(canon), digest);
-	if (gw_outbox_sync_get(ps->o, ps->name, key, last, &err)) {
+	if (gw_outbox_sync_last(ps->o, ps->name, key, last, last_id, &err)) {
 		fprintf(stderr, "lienthong sync: %s\n", err.msg);
 		ps->io_error = 1;
 		goto out;
@@ -300,8 +310,16 @@ static int pass_emit(void *arg, const char *key, const char *date,
 		ps->changed++;
 	else
 		ps->fresh++;
+	/* the id is stable until this pass records the record (so a pass cut
+	 * off before recording finds its message stored) and new after:
+	 * it follows the message last sent for the record, so a record
+	 * going back to an earlier content (A, B, A) is a new message */
 	if (gw_buf_addf(&idname, "sync\n%s\n%s\n%s\n%s", ps->name, kind, key,
 			digest) ||
+	    (last_id[0] &&
+	     gw_buf_addf(&idname, "\nafter message\n%s", last_id)) ||
+	    (last[0] && !last_id[0] &&
+	     gw_buf_addf(&idname, "\nafter digest\n%s", last)) ||
 	    gw_import_make_id(idname.data, id))
 		goto out;
 	if (gw_outbox_has(ps->o, id, &has, &err)) {
@@ -310,7 +328,7 @@ static int pass_emit(void *arg, const char *key, const char *date,
 		goto out;
 	}
 	if (has) {
-		rc = add_done(ps, key, digest);
+		rc = add_done(ps, key, digest, id);
 		goto out;
 	}
 	gw_import_now(created);
@@ -319,7 +337,7 @@ static int pass_emit(void *arg, const char *key, const char *date,
 				       ps->classification, id, created)) ||
 	    !(buf = json_dumps(msg, JSON_COMPACT)))
 		goto out;
-	if (add_batch(ps, key, digest, buf, strlen(buf)))
+	if (add_batch(ps, key, digest, id, buf, strlen(buf)))
 		goto out;
 	buf = NULL;
 	rc = 0;
@@ -422,7 +440,7 @@ int gw_sync_records(struct gw_config *cfg, struct gw_outbox *o,
 		/* a source that cannot be read sends nothing this pass */
 		fprintf(stderr, "lienthong sync: source '%s': %s\n", name,
 			err.msg);
-		status = err.rc == GW_ERR_USAGE ? 1 : 3;
+		status = err.rc == GW_ERR_USAGE ? 1 : gw_rc_exit(err.rc);
 		goto out;
 	}
 	if (ps.n) {
@@ -444,11 +462,13 @@ int gw_sync_records(struct gw_config *cfg, struct gw_outbox *o,
 		}
 		for (i = 0; i < ps.n && !err.rc; i++)
 			if (queued[i])
-				gw_outbox_sync_put(o, name, ps.keys[i],
-						   ps.digests[i], &err);
+				gw_outbox_sync_record(o, name, ps.keys[i],
+						      ps.digests[i], ps.ids[i],
+						      &err);
 		for (i = 0; i < ps.ndone && !err.rc; i++)
-			gw_outbox_sync_put(o, name, ps.keys_done[i],
-					   ps.digests_done[i], &err);
+			gw_outbox_sync_record(o, name, ps.keys_done[i],
+					      ps.digests_done[i],
+					      ps.ids_done[i], &err);
 		if (!err.rc)
 			gw_outbox_commit(o, &err);
 		if (err.rc) {
@@ -477,9 +497,11 @@ out:
 	free(ps.bufs);
 	free(ps.keys);
 	free(ps.digests);
+	free(ps.ids);
 	free(ps.lens);
 	free(ps.keys_done);
 	free(ps.digests_done);
+	free(ps.ids_done);
 	free(queued);
 	json_decref(ps.sender);
 	json_decref(ps.receivers);

@@ -8,10 +8,12 @@
  * record, the SHA-256 of its mapped content (before ids and times are
  * added) says whether it changed; the digest last queued for each
  * (source, key) is kept in the outbox database (sync_state), written only
- * after the message is durably enqueued. The id of a record's message is
- * a UUIDv5 of the source, kind, key and digest, so a pass cut off between
+ * after the message is durably enqueued, with that message's id. The id
+ * of a record's message is a UUIDv5 of the source, kind, key, digest and
+ * the id last recorded for the record, so a pass cut off between
  * enqueueing and recording finds its message already stored and only
- * records the digest: nothing is sent twice.
+ * records the digest (nothing is sent twice), while a record changed back
+ * to an earlier content (A, B, A) gets a new id and is sent.
  */
 #ifndef GW_SYNC_H
 #define GW_SYNC_H

@@ -152,13 +152,86 @@ static int end_field(struct gw_csv *c)
 	return 0;
 }
 
-/* Skip the rest of a bad row's line. */
-static void skip_line(struct gw_csv *c, int ch)
+/* Why end_field() failed. */
+static void too_many(const struct gw_csv *c, char *why, size_t whylen)
 {
-	while (ch != EOF && ch != '\n')
-		ch = get(c);
-	if (ch == '\n')
-		c->line++;
+	if (c->nf == GW_CSV_MAX_FIELDS)
+		snprintf(why, whylen, "more than %u fields", GW_CSV_MAX_FIELDS);
+	else
+		snprintf(why, whylen, "out of memory");
+}
+
+/* Why add() failed for the field that starts at fstart. */
+static void too_long(const struct gw_csv *c, size_t fstart, char *why,
+		     size_t whylen)
+{
+	if (c->len - fstart >= GW_CSV_MAX_FIELD)
+		snprintf(why, whylen, "field %zu is longer than %u bytes",
+			 c->nf + 1, GW_CSV_MAX_FIELD);
+	else if (c->cap >= 16u * GW_CSV_MAX_FIELD)
+		snprintf(why, whylen, "the row is longer than %u bytes",
+			 16u * GW_CSV_MAX_FIELD);
+	else
+		snprintf(why, whylen, "out of memory");
+}
+
+/* Where skip_row() resumes reading: at the start of a field, inside an
+ * unquoted one (or after a closing quote), or inside a quoted one. */
+enum { AT_START, IN_PLAIN, IN_QUOTES };
+
+/*
+ * Skip the rest of a bad row, ch (not yet looked at) onwards, read as the
+ * reader reads it: a quoted field goes on over line breaks and doubled
+ * quotes to its closing quote, so that nothing inside it is ever taken
+ * for rows of its own (stopping at the next physical line would). Returns
+ * 0 at the end of the row, -1 when a quote is never closed (the rest of
+ * the file belongs to this row) with *qline the line it opened on.
+ */
+static int skip_row(struct gw_csv *c, int ch, int st, size_t *qline)
+{
+	for (;; ch = get(c)) {
+		if (ch == EOF)
+			return st == IN_QUOTES ? -1 : 0;
+		if (st == IN_QUOTES) {
+			if (ch == '"' && peek(c) == '"')
+				get(c);
+			else if (ch == '"')
+				st = IN_PLAIN;
+			else if (ch == '\n')
+				c->line++;
+		} else if (ch == '\n' || ch == '\r') {
+			if (ch == '\r' && peek(c) == '\n')
+				get(c);
+			c->line++;
+			return 0;
+		} else if (ch == c->delim) {
+			st = AT_START;
+		} else if (ch == '"' && st == AT_START) {
+			st = IN_QUOTES;
+			*qline = c->line;
+		} else {
+			st = IN_PLAIN;
+		}
+	}
+}
+
+/* A bad row whose reason is in why: skip it from ch in state st (see
+ * skip_row; qline: where the quote of an IN_QUOTES field opened) and say
+ * so when a quote is left open to the end of the file. Returns -1. */
+static int bad_row(struct gw_csv *c, int ch, int st, size_t qline, char *why,
+		   size_t whylen)
+{
+	size_t len;
+
+	if (skip_row(c, ch, st, &qline) == 0)
+		return -1;
+	len = strlen(why);
+	if (len + 1 < whylen)
+		snprintf(why + len, whylen - len,
+			 "; the quote opened on line %zu is never closed, "
+			 "so the rest of the file is part of this row",
+			 qline);
+	return -1;
 }
 
 int gw_csv_next(struct gw_csv *c, const char *const **cells, size_t *n,
@@ -214,17 +287,14 @@ int gw_csv_next(struct gw_csv *c, const char *const **cells, size_t *n,
 					snprintf(why, whylen,
 						 "field %zu: a NUL byte",
 						 c->nf + 1);
-					skip_line(c, ch);
-					return -1;
+					return bad_row(c, get(c), IN_QUOTES,
+						       qline, why, whylen);
 				}
 				if (c->len - fstart >= GW_CSV_MAX_FIELD ||
 				    add(c, (char)ch)) {
-					snprintf(why, whylen,
-						 "field %zu is longer than "
-						 "%u bytes",
-						 c->nf + 1, GW_CSV_MAX_FIELD);
-					skip_line(c, ch);
-					return -1;
+					too_long(c, fstart, why, whylen);
+					return bad_row(c, get(c), IN_QUOTES,
+						       qline, why, whylen);
 				}
 			}
 			ch = get(c);
@@ -235,8 +305,8 @@ int gw_csv_next(struct gw_csv *c, const char *const **cells, size_t *n,
 					 "quote (a quote inside a field is "
 					 "written twice: \"\")",
 					 c->nf + 1);
-				skip_line(c, ch);
-				return -1;
+				return bad_row(c, get(c), IN_PLAIN, 0, why,
+					       whylen);
 			}
 		} else {
 			while (ch != c->delim && ch != '\n' && ch != '\r' &&
@@ -250,33 +320,31 @@ int gw_csv_next(struct gw_csv *c, const char *const **cells, size_t *n,
 						      "quote twice)"
 						    : "field %zu: a NUL byte",
 						 c->nf + 1);
-					skip_line(c, ch);
-					return -1;
+					return bad_row(c, get(c), IN_PLAIN, 0,
+						       why, whylen);
 				}
 				if (c->len - fstart >= GW_CSV_MAX_FIELD ||
 				    add(c, (char)ch)) {
-					snprintf(why, whylen,
-						 "field %zu is longer than "
-						 "%u bytes",
-						 c->nf + 1, GW_CSV_MAX_FIELD);
-					skip_line(c, ch);
-					return -1;
+					too_long(c, fstart, why, whylen);
+					return bad_row(c, get(c), IN_PLAIN, 0,
+						       why, whylen);
 				}
 				ch = get(c);
 			}
 		}
 		if (end_field(c)) {
-			snprintf(why, whylen, "more than %u fields",
-				 GW_CSV_MAX_FIELDS);
-			skip_line(c, ch);
-			return -1;
+			too_many(c, why, whylen);
+			return bad_row(c, ch, AT_START, 0, why, whylen);
 		}
 		if (ch == c->delim) {
 			ch = get(c);
 			if (ch == '\n' || ch == '\r' || ch == EOF) {
 				/* a delimiter at the end: one empty field */
-				if (end_field(c))
-					return -1;
+				if (end_field(c)) {
+					too_many(c, why, whylen);
+					return bad_row(c, ch, AT_START, 0, why,
+						       whylen);
+				}
 			} else {
 				continue;
 			}
@@ -327,7 +395,7 @@ static int run(void *state, struct gw_adapter_job *job)
 	const char *opt, *const *cells;
 	FILE *f = NULL;
 	struct stat st;
-	char why[300], where[4200], d = 0;
+	char why[300] = "", where[4200], d = 0;
 	size_t n, line, rows = 0, ncols = 0;
 	uint64_t total = 0;
 	int r, rc = -1;
@@ -368,12 +436,13 @@ static int run(void *state, struct gw_adapter_job *job)
 		goto out;
 	}
 	for (;;) {
+		why[0] = '\0';
 		r = gw_csv_next(c, &cells, &n, &line, why, sizeof(why));
 		if (r == 0)
 			break;
 		snprintf(where, sizeof(where), "%s:%zu", input, line);
 		if (r < 0) {
-			H->unmapped(job, where, why);
+			H->unmapped(job, where, why[0] ? why : "not valid CSV");
 		} else if (ncols && n != ncols) {
 			/* a value with an unquoted delimiter shifts every
 			 * column after it: never map such a row */

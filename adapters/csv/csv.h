@@ -8,8 +8,11 @@
  * Errors are located: the physical line where the row starts and what is
  * wrong (a quote inside an unquoted field, text after a closing quote, a
  * quoted field never closed, a NUL byte, a field or row over the limits).
- * After an error the reader goes on at the next line, so one bad row does
- * not hide the others.
+ * After an error the reader goes on after the end of the bad row, so one
+ * bad row does not hide the others; the rest of the row is read as rows
+ * are (a quoted field runs over line breaks to its closing quote), so
+ * nothing inside a bad field is ever taken for rows of its own. A quote
+ * left open to the end of the file makes the rest of the file that row.
  */
 #ifndef GW_CSV_H
 #define GW_CSV_H

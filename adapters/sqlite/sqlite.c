@@ -18,6 +18,7 @@
 #include "adapter.h"
 
 static const struct gw_adapter_host *H;
+static int has_require; /* a host with mapping_require */
 
 static int init(const struct gw_adapter_host *host, void **state)
 {
@@ -26,6 +27,9 @@ static int init(const struct gw_adapter_host *host, void **state)
 	if (host->size <
 	    offsetof(struct gw_adapter_host, progress) + sizeof(host->progress))
 		return -1;
+	has_require = host->size >=
+		      offsetof(struct gw_adapter_host, mapping_require) +
+			      sizeof(host->mapping_require);
 	return 0;
 }
 
@@ -43,7 +47,13 @@ static int run(void *state, struct gw_adapter_job *job)
 
 	if (!(m = H->mapping_open(job)))
 		goto out;
-	if (!(sql = H->mapping_option(m, "/sqlite/query"))) {
+	if (has_require) {
+		if (!(sql = H->mapping_require(
+			      m, job, "/sqlite/query",
+			      "add 'sqlite: {query: SELECT ...}': the "
+			      "sqlite adapter maps the rows it returns")))
+			goto out;
+	} else if (!(sql = H->mapping_option(m, "/sqlite/query"))) {
 		H->fail(job, "the mapping file has no sqlite.query: the sqlite "
 			     "adapter needs one");
 		goto out;

@@ -55,12 +55,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FILE *f = fmemopen((void *)buf, size ? size : 1, "rb");
 		struct gw_csv *c = f ? gw_csv_new(f, 0) : NULL;
 		const char *const *cells;
-		size_t n, line;
+		size_t n, line, last = 0;
 		char why[300];
+		int r;
 
-		while (c &&
-		       gw_csv_next(c, &cells, &n, &line, why, sizeof(why)) != 0)
-			;
+		/* every bad row says why; rows never go back in the file */
+		while (c && (why[0] = '\0',
+			     r = gw_csv_next(c, &cells, &n, &line, why,
+					     sizeof(why))) != 0) {
+			if ((r < 0 && !why[0]) || line < last)
+				abort();
+			last = line;
+		}
 		gw_csv_free(c);
 		if (f)
 			fclose(f);

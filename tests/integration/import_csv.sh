@@ -143,6 +143,46 @@ EOF
 check "shifted row: refused, not mapped with its columns moved" test ! -s "$TMP/out"
 check "shifted row: says why" grep -q "shift.csv:2: the row has 8 fields, the header has 7 (a value holding ',' must be quoted)" "$TMP/err"
 
+# an error inside a quoted cell (a NUL byte, a cell over 1 MiB) followed by
+# a line break and a complete forged row: the rest of the cell stays the
+# cell, it never becomes a row of its own (record injection)
+FORGED='1584/QĐ-BTC:II.9,Quý 2 năm 2024,Đã hoàn thành,100%,forged,Cục THTK,14/5/2024'
+{
+	head -1 "$M/task-progress.csv"
+	printf '1584/QĐ-BTC:II.1,Quý 1 năm 2024,Đã hoàn thành,100%%,"x\0y\n%s\n""z"" end",Cục THTK,14/5/2024\n' "$FORGED"
+	echo '1584/QĐ-BTC:II.2,Quý 1 năm 2024,Đã hoàn thành,100%,ok,Cục THTK,14/5/2024'
+} >"$TMP/nul.csv"
+"$LIENTHONG" import --adapter csv --mapping "$M/task-progress.yaml" "$TMP/nul.csv" >"$TMP/out" 2>"$TMP/err"
+check "NUL in a quoted cell: the forged row inside it is not written" sh -c "! grep -q forged '$TMP/out'"
+check "NUL in a quoted cell: the row after the cell is written" test "$(wc -l <"$TMP/out")" -eq 1 -a "$(grep -c 'II.2"' "$TMP/out")" -eq 1
+check "NUL in a quoted cell: one row not mapped, located" grep -q "1 messages written.*1 rows not mapped" "$TMP/err"
+check "NUL in a quoted cell: FILE:LINE: why" grep -q "nul.csv:2: field 5: a NUL byte" "$TMP/err"
+python3 - "$TMP/long.csv" "$FORGED" <<'EOP'
+import sys
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    f.write("Mã nhiệm vụ,Kỳ báo cáo,Tình trạng,Tỷ lệ hoàn thành,Nội dung,Đơn vị báo cáo,Ngày báo cáo\n")
+    f.write('1584/QĐ-BTC:II.1,Quý 1 năm 2024,Đã hoàn thành,100%,"' + "x" * (1 << 20) + "\n" + sys.argv[2] + '\n",Cục THTK,14/5/2024\n')
+    f.write("1584/QĐ-BTC:II.2,Quý 1 năm 2024,Đã hoàn thành,100%,ok,Cục THTK,14/5/2024\n")
+EOP
+"$LIENTHONG" import --adapter csv --mapping "$M/task-progress.yaml" "$TMP/long.csv" >"$TMP/out" 2>"$TMP/err"
+check "a quoted cell over 1 MiB: the forged row inside it is not written" sh -c "! grep -q forged '$TMP/out'"
+check "a quoted cell over 1 MiB: the row after it is written" test "$(wc -l <"$TMP/out")" -eq 1 -a "$(grep -c 'II.2"' "$TMP/out")" -eq 1
+check "a quoted cell over 1 MiB: FILE:LINE: why" grep -q "long.csv:2: field 5 is longer than 1048576 bytes" "$TMP/err"
+# a row of 4096 fields and a trailing delimiter: refused with the
+# reason, and the rows after it keep their line numbers
+python3 - "$TMP/wide.csv" <<'EOP'
+import sys
+with open(sys.argv[1], "w", encoding="utf-8", newline="") as f:
+    f.write("Mã nhiệm vụ,Kỳ báo cáo,Tình trạng,Tỷ lệ hoàn thành,Nội dung,Đơn vị báo cáo,Ngày báo cáo\n")
+    f.write(",".join(["1"] * 4096) + ",\n")
+    f.write("1584/QĐ-BTC:II.2,Quý 1 năm 2024,Đã hoàn thành,100%,ok,Cục THTK,14/5/2024\n")
+    f.write("1584/QĐ-BTC:II.3,Quý 9 năm 2024,Đã hoàn thành,100%,ok,Cục THTK,14/5/2024\n")
+EOP
+"$LIENTHONG" import --adapter csv --mapping "$M/task-progress.yaml" "$TMP/wide.csv" >"$TMP/out" 2>"$TMP/err"
+check "4096 fields and a trailing delimiter: the reason given" grep -q "wide.csv:2: more than 4096 fields$" "$TMP/err"
+check "4096 fields and a trailing delimiter: later rows on their own line" grep -q "wide.csv:4: column 'Kỳ báo cáo'" "$TMP/err"
+check "4096 fields and a trailing delimiter: the good row written" test "$(wc -l <"$TMP/out")" -eq 1
+
 # 4. a mapping file that is wrong is refused with its line, nothing written
 sed 's/transforms: \[integer\]/transforms: [integer, rot13]/' "$M/task-progress.yaml" >"$TMP/badmap.yaml"
 sed -i "s#file: ../units.yaml#file: $TOP/conf/units.yaml#" "$TMP/badmap.yaml"
@@ -199,6 +239,11 @@ assert a == b, (a, b)
 	expect_exit "sqlite: two statements refused" 3 "$LIENTHONG" import --adapter sqlite --mapping "$TMP/sqw.yaml" "$TMP/p.db"
 	check "sqlite: ... with the reason" grep -q "must be one read-only SELECT statement" "$TMP/err"
 	check "sqlite: ... and the rows are still there" test "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from progress").fetchone()[0])' "$TMP/p.db")" = 5
+	# a mapping without sqlite.query is a bad mapping file: exit 1, located
+	sed '/^sqlite:/,/^code_lists:/{/^code_lists:/!d}' "$TMP/sq.yaml" >"$TMP/sqq.yaml"
+	expect_exit "sqlite: a mapping without sqlite.query: exit 1" 1 "$LIENTHONG" import --adapter sqlite --mapping "$TMP/sqq.yaml" "$TMP/p.db"
+	check "sqlite: ... FILE:LINE: sqlite: query is required" \
+		grep -q "^import: $TMP/sqq.yaml:$(grep -n '^kind:' "$TMP/sqq.yaml" | cut -d: -f1): sqlite: query is required" "$TMP/err"
 	sed 's/FROM progress/FROM nosuch/' "$TMP/sq.yaml" >"$TMP/sqn.yaml"
 	expect_exit "sqlite: a query that fails is reported" 3 "$LIENTHONG" import --adapter sqlite --mapping "$TMP/sqn.yaml" "$TMP/p.db"
 	check "sqlite: ... with SQLite's reason" grep -q "no such table: nosuch" "$TMP/err"

@@ -108,16 +108,29 @@ check "grouped: with the new value" grep -q '"value":"96"' "$TMP/show"
 
 # a pass cut off after enqueueing, before recording its digests: the next
 # pass finds the messages stored and sends nothing twice
+# (the record's sync state before the pass, put back after it)
+state() { python3 - "$TMP/var/outbox.db" "$1" "$TMP/state" <<'EOP'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+q = "FROM sync_state WHERE source='progress' AND key LIKE '1584/QĐ-BTC:II.6|%'"
+if sys.argv[2] == "save":
+    cur = db.execute("SELECT * " + q)
+    names = [d[0] for d in cur.description]
+    open(sys.argv[3], "w").write(json.dumps([dict(zip(names, r)) for r in cur]))
+else:
+    rows = json.load(open(sys.argv[3]))
+    db.execute("DELETE " + q)
+    for r in rows:
+        db.execute("INSERT INTO sync_state(%s) VALUES(%s)" % (",".join(r), ",".join("?" * len(r))), list(r.values()))
+    db.commit()
+EOP
+}
 sed -i 's/,65%,/,70%,/' "$TMP/src/task-progress.csv"
+state save
 "$LIENTHONG" sync -c "$TMP/g.yaml" progress >"$TMP/out7" 2>"$TMP/err"
 ID7=$(cut -d' ' -f1 "$TMP/out7")
-python3 - "$TMP/var/outbox.db" "$ID7" <<'EOP'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-# forget the digest just recorded, as if the pass died before recording it
-db.execute("UPDATE sync_state SET sha256='0' WHERE source='progress' AND key LIKE '1584/QĐ-BTC:II.6|%'")
-db.commit()
-EOP
+# forget what the pass recorded, as if it died before recording it
+state restore
 "$LIENTHONG" sync -c "$TMP/g.yaml" progress >"$TMP/out8" 2>"$TMP/err"
 check "cut-off pass: the changed record is seen again" grep -q "1 changed" "$TMP/err"
 check "cut-off pass: but nothing is queued twice" test ! -s "$TMP/out8"
@@ -125,6 +138,25 @@ check "cut-off pass: but nothing is queued twice" test ! -s "$TMP/out8"
 check "cut-off pass: then its digest is recorded" grep -q "0 changed, 6 unchanged" "$TMP/err"
 "$LIENTHONG" deliver -c "$TMP/g.yaml" --once >/dev/null 2>&1
 check "every message arrived exactly once" test "$(arrived | awk '$1!=1' | wc -l)" -eq 0 -a "$(arrived | wc -l)" -eq 10
+
+# a record changed back to an earlier value (70% -> 72% -> 70% -> 72% ->
+# 70%): every change is sent, so the platform ends with the value of the
+# export, never a stale one
+N=10
+for v in 72 70 72 70; do
+	sed -i "/II.6,/s/,[0-9]*%,/,$v%,/" "$TMP/src/task-progress.csv"
+	"$LIENTHONG" sync -c "$TMP/g.yaml" progress >"$TMP/outb" 2>"$TMP/err"
+	check "back and forth to $v%: 1 changed, one id queued" \
+		sh -c "grep -q '0 new, 1 changed, 5 unchanged' '$TMP/err' && test \$(wc -l <'$TMP/outb') -eq 1"
+	body "$(cut -d' ' -f1 "$TMP/outb")" >"$TMP/show" 2>&1
+	check "back and forth to $v%: the message says $v%" grep -q "\"percentComplete\":$v" "$TMP/show"
+	"$LIENTHONG" deliver -c "$TMP/g.yaml" --once >/dev/null 2>&1
+	N=$((N + 1))
+	check "back and forth to $v%: it arrived, every message once ($N)" \
+		test "$(arrived | awk '$1!=1' | wc -l)" -eq 0 -a "$(arrived | wc -l)" -eq $N
+done
+"$LIENTHONG" sync -c "$TMP/g.yaml" progress >"$TMP/outb" 2>"$TMP/err"
+check "back and forth: then unchanged, nothing queued" sh -c "grep -q '0 changed, 6 unchanged' '$TMP/err' && test ! -s '$TMP/outb'"
 
 # an sqlite source through the same kind of mapping
 python3 - "$TMP/src/p.db" <<'EOP'
@@ -163,6 +195,11 @@ python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPD
 "$LIENTHONG" sync -c "$TMP/g.yaml" db >"$TMP/out" 2>"$TMP/err"
 check "sqlite source: one row updated -> one message" grep -q "3 records, 0 new, 1 changed, 2 unchanged" "$TMP/err"
 check "sqlite source: ... one id" test "$(wc -l <"$TMP/out")" -eq 1
+# a mapping without sqlite.query: a bad mapping file, exit 1, located
+sed '/^sqlite:/,/^code_lists:/{/^code_lists:/!d}' "$TMP/src/sq.yaml" >"$TMP/src/sqq.yaml"
+sed "s#mapping: $TMP/src/sq.yaml#mapping: $TMP/src/sqq.yaml#" "$TMP/g.yaml" >"$TMP/gq.yaml"
+expect_exit "sqlite source without sqlite.query: exit 1" 1 "$LIENTHONG" sync -c "$TMP/gq.yaml" db
+check "... FILE:LINE: sqlite: query is required" grep -q "source 'db': $TMP/src/sqq.yaml:1: sqlite: query is required" "$TMP/err"
 
 # --scheduled: progress runs now and again after every_s (1 s); targets
 # waits for its cron time (midnight of 29 February), so it does not run here

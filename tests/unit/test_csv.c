@@ -181,6 +181,166 @@ static void test_csv__nul_and_limits(void **state)
 	free(big);
 }
 
+/* An error inside a quoted field (a NUL byte, a field over the limit) must
+ * not resume inside that field: what follows its line break is still the
+ * field, never rows of their own (record injection). */
+static void test_csv__error_in_quotes_skips_the_field(void **state)
+{
+	static const char nul[] = "a,b\n"
+				  "\"x\0y\n"
+				  "forged,row\n"
+				  "\"\"still,inside\n" /* a doubled quote */
+				  "z\",1\n"
+				  "ok,2\n";
+	static const char after[] =
+		"a,b\n"
+		"\"x\"y,\"\n" /* text after a quote */
+		"forged,row\n"
+		"\",1\n"
+		"ab\"c,\"\n" /* a quote in an unquoted field */
+		"forged,row\n"
+		"\"\r\n"
+		"ok,2\n";
+	static const char open[] = "a,b\n"
+				   "\"x\0y\n"
+				   "forged,row\n";
+	char *big;
+	size_t n = GW_CSV_MAX_FIELD + 64, i;
+	struct rd r;
+
+	(void)state;
+	open_text(&r, nul, sizeof(nul) - 1, 0);
+	row(&r, 1, 2, "a", "b");
+	assert_int_equal(next(&r), -1);
+	assert_int_equal(r.line, 2);
+	assert_non_null(strstr(r.why, "field 1: a NUL byte"));
+	row(&r, 6, 2, "ok", "2");
+	assert_int_equal(next(&r), 0);
+	close_rd(&r);
+
+	open_text(&r, after, sizeof(after) - 1, 0);
+	row(&r, 1, 2, "a", "b");
+	assert_int_equal(next(&r), -1);
+	assert_int_equal(r.line, 2);
+	assert_non_null(strstr(r.why, "text after its closing quote"));
+	assert_int_equal(next(&r), -1);
+	assert_int_equal(r.line, 5);
+	assert_non_null(strstr(r.why, "a quote inside an unquoted field"));
+	row(&r, 8, 2, "ok", "2");
+	assert_int_equal(next(&r), 0);
+	close_rd(&r);
+
+	/* no closing quote after the error: the rest of the file is the bad
+	 * row, nothing after it is read */
+	open_text(&r, open, sizeof(open) - 1, 0);
+	row(&r, 1, 2, "a", "b");
+	assert_int_equal(next(&r), -1);
+	assert_int_equal(r.line, 2);
+	assert_non_null(strstr(r.why, "a NUL byte"));
+	assert_non_null(strstr(r.why, "the quote opened on line 2 is never "
+				      "closed"));
+	assert_int_equal(next(&r), 0);
+	close_rd(&r);
+
+	/* a quoted field over the limit with a forged row after the limit */
+	big = malloc(n + 64);
+	assert_non_null(big);
+	memcpy(big, "a,b\n\"", 5);
+	for (i = 5; i < n; i++)
+		big[i] = 'x';
+	memcpy(big + n, "\nforged,row\n\",1\nok,2\n", 21);
+	open_text(&r, big, n + 21, ',');
+	row(&r, 1, 2, "a", "b");
+	assert_int_equal(next(&r), -1);
+	assert_int_equal(r.line, 2);
+	assert_non_null(strstr(r.why, "field 1 is longer than"));
+	row(&r, 5, 2, "ok", "2");
+	assert_int_equal(next(&r), 0);
+	close_rd(&r);
+	free(big);
+}
+
+/* A row over the field limit is refused with the reason, also when the
+ * extra field is an empty one after a trailing delimiter, and the lines
+ * of the rows after it stay right (LF and CRLF). */
+static void test_csv__too_many_fields(void **state)
+{
+	const char *const ends[2] = { "\n", "\r\n" };
+	struct {
+		char *p;
+		size_t len;
+	} t;
+	size_t cap = 8 * GW_CSV_MAX_FIELDS + 256, i, e, extra;
+	struct rd r;
+
+	(void)state;
+	t.p = malloc(cap);
+	assert_non_null(t.p);
+	for (e = 0; e < 2; e++) {
+		for (extra = 0; extra < 3; extra++) {
+			/* extra 0: exactly the limit, fine; 1: the limit
+			 * and a trailing delimiter; 2: one field more */
+			t.len = 0;
+			t.len += (size_t)sprintf(t.p + t.len, "a,b%s", ends[e]);
+			for (i = 0; i < GW_CSV_MAX_FIELDS; i++)
+				t.len += (size_t)sprintf(t.p + t.len, "%s1",
+							 i ? "," : "");
+			if (extra == 1)
+				t.p[t.len++] = ',';
+			if (extra == 2)
+				t.len += (size_t)sprintf(t.p + t.len, ",2");
+			t.len += (size_t)sprintf(t.p + t.len, "%sok,2%s",
+						 ends[e], ends[e]);
+			open_text(&r, t.p, t.len, ',');
+			row(&r, 1, 2, "a", "b");
+			if (extra == 0) {
+				assert_int_equal(next(&r), 1);
+				assert_int_equal(r.n, GW_CSV_MAX_FIELDS);
+			} else {
+				assert_int_equal(next(&r), -1);
+				assert_int_equal(r.line, 2);
+				assert_string_equal(r.why,
+						    "more than 4096 fields");
+			}
+			row(&r, 3, 2, "ok", "2");
+			assert_int_equal(next(&r), 0);
+			close_rd(&r);
+		}
+	}
+	free(t.p);
+}
+
+/* A row over 16 MiB in all is refused as such (not as a long field), and
+ * the quoted field it ends in is still skipped as a field. */
+static void test_csv__row_too_long(void **state)
+{
+	static const char tail[] = "\nforged,row\n\",1\nok,2\n";
+	size_t fl = GW_CSV_MAX_FIELD - 8, n = 16 * (fl + 1) + 256, i, len;
+	char *t = malloc(n + sizeof(tail));
+	struct rd r;
+
+	(void)state;
+	assert_non_null(t);
+	for (len = 0, i = 0; i < 16; i++) {
+		memset(t + len, 'x', fl);
+		len += fl;
+		t[len++] = ',';
+	}
+	t[len++] = '"';
+	memset(t + len, 'y', 200);
+	len += 200;
+	memcpy(t + len, tail, sizeof(tail) - 1);
+	len += sizeof(tail) - 1;
+	open_text(&r, t, len, ',');
+	assert_int_equal(next(&r), -1);
+	assert_int_equal(r.line, 1);
+	assert_non_null(strstr(r.why, "the row is longer than 16777216 bytes"));
+	row(&r, 4, 2, "ok", "2");
+	assert_int_equal(next(&r), 0);
+	close_rd(&r);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +349,9 @@ int main(void)
 		cmocka_unit_test(test_csv__delimiters),
 		cmocka_unit_test(test_csv__bad_quoting_located),
 		cmocka_unit_test(test_csv__nul_and_limits),
+		cmocka_unit_test(test_csv__error_in_quotes_skips_the_field),
+		cmocka_unit_test(test_csv__too_many_fields),
+		cmocka_unit_test(test_csv__row_too_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

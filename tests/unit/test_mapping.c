@@ -479,6 +479,48 @@ static void test_mapping__repeated_key_and_short_row(void **state)
 	json_decref(s.msgs);
 }
 
+/* An option an adapter cannot run without (sqlite.query): a bad mapping
+ * file (GW_ERR_SCHEMA, exit 1) located at the nearest line it has. */
+static void test_mapping__required_option(void **state)
+{
+	struct gw_mapping *m;
+	struct gw_err err;
+	const char *v = "x";
+
+	(void)state;
+	m = load("# progress rows\n"
+		 "kind: task.progress\n"
+		 "key: [A]\n"
+		 "fields:\n"
+		 "  - {column: A, to: /payload/taskRef}\n",
+		 &err);
+	assert_non_null(m);
+	gw_err_clear(&err);
+	assert_int_equal(
+		gw_mapping_require(m, "/sqlite/query", "add it", &v, &err),
+		GW_ERR_SCHEMA);
+	assert_null(v);
+	assert_non_null(strstr(err.msg, "/m.yaml:2: sqlite: query is required "
+					"(add it)"));
+	gw_err_clear(&err);
+	assert_int_equal(gw_mapping_require(m, "/kind", NULL, &v, &err), GW_OK);
+	assert_string_equal(v, "task.progress");
+	gw_mapping_free(m);
+
+	m = load("kind: task.progress\n"
+		 "key: [A]\n"
+		 "csv: {delimiter: ';'}\n"
+		 "fields:\n"
+		 "  - {column: A, to: /payload/taskRef}\n",
+		 &err);
+	assert_non_null(m);
+	gw_err_clear(&err);
+	assert_int_equal(gw_mapping_require(m, "/csv/header", NULL, &v, &err),
+			 GW_ERR_SCHEMA);
+	assert_non_null(strstr(err.msg, "/m.yaml:3: csv: header is required"));
+	gw_mapping_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_mapping__timelines_and_units),
 		cmocka_unit_test(test_mapping__grouping),
 		cmocka_unit_test(test_mapping__repeated_key_and_short_row),
+		cmocka_unit_test(test_mapping__required_option),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

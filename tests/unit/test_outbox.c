@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,12 +124,71 @@ static void test_outbox__routes(void **state)
 	json_decref(msg);
 }
 
+/* Sync state keeps the id of the message that carried each digest; an
+ * outbox from before that column existed gets it on open, rows kept. */
+static void test_outbox__sync_state_upgrade(void **state)
+{
+	char dir[] = "/tmp/gwoutXXXXXX", path[64], digest[65], id[37];
+	struct gw_outbox *o = NULL;
+	struct gw_err err;
+	sqlite3 *db;
+
+	(void)state;
+	gw_err_clear(&err);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/o.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "CREATE TABLE sync_state (source TEXT NOT NULL,"
+			     " key TEXT NOT NULL, sha256 TEXT NOT NULL,"
+			     " PRIMARY KEY (source, key));"
+			     "INSERT INTO sync_state VALUES('s','k','aa');",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(gw_outbox_open_sqlite(path, &o, &err), GW_OK);
+	assert_int_equal(gw_outbox_sync_last(o, "s", "k", digest, id, &err),
+			 GW_OK);
+	assert_string_equal(digest, "aa");
+	assert_string_equal(id, "");
+	assert_int_equal(gw_outbox_sync_record(
+				 o, "s", "k", "bb",
+				 "1b975771-9ac1-539c-b186-00f6efbe019c", &err),
+			 GW_OK);
+	gw_outbox_close(o);
+	/* reopened (the column is there now): both kept */
+	assert_int_equal(gw_outbox_open_sqlite(path, &o, &err), GW_OK);
+	assert_int_equal(gw_outbox_sync_last(o, "s", "k", digest, id, &err),
+			 GW_OK);
+	assert_string_equal(digest, "bb");
+	assert_string_equal(id, "1b975771-9ac1-539c-b186-00f6efbe019c");
+	assert_int_equal(gw_outbox_sync_last(o, "s", "none", digest, id, &err),
+			 GW_OK);
+	assert_string_equal(digest, "");
+	assert_string_equal(id, "");
+	/* the folder sync's call records no id */
+	assert_int_equal(gw_outbox_sync_put(o, "s", "k", "cc", &err), GW_OK);
+	assert_int_equal(gw_outbox_sync_last(o, "s", "k", digest, id, &err),
+			 GW_OK);
+	assert_string_equal(digest, "cc");
+	assert_string_equal(id, "");
+	gw_outbox_close(o);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/o.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/o.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outbox__enqueue_dedup_and_due),
 		cmocka_unit_test(test_outbox__backoff),
 		cmocka_unit_test(test_outbox__routes),
+		cmocka_unit_test(test_outbox__sync_state_upgrade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
