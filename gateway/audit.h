@@ -13,11 +13,16 @@
  * beside them with a retention, entries and digests are kept for ever.
  *
  * Appending is cheap: gw_audit_append() copies the entry into a memory
- * batch and returns its index; batches are committed in one transaction
+ * batch; batches are committed in one transaction
  * each, when they reach batch_size entries, when flush_ms has passed, or on
  * gw_audit_flush(). With GW_AUDIT_BACKGROUND a thread of the log commits
  * them, so the caller's hot path never waits for the disk; append is then
  * thread-safe. Reopening restores the tree from its persisted frontier.
+ *
+ * Several processes may write one file at once (serve or deliver beside
+ * send and sync): an entry's index is given when its batch is committed,
+ * from the persisted tree size read inside the commit's transaction, so
+ * it is known for sure only after a flush.
  */
 #ifndef GW_AUDIT_H
 #define GW_AUDIT_H
@@ -81,10 +86,14 @@ gw_rc gw_audit_open(const char *path, const struct gw_audit_opts *opts,
 void gw_audit_close(struct gw_audit *a);
 
 /* Queue one entry (e borrowed, copied) with its payload (borrowed, may be
- * NULL) and put its index into *index (may be NULL). Without
+ * NULL). *index (may be NULL) gets a provisional index: the one the entry
+ * takes when no other process commits to the file before this handle's
+ * next commit; the real index is fixed at commit time (find it after
+ * gw_audit_flush with gw_audit_query by message id). Without
  * GW_AUDIT_BACKGROUND a full or old batch is committed here. Errors:
  * GW_ERR_NOMEM; GW_ERR_IO when a commit here, or the last one of the
- * background thread, failed (the entries stay buffered). */
+ * background thread, failed (the entries stay buffered and are retried
+ * first at the next commit; each failure goes to the gateway log). */
 gw_rc gw_audit_append(struct gw_audit *a, const struct gw_audit_entry *e,
 		      const void *payload, size_t plen, uint64_t *index,
 		      struct gw_err *err);

@@ -647,6 +647,48 @@ static void test_audit__background_many_appends(void **state)
 	free(got);
 }
 
+/* Two handles on one file, as two processes (serve and send) have: each
+ * commits after the other, and every entry of both is kept in order. */
+static void test_audit__two_writers_interleaved(void **state)
+{
+	struct fx *f = *state;
+	struct gw_audit *a, *b;
+	struct gw_err err;
+	uint64_t checked = 0;
+	int i, n = 0;
+
+	fresh(f, "two");
+	a = open_log(f, 0, 1);
+	b = open_log(f, GW_AUDIT_BACKGROUND, 0);
+	for (i = 0; i < 300; i++) {
+		add(i % 2 ? b : a, i, i % 2 ? "b" : "a");
+		if (i % 7 == 0)
+			assert_int_equal(gw_audit_flush(a, &err), GW_OK);
+		if (i % 11 == 0)
+			assert_int_equal(gw_audit_flush(b, &err), GW_OK);
+		if (i % 50 == 0)
+			assert_int_equal(gw_audit_checkpoint(a, NULL, &err),
+					 GW_OK);
+	}
+	gw_err_clear(&err);
+	assert_int_equal(gw_audit_flush(a, &err), GW_OK);
+	assert_int_equal(gw_audit_flush(b, &err), GW_OK);
+	/* both see the whole log */
+	assert_int_equal(gw_audit_size(a), 300);
+	assert_int_equal(gw_audit_size(b), 300);
+	assert_int_equal(gw_audit_checkpoint(a, NULL, &err), GW_OK);
+	gw_audit_close(a);
+	gw_audit_close(b);
+	a = open_log(f, GW_AUDIT_READONLY, 0);
+	assert_int_equal(gw_audit_query(a, NULL, count_cb, &n, &err), GW_OK);
+	assert_int_equal(n, 300);
+	gw_err_clear(&err);
+	if (gw_audit_verify(a, f->v, NULL, NULL, &checked, &err))
+		fail_msg("verify: %s", err.msg);
+	assert_int_equal(checked, 300);
+	gw_audit_close(a);
+}
+
 static void test_audit__archive_and_prune(void **state)
 {
 	struct fx *f = *state;
@@ -698,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_audit__inclusion_proofs),
 		cmocka_unit_test(test_audit__background_many_appends),
 		cmocka_unit_test(test_audit__archive_and_prune),
+		cmocka_unit_test(test_audit__two_writers_interleaved),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
