@@ -64,10 +64,10 @@ struct gw_audit {
 	pthread_cond_t cv;
 	struct item *pend; /* under mu */
 	size_t npend, cap;
-	struct item *retry; /* a batch whose commit failed; under dbmu, */
-	size_t nretry;	    /* nretry written under mu too */
+	struct item *retry;  /* a batch whose commit failed; under dbmu, */
+	size_t nretry;	     /* nretry written under mu too */
 	uint64_t next_index; /* provisional index of the next append; mu */
-	int64_t oldest_ms; /* when the oldest pending entry came */
+	int64_t oldest_ms;   /* when the oldest pending entry came */
 	int thread_on, stop;
 	pthread_t thread;
 	gw_rc bg_rc; /* last failure of the thread, under mu */
@@ -1460,8 +1460,7 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 		goto out;
 	}
 	in_tx = 1;
-	if ((rc = refresh(a, err)) ||
-	    (rc = cp_each(a, collect_cp, &cps, err)))
+	if ((rc = refresh(a, err)) || (rc = cp_each(a, collect_cp, &cps, err)))
 		goto out;
 	if (cps.oom) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
