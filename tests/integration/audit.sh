@@ -192,6 +192,44 @@ check "... naming entry 3" grep -q "entry 3 (" "$TMP/err"
 cp "$TMP/audit.orig" "$DB"
 expect_exit "restored: audit verify holds again" 0 "$LIENTHONG" audit verify "${AUD[@]}"
 
+# two writers of one log: deliver runs (as serve does) while send queues
+sed "s|data_dir: $TMP/var\$|data_dir: $TMP/var2|" "$TMP/g.yaml" >"$TMP/g2.yaml"
+python3 - "$TMP/m2" "$TOP/conf/examples/indicator-report-2024-targets.json" <<'EOP'
+import json, sys, uuid, os
+d, ex = sys.argv[1], sys.argv[2]
+os.makedirs(d, exist_ok=True)
+m = json.load(open(ex))
+for i in range(8):
+    m["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "audit-two-%d" % i))
+    json.dump(m, open("%s/r%d.json" % (d, i), "w"), ensure_ascii=False)
+EOP
+"$LIENTHONG" deliver -c "$TMP/g2.yaml" >"$TMP/deliver2.out" 2>&1 &
+DPID=$!
+PIDS+=($DPID)
+for i in 0 2 4 6; do
+	"$LIENTHONG" send -c "$TMP/g2.yaml" "$TMP/m2/r$i.json" "$TMP/m2/r$((i + 1)).json" >/dev/null 2>&1 ||
+		not_ok "send r$i and r$((i + 1)) while deliver runs"
+	sleep 0.3 # let deliver commit between the sends
+done
+for _ in $(seq 100); do
+	"$LIENTHONG" audit ls -c "$TMP/g2.yaml" --kind receipt 2>/dev/null | wc -l | grep -qx 8 && break
+	sleep 0.1
+done
+kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
+"$LIENTHONG" audit ls -c "$TMP/g2.yaml" --format json >"$TMP/two.json" 2>"$TMP/err"
+check "deliver and send wrote one log: every entry of both kept, indexes contiguous" python3 - "$TMP/two.json" <<'EOP'
+import json, sys, collections
+a = json.load(open(sys.argv[1]))
+assert [e["index"] for e in a] == list(range(len(a))), "indexes not contiguous"
+per = collections.Counter(e["msgId"] for e in a)
+assert len(per) == 8, per
+ev = collections.Counter(e["event"] for e in a)
+for k in ("validated", "signed", "queued", "attempt", "delivered", "receipt"):
+    assert ev[k] == 8, (k, ev)
+assert len(a) == 48, len(a)
+EOP
+expect_exit "... and audit verify holds" 0 "$LIENTHONG" audit verify -c "$TMP/g2.yaml"
+
 # usage
 expect_exit "audit without a subcommand: usage" 2 "$LIENTHONG" audit
 expect_exit "audit verify without -c: usage" 2 "$LIENTHONG" audit verify
