@@ -1001,6 +1001,7 @@ static gw_rc publish(struct gw_audit *a, struct gw_audit_checkpoint *out,
 	st = NULL;
 	c.size = a->tree.size;
 	c.time_ms = gw_now_ms();
+	snprintf(c.origin, sizeof(c.origin), "%s", a->o.log_name);
 	if ((rc = gw_merkle_tree_root(&a->tree, c.root, err)) ||
 	    (rc = cp_json(a->o.log_name, &c, &pl, err)))
 		goto out;
@@ -1174,7 +1175,8 @@ gw_rc gw_audit_checkpoint_each(struct gw_audit *a,
 static gw_rc cp_from_json(const json_t *j, struct gw_audit_checkpoint *c,
 			  struct gw_err *err)
 {
-	const char *type = json_string_value(json_object_get(j, "type"));
+	const char *type = json_string_value(json_object_get(j, "type")),
+		   *origin;
 	json_t *seq = json_object_get(j, "seq"),
 	       *size = json_object_get(j, "treeSize"),
 	       *ver = json_object_get(j, "version");
@@ -1196,6 +1198,14 @@ static gw_rc cp_from_json(const json_t *j, struct gw_audit_checkpoint *c,
 				  "checkpoint: seq, treeSize, rootHash (64 "
 				  "hex digits) or time is missing or "
 				  "malformed");
+	origin = json_string_value(json_object_get(j, "origin"));
+	if (!origin || strlen(origin) >= sizeof(c->origin))
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "checkpoint: origin (the log's name, a "
+				  "string of at most %zu bytes) is missing "
+				  "or malformed",
+				  sizeof(c->origin) - 1);
+	snprintf(c->origin, sizeof(c->origin), "%s", origin);
 	c->seq = (uint64_t)json_integer_value(seq);
 	c->size = (uint64_t)json_integer_value(size);
 	return GW_OK;
@@ -1800,26 +1810,78 @@ gw_rc gw_audit_prove_consistency(struct gw_audit *a,
 
 /* The checkpoint of a proof: from the separate file when given, else the
  * embedded one (re-serialized; JWS verification reads the members, not
- * the bytes). */
-static gw_rc proof_cp(const struct gw_sign_verifier *v, const json_t *emb,
+ * the bytes); then its origin and signer checked against want. */
+static gw_rc proof_cp(const struct gw_sign_verifier *v,
+		      const struct gw_audit_expect *want, const json_t *emb,
 		      const char *file, size_t flen,
 		      struct gw_audit_checkpoint *c, char signer[256],
 		      struct gw_err *err)
 {
-	char *s;
+	char *s, who[256];
 	gw_rc rc;
 
-	if (file)
-		return gw_audit_checkpoint_parse(v, file, flen, c, signer, err);
-	if (!json_is_object(emb))
+	if (file) {
+		rc = gw_audit_checkpoint_parse(v, file, flen, c, who, err);
+	} else if (!json_is_object(emb)) {
 		return gw_err_set(err, GW_ERR_PARSE,
 				  "the proof embeds no checkpoint: give one "
 				  "with --checkpoint FILE");
-	if (!(s = json_dumps(emb, JSON_COMPACT)))
-		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	rc = gw_audit_checkpoint_parse(v, s, strlen(s), c, signer, err);
-	free(s);
-	return rc;
+	} else {
+		if (!(s = json_dumps(emb, JSON_COMPACT)))
+			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		rc = gw_audit_checkpoint_parse(v, s, strlen(s), c, who, err);
+		free(s);
+	}
+	if (rc)
+		return rc;
+	if (signer)
+		snprintf(signer, 256, "%s", who);
+	if (want && want->origin && strcmp(want->origin, c->origin))
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "checkpoint %llu is of the log '%s', not "
+				  "'%s' (--origin): it was published by "
+				  "another gateway",
+				  (unsigned long long)c->seq, c->origin,
+				  want->origin);
+	if (want && want->signer && strcmp(want->signer, who))
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "checkpoint %llu is signed by '%s', not "
+				  "'%s' (--signer)",
+				  (unsigned long long)c->seq,
+				  who[0] ? who : "nobody (unsigned)",
+				  want->signer);
+	return GW_OK;
+}
+
+/* An entry object of a proof has exactly the members of docs/AUDIT.md:
+ * index a non-negative integer, the others strings. NULL when it does,
+ * else the first offending member's name. */
+static const char *bad_entry_member(const json_t *e)
+{
+	static const char *const str[] = { "digest", "direction", "event",
+					   "msgId",  "msgKind",	  "outcome",
+					   "reason", "receiver",  "sender",
+					   "signer", "time" };
+	const json_t *ix = json_object_get(e, "index");
+	const char *k;
+	json_t *val;
+	size_t i;
+
+	if (!json_is_integer(ix) || json_integer_value(ix) < 0)
+		return "index";
+	for (i = 0; i < GW_ARRAY_LEN(str); i++)
+		if (!json_is_string(json_object_get(e, str[i])))
+			return str[i];
+	json_object_foreach((json_t *)e, k, val)
+	{
+		int known = !strcmp(k, "index");
+
+		for (i = 0; !known && i < GW_ARRAY_LEN(str); i++)
+			known = !strcmp(k, str[i]);
+		if (!known)
+			return k;
+	}
+	return NULL;
 }
 
 static int read_path(const json_t *arr, uint8_t p[GW_MERKLE_MAX_PROOF][32],
@@ -1858,11 +1920,22 @@ static gw_rc load_doc(const char *text, size_t len, const char *type,
 	return GW_OK;
 }
 
-gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
-			    size_t len, const char *checkpoint, size_t clen,
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v,
+			    const struct gw_audit_expect *want,
+			    const char *proof, size_t len,
+			    const char *checkpoint, size_t clen,
 			    struct gw_audit_proof_info *info,
 			    struct gw_err *err)
 {
+	uint64_t *seen = NULL;
+	const char *msg = NULL;
 	struct gw_audit_checkpoint c;
 	struct gw_audit_proof_info inf;
 	json_t *doc = NULL, *ents, *it;
@@ -1875,9 +1948,10 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
 	gw_buf_init(&b);
 	if ((rc = load_doc(proof, len, "lienthong-audit-inclusion", &doc,
 			   err)) ||
-	    (rc = proof_cp(v, json_object_get(doc, "checkpoint"), checkpoint,
-			   clen, &c, inf.signer, err)))
+	    (rc = proof_cp(v, want, json_object_get(doc, "checkpoint"),
+			   checkpoint, clen, &c, inf.signer, err)))
 		goto out;
+	snprintf(inf.origin, sizeof(inf.origin), "%s", c.origin);
 	inf.seq = c.seq;
 	inf.size = c.size;
 	if (json_integer_value(json_object_get(doc, "treeSize")) !=
@@ -1896,8 +1970,14 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
 		rc = gw_err_set(err, GW_ERR_PARSE, "the proof has no entries");
 		goto out;
 	}
+	if (!(seen = gw_malloc(json_array_size(ents) * sizeof(*seen)))) {
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	json_array_foreach(ents, i, it)
 	{
+		const char *bad;
+
 		uint8_t path[GW_MERKLE_MAX_PROOF][32], leaf[32];
 		size_t plen = 0;
 		json_t *e = json_object_get(it, "entry"),
@@ -1914,6 +1994,30 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
 				i);
 			goto out;
 		}
+		if ((bad = bad_entry_member(e))) {
+			rc = gw_err_set(err, GW_ERR_PARSE,
+					"proof entry %zu: member '%s' of the "
+					"entry is missing, of the wrong type "
+					"(index is an integer, the others "
+					"strings) or unknown",
+					i, bad);
+			goto out;
+		}
+		if (!msg) {
+			msg = json_string_value(json_object_get(e, "msgId"));
+		} else if (strcmp(msg, json_string_value(
+					       json_object_get(e, "msgId")))) {
+			rc = gw_err_set(
+				err, GW_ERR_REFUSED,
+				"proof entry %zu is of message '%s', "
+				"entry 0 of '%s': a proof covers one "
+				"message",
+				i,
+				json_string_value(json_object_get(e, "msgId")),
+				msg);
+			goto out;
+		}
+		seen[i] = (uint64_t)json_integer_value(li);
 		if (json_integer_value(json_object_get(e, "index")) !=
 		    json_integer_value(li)) {
 			rc = gw_err_set(err, GW_ERR_REFUSED,
@@ -1940,16 +2044,23 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
 				(unsigned long long)c.seq, e2.msg);
 			goto out;
 		}
-		if (!inf.entries++)
-			snprintf(inf.msg_id, sizeof(inf.msg_id), "%s",
-				 json_string_value(json_object_get(e, "msgId"))
-					 ? json_string_value(
-						   json_object_get(e, "msgId"))
-					 : "");
+		inf.entries++;
 	}
+	qsort(seen, inf.entries, sizeof(*seen), cmp_u64);
+	for (i = 1; i < inf.entries; i++)
+		if (seen[i] == seen[i - 1]) {
+			rc = gw_err_set(err, GW_ERR_REFUSED,
+					"leafIndex %llu appears more than once "
+					"in the proof: each entry is proven "
+					"once",
+					(unsigned long long)seen[i]);
+			goto out;
+		}
+	snprintf(inf.msg_id, sizeof(inf.msg_id), "%s", msg);
 	if (info)
 		*info = inf;
 out:
+	free(seen);
 	json_decref(doc);
 	gw_audit_checkpoint_release(&c);
 	gw_buf_release(&b);
@@ -1957,11 +2068,14 @@ out:
 }
 
 gw_rc gw_audit_verify_consistency(const struct gw_sign_verifier *v,
+				  const struct gw_audit_expect *want,
 				  const char *proof, size_t len,
 				  const char *old_cp, size_t old_len,
 				  const char *new_cp, size_t new_len,
+				  struct gw_audit_proof_info *info,
 				  struct gw_err *err)
 {
+	char signer[256];
 	struct gw_audit_checkpoint c1, c2;
 	uint8_t path[GW_MERKLE_MAX_PROOF][32];
 	json_t *doc = NULL;
@@ -1973,11 +2087,19 @@ gw_rc gw_audit_verify_consistency(const struct gw_sign_verifier *v,
 	memset(&c2, 0, sizeof(c2));
 	if ((rc = load_doc(proof, len, "lienthong-audit-consistency", &doc,
 			   err)) ||
-	    (rc = proof_cp(v, json_object_get(doc, "from"), old_cp, old_len,
-			   &c1, NULL, err)) ||
-	    (rc = proof_cp(v, json_object_get(doc, "to"), new_cp, new_len, &c2,
-			   NULL, err)))
+	    (rc = proof_cp(v, want, json_object_get(doc, "from"), old_cp,
+			   old_len, &c1, NULL, err)) ||
+	    (rc = proof_cp(v, want, json_object_get(doc, "to"), new_cp, new_len,
+			   &c2, signer, err)))
 		goto out;
+	if (strcmp(c1.origin, c2.origin)) {
+		rc = gw_err_set(err, GW_ERR_REFUSED,
+				"the checkpoints are of two logs ('%s' and "
+				"'%s'): a consistency proof is between "
+				"checkpoints of one log",
+				c1.origin, c2.origin);
+		goto out;
+	}
 	if (read_path(json_object_get(doc, "path"), path, &plen)) {
 		rc = gw_err_set(
 			err, GW_ERR_PARSE,
@@ -1995,6 +2117,15 @@ gw_rc gw_audit_verify_consistency(const struct gw_sign_verifier *v,
 				(unsigned long long)c1.size,
 				(unsigned long long)c2.seq,
 				(unsigned long long)c2.size, e2.msg);
+	if (!rc && info) {
+		memset(info, 0, sizeof(*info));
+		info->seq = c2.seq;
+		info->size = c2.size;
+		info->seq1 = c1.seq;
+		info->size1 = c1.size;
+		snprintf(info->signer, sizeof(info->signer), "%s", signer);
+		snprintf(info->origin, sizeof(info->origin), "%s", c2.origin);
+	}
 out:
 	json_decref(doc);
 	gw_audit_checkpoint_release(&c1);

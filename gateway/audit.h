@@ -128,7 +128,9 @@ struct gw_audit_checkpoint {
 	uint64_t size;
 	uint8_t root[32];
 	int64_t time_ms;
-	char *jws; /* owned */
+	char *jws;	  /* owned */
+	char origin[128]; /* the log's name; set by gw_audit_checkpoint_parse
+			     only ("" for stored rows) */
 };
 
 void gw_audit_checkpoint_release(struct gw_audit_checkpoint *c);
@@ -151,8 +153,9 @@ gw_rc gw_audit_checkpoint_each(struct gw_audit *a,
 			       void *arg, struct gw_err *err);
 
 /* Verify the signed checkpoint text (a flattened JWS) with v and parse it
- * into out (jws copied in). GW_ERR_REFUSED for a bad signature or a
- * payload that is not a checkpoint; signer (may be NULL) gets the
+ * into out (jws copied in, origin filled). GW_ERR_REFUSED for a bad
+ * signature or a payload that is not a checkpoint (origin missing, not a
+ * string or longer than 127 bytes included); signer (may be NULL) gets the
  * signer's subject. v NULL accepts only an unsigned checkpoint (the plain
  * checkpoint JSON object), for test logs without a key. */
 gw_rc gw_audit_checkpoint_parse(const struct gw_sign_verifier *v,
@@ -210,33 +213,55 @@ gw_rc gw_audit_prove_consistency(struct gw_audit *a,
 				 const struct gw_audit_checkpoint *to,
 				 struct gw_buf *out, struct gw_err *err);
 
-/* What a verified proof showed (gw_audit_verify_proof). */
+/* What a verified proof showed (gw_audit_verify_proof, and
+ * gw_audit_verify_consistency for the newer checkpoint). */
 struct gw_audit_proof_info {
 	uint64_t seq, size; /* the checkpoint's sequence number and size */
-	size_t entries;	    /* entries proven */
-	char msg_id[128];   /* the first proven entry's message id */
+	size_t entries;	    /* entries proven (0 for consistency) */
+	char msg_id[128];   /* the proven entries' message id */
 	char signer[256];   /* the checkpoint signer's subject ("" unsigned) */
+	char origin[128];   /* the checkpoint's origin (the log's name) */
+	uint64_t seq1, size1; /* consistency: the older checkpoint */
+};
+
+/* What an auditor requires of a proof's checkpoints besides a valid
+ * signature: a trust store accepts any certificate of its CA, so another
+ * gateway's checkpoint would pass without these. NULL members (or a NULL
+ * struct) are not checked. Both are compared exactly. */
+struct gw_audit_expect {
+	const char *origin; /* the checkpoint's "origin" (audit.name) */
+	const char *signer; /* the signer's subject, RFC 2253 as printed */
 };
 
 /* Verify the inclusion proof document proof[0..len). The tree size and
  * root are taken from checkpoint (a flattened JWS verified with v) when
- * given, else from the checkpoint embedded in the proof (verified with v).
- * v may be NULL only for unsigned test logs (a signed checkpoint is then
+ * given, else from the checkpoint embedded in the proof (verified with v),
+ * whose origin and signer must match want (borrowed, may be NULL). v may
+ * be NULL only for unsigned test logs (a signed checkpoint is then
  * refused). Each entry's leaf hash is recomputed from the entry object in
- * the proof. GW_OK when it holds; GW_ERR_REFUSED with the reason;
- * GW_ERR_PARSE for a malformed file. info (may be NULL) is filled. */
-gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
-			    size_t len, const char *checkpoint, size_t clen,
+ * the proof, which must have exactly the members of docs/AUDIT.md (index
+ * an integer, the others strings); the entries must be of one message and
+ * have different leafIndex values. GW_OK when it holds; GW_ERR_REFUSED
+ * with the reason; GW_ERR_PARSE for a malformed file. info (may be NULL)
+ * is filled. */
+gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v,
+			    const struct gw_audit_expect *want,
+			    const char *proof, size_t len,
+			    const char *checkpoint, size_t clen,
 			    struct gw_audit_proof_info *info,
 			    struct gw_err *err);
 
 /* Verify a consistency proof document; its two checkpoints are taken from
- * the files given (old, new; may be NULL) or else from the proof, and
- * verified with v. Errors as above. */
+ * the files given (old, new; may be NULL) or else from the proof, verified
+ * with v, checked against want (may be NULL) and must have the same
+ * origin. info (may be NULL) gets the newer checkpoint in seq, size,
+ * signer and origin, the older in seq1, size1. Errors as above. */
 gw_rc gw_audit_verify_consistency(const struct gw_sign_verifier *v,
+				  const struct gw_audit_expect *want,
 				  const char *proof, size_t len,
 				  const char *old_cp, size_t old_len,
 				  const char *new_cp, size_t new_len,
+				  struct gw_audit_proof_info *info,
 				  struct gw_err *err);
 
 /* The archived payload with the given hex SHA-256 into out (appended).

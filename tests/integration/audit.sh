@@ -122,6 +122,12 @@ expect_exit "audit show of an unknown id: exit 1" 1 "$LIENTHONG" audit show "${A
 
 # proofs, checked by an auditor with only the checkpoint and the CA
 expect_exit "audit verify: the log holds" 0 "$LIENTHONG" audit verify "${AUD[@]}"
+check "... its checkpoints checked against the gateway's own signing certificate" \
+	grep -q "checkpoint signatures checked against the gateway's signing certificate '.*ministry-ec.pem'" "$TMP/out"
+sed '/^signing:/,/^  chain:/d; /^trust:/,/^  dir:/d' "$TMP/g.yaml" >"$TMP/nosig.yaml"
+expect_exit "audit verify without signing: or trust: holds (exit 0)" 0 "$LIENTHONG" audit verify -c "$TMP/nosig.yaml"
+check "... but says the checkpoint signatures were not checked" grep -q "checkpoint signatures NOT checked" "$TMP/out"
+expect_exit "... and --require-signed makes that an error" 1 "$LIENTHONG" audit verify -c "$TMP/nosig.yaml" --require-signed
 expect_exit "audit prove exports the inclusion proof" 0 "$LIENTHONG" audit prove "${AUD[@]}" "$ID" -o "$TMP/proof.json"
 expect_exit "audit checkpoint --get latest writes the signed checkpoint" 0 \
 	"$LIENTHONG" audit checkpoint "${AUD[@]}" --get latest -o "$TMP/cp1.jws"
@@ -131,8 +137,19 @@ cp -r "$P/trust" "$TMP/auditor/ca"
 expect_exit "verify-proof with only the checkpoint and the CA" 0 \
 	"$LIENTHONG" audit verify-proof "$TMP/auditor/proof.json" --checkpoint "$TMP/auditor/cp1.jws" --trust "$TMP/auditor/ca"
 check "... says which entries and who signed" grep -q "proof holds: 6 entries of message '$ID' in checkpoint 1 .* signed by .*CN=" "$TMP/out"
+cp "$TMP/out" "$TMP/out.first"
 expect_exit "verify-proof with the signer's certificate as the key" 0 \
 	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --key "$P/ministry-ec.pem"
+expect_exit "verify-proof --origin ministry --signer SUBJECT: holds" 0 \
+	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --trust "$P/trust" --origin ministry \
+	--signer "$(sed -n 's/.* signed by //p' "$TMP/out.first")"
+check "... and says the log's name" grep -q "of log 'ministry' signed by .*CN=" "$TMP/out"
+expect_exit "verify-proof --origin of another gateway: refused" 1 \
+	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --trust "$P/trust" --origin hub
+check "... naming both names" grep -q "of the log 'ministry', not 'hub'" "$TMP/err"
+expect_exit "verify-proof --signer of another subject: refused" 1 \
+	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --trust "$P/trust" --signer "CN=Someone Else"
+check "... naming the real signer" grep -q "is signed by '.*CN=.*', not 'CN=Someone Else'" "$TMP/err"
 expect_exit "verify-proof with another party's key: refused" 1 \
 	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --key "$P/partner-b.pem"
 mkdir "$TMP/rogue" && cp "$P/rogue-root.pem" "$TMP/rogue/"
@@ -169,6 +186,10 @@ expect_exit "audit consistency --from 1 --to 2" 0 \
 	"$LIENTHONG" audit consistency "${AUD[@]}" --from 1 --to 2 -o "$TMP/cons.json"
 expect_exit "verify-consistency with only the two checkpoints and the CA" 0 \
 	"$LIENTHONG" audit verify-consistency "$TMP/cons.json" --from "$TMP/cp1.jws" --to "$TMP/cp2.jws" --trust "$P/trust"
+check "... naming the checkpoints, the log and the signer" \
+	grep -q "checkpoint 1 (.* entries) is a prefix of checkpoint 2 (.* entries) of log 'ministry' signed by .*CN=" "$TMP/out"
+expect_exit "verify-consistency --origin of another gateway: refused" 1 \
+	"$LIENTHONG" audit verify-consistency "$TMP/cons.json" --trust "$P/trust" --origin hub
 expect_exit "an old proof still verifies against its own checkpoint" 0 \
 	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --checkpoint "$TMP/cp1.jws" --trust "$P/trust"
 expect_exit "... but not against the newer one" 1 \
