@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "jcs.h"
+#include "log.h"
 #include "merkle.h"
 #include "outbox.h"
 #include "sign.h"
@@ -724,6 +725,110 @@ static void test_audit__proof_origin_signer_duplicates(void **state)
 	gw_audit_close(a);
 }
 
+static void sql_on(const char *db, const char *sql)
+{
+	sqlite3 *d = NULL;
+
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	sqlite3_busy_timeout(d, 10000);
+	if (sqlite3_exec(d, sql, NULL, NULL, NULL))
+		fail_msg("%s: %s", sql, sqlite3_errmsg(d));
+	sqlite3_close(d);
+}
+
+static int in_file(const char *path, const char *what)
+{
+	char buf[65536];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (!fp)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, what) != NULL;
+}
+
+static int in_order(void *arg, const struct gw_audit_entry *e)
+{
+	int *next = arg;
+	char id[32];
+
+	snprintf(id, sizeof(id), "r%d", *next);
+	if (strcmp(e->msg_id, id))
+		fail_msg("entry %llu is '%s', wanted '%s'",
+			 (unsigned long long)e->index, e->msg_id, id);
+	(*next)++;
+	return 0;
+}
+
+/* Commits that fail (a trigger refuses inserts) keep every entry, in
+ * order, report each failure to the gateway log, and go through once the
+ * cause is gone; what cannot be committed at close is logged, counted. */
+static void test_audit__failed_commits_retried_and_reported(void **state)
+{
+	struct fx *f = *state;
+	struct gw_audit *a;
+	struct gw_audit_entry e;
+	struct gw_err err;
+	char id[32], logf[128];
+	uint64_t checked = 0;
+	int i, next = 0;
+
+	snprintf(logf, sizeof(logf), "%s/gw.log", f->dir);
+	assert_int_equal(gw_log_open(logf, GW_LOG_INFO, &err), GW_OK);
+	fresh(f, "retry");
+	a = open_log(f, GW_AUDIT_BACKGROUND, 0);
+	memset(&e, 0, sizeof(e));
+	e.kind = "received";
+	e.msg_id = id;
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "r%d", i);
+		assert_int_equal(gw_audit_append(a, &e, NULL, 0, NULL, &err),
+				 GW_OK);
+	}
+	assert_int_equal(gw_audit_flush(a, &err), GW_OK);
+	sql_on(f->db, "CREATE TRIGGER fire BEFORE INSERT ON entries BEGIN"
+		      " SELECT RAISE(ABORT, 'disk on fire'); END");
+	for (; i < 400; i++) {
+		snprintf(id, sizeof(id), "r%d", i);
+		gw_err_clear(&err);
+		/* GW_ERR_... once a commit of the thread has failed */
+		gw_audit_append(a, &e, NULL, 0, NULL, &err);
+		if (i % 97 == 0) {
+			gw_err_clear(&err);
+			assert_int_not_equal(gw_audit_flush(a, &err), GW_OK);
+			assert_non_null(strstr(err.msg, "disk on fire"));
+		}
+	}
+	assert_int_equal(gw_audit_size(a), 10);
+	sql_on(f->db, "DROP TRIGGER fire");
+	gw_err_clear(&err);
+	if (gw_audit_flush(a, &err))
+		fail_msg("flush after the cause is gone: %s", err.msg);
+	assert_int_equal(gw_audit_size(a), 400);
+	assert_int_equal(gw_audit_query(a, NULL, in_order, &next, &err), GW_OK);
+	assert_int_equal(next, 400);
+	/* fails for good: close says how many were not logged */
+	sql_on(f->db, "CREATE TRIGGER fire BEFORE INSERT ON entries BEGIN"
+		      " SELECT RAISE(ABORT, 'disk on fire'); END");
+	for (i = 0; i < 5; i++)
+		gw_audit_append(a, &e, NULL, 0, NULL, &err);
+	gw_audit_close(a);
+	gw_log_close();
+	assert_true(in_file(logf, "audit-commit"));
+	assert_true(in_file(logf, "disk on fire"));
+	assert_true(in_file(logf, "5 audit entries not logged"));
+	sql_on(f->db, "DROP TRIGGER fire");
+	a = open_log(f, GW_AUDIT_READONLY, 0);
+	gw_err_clear(&err);
+	if (gw_audit_verify(a, NULL, NULL, NULL, &checked, &err))
+		fail_msg("verify: %s", err.msg);
+	assert_int_equal(checked, 400);
+	gw_audit_close(a);
+}
+
 struct worker {
 	struct gw_audit *a;
 	int base, n;
@@ -902,6 +1007,8 @@ int main(void)
 		cmocka_unit_test(test_audit__archive_and_prune),
 		cmocka_unit_test(test_audit__two_writers_interleaved),
 		cmocka_unit_test(test_audit__proof_origin_signer_duplicates),
+		cmocka_unit_test(
+			test_audit__failed_commits_retried_and_reported),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
