@@ -668,34 +668,9 @@ static gw_rc prepare(struct gw_audit *a, struct gw_err *err)
 static gw_rc load_state(struct gw_audit *a, struct gw_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	gw_rc rc = GW_OK;
-	int r;
+	gw_rc rc;
 
-	if (sqlite3_prepare_v2(a->db, "SELECT size, frontier FROM state", -1,
-			       &st, NULL))
-		return db_err(a->db, err, "read the tree state");
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		uint64_t size = (uint64_t)sqlite3_column_int64(st, 0);
-		int bytes = sqlite3_column_bytes(st, 1);
-		const void *fr = sqlite3_column_blob(st, 1);
-
-		if (bytes % 32 ||
-		    (size_t)bytes / 32 != (size_t)__builtin_popcountll(size) ||
-		    (bytes && !fr))
-			rc = gw_err_set(err, GW_ERR_REFUSED,
-					"audit log '%s': the stored frontier "
-					"does not match the stored size %llu",
-					a->path, (unsigned long long)size);
-		else
-			rc = gw_merkle_tree_restore(&a->tree, size,
-						    (const uint8_t(*)[32])fr,
-						    (size_t)bytes / 32, err);
-	} else if (r != SQLITE_DONE) {
-		rc = db_err(a->db, err, "read the tree state");
-	}
-	sqlite3_finalize(st);
-	if (rc)
+	if ((rc = refresh(a, err)))
 		return rc;
 	if (sqlite3_prepare_v2(a->db,
 			       "SELECT time_ms, size FROM checkpoints ORDER BY"
