@@ -13,7 +13,15 @@
  * a copy only, so appending never waits for the disk); dbmu serializes
  * every use of the SQLite connection and the tree. A commit takes dbmu
  * first and then the whole pending batch, so batches reach the tree in
- * the order their indexes were given out.
+ * the order they were appended.
+ *
+ * Several processes write one file (serve or deliver run while send and
+ * sync do), so the in-memory tree is only a cache of the state table:
+ * each commit re-reads the persisted size and frontier inside its
+ * BEGIN IMMEDIATE transaction, restores the tree from them when another
+ * process has moved on, and only then numbers its entries. A batch that
+ * fails to commit waits in a retry list (no allocation needed to keep it)
+ * and goes first at the next commit; nothing numbered early can collide.
  *
  * The entry's canonical form is written here directly (fixed members,
  * strings already valid UTF-8) rather than through jansson: it is the
@@ -56,8 +64,10 @@ struct gw_audit {
 	pthread_cond_t cv;
 	struct item *pend; /* under mu */
 	size_t npend, cap;
-	uint64_t next_index;
-	int64_t oldest_ms; /* when the oldest pending entry came */
+	struct item *retry;  /* a batch whose commit failed; under dbmu, */
+	size_t nretry;	     /* nretry written under mu too */
+	uint64_t next_index; /* provisional index of the next append; mu */
+	int64_t oldest_ms;   /* when the oldest pending entry came */
 	int thread_on, stop;
 	pthread_t thread;
 	gw_rc bg_rc; /* last failure of the thread, under mu */
@@ -414,14 +424,79 @@ static void free_items(struct item *it, size_t n)
 	free(it);
 }
 
-/* Write items[0..n) in one transaction; dbmu held. The tree is restored
- * when anything fails. */
+/* Bring the tree (a cache) to the persisted size and frontier, which
+ * another process writing the same file may have advanced; dbmu held.
+ * Inside a transaction the result holds until it ends. GW_ERR_REFUSED
+ * when the stored state is malformed or smaller than what this handle
+ * already saw (the file was truncated or replaced). */
+static gw_rc refresh(struct gw_audit *a, struct gw_err *err)
+{
+	uint8_t fr[64][32];
+	size_t n = gw_merkle_tree_frontier(&a->tree, fr);
+	sqlite3_stmt *st = NULL;
+	uint64_t size = 0, old = a->tree.size;
+	const void *sfr = NULL;
+	int bytes = 0, r;
+	gw_rc rc = GW_OK;
+
+	if (sqlite3_prepare_v2(a->db, "SELECT size, frontier FROM state", -1,
+			       &st, NULL))
+		return db_err(a->db, err, "read the tree state");
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		size = (uint64_t)sqlite3_column_int64(st, 0);
+		bytes = sqlite3_column_bytes(st, 1);
+		sfr = sqlite3_column_blob(st, 1);
+	} else if (r != SQLITE_DONE) {
+		rc = db_err(a->db, err, "read the tree state");
+		goto out;
+	}
+	if (bytes % 32 ||
+	    (size_t)bytes / 32 != (size_t)__builtin_popcountll(size) ||
+	    (bytes && !sfr)) {
+		rc = gw_err_set(err, GW_ERR_REFUSED,
+				"audit log '%s': the stored frontier does not "
+				"match the stored size %llu",
+				a->path, (unsigned long long)size);
+		goto out;
+	}
+	if (size == old && (size_t)bytes == n * 32 &&
+	    (!bytes || !memcmp(sfr, fr, (size_t)bytes)))
+		goto out; /* nobody else wrote */
+	if (size < old) {
+		rc = gw_err_set(err, GW_ERR_REFUSED,
+				"audit log '%s': its stored size went down "
+				"from %llu to %llu entries (the file was "
+				"truncated or replaced: run 'lienthong audit "
+				"verify')",
+				a->path, (unsigned long long)old,
+				(unsigned long long)size);
+		goto out;
+	}
+	if ((rc = gw_merkle_tree_restore(&a->tree, size,
+					 (const uint8_t(*)[32])sfr,
+					 (size_t)bytes / 32, err)))
+		goto out;
+	if (size != old && !(a->o.flags & GW_AUDIT_READONLY)) {
+		/* keep the provisional indexes near the truth */
+		pthread_mutex_lock(&a->mu);
+		a->next_index += size - old;
+		pthread_mutex_unlock(&a->mu);
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Write items[0..n) in one transaction, numbering them from the
+ * persisted size; dbmu held. The tree is restored when anything fails
+ * (to the state read here, which is on disk). */
 static gw_rc commit_items(struct gw_audit *a, struct item *items, size_t n,
 			  struct gw_err *err)
 {
 	uint8_t fr[64][32], leaf[32];
-	uint64_t size0 = a->tree.size;
-	size_t nfr = gw_merkle_tree_frontier(&a->tree, fr), i;
+	uint64_t size0;
+	size_t nfr, i;
 	struct gw_buf b;
 	gw_rc rc = GW_OK;
 	int s;
@@ -429,17 +504,16 @@ static gw_rc commit_items(struct gw_audit *a, struct item *items, size_t n,
 	gw_buf_init(&b);
 	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
 		return db_err(a->db, err, "begin a transaction");
+	if ((rc = refresh(a, err))) {
+		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	size0 = a->tree.size;
+	nfr = gw_merkle_tree_frontier(&a->tree, fr);
 	for (i = 0; i < n && !rc; i++) {
 		struct gw_audit_entry *e = &items[i].e;
 
-		if (e->index != a->tree.size) {
-			rc = gw_err_set(err, GW_ERR_INTERNAL,
-					"audit log: entry %llu committed at "
-					"%llu (a bug)",
-					(unsigned long long)e->index,
-					(unsigned long long)a->tree.size);
-			break;
-		}
+		e->index = a->tree.size;
 		b.len = 0;
 		if ((rc = gw_audit_entry_json(e, &b, err)) ||
 		    (rc = gw_merkle_tree_append_entry(&a->tree, b.data, b.len,
@@ -477,57 +551,46 @@ static gw_rc commit_items(struct gw_audit *a, struct item *items, size_t n,
 static gw_rc publish(struct gw_audit *a, struct gw_audit_checkpoint *out,
 		     struct gw_err *err);
 
-/* Take dbmu, then every pending entry, and commit them; a failure puts
- * them back in front of what came meanwhile. */
+/* Take dbmu, then commit the batch that failed last time (if any), then
+ * every pending entry. A failed batch becomes the retry batch (the
+ * pending entries stay pending behind it), so no allocation is needed to
+ * keep it and nothing is dropped; the caller reports the error. */
 static gw_rc commit_pending(struct gw_audit *a, struct gw_err *err)
 {
 	struct item *items;
-	size_t n;
+	size_t n, done = 0;
 	gw_rc rc = GW_OK;
 
 	pthread_mutex_lock(&a->dbmu);
+	if (a->nretry) {
+		if ((rc = commit_items(a, a->retry, a->nretry, err)))
+			goto out;
+		free_items(a->retry, a->nretry);
+		done = a->nretry;
+		pthread_mutex_lock(&a->mu);
+		a->retry = NULL;
+		a->nretry = 0;
+		pthread_mutex_unlock(&a->mu);
+	}
 	pthread_mutex_lock(&a->mu);
 	items = a->pend;
 	n = a->npend;
 	a->pend = NULL;
 	a->npend = a->cap = 0;
 	pthread_mutex_unlock(&a->mu);
-	if (n)
-		rc = commit_items(a, items, n, err);
-	if (rc) {
+	if (n && (rc = commit_items(a, items, n, err))) {
 		pthread_mutex_lock(&a->mu);
-		if (a->npend) {
-			struct item *m = gw_realloc(
-				items, (n + a->npend) * sizeof(*items));
-
-			if (m) {
-				memcpy(m + n, a->pend,
-				       a->npend * sizeof(*items));
-				free(a->pend);
-				items = m;
-				n += a->npend;
-			} else {
-				/* cannot merge: keep the older ones only if
-				 * memory allows; nothing is lost silently */
-				gw_log(GW_LOG_ERROR, "audit-lost", NULL,
-				       "out of memory: %zu audit entries "
-				       "dropped",
-				       n);
-				free_items(items, n);
-				items = a->pend;
-				n = a->npend;
-			}
-		}
-		a->pend = items;
-		a->npend = a->cap = n;
+		a->retry = items;
+		a->nretry = n;
 		pthread_mutex_unlock(&a->mu);
-	} else {
-		free_items(items, n);
-		if (a->o.key && a->o.checkpoint_s && n &&
-		    gw_now_ms() - a->last_cp_ms >=
-			    (int64_t)a->o.checkpoint_s * 1000)
-			rc = publish(a, NULL, err);
+		goto out;
 	}
+	free_items(items, n);
+	done += n;
+	if (a->o.key && a->o.checkpoint_s && done &&
+	    gw_now_ms() - a->last_cp_ms >= (int64_t)a->o.checkpoint_s * 1000)
+		rc = publish(a, NULL, err);
+out:
 	pthread_mutex_unlock(&a->dbmu);
 	return rc;
 }
@@ -542,12 +605,13 @@ static void *bg_main(void *arg)
 		int64_t due;
 		gw_rc rc;
 
-		if (!a->npend) {
+		if (!a->npend && !a->nretry) {
 			pthread_cond_wait(&a->cv, &a->mu);
 			continue;
 		}
 		due = a->oldest_ms + a->o.flush_ms;
-		if (a->npend < a->o.batch_size && gw_now_ms() < due) {
+		if (!a->nretry && a->npend < a->o.batch_size &&
+		    gw_now_ms() < due) {
 			struct timespec ts;
 
 			ts.tv_sec = (time_t)(due / 1000);
@@ -561,6 +625,7 @@ static void *bg_main(void *arg)
 		pthread_mutex_lock(&a->mu);
 		a->bg_rc = rc;
 		if (rc) {
+			/* retried after flush_ms, reported every time */
 			struct timespec ts;
 			int64_t until = gw_now_ms() + a->o.flush_ms;
 
@@ -603,34 +668,9 @@ static gw_rc prepare(struct gw_audit *a, struct gw_err *err)
 static gw_rc load_state(struct gw_audit *a, struct gw_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	gw_rc rc = GW_OK;
-	int r;
+	gw_rc rc;
 
-	if (sqlite3_prepare_v2(a->db, "SELECT size, frontier FROM state", -1,
-			       &st, NULL))
-		return db_err(a->db, err, "read the tree state");
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		uint64_t size = (uint64_t)sqlite3_column_int64(st, 0);
-		int bytes = sqlite3_column_bytes(st, 1);
-		const void *fr = sqlite3_column_blob(st, 1);
-
-		if (bytes % 32 ||
-		    (size_t)bytes / 32 != (size_t)__builtin_popcountll(size) ||
-		    (bytes && !fr))
-			rc = gw_err_set(err, GW_ERR_REFUSED,
-					"audit log '%s': the stored frontier "
-					"does not match the stored size %llu",
-					a->path, (unsigned long long)size);
-		else
-			rc = gw_merkle_tree_restore(&a->tree, size,
-						    (const uint8_t(*)[32])fr,
-						    (size_t)bytes / 32, err);
-	} else if (r != SQLITE_DONE) {
-		rc = db_err(a->db, err, "read the tree state");
-	}
-	sqlite3_finalize(st);
-	if (rc)
+	if ((rc = refresh(a, err)))
 		return rc;
 	if (sqlite3_prepare_v2(a->db,
 			       "SELECT time_ms, size FROM checkpoints ORDER BY"
@@ -731,9 +771,12 @@ void gw_audit_close(struct gw_audit *a)
 		pthread_join(a->thread, NULL);
 	}
 	gw_err_clear(&err);
-	if (a->db && a->ins && a->npend && commit_pending(a, &err))
-		gw_log(GW_LOG_ERROR, "audit-commit", NULL,
-		       "%s (%zu entries not logged)", err.msg, a->npend);
+	if (a->db && a->ins && (a->npend || a->nretry) &&
+	    commit_pending(a, &err))
+		gw_log(GW_LOG_ERROR, "audit-lost", NULL,
+		       "%s (%zu audit entries not logged)", err.msg,
+		       a->npend + a->nretry);
+	free_items(a->retry, a->nretry);
 	free_items(a->pend, a->npend);
 	sqlite3_finalize(a->ins);
 	sqlite3_finalize(a->ins_pl);
@@ -848,7 +891,11 @@ uint64_t gw_audit_size(struct gw_audit *a)
 {
 	uint64_t n;
 
+	struct gw_err ignore;
+
 	pthread_mutex_lock(&a->dbmu);
+	gw_err_clear(&ignore);
+	refresh(a, &ignore); /* on failure: the last size seen */
 	n = a->tree.size;
 	pthread_mutex_unlock(&a->dbmu);
 	return n;
@@ -859,7 +906,8 @@ gw_rc gw_audit_root(struct gw_audit *a, uint8_t root[32], struct gw_err *err)
 	gw_rc rc;
 
 	pthread_mutex_lock(&a->dbmu);
-	rc = gw_merkle_tree_root(&a->tree, root, err);
+	if (!(rc = refresh(a, err)))
+		rc = gw_merkle_tree_root(&a->tree, root, err);
 	pthread_mutex_unlock(&a->dbmu);
 	return rc;
 }
@@ -894,7 +942,8 @@ static gw_rc cp_json(const char *origin, const struct gw_audit_checkpoint *c,
 }
 
 /* Publish under dbmu (everything pending is committed or not, as the
- * caller arranged). */
+ * caller arranged), in one transaction that first brings the tree to the
+ * persisted state: another process may have appended or published. */
 static gw_rc publish(struct gw_audit *a, struct gw_audit_checkpoint *out,
 		     struct gw_err *err)
 {
@@ -903,9 +952,18 @@ static gw_rc publish(struct gw_audit *a, struct gw_audit_checkpoint *out,
 	sqlite3_stmt *st = NULL;
 	gw_rc rc;
 
+	int in_tx = 0;
+
 	memset(&c, 0, sizeof(c));
 	gw_buf_init(&pl);
 	gw_buf_init(&jws);
+	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
+		rc = db_err(a->db, err, "begin a transaction");
+		goto out;
+	}
+	in_tx = 1;
+	if ((rc = refresh(a, err)))
+		goto out;
 	if (sqlite3_prepare_v2(a->db,
 			       "SELECT coalesce(max(seq), 0) FROM checkpoints",
 			       -1, &st, NULL) ||
@@ -918,6 +976,7 @@ static gw_rc publish(struct gw_audit *a, struct gw_audit_checkpoint *out,
 	st = NULL;
 	c.size = a->tree.size;
 	c.time_ms = gw_now_ms();
+	snprintf(c.origin, sizeof(c.origin), "%s", a->o.log_name);
 	if ((rc = gw_merkle_tree_root(&a->tree, c.root, err)) ||
 	    (rc = cp_json(a->o.log_name, &c, &pl, err)))
 		goto out;
@@ -942,6 +1001,13 @@ static gw_rc publish(struct gw_audit *a, struct gw_audit_checkpoint *out,
 		rc = db_err(a->db, err, "store a checkpoint");
 		goto out;
 	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL)) {
+		rc = db_err(a->db, err, "commit a checkpoint");
+		goto out;
+	}
+	in_tx = 0;
 	a->last_cp_ms = c.time_ms;
 	a->last_cp_size = c.size;
 	gw_log(GW_LOG_INFO, "audit-checkpoint", NULL,
@@ -953,6 +1019,8 @@ static gw_rc publish(struct gw_audit *a, struct gw_audit_checkpoint *out,
 	}
 out:
 	sqlite3_finalize(st);
+	if (in_tx)
+		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 	gw_buf_release(&pl);
 	gw_buf_release(&jws);
 	return rc;
@@ -1034,16 +1102,15 @@ out:
 	return rc;
 }
 
-gw_rc gw_audit_checkpoint_each(struct gw_audit *a,
-			       int (*cb)(void *arg,
-					 const struct gw_audit_checkpoint *c),
-			       void *arg, struct gw_err *err)
+/* gw_audit_checkpoint_each with dbmu held. */
+static gw_rc cp_each(struct gw_audit *a,
+		     int (*cb)(void *arg, const struct gw_audit_checkpoint *c),
+		     void *arg, struct gw_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	gw_rc rc = GW_OK;
 	int r;
 
-	pthread_mutex_lock(&a->dbmu);
 	if (sqlite3_prepare_v2(a->db,
 			       "SELECT seq, size, root, time_ms, jws FROM"
 			       " checkpoints ORDER BY seq",
@@ -1063,6 +1130,18 @@ gw_rc gw_audit_checkpoint_each(struct gw_audit *a,
 		rc = db_err(a->db, err, "read the checkpoints");
 out:
 	sqlite3_finalize(st);
+	return rc;
+}
+
+gw_rc gw_audit_checkpoint_each(struct gw_audit *a,
+			       int (*cb)(void *arg,
+					 const struct gw_audit_checkpoint *c),
+			       void *arg, struct gw_err *err)
+{
+	gw_rc rc;
+
+	pthread_mutex_lock(&a->dbmu);
+	rc = cp_each(a, cb, arg, err);
 	pthread_mutex_unlock(&a->dbmu);
 	return rc;
 }
@@ -1071,7 +1150,8 @@ out:
 static gw_rc cp_from_json(const json_t *j, struct gw_audit_checkpoint *c,
 			  struct gw_err *err)
 {
-	const char *type = json_string_value(json_object_get(j, "type"));
+	const char *type = json_string_value(json_object_get(j, "type")),
+		   *origin;
 	json_t *seq = json_object_get(j, "seq"),
 	       *size = json_object_get(j, "treeSize"),
 	       *ver = json_object_get(j, "version");
@@ -1093,6 +1173,14 @@ static gw_rc cp_from_json(const json_t *j, struct gw_audit_checkpoint *c,
 				  "checkpoint: seq, treeSize, rootHash (64 "
 				  "hex digits) or time is missing or "
 				  "malformed");
+	origin = json_string_value(json_object_get(j, "origin"));
+	if (!origin || strlen(origin) >= sizeof(c->origin))
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "checkpoint: origin (the log's name, a "
+				  "string of at most %zu bytes) is missing "
+				  "or malformed",
+				  sizeof(c->origin) - 1);
+	snprintf(c->origin, sizeof(c->origin), "%s", origin);
 	c->seq = (uint64_t)json_integer_value(seq);
 	c->size = (uint64_t)json_integer_value(size);
 	return GW_OK;
@@ -1337,7 +1425,7 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 	uint64_t expect = 0, size, prev = 0;
 	size_t ci = 0, n1, n2;
 	gw_rc rc;
-	int r, locked = 0;
+	int r, locked = 0, in_tx = 0;
 
 	memset(&cps, 0, sizeof(cps));
 	gw_buf_init(&b);
@@ -1347,7 +1435,17 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 		return rc;
 	if ((rc = gw_merkle_tree_init(&t, err)))
 		return rc;
-	if ((rc = gw_audit_checkpoint_each(a, collect_cp, &cps, err)))
+	/* one consistent view (a read transaction; WAL lets writers of
+	 * other processes go on, commits of this handle wait) of the
+	 * checkpoints, the state and the entries */
+	pthread_mutex_lock(&a->dbmu);
+	locked = 1;
+	if (sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL)) {
+		rc = db_err(a->db, err, "begin a transaction");
+		goto out;
+	}
+	in_tx = 1;
+	if ((rc = refresh(a, err)) || (rc = cp_each(a, collect_cp, &cps, err)))
 		goto out;
 	if (cps.oom) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -1359,9 +1457,6 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 		prev = cps.c[ci].size;
 	}
 	ci = 0;
-	/* one consistent view: commits wait (appends do not) */
-	pthread_mutex_lock(&a->dbmu);
-	locked = 1;
 	size = a->tree.size;
 	n1 = gw_merkle_tree_frontier(&a->tree, fr1);
 	if (prev > size) {
@@ -1477,6 +1572,8 @@ gw_rc gw_audit_verify(struct gw_audit *a, const struct gw_sign_verifier *v,
 		progress(arg, expect, size);
 out:
 	sqlite3_finalize(st);
+	if (in_tx)
+		sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL);
 	if (locked)
 		pthread_mutex_unlock(&a->dbmu);
 	gw_merkle_tree_release(&t);
@@ -1688,26 +1785,78 @@ gw_rc gw_audit_prove_consistency(struct gw_audit *a,
 
 /* The checkpoint of a proof: from the separate file when given, else the
  * embedded one (re-serialized; JWS verification reads the members, not
- * the bytes). */
-static gw_rc proof_cp(const struct gw_sign_verifier *v, const json_t *emb,
+ * the bytes); then its origin and signer checked against want. */
+static gw_rc proof_cp(const struct gw_sign_verifier *v,
+		      const struct gw_audit_expect *want, const json_t *emb,
 		      const char *file, size_t flen,
 		      struct gw_audit_checkpoint *c, char signer[256],
 		      struct gw_err *err)
 {
-	char *s;
+	char *s, who[256];
 	gw_rc rc;
 
-	if (file)
-		return gw_audit_checkpoint_parse(v, file, flen, c, signer, err);
-	if (!json_is_object(emb))
+	if (file) {
+		rc = gw_audit_checkpoint_parse(v, file, flen, c, who, err);
+	} else if (!json_is_object(emb)) {
 		return gw_err_set(err, GW_ERR_PARSE,
 				  "the proof embeds no checkpoint: give one "
 				  "with --checkpoint FILE");
-	if (!(s = json_dumps(emb, JSON_COMPACT)))
-		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	rc = gw_audit_checkpoint_parse(v, s, strlen(s), c, signer, err);
-	free(s);
-	return rc;
+	} else {
+		if (!(s = json_dumps(emb, JSON_COMPACT)))
+			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		rc = gw_audit_checkpoint_parse(v, s, strlen(s), c, who, err);
+		free(s);
+	}
+	if (rc)
+		return rc;
+	if (signer)
+		snprintf(signer, 256, "%s", who);
+	if (want && want->origin && strcmp(want->origin, c->origin))
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "checkpoint %llu is of the log '%s', not "
+				  "'%s' (--origin): it was published by "
+				  "another gateway",
+				  (unsigned long long)c->seq, c->origin,
+				  want->origin);
+	if (want && want->signer && strcmp(want->signer, who))
+		return gw_err_set(err, GW_ERR_REFUSED,
+				  "checkpoint %llu is signed by '%s', not "
+				  "'%s' (--signer)",
+				  (unsigned long long)c->seq,
+				  who[0] ? who : "nobody (unsigned)",
+				  want->signer);
+	return GW_OK;
+}
+
+/* An entry object of a proof has exactly the members of docs/AUDIT.md:
+ * index a non-negative integer, the others strings. NULL when it does,
+ * else the first offending member's name. */
+static const char *bad_entry_member(const json_t *e)
+{
+	static const char *const str[] = { "digest", "direction", "event",
+					   "msgId",  "msgKind",	  "outcome",
+					   "reason", "receiver",  "sender",
+					   "signer", "time" };
+	const json_t *ix = json_object_get(e, "index");
+	const char *k;
+	json_t *val;
+	size_t i;
+
+	if (!json_is_integer(ix) || json_integer_value(ix) < 0)
+		return "index";
+	for (i = 0; i < GW_ARRAY_LEN(str); i++)
+		if (!json_is_string(json_object_get(e, str[i])))
+			return str[i];
+	json_object_foreach((json_t *)e, k, val)
+	{
+		int known = !strcmp(k, "index");
+
+		for (i = 0; !known && i < GW_ARRAY_LEN(str); i++)
+			known = !strcmp(k, str[i]);
+		if (!known)
+			return k;
+	}
+	return NULL;
 }
 
 static int read_path(const json_t *arr, uint8_t p[GW_MERKLE_MAX_PROOF][32],
@@ -1746,11 +1895,22 @@ static gw_rc load_doc(const char *text, size_t len, const char *type,
 	return GW_OK;
 }
 
-gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
-			    size_t len, const char *checkpoint, size_t clen,
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v,
+			    const struct gw_audit_expect *want,
+			    const char *proof, size_t len,
+			    const char *checkpoint, size_t clen,
 			    struct gw_audit_proof_info *info,
 			    struct gw_err *err)
 {
+	uint64_t *seen = NULL;
+	const char *msg = NULL;
 	struct gw_audit_checkpoint c;
 	struct gw_audit_proof_info inf;
 	json_t *doc = NULL, *ents, *it;
@@ -1763,9 +1923,10 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
 	gw_buf_init(&b);
 	if ((rc = load_doc(proof, len, "lienthong-audit-inclusion", &doc,
 			   err)) ||
-	    (rc = proof_cp(v, json_object_get(doc, "checkpoint"), checkpoint,
-			   clen, &c, inf.signer, err)))
+	    (rc = proof_cp(v, want, json_object_get(doc, "checkpoint"),
+			   checkpoint, clen, &c, inf.signer, err)))
 		goto out;
+	snprintf(inf.origin, sizeof(inf.origin), "%s", c.origin);
 	inf.seq = c.seq;
 	inf.size = c.size;
 	if (json_integer_value(json_object_get(doc, "treeSize")) !=
@@ -1784,8 +1945,14 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
 		rc = gw_err_set(err, GW_ERR_PARSE, "the proof has no entries");
 		goto out;
 	}
+	if (!(seen = gw_malloc(json_array_size(ents) * sizeof(*seen)))) {
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	json_array_foreach(ents, i, it)
 	{
+		const char *bad;
+
 		uint8_t path[GW_MERKLE_MAX_PROOF][32], leaf[32];
 		size_t plen = 0;
 		json_t *e = json_object_get(it, "entry"),
@@ -1802,6 +1969,30 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
 				i);
 			goto out;
 		}
+		if ((bad = bad_entry_member(e))) {
+			rc = gw_err_set(err, GW_ERR_PARSE,
+					"proof entry %zu: member '%s' of the "
+					"entry is missing, of the wrong type "
+					"(index is an integer, the others "
+					"strings) or unknown",
+					i, bad);
+			goto out;
+		}
+		if (!msg) {
+			msg = json_string_value(json_object_get(e, "msgId"));
+		} else if (strcmp(msg, json_string_value(
+					       json_object_get(e, "msgId")))) {
+			rc = gw_err_set(
+				err, GW_ERR_REFUSED,
+				"proof entry %zu is of message '%s', "
+				"entry 0 of '%s': a proof covers one "
+				"message",
+				i,
+				json_string_value(json_object_get(e, "msgId")),
+				msg);
+			goto out;
+		}
+		seen[i] = (uint64_t)json_integer_value(li);
 		if (json_integer_value(json_object_get(e, "index")) !=
 		    json_integer_value(li)) {
 			rc = gw_err_set(err, GW_ERR_REFUSED,
@@ -1828,16 +2019,23 @@ gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
 				(unsigned long long)c.seq, e2.msg);
 			goto out;
 		}
-		if (!inf.entries++)
-			snprintf(inf.msg_id, sizeof(inf.msg_id), "%s",
-				 json_string_value(json_object_get(e, "msgId"))
-					 ? json_string_value(
-						   json_object_get(e, "msgId"))
-					 : "");
+		inf.entries++;
 	}
+	qsort(seen, inf.entries, sizeof(*seen), cmp_u64);
+	for (i = 1; i < inf.entries; i++)
+		if (seen[i] == seen[i - 1]) {
+			rc = gw_err_set(err, GW_ERR_REFUSED,
+					"leafIndex %llu appears more than once "
+					"in the proof: each entry is proven "
+					"once",
+					(unsigned long long)seen[i]);
+			goto out;
+		}
+	snprintf(inf.msg_id, sizeof(inf.msg_id), "%s", msg);
 	if (info)
 		*info = inf;
 out:
+	free(seen);
 	json_decref(doc);
 	gw_audit_checkpoint_release(&c);
 	gw_buf_release(&b);
@@ -1845,11 +2043,14 @@ out:
 }
 
 gw_rc gw_audit_verify_consistency(const struct gw_sign_verifier *v,
+				  const struct gw_audit_expect *want,
 				  const char *proof, size_t len,
 				  const char *old_cp, size_t old_len,
 				  const char *new_cp, size_t new_len,
+				  struct gw_audit_proof_info *info,
 				  struct gw_err *err)
 {
+	char signer[256];
 	struct gw_audit_checkpoint c1, c2;
 	uint8_t path[GW_MERKLE_MAX_PROOF][32];
 	json_t *doc = NULL;
@@ -1861,11 +2062,19 @@ gw_rc gw_audit_verify_consistency(const struct gw_sign_verifier *v,
 	memset(&c2, 0, sizeof(c2));
 	if ((rc = load_doc(proof, len, "lienthong-audit-consistency", &doc,
 			   err)) ||
-	    (rc = proof_cp(v, json_object_get(doc, "from"), old_cp, old_len,
-			   &c1, NULL, err)) ||
-	    (rc = proof_cp(v, json_object_get(doc, "to"), new_cp, new_len, &c2,
-			   NULL, err)))
+	    (rc = proof_cp(v, want, json_object_get(doc, "from"), old_cp,
+			   old_len, &c1, NULL, err)) ||
+	    (rc = proof_cp(v, want, json_object_get(doc, "to"), new_cp, new_len,
+			   &c2, signer, err)))
 		goto out;
+	if (strcmp(c1.origin, c2.origin)) {
+		rc = gw_err_set(err, GW_ERR_REFUSED,
+				"the checkpoints are of two logs ('%s' and "
+				"'%s'): a consistency proof is between "
+				"checkpoints of one log",
+				c1.origin, c2.origin);
+		goto out;
+	}
 	if (read_path(json_object_get(doc, "path"), path, &plen)) {
 		rc = gw_err_set(
 			err, GW_ERR_PARSE,
@@ -1883,6 +2092,15 @@ gw_rc gw_audit_verify_consistency(const struct gw_sign_verifier *v,
 				(unsigned long long)c1.size,
 				(unsigned long long)c2.seq,
 				(unsigned long long)c2.size, e2.msg);
+	if (!rc && info) {
+		memset(info, 0, sizeof(*info));
+		info->seq = c2.seq;
+		info->size = c2.size;
+		info->seq1 = c1.seq;
+		info->size1 = c1.size;
+		snprintf(info->signer, sizeof(info->signer), "%s", signer);
+		snprintf(info->origin, sizeof(info->origin), "%s", c2.origin);
+	}
 out:
 	json_decref(doc);
 	gw_audit_checkpoint_release(&c1);

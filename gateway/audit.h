@@ -13,11 +13,16 @@
  * beside them with a retention, entries and digests are kept for ever.
  *
  * Appending is cheap: gw_audit_append() copies the entry into a memory
- * batch and returns its index; batches are committed in one transaction
+ * batch; batches are committed in one transaction
  * each, when they reach batch_size entries, when flush_ms has passed, or on
  * gw_audit_flush(). With GW_AUDIT_BACKGROUND a thread of the log commits
  * them, so the caller's hot path never waits for the disk; append is then
  * thread-safe. Reopening restores the tree from its persisted frontier.
+ *
+ * Several processes may write one file at once (serve or deliver beside
+ * send and sync): an entry's index is given when its batch is committed,
+ * from the persisted tree size read inside the commit's transaction, so
+ * it is known for sure only after a flush.
  */
 #ifndef GW_AUDIT_H
 #define GW_AUDIT_H
@@ -81,10 +86,14 @@ gw_rc gw_audit_open(const char *path, const struct gw_audit_opts *opts,
 void gw_audit_close(struct gw_audit *a);
 
 /* Queue one entry (e borrowed, copied) with its payload (borrowed, may be
- * NULL) and put its index into *index (may be NULL). Without
+ * NULL). *index (may be NULL) gets a provisional index: the one the entry
+ * takes when no other process commits to the file before this handle's
+ * next commit; the real index is fixed at commit time (find it after
+ * gw_audit_flush with gw_audit_query by message id). Without
  * GW_AUDIT_BACKGROUND a full or old batch is committed here. Errors:
  * GW_ERR_NOMEM; GW_ERR_IO when a commit here, or the last one of the
- * background thread, failed (the entries stay buffered). */
+ * background thread, failed (the entries stay buffered and are retried
+ * first at the next commit; each failure goes to the gateway log). */
 gw_rc gw_audit_append(struct gw_audit *a, const struct gw_audit_entry *e,
 		      const void *payload, size_t plen, uint64_t *index,
 		      struct gw_err *err);
@@ -119,7 +128,9 @@ struct gw_audit_checkpoint {
 	uint64_t size;
 	uint8_t root[32];
 	int64_t time_ms;
-	char *jws; /* owned */
+	char *jws;	  /* owned */
+	char origin[128]; /* the log's name; set by gw_audit_checkpoint_parse
+			     only ("" for stored rows) */
 };
 
 void gw_audit_checkpoint_release(struct gw_audit_checkpoint *c);
@@ -142,8 +153,9 @@ gw_rc gw_audit_checkpoint_each(struct gw_audit *a,
 			       void *arg, struct gw_err *err);
 
 /* Verify the signed checkpoint text (a flattened JWS) with v and parse it
- * into out (jws copied in). GW_ERR_REFUSED for a bad signature or a
- * payload that is not a checkpoint; signer (may be NULL) gets the
+ * into out (jws copied in, origin filled). GW_ERR_REFUSED for a bad
+ * signature or a payload that is not a checkpoint (origin missing, not a
+ * string or longer than 127 bytes included); signer (may be NULL) gets the
  * signer's subject. v NULL accepts only an unsigned checkpoint (the plain
  * checkpoint JSON object), for test logs without a key. */
 gw_rc gw_audit_checkpoint_parse(const struct gw_sign_verifier *v,
@@ -201,33 +213,55 @@ gw_rc gw_audit_prove_consistency(struct gw_audit *a,
 				 const struct gw_audit_checkpoint *to,
 				 struct gw_buf *out, struct gw_err *err);
 
-/* What a verified proof showed (gw_audit_verify_proof). */
+/* What a verified proof showed (gw_audit_verify_proof, and
+ * gw_audit_verify_consistency for the newer checkpoint). */
 struct gw_audit_proof_info {
 	uint64_t seq, size; /* the checkpoint's sequence number and size */
-	size_t entries;	    /* entries proven */
-	char msg_id[128];   /* the first proven entry's message id */
+	size_t entries;	    /* entries proven (0 for consistency) */
+	char msg_id[128];   /* the proven entries' message id */
 	char signer[256];   /* the checkpoint signer's subject ("" unsigned) */
+	char origin[128];   /* the checkpoint's origin (the log's name) */
+	uint64_t seq1, size1; /* consistency: the older checkpoint */
+};
+
+/* What an auditor requires of a proof's checkpoints besides a valid
+ * signature: a trust store accepts any certificate of its CA, so another
+ * gateway's checkpoint would pass without these. NULL members (or a NULL
+ * struct) are not checked. Both are compared exactly. */
+struct gw_audit_expect {
+	const char *origin; /* the checkpoint's "origin" (audit.name) */
+	const char *signer; /* the signer's subject, RFC 2253 as printed */
 };
 
 /* Verify the inclusion proof document proof[0..len). The tree size and
  * root are taken from checkpoint (a flattened JWS verified with v) when
- * given, else from the checkpoint embedded in the proof (verified with v).
- * v may be NULL only for unsigned test logs (a signed checkpoint is then
+ * given, else from the checkpoint embedded in the proof (verified with v),
+ * whose origin and signer must match want (borrowed, may be NULL). v may
+ * be NULL only for unsigned test logs (a signed checkpoint is then
  * refused). Each entry's leaf hash is recomputed from the entry object in
- * the proof. GW_OK when it holds; GW_ERR_REFUSED with the reason;
- * GW_ERR_PARSE for a malformed file. info (may be NULL) is filled. */
-gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v, const char *proof,
-			    size_t len, const char *checkpoint, size_t clen,
+ * the proof, which must have exactly the members of docs/AUDIT.md (index
+ * an integer, the others strings); the entries must be of one message and
+ * have different leafIndex values. GW_OK when it holds; GW_ERR_REFUSED
+ * with the reason; GW_ERR_PARSE for a malformed file. info (may be NULL)
+ * is filled. */
+gw_rc gw_audit_verify_proof(const struct gw_sign_verifier *v,
+			    const struct gw_audit_expect *want,
+			    const char *proof, size_t len,
+			    const char *checkpoint, size_t clen,
 			    struct gw_audit_proof_info *info,
 			    struct gw_err *err);
 
 /* Verify a consistency proof document; its two checkpoints are taken from
- * the files given (old, new; may be NULL) or else from the proof, and
- * verified with v. Errors as above. */
+ * the files given (old, new; may be NULL) or else from the proof, verified
+ * with v, checked against want (may be NULL) and must have the same
+ * origin. info (may be NULL) gets the newer checkpoint in seq, size,
+ * signer and origin, the older in seq1, size1. Errors as above. */
 gw_rc gw_audit_verify_consistency(const struct gw_sign_verifier *v,
+				  const struct gw_audit_expect *want,
 				  const char *proof, size_t len,
 				  const char *old_cp, size_t old_len,
 				  const char *new_cp, size_t new_len,
+				  struct gw_audit_proof_info *info,
 				  struct gw_err *err);
 
 /* The archived payload with the given hex SHA-256 into out (appended).

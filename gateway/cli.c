@@ -161,6 +161,7 @@ static const struct command commands[] = {
 	{ "audit", gw_cmd_audit,
 	  "verify the audit log, export and check Merkle proofs",
 	  "usage: lienthong audit verify -c CONF [--trust DIR | --key PUBKEY]\n"
+	  "                              [--require-signed]\n"
 	  "       lienthong audit prove -c CONF ID [-o FILE]\n"
 	  "       lienthong audit checkpoint -c CONF [--get SEQ|latest] "
 	  "[-o FILE]\n"
@@ -168,9 +169,11 @@ static const struct command commands[] = {
 	  "                                   [-o FILE]\n"
 	  "       lienthong audit verify-proof PROOF [--checkpoint FILE]\n"
 	  "                                   (--trust DIR | --key PUBKEY)\n"
+	  "                                   [--origin NAME] [--signer S]\n"
 	  "       lienthong audit verify-consistency PROOF [--from FILE] "
 	  "[--to FILE]\n"
 	  "                                   (--trust DIR | --key PUBKEY)\n"
+	  "                                   [--origin NAME] [--signer S]\n"
 	  "       lienthong audit ls -c CONF [--since T] [--until T] "
 	  "[--partner ORG]\n"
 	  "                          [--kind K] [--outcome O]\n"

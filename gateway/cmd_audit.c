@@ -26,6 +26,7 @@
 
 static const char usage[] =
 	"usage: lienthong audit verify -c CONF [--trust DIR | --key PUBKEY]\n"
+	"                              [--require-signed]\n"
 	"       lienthong audit prove -c CONF ID [-o FILE]\n"
 	"       lienthong audit checkpoint -c CONF [--get SEQ|latest] [-o "
 	"FILE]\n"
@@ -33,9 +34,13 @@ static const char usage[] =
 	"[-o FILE]\n"
 	"       lienthong audit verify-proof PROOF [--checkpoint FILE]\n"
 	"                                   (--trust DIR | --key PUBKEY)\n"
+	"                                   [--origin NAME] [--signer "
+	"SUBJECT]\n"
 	"       lienthong audit verify-consistency PROOF [--from FILE] [--to "
 	"FILE]\n"
 	"                                   (--trust DIR | --key PUBKEY)\n"
+	"                                   [--origin NAME] [--signer "
+	"SUBJECT]\n"
 	"       lienthong audit ls -c CONF [--since T] [--until T] "
 	"[--partner ORG]\n"
 	"                          [--kind K] [--outcome O] [--format "
@@ -162,10 +167,13 @@ static int open_log(const char *conf, unsigned flags, struct gw_config **cfg,
 }
 
 /* The verifier of --trust/--key, else (for the gateway's own log) its
- * trust: dir, else its signing certificate as a pinned key. */
+ * signing certificate as a pinned key: its checkpoints are its own, and a
+ * trust store would accept any certificate of the CA (another gateway's
+ * too); else its trust: dir. *v stays NULL when there is none of these;
+ * which (may be NULL) says what was chosen, for the report. */
 static int make_verifier(const char *trust, const char *key,
 			 const struct gw_config *cfg,
-			 struct gw_sign_verifier **v)
+			 struct gw_sign_verifier **v, char which[300])
 {
 	struct gw_err err;
 	char *p = NULL;
@@ -175,16 +183,30 @@ static int make_verifier(const char *trust, const char *key,
 	gw_err_clear(&err);
 	if ((rc = gw_sign_init(&err)))
 		goto fail;
-	if (trust)
+	if (which)
+		which[0] = '\0';
+	if (trust) {
 		rc = gw_sign_verifier_trust(trust, v, &err);
-	else if (key)
+		if (which)
+			snprintf(which, 300, "the trust store '%s'", trust);
+	} else if (key) {
 		rc = gw_sign_verifier_key(key, v, &err);
-	else if (cfg && gw_config_get(cfg, "/trust/dir") &&
-		 (p = gw_config_path(cfg, "/trust/dir")))
-		rc = gw_sign_verifier_trust(p, v, &err);
-	else if (cfg && gw_config_get(cfg, "/signing/cert") &&
-		 (p = gw_config_path(cfg, "/signing/cert")))
+		if (which)
+			snprintf(which, 300, "the key '%s'", key);
+	} else if (cfg && gw_config_get(cfg, "/signing/cert") &&
+		   (p = gw_config_path(cfg, "/signing/cert"))) {
 		rc = gw_sign_verifier_key(p, v, &err);
+		if (which)
+			snprintf(which, 300,
+				 "the gateway's signing certificate '%s'", p);
+	} else if (cfg && gw_config_get(cfg, "/trust/dir") &&
+		   (p = gw_config_path(cfg, "/trust/dir"))) {
+		rc = gw_sign_verifier_trust(p, v, &err);
+		if (which)
+			snprintf(which, 300,
+				 "the trust store '%s' (no signing: section)",
+				 p);
+	}
 	free(p);
 	if (!rc)
 		return 0;
@@ -281,8 +303,10 @@ static int parse_when(const char *s, int64_t *ms)
 
 /* ---- verify ---- */
 
-static int sub_verify(const char *conf, const char *trust, const char *key)
+static int sub_verify(const char *conf, const char *trust, const char *key,
+		      int require_signed)
 {
+	char which[300];
 	struct gw_config *cfg = NULL;
 	struct gw_audit *a = NULL;
 	struct gw_sign_verifier *v = NULL;
@@ -294,8 +318,17 @@ static int sub_verify(const char *conf, const char *trust, const char *key)
 
 	memset(&c, 0, sizeof(c));
 	if ((st = open_log(conf, GW_AUDIT_READONLY, &cfg, &a)) ||
-	    (st = make_verifier(trust, key, cfg, &v)))
+	    (st = make_verifier(trust, key, cfg, &v, which)))
 		goto out;
+	if (!v && require_signed) {
+		fprintf(stderr,
+			"lienthong audit verify: --require-signed, but '%s' "
+			"has neither signing: nor trust: (give --trust DIR or "
+			"--key PUBKEY)\n",
+			conf);
+		st = 1;
+		goto out;
+	}
 	gw_err_clear(&err);
 	rc = gw_audit_verify(a, v, isatty(2) ? progress : NULL,
 			     (void *)"verifying", &n, &err);
@@ -313,6 +346,13 @@ static int sub_verify(const char *conf, const char *trust, const char *key)
 	else
 		printf("audit log verified: %llu entries, no checkpoint yet\n",
 		       (unsigned long long)n);
+	if (v)
+		printf("checkpoint signatures checked against %s\n", which);
+	else
+		printf("checkpoint signatures NOT checked: '%s' has neither "
+		       "signing: nor trust: (give --trust DIR or --key "
+		       "PUBKEY; --require-signed makes this an error)\n",
+		       conf);
 out:
 	gw_audit_checkpoint_release(&c);
 	gw_sign_verifier_free(v);
@@ -545,7 +585,8 @@ static int read_in(const char *path, char **buf, size_t *len)
 }
 
 static int sub_verify_proof(const char *proof, const char *cp,
-			    const char *trust, const char *key)
+			    const char *trust, const char *key,
+			    const struct gw_audit_expect *want)
 {
 	struct gw_sign_verifier *v = NULL;
 	struct gw_audit_proof_info info;
@@ -557,20 +598,20 @@ static int sub_verify_proof(const char *proof, const char *cp,
 
 	if ((st = read_in(proof, &pb, &plen)) ||
 	    (st = read_in(cp, &cb, &clen)) ||
-	    (st = make_verifier(trust, key, NULL, &v)))
+	    (st = make_verifier(trust, key, NULL, &v, NULL)))
 		goto out;
 	gw_err_clear(&err);
-	rc = gw_audit_verify_proof(v, pb, plen, cb, clen, &info, &err);
+	rc = gw_audit_verify_proof(v, want, pb, plen, cb, clen, &info, &err);
 	if (rc) {
 		fprintf(stderr, "%s: proof refused: %s\n", proof, err.msg);
 		st = gw_rc_exit(rc);
 		goto out;
 	}
 	printf("%s: proof holds: %zu entr%s of message '%s' in checkpoint "
-	       "%llu (%llu entries) signed by %s\n",
+	       "%llu (%llu entries) of log '%s' signed by %s\n",
 	       proof, info.entries, info.entries == 1 ? "y" : "ies",
 	       info.msg_id, (unsigned long long)info.seq,
-	       (unsigned long long)info.size, info.signer);
+	       (unsigned long long)info.size, info.origin, info.signer);
 out:
 	free(pb);
 	free(cb);
@@ -580,8 +621,10 @@ out:
 
 static int sub_verify_consistency(const char *proof, const char *from,
 				  const char *to, const char *trust,
-				  const char *key)
+				  const char *key,
+				  const struct gw_audit_expect *want)
 {
+	struct gw_audit_proof_info info;
 	struct gw_sign_verifier *v = NULL;
 	char *pb = NULL, *fb = NULL, *tb = NULL;
 	size_t plen = 0, flen = 0, tlen = 0;
@@ -592,18 +635,22 @@ static int sub_verify_consistency(const char *proof, const char *from,
 	if ((st = read_in(proof, &pb, &plen)) ||
 	    (st = read_in(from, &fb, &flen)) ||
 	    (st = read_in(to, &tb, &tlen)) ||
-	    (st = make_verifier(trust, key, NULL, &v)))
+	    (st = make_verifier(trust, key, NULL, &v, NULL)))
 		goto out;
 	gw_err_clear(&err);
-	rc = gw_audit_verify_consistency(v, pb, plen, fb, flen, tb, tlen, &err);
+	rc = gw_audit_verify_consistency(v, want, pb, plen, fb, flen, tb, tlen,
+					 &info, &err);
 	if (rc) {
 		fprintf(stderr, "%s: proof refused: %s\n", proof, err.msg);
 		st = gw_rc_exit(rc);
 		goto out;
 	}
-	printf("%s: consistency holds: the older checkpoint is a prefix of "
-	       "the newer\n",
-	       proof);
+	printf("%s: consistency holds: checkpoint %llu (%llu entries) is a "
+	       "prefix of checkpoint %llu (%llu entries) of log '%s' signed "
+	       "by %s\n",
+	       proof, (unsigned long long)info.seq1,
+	       (unsigned long long)info.size1, (unsigned long long)info.seq,
+	       (unsigned long long)info.size, info.origin, info.signer);
 out:
 	free(pb);
 	free(fb);
@@ -734,6 +781,9 @@ int gw_cmd_audit(int argc, char **argv)
 		{ "kind", required_argument, NULL, 'K' },
 		{ "outcome", required_argument, NULL, 'O' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "origin", required_argument, NULL, 'N' },
+		{ "signer", required_argument, NULL, 'S' },
+		{ "require-signed", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -741,11 +791,13 @@ int gw_cmd_audit(int argc, char **argv)
 			 *cp = NULL, *from = NULL, *to = NULL, *get = NULL,
 			 *format = "table";
 	struct gw_audit_filter f;
+	struct gw_audit_expect want;
 	enum fmt fmt = FMT_TABLE;
-	int c, nargs;
+	int c, nargs, require_signed = 0;
 	char **args;
 
 	memset(&f, 0, sizeof(f));
+	memset(&want, 0, sizeof(want));
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
@@ -768,6 +820,9 @@ int gw_cmd_audit(int argc, char **argv)
 		case 'K': f.kind = optarg; break;
 		case 'O': f.outcome = optarg; break;
 		case 'F': format = optarg; break;
+		case 'N': want.origin = optarg; break;
+		case 'S': want.signer = optarg; break;
+		case 'R': require_signed = 1; break;
 		case 's':
 		case 'u':
 			if (parse_when(optarg,
@@ -815,9 +870,10 @@ int gw_cmd_audit(int argc, char **argv)
 			return 2;
 		}
 		return !strcmp(sub, "verify-proof")
-			       ? sub_verify_proof(args[0], cp, trust, key)
+			       ? sub_verify_proof(args[0], cp, trust, key,
+						  &want)
 			       : sub_verify_consistency(args[0], from, to,
-							trust, key);
+							trust, key, &want);
 	}
 	if (!conf) {
 		fprintf(stderr, "lienthong audit %s: -c CONF is required\n%s",
@@ -825,7 +881,7 @@ int gw_cmd_audit(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(sub, "verify") && nargs == 0)
-		return sub_verify(conf, trust, key);
+		return sub_verify(conf, trust, key, require_signed);
 	if (!strcmp(sub, "prove") && nargs == 1)
 		return sub_prove(conf, args[0], outf);
 	if (!strcmp(sub, "checkpoint") && nargs == 0)

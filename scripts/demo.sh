@@ -116,7 +116,6 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 	done
 	rm -rf var/ministry var/hub && mkdir -p var
 	echo "the ministry queues its 2024 indicator targets for the national hub (the gateway it starts next delivers them):"
-	# before serve starts: one process at a time writes the audit log
 	run "$LIENTHONG" send -c conf/ministry.yaml "$EX/indicator-report-2024-targets.json" || fail "send"
 	GW_PIDS=()
 	trap 'kill "${SINK_PIDS[@]}" "${GW_PIDS[@]}" 2>/dev/null' EXIT

@@ -122,6 +122,12 @@ expect_exit "audit show of an unknown id: exit 1" 1 "$LIENTHONG" audit show "${A
 
 # proofs, checked by an auditor with only the checkpoint and the CA
 expect_exit "audit verify: the log holds" 0 "$LIENTHONG" audit verify "${AUD[@]}"
+check "... its checkpoints checked against the gateway's own signing certificate" \
+	grep -q "checkpoint signatures checked against the gateway's signing certificate '.*ministry-ec.pem'" "$TMP/out"
+sed '/^signing:/,/^  chain:/d; /^trust:/,/^  dir:/d' "$TMP/g.yaml" >"$TMP/nosig.yaml"
+expect_exit "audit verify without signing: or trust: holds (exit 0)" 0 "$LIENTHONG" audit verify -c "$TMP/nosig.yaml"
+check "... but says the checkpoint signatures were not checked" grep -q "checkpoint signatures NOT checked" "$TMP/out"
+expect_exit "... and --require-signed makes that an error" 1 "$LIENTHONG" audit verify -c "$TMP/nosig.yaml" --require-signed
 expect_exit "audit prove exports the inclusion proof" 0 "$LIENTHONG" audit prove "${AUD[@]}" "$ID" -o "$TMP/proof.json"
 expect_exit "audit checkpoint --get latest writes the signed checkpoint" 0 \
 	"$LIENTHONG" audit checkpoint "${AUD[@]}" --get latest -o "$TMP/cp1.jws"
@@ -131,8 +137,19 @@ cp -r "$P/trust" "$TMP/auditor/ca"
 expect_exit "verify-proof with only the checkpoint and the CA" 0 \
 	"$LIENTHONG" audit verify-proof "$TMP/auditor/proof.json" --checkpoint "$TMP/auditor/cp1.jws" --trust "$TMP/auditor/ca"
 check "... says which entries and who signed" grep -q "proof holds: 6 entries of message '$ID' in checkpoint 1 .* signed by .*CN=" "$TMP/out"
+cp "$TMP/out" "$TMP/out.first"
 expect_exit "verify-proof with the signer's certificate as the key" 0 \
 	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --key "$P/ministry-ec.pem"
+expect_exit "verify-proof --origin ministry --signer SUBJECT: holds" 0 \
+	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --trust "$P/trust" --origin ministry \
+	--signer "$(sed -n 's/.* signed by //p' "$TMP/out.first")"
+check "... and says the log's name" grep -q "of log 'ministry' signed by .*CN=" "$TMP/out"
+expect_exit "verify-proof --origin of another gateway: refused" 1 \
+	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --trust "$P/trust" --origin hub
+check "... naming both names" grep -q "of the log 'ministry', not 'hub'" "$TMP/err"
+expect_exit "verify-proof --signer of another subject: refused" 1 \
+	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --trust "$P/trust" --signer "CN=Someone Else"
+check "... naming the real signer" grep -q "is signed by '.*CN=.*', not 'CN=Someone Else'" "$TMP/err"
 expect_exit "verify-proof with another party's key: refused" 1 \
 	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --key "$P/partner-b.pem"
 mkdir "$TMP/rogue" && cp "$P/rogue-root.pem" "$TMP/rogue/"
@@ -169,6 +186,10 @@ expect_exit "audit consistency --from 1 --to 2" 0 \
 	"$LIENTHONG" audit consistency "${AUD[@]}" --from 1 --to 2 -o "$TMP/cons.json"
 expect_exit "verify-consistency with only the two checkpoints and the CA" 0 \
 	"$LIENTHONG" audit verify-consistency "$TMP/cons.json" --from "$TMP/cp1.jws" --to "$TMP/cp2.jws" --trust "$P/trust"
+check "... naming the checkpoints, the log and the signer" \
+	grep -q "checkpoint 1 (.* entries) is a prefix of checkpoint 2 (.* entries) of log 'ministry' signed by .*CN=" "$TMP/out"
+expect_exit "verify-consistency --origin of another gateway: refused" 1 \
+	"$LIENTHONG" audit verify-consistency "$TMP/cons.json" --trust "$P/trust" --origin hub
 expect_exit "an old proof still verifies against its own checkpoint" 0 \
 	"$LIENTHONG" audit verify-proof "$TMP/proof.json" --checkpoint "$TMP/cp1.jws" --trust "$P/trust"
 expect_exit "... but not against the newer one" 1 \
@@ -191,6 +212,44 @@ expect_exit "two swapped entries: audit verify fails" 1 "$LIENTHONG" audit verif
 check "... naming entry 3" grep -q "entry 3 (" "$TMP/err"
 cp "$TMP/audit.orig" "$DB"
 expect_exit "restored: audit verify holds again" 0 "$LIENTHONG" audit verify "${AUD[@]}"
+
+# two writers of one log: deliver runs (as serve does) while send queues
+sed "s|data_dir: $TMP/var\$|data_dir: $TMP/var2|" "$TMP/g.yaml" >"$TMP/g2.yaml"
+python3 - "$TMP/m2" "$TOP/conf/examples/indicator-report-2024-targets.json" <<'EOP'
+import json, sys, uuid, os
+d, ex = sys.argv[1], sys.argv[2]
+os.makedirs(d, exist_ok=True)
+m = json.load(open(ex))
+for i in range(8):
+    m["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "audit-two-%d" % i))
+    json.dump(m, open("%s/r%d.json" % (d, i), "w"), ensure_ascii=False)
+EOP
+"$LIENTHONG" deliver -c "$TMP/g2.yaml" >"$TMP/deliver2.out" 2>&1 &
+DPID=$!
+PIDS+=($DPID)
+for i in 0 2 4 6; do
+	"$LIENTHONG" send -c "$TMP/g2.yaml" "$TMP/m2/r$i.json" "$TMP/m2/r$((i + 1)).json" >/dev/null 2>&1 ||
+		not_ok "send r$i and r$((i + 1)) while deliver runs"
+	sleep 0.3 # let deliver commit between the sends
+done
+for _ in $(seq 100); do
+	"$LIENTHONG" audit ls -c "$TMP/g2.yaml" --kind receipt 2>/dev/null | wc -l | grep -qx 8 && break
+	sleep 0.1
+done
+kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
+"$LIENTHONG" audit ls -c "$TMP/g2.yaml" --format json >"$TMP/two.json" 2>"$TMP/err"
+check "deliver and send wrote one log: every entry of both kept, indexes contiguous" python3 - "$TMP/two.json" <<'EOP'
+import json, sys, collections
+a = json.load(open(sys.argv[1]))
+assert [e["index"] for e in a] == list(range(len(a))), "indexes not contiguous"
+per = collections.Counter(e["msgId"] for e in a)
+assert len(per) == 8, per
+ev = collections.Counter(e["event"] for e in a)
+for k in ("validated", "signed", "queued", "attempt", "delivered", "receipt"):
+    assert ev[k] == 8, (k, ev)
+assert len(a) == 48, len(a)
+EOP
+expect_exit "... and audit verify holds" 0 "$LIENTHONG" audit verify -c "$TMP/g2.yaml"
 
 # usage
 expect_exit "audit without a subcommand: usage" 2 "$LIENTHONG" audit

@@ -235,7 +235,7 @@ static int bench_verify(const char *dir, uint64_t n, int runs, const char *keyf,
 	gen = now_s() - t0;
 	for (r = 0; r < 201; r++) {
 		t0 = now_s();
-		if (gw_audit_verify_proof(v, p.data, p.len, NULL, 0, NULL,
+		if (gw_audit_verify_proof(v, NULL, p.data, p.len, NULL, 0, NULL,
 					  &err)) {
 			fprintf(stderr, "%s\n", err.msg);
 			return 3;

@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "jcs.h"
+#include "log.h"
 #include "merkle.h"
 #include "outbox.h"
 #include "sign.h"
@@ -382,8 +383,9 @@ static void test_audit__consistency_every_pair(void **state)
 			assert_int_equal(gw_audit_prove_consistency(
 						 a, &l.c[i], &l.c[j], &p, &err),
 					 GW_OK);
-			if (gw_audit_verify_consistency(f->v, p.data, p.len,
-							NULL, 0, NULL, 0, &err))
+			if (gw_audit_verify_consistency(f->v, NULL, p.data,
+							p.len, NULL, 0, NULL, 0,
+							NULL, &err))
 				fail_msg("%zu..%zu: %s", i, j, err.msg);
 			checked++;
 			gw_buf_release(&p);
@@ -405,8 +407,8 @@ static void test_audit__consistency_every_pair(void **state)
 							   &bad.c[j], &p, &err),
 				GW_OK);
 			rc = gw_audit_verify_consistency(
-				f->v, p.data, p.len, l.c[i].jws,
-				strlen(l.c[i].jws), NULL, 0, &err);
+				f->v, NULL, p.data, p.len, l.c[i].jws,
+				strlen(l.c[i].jws), NULL, 0, NULL, &err);
 			/* sizes 0..3 do not hold entry 4: still a prefix */
 			if (l.c[i].size <= 4)
 				assert_int_equal(rc, GW_OK);
@@ -430,6 +432,19 @@ static void patch(char *s, const char *from, const char *to)
 	memcpy(p, to, strlen(to));
 }
 
+/* A new copy of s with the first from replaced by to (any length). */
+static char *replaced(const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+	size_t n = strlen(s) - strlen(from) + strlen(to) + 1;
+	char *r = malloc(n);
+
+	assert_non_null(p);
+	assert_non_null(r);
+	snprintf(r, n, "%.*s%s%s", (int)(p - s), s, to, p + strlen(from));
+	return r;
+}
+
 static void test_audit__inclusion_proofs(void **state)
 {
 	struct fx *f = *state;
@@ -438,7 +453,7 @@ static void test_audit__inclusion_proofs(void **state)
 	struct gw_audit_proof_info info;
 	struct gw_buf p;
 	struct gw_err err;
-	uint64_t idx[3] = { 0, 41, 99 };
+	uint64_t idx[3] = { 39, 40, 41 }; /* msg-13's entries */
 	char *q;
 	int i;
 
@@ -455,41 +470,43 @@ static void test_audit__inclusion_proofs(void **state)
 		gw_buf_init(&p);
 		assert_int_equal(gw_audit_prove(a, &one, 1, 100, &c, &p, &err),
 				 GW_OK);
-		if (gw_audit_verify_proof(f->v, p.data, p.len, NULL, 0, &info,
-					  &err))
+		if (gw_audit_verify_proof(f->v, NULL, p.data, p.len, NULL, 0,
+					  &info, &err))
 			fail_msg("entry %d: %s", i, err.msg);
 		gw_buf_release(&p);
 	}
 	gw_buf_init(&p);
 	assert_int_equal(gw_audit_prove(a, idx, 3, 100, &c, &p, &err), GW_OK);
-	assert_int_equal(gw_audit_verify_proof(f->v, p.data, p.len, c.jws,
+	assert_int_equal(gw_audit_verify_proof(f->v, NULL, p.data, p.len, c.jws,
 					       strlen(c.jws), &info, &err),
 			 GW_OK);
 	assert_int_equal(info.entries, 3);
 	assert_int_equal(info.size, 100);
-	assert_string_equal(info.msg_id, "msg-0");
+	assert_string_equal(info.msg_id, "msg-13");
 	assert_non_null(strstr(info.signer, "Unit Audit Signer"));
+	assert_string_equal(info.origin, "unit");
 	/* another checkpoint than the one proven against */
-	assert_int_equal(gw_audit_verify_proof(f->v, p.data, p.len, c2.jws,
-					       strlen(c2.jws), NULL, &err),
+	assert_int_equal(gw_audit_verify_proof(f->v, NULL, p.data, p.len,
+					       c2.jws, strlen(c2.jws), NULL,
+					       &err),
 			 GW_ERR_REFUSED);
 	/* unsigned verification of a signed checkpoint is refused */
-	assert_int_equal(
-		gw_audit_verify_proof(NULL, p.data, p.len, NULL, 0, NULL, &err),
-		GW_ERR_REFUSED);
+	assert_int_equal(gw_audit_verify_proof(NULL, NULL, p.data, p.len, NULL,
+					       0, NULL, &err),
+			 GW_ERR_REFUSED);
 	/* altered entry, index and path */
 	q = strdup(p.data);
 	patch(q, "\"outcome\":\"ok\"", "\"outcome\":\"no\"");
-	assert_int_equal(
-		gw_audit_verify_proof(f->v, q, strlen(q), NULL, 0, NULL, &err),
-		GW_ERR_REFUSED);
+	assert_int_equal(gw_audit_verify_proof(f->v, NULL, q, strlen(q), NULL,
+					       0, NULL, &err),
+			 GW_ERR_REFUSED);
 	assert_non_null(strstr(err.msg, "not proven"));
 	free(q);
 	q = strdup(p.data);
 	patch(q, "\"leafIndex\":41", "\"leafIndex\":42");
-	assert_int_equal(
-		gw_audit_verify_proof(f->v, q, strlen(q), NULL, 0, NULL, &err),
-		GW_ERR_REFUSED);
+	assert_int_equal(gw_audit_verify_proof(f->v, NULL, q, strlen(q), NULL,
+					       0, NULL, &err),
+			 GW_ERR_REFUSED);
 	free(q);
 	q = strdup(p.data);
 	{
@@ -499,12 +516,12 @@ static void test_audit__inclusion_proofs(void **state)
 		path += 9;
 		*path = *path == '0' ? '1' : '0';
 	}
-	assert_int_equal(
-		gw_audit_verify_proof(f->v, q, strlen(q), NULL, 0, NULL, &err),
-		GW_ERR_REFUSED);
-	free(q);
-	assert_int_equal(gw_audit_verify_proof(f->v, "{\"type\":1}", 10, NULL,
+	assert_int_equal(gw_audit_verify_proof(f->v, NULL, q, strlen(q), NULL,
 					       0, NULL, &err),
+			 GW_ERR_REFUSED);
+	free(q);
+	assert_int_equal(gw_audit_verify_proof(f->v, NULL, "{\"type\":1}", 10,
+					       NULL, 0, NULL, &err),
 			 GW_ERR_PARSE);
 	{
 		/* hostile documents: refused with a reason, never a crash */
@@ -522,7 +539,7 @@ static void test_audit__inclusion_proofs(void **state)
 		size_t k;
 
 		for (k = 0; k < GW_ARRAY_LEN(bad); k++) {
-			gw_rc rc = gw_audit_verify_proof(f->v, bad[k],
+			gw_rc rc = gw_audit_verify_proof(f->v, NULL, bad[k],
 							 strlen(bad[k]), NULL,
 							 0, NULL, &err);
 
@@ -532,14 +549,14 @@ static void test_audit__inclusion_proofs(void **state)
 		/* a path of 66 hashes, a negative index, a wrong tree size */
 		q = strdup(p.data);
 		patch(q, "\"leafIndex\":41", "\"leafIndex\":-1");
-		assert_int_equal(gw_audit_verify_proof(f->v, q, strlen(q), NULL,
-						       0, NULL, &err),
+		assert_int_equal(gw_audit_verify_proof(f->v, NULL, q, strlen(q),
+						       NULL, 0, NULL, &err),
 				 GW_ERR_PARSE);
 		free(q);
 		q = strdup(p.data);
 		patch(q, "\"treeSize\":100", "\"treeSize\":101");
-		assert_int_equal(gw_audit_verify_proof(f->v, q, strlen(q), NULL,
-						       0, NULL, &err),
+		assert_int_equal(gw_audit_verify_proof(f->v, NULL, q, strlen(q),
+						       NULL, 0, NULL, &err),
 				 GW_ERR_REFUSED);
 		free(q);
 		{
@@ -551,9 +568,9 @@ static void test_audit__inclusion_proofs(void **state)
 			for (k = 0; k < 66; k++)
 				gw_buf_addf(&big, "\"%064d\",", 0);
 			gw_buf_adds(&big, path);
-			assert_int_equal(gw_audit_verify_proof(f->v, big.data,
-							       big.len, NULL, 0,
-							       NULL, &err),
+			assert_int_equal(gw_audit_verify_proof(
+						 f->v, NULL, big.data, big.len,
+						 NULL, 0, NULL, &err),
 					 GW_ERR_PARSE);
 			gw_buf_release(&big);
 		}
@@ -561,6 +578,254 @@ static void test_audit__inclusion_proofs(void **state)
 	gw_buf_release(&p);
 	gw_audit_checkpoint_release(&c);
 	gw_audit_checkpoint_release(&c2);
+	gw_audit_close(a);
+}
+
+/* Proofs an auditor must refuse: another log's checkpoint (same CA),
+ * entries counted twice, entries of several messages, fields of the wrong
+ * type. */
+static void test_audit__proof_origin_signer_duplicates(void **state)
+{
+	struct fx *f = *state;
+	struct gw_audit *a, *o;
+	struct gw_audit_opts oo;
+	struct gw_audit_checkpoint c, c2, oc;
+	struct gw_audit_proof_info info;
+	struct gw_audit_expect want;
+	struct gw_buf p;
+	struct gw_err err;
+	uint64_t dup[3] = { 39, 40, 39 }, mixed[2] = { 0, 41 },
+		 one[3] = { 39, 40, 41 };
+	char *q;
+	int i;
+
+	fresh(f, "origin");
+	a = open_log(f, 0, 1);
+	for (i = 0; i < 60; i++)
+		add(a, i, "");
+	assert_int_equal(gw_audit_checkpoint(a, &c, &err), GW_OK);
+	add(a, 60, "");
+	assert_int_equal(gw_audit_checkpoint(a, &c2, &err), GW_OK);
+	/* another gateway's log, signed under the same trust */
+	fresh(f, "origin-other");
+	memset(&oo, 0, sizeof(oo));
+	oo.key = f->k;
+	oo.log_name = "other";
+	assert_int_equal(gw_audit_open(f->db, &oo, &o, &err), GW_OK);
+	for (i = 0; i < 60; i++)
+		add(o, i, "");
+	assert_int_equal(gw_audit_checkpoint(o, &oc, &err), GW_OK);
+
+	gw_buf_init(&p);
+	assert_int_equal(gw_audit_prove(a, one, 3, 60, &c, &p, &err), GW_OK);
+	memset(&want, 0, sizeof(want));
+	want.origin = "unit";
+	want.signer = "CN=Unit Audit Signer";
+	gw_err_clear(&err);
+	if (gw_audit_verify_proof(f->v, &want, p.data, p.len, NULL, 0, &info,
+				  &err))
+		fail_msg("origin and signer as expected: %s", err.msg);
+	assert_string_equal(info.origin, "unit");
+	assert_string_equal(info.signer, "CN=Unit Audit Signer");
+	want.origin = "other";
+	assert_int_equal(gw_audit_verify_proof(f->v, &want, p.data, p.len, NULL,
+					       0, NULL, &err),
+			 GW_ERR_REFUSED);
+	assert_non_null(strstr(err.msg, "of the log 'unit', not 'other'"));
+	want.origin = NULL;
+	want.signer = "CN=Someone Else";
+	assert_int_equal(gw_audit_verify_proof(f->v, &want, p.data, p.len, NULL,
+					       0, NULL, &err),
+			 GW_ERR_REFUSED);
+	assert_non_null(strstr(err.msg, "--signer"));
+	/* the other log's checkpoint has the same size and a valid
+	 * signature: only --origin tells them apart */
+	want.signer = NULL;
+	want.origin = "unit";
+	assert_int_equal(gw_audit_verify_proof(f->v, &want, p.data, p.len,
+					       oc.jws, strlen(oc.jws), NULL,
+					       &err),
+			 GW_ERR_REFUSED);
+	assert_non_null(strstr(err.msg, "another gateway"));
+	gw_buf_release(&p);
+
+	/* the same entry twice */
+	gw_buf_init(&p);
+	assert_int_equal(gw_audit_prove(a, dup, 3, 60, &c, &p, &err), GW_OK);
+	assert_int_equal(gw_audit_verify_proof(f->v, NULL, p.data, p.len, NULL,
+					       0, NULL, &err),
+			 GW_ERR_REFUSED);
+	assert_non_null(strstr(err.msg, "leafIndex 39 appears more than once"));
+	gw_buf_release(&p);
+	/* entries of two messages */
+	gw_buf_init(&p);
+	assert_int_equal(gw_audit_prove(a, mixed, 2, 60, &c, &p, &err), GW_OK);
+	assert_int_equal(gw_audit_verify_proof(f->v, NULL, p.data, p.len, NULL,
+					       0, NULL, &err),
+			 GW_ERR_REFUSED);
+	assert_non_null(strstr(err.msg, "one message"));
+	gw_buf_release(&p);
+	/* fields of the wrong type, missing or unknown */
+	gw_buf_init(&p);
+	assert_int_equal(gw_audit_prove(a, one, 1, 60, &c, &p, &err), GW_OK);
+	{
+		static const char *const from[] = { "\"msgId\":\"msg-13\"",
+						    "\"event\":\"validated\"",
+						    "\"reason\":\"\"",
+						    "\"signer\":" };
+		static const char *const to[] = {
+			"\"msgId\":13", "\"event\":null", "\"reason\":[]",
+			"\"extra\":\"x\",\"signer\":"
+		};
+		static const char *const name[] = { "'msgId'", "'event'",
+						    "'reason'", "'extra'" };
+		size_t k;
+
+		for (k = 0; k < GW_ARRAY_LEN(from); k++) {
+			q = replaced(p.data, from[k], to[k]);
+			gw_err_clear(&err);
+			assert_int_equal(gw_audit_verify_proof(f->v, NULL, q,
+							       strlen(q), NULL,
+							       0, NULL, &err),
+					 GW_ERR_PARSE);
+			if (!strstr(err.msg, name[k]))
+				fail_msg("%zu: %s", k, err.msg);
+			free(q);
+		}
+	}
+	gw_buf_release(&p);
+
+	/* consistency: from a checkpoint of another log */
+	gw_buf_init(&p);
+	assert_int_equal(gw_audit_prove_consistency(a, &c, &c2, &p, &err),
+			 GW_OK);
+	want.origin = "unit";
+	gw_err_clear(&err);
+	if (gw_audit_verify_consistency(f->v, &want, p.data, p.len, NULL, 0,
+					NULL, 0, &info, &err))
+		fail_msg("consistency: %s", err.msg);
+	assert_string_equal(info.origin, "unit");
+	assert_int_equal(info.size1, 60);
+	assert_int_equal(info.size, 61);
+	assert_int_equal(gw_audit_verify_consistency(f->v, NULL, p.data, p.len,
+						     oc.jws, strlen(oc.jws),
+						     NULL, 0, NULL, &err),
+			 GW_ERR_REFUSED);
+	assert_non_null(strstr(err.msg, "two logs"));
+	want.origin = "other";
+	assert_int_equal(gw_audit_verify_consistency(f->v, &want, p.data, p.len,
+						     NULL, 0, NULL, 0, NULL,
+						     &err),
+			 GW_ERR_REFUSED);
+	gw_buf_release(&p);
+	gw_audit_checkpoint_release(&c);
+	gw_audit_checkpoint_release(&c2);
+	gw_audit_checkpoint_release(&oc);
+	gw_audit_close(o);
+	gw_audit_close(a);
+}
+
+static void sql_on(const char *db, const char *sql)
+{
+	sqlite3 *d = NULL;
+
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	sqlite3_busy_timeout(d, 10000);
+	if (sqlite3_exec(d, sql, NULL, NULL, NULL))
+		fail_msg("%s: %s", sql, sqlite3_errmsg(d));
+	sqlite3_close(d);
+}
+
+static int in_file(const char *path, const char *what)
+{
+	char buf[65536];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (!fp)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, what) != NULL;
+}
+
+static int in_order(void *arg, const struct gw_audit_entry *e)
+{
+	int *next = arg;
+	char id[32];
+
+	snprintf(id, sizeof(id), "r%d", *next);
+	if (strcmp(e->msg_id, id))
+		fail_msg("entry %llu is '%s', wanted '%s'",
+			 (unsigned long long)e->index, e->msg_id, id);
+	(*next)++;
+	return 0;
+}
+
+/* Commits that fail (a trigger refuses inserts) keep every entry, in
+ * order, report each failure to the gateway log, and go through once the
+ * cause is gone; what cannot be committed at close is logged, counted. */
+static void test_audit__failed_commits_retried_and_reported(void **state)
+{
+	struct fx *f = *state;
+	struct gw_audit *a;
+	struct gw_audit_entry e;
+	struct gw_err err;
+	char id[32], logf[128];
+	uint64_t checked = 0;
+	int i, next = 0;
+
+	snprintf(logf, sizeof(logf), "%s/gw.log", f->dir);
+	assert_int_equal(gw_log_open(logf, GW_LOG_INFO, &err), GW_OK);
+	fresh(f, "retry");
+	a = open_log(f, GW_AUDIT_BACKGROUND, 0);
+	memset(&e, 0, sizeof(e));
+	e.kind = "received";
+	e.msg_id = id;
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "r%d", i);
+		assert_int_equal(gw_audit_append(a, &e, NULL, 0, NULL, &err),
+				 GW_OK);
+	}
+	assert_int_equal(gw_audit_flush(a, &err), GW_OK);
+	sql_on(f->db, "CREATE TRIGGER fire BEFORE INSERT ON entries BEGIN"
+		      " SELECT RAISE(ABORT, 'disk on fire'); END");
+	for (; i < 400; i++) {
+		snprintf(id, sizeof(id), "r%d", i);
+		gw_err_clear(&err);
+		/* GW_ERR_... once a commit of the thread has failed */
+		gw_audit_append(a, &e, NULL, 0, NULL, &err);
+		if (i % 97 == 0) {
+			gw_err_clear(&err);
+			assert_int_not_equal(gw_audit_flush(a, &err), GW_OK);
+			assert_non_null(strstr(err.msg, "disk on fire"));
+		}
+	}
+	assert_int_equal(gw_audit_size(a), 10);
+	sql_on(f->db, "DROP TRIGGER fire");
+	gw_err_clear(&err);
+	if (gw_audit_flush(a, &err))
+		fail_msg("flush after the cause is gone: %s", err.msg);
+	assert_int_equal(gw_audit_size(a), 400);
+	assert_int_equal(gw_audit_query(a, NULL, in_order, &next, &err), GW_OK);
+	assert_int_equal(next, 400);
+	/* fails for good: close says how many were not logged */
+	sql_on(f->db, "CREATE TRIGGER fire BEFORE INSERT ON entries BEGIN"
+		      " SELECT RAISE(ABORT, 'disk on fire'); END");
+	for (i = 0; i < 5; i++)
+		gw_audit_append(a, &e, NULL, 0, NULL, &err);
+	gw_audit_close(a);
+	gw_log_close();
+	assert_true(in_file(logf, "audit-commit"));
+	assert_true(in_file(logf, "disk on fire"));
+	assert_true(in_file(logf, "5 audit entries not logged"));
+	sql_on(f->db, "DROP TRIGGER fire");
+	a = open_log(f, GW_AUDIT_READONLY, 0);
+	gw_err_clear(&err);
+	if (gw_audit_verify(a, NULL, NULL, NULL, &checked, &err))
+		fail_msg("verify: %s", err.msg);
+	assert_int_equal(checked, 400);
 	gw_audit_close(a);
 }
 
@@ -647,6 +912,48 @@ static void test_audit__background_many_appends(void **state)
 	free(got);
 }
 
+/* Two handles on one file, as two processes (serve and send) have: each
+ * commits after the other, and every entry of both is kept in order. */
+static void test_audit__two_writers_interleaved(void **state)
+{
+	struct fx *f = *state;
+	struct gw_audit *a, *b;
+	struct gw_err err;
+	uint64_t checked = 0;
+	int i, n = 0;
+
+	fresh(f, "two");
+	a = open_log(f, 0, 1);
+	b = open_log(f, GW_AUDIT_BACKGROUND, 0);
+	for (i = 0; i < 300; i++) {
+		add(i % 2 ? b : a, i, i % 2 ? "b" : "a");
+		if (i % 7 == 0)
+			assert_int_equal(gw_audit_flush(a, &err), GW_OK);
+		if (i % 11 == 0)
+			assert_int_equal(gw_audit_flush(b, &err), GW_OK);
+		if (i % 50 == 0)
+			assert_int_equal(gw_audit_checkpoint(a, NULL, &err),
+					 GW_OK);
+	}
+	gw_err_clear(&err);
+	assert_int_equal(gw_audit_flush(a, &err), GW_OK);
+	assert_int_equal(gw_audit_flush(b, &err), GW_OK);
+	/* both see the whole log */
+	assert_int_equal(gw_audit_size(a), 300);
+	assert_int_equal(gw_audit_size(b), 300);
+	assert_int_equal(gw_audit_checkpoint(a, NULL, &err), GW_OK);
+	gw_audit_close(a);
+	gw_audit_close(b);
+	a = open_log(f, GW_AUDIT_READONLY, 0);
+	assert_int_equal(gw_audit_query(a, NULL, count_cb, &n, &err), GW_OK);
+	assert_int_equal(n, 300);
+	gw_err_clear(&err);
+	if (gw_audit_verify(a, f->v, NULL, NULL, &checked, &err))
+		fail_msg("verify: %s", err.msg);
+	assert_int_equal(checked, 300);
+	gw_audit_close(a);
+}
+
 static void test_audit__archive_and_prune(void **state)
 {
 	struct fx *f = *state;
@@ -698,6 +1005,10 @@ int main(void)
 		cmocka_unit_test(test_audit__inclusion_proofs),
 		cmocka_unit_test(test_audit__background_many_appends),
 		cmocka_unit_test(test_audit__archive_and_prune),
+		cmocka_unit_test(test_audit__two_writers_interleaved),
+		cmocka_unit_test(test_audit__proof_origin_signer_duplicates),
+		cmocka_unit_test(
+			test_audit__failed_commits_retried_and_reported),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
