@@ -187,9 +187,9 @@ gw_rc gw_sign_verifier_reload(struct gw_sign_verifier *v, struct gw_err *err);
 /* The cache counters into out. Thread-safe. */
 void gw_sign_verifier_cache_stats(const struct gw_sign_verifier *v,
 				  struct gw_sign_cache_stats *out);
-/* Check certificate validity and CRLs as at time t instead of now (0: the
- * clock again); empties the cache. For tests and for checking archived
- * messages. Thread-safe. */
+/* Check certificate validity and CRLs, and the windows of cached chains,
+ * as at time t instead of now (0: the clock again). For tests and for
+ * checking archived messages. Thread-safe. */
 void gw_sign_verifier_set_time(struct gw_sign_verifier *v, time_t t);
 
 /* Verify the signed XML doc (borrowed). Returns GW_OK and fills res for a

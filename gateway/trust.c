@@ -471,8 +471,9 @@ void gw_trust_cache_flush(struct gw_trust_state *t)
 void gw_trust_set_time(struct gw_trust_state *t, time_t at)
 {
 	pthread_mutex_lock(&t->lock);
+	/* The cache stays: each entry holds the absolute window in which
+	 * its chain is valid, checked against the time of each lookup. */
 	t->at = at;
-	cache_clear(t);
 	pthread_mutex_unlock(&t->lock);
 }
 
