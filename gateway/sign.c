@@ -440,9 +440,8 @@ gw_rc gw_sign_verifier_trust(const char *dir, struct gw_sign_verifier **out,
 	return GW_OK;
 }
 
-gw_rc gw_sign_verifier_cache_config(struct gw_sign_verifier *v,
-				    size_t entries, unsigned ttl,
-				    struct gw_err *err)
+gw_rc gw_sign_verifier_cache_config(struct gw_sign_verifier *v, size_t entries,
+				    unsigned ttl, struct gw_err *err)
 {
 	return v->trust ? gw_trust_cache_config(v->trust, entries, ttl, err)
 			: GW_OK;

@@ -174,9 +174,8 @@ struct gw_sign_cache_stats {
 /* Set the cache size (entries; 0 turns caching off; default 1024) and TTL
  * in seconds (default 300). Empties the cache. Thread-safe. GW_ERR_NOMEM
  * leaves caching off. */
-gw_rc gw_sign_verifier_cache_config(struct gw_sign_verifier *v,
-				    size_t entries, unsigned ttl,
-				    struct gw_err *err);
+gw_rc gw_sign_verifier_cache_config(struct gw_sign_verifier *v, size_t entries,
+				    unsigned ttl, struct gw_err *err);
 /* Empty the cache (thread-safe), e.g. when a CRL is known to be new. */
 void gw_sign_verifier_flush_cache(struct gw_sign_verifier *v);
 /* Read the trust store folder again (anchors and CRLs, as

@@ -208,8 +208,7 @@ struct gw_trust_state {
 	struct gw_sign_cache_stats st;
 };
 
-gw_rc gw_trust_ders_add(struct gw_trust_ders *d, unsigned char *der,
-			size_t len)
+gw_rc gw_trust_ders_add(struct gw_trust_ders *d, unsigned char *der, size_t len)
 {
 	if (d->n >= GW_TRUST_MAX_CERTS) {
 		free(der);
@@ -271,8 +270,8 @@ static time_t store_crl_next(X509_STORE *store)
 	int i;
 
 	for (i = 0; objs && i < sk_X509_OBJECT_num(objs); i++) {
-		X509_CRL *crl =
-			X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+		X509_CRL *crl = X509_OBJECT_get0_X509_CRL(
+			sk_X509_OBJECT_value(objs, i));
 
 		if (crl && asn1_time(X509_CRL_get0_nextUpdate(crl), &t) &&
 		    (next == 0 || t < next))
@@ -502,7 +501,7 @@ static int cache_key(struct gw_trust_state *t, const struct gw_trust_ders *d,
 
 	ok = md && EVP_DigestInit_ex(md, t->sha256, NULL) == 1 &&
 	     EVP_DigestUpdate(md, tag, sizeof(tag) - 1) == 1 &&
-	     EVP_DigestUpdate(md, x5c_order ? "first" : "unissued", 
+	     EVP_DigestUpdate(md, x5c_order ? "first" : "unissued",
 			      x5c_order ? 5 : 8) == 1;
 	for (i = 0; ok && i < d->n; i++) {
 		for (j = 0; j < 8; j++)
@@ -574,7 +573,8 @@ static void cache_put(struct gw_trust_state *t,
 		if (i == 0 || na < until)
 			until = na;
 	}
-	if (!chain || sk_X509_num(chain) == 0 || !(e = gw_calloc(1, sizeof(*e))))
+	if (!chain || sk_X509_num(chain) == 0 ||
+	    !(e = gw_calloc(1, sizeof(*e))))
 		return;
 	if (!(e->pkey = X509_get_pubkey(leaf))) {
 		ERR_clear_error();
@@ -652,8 +652,7 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
 }
 
 gw_rc gw_trust_check(const struct gw_sign_verifier *v, X509 *leaf,
-		     STACK_OF(X509) * certs,
-		     const struct gw_trust_probe *probe,
+		     STACK_OF(X509) * certs, const struct gw_trust_probe *probe,
 		     struct gw_sign_result *res, struct gw_err *err)
 {
 	struct gw_trust_state *t = v->trust;
@@ -698,8 +697,9 @@ gw_rc gw_trust_check(const struct gw_sign_verifier *v, X509 *leaf,
 	}
 	param = X509_STORE_CTX_get0_param(ctx);
 	if (has_crl)
-		X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK |
-							   X509_V_FLAG_CRL_CHECK_ALL);
+		X509_VERIFY_PARAM_set_flags(param,
+					    X509_V_FLAG_CRL_CHECK |
+						    X509_V_FLAG_CRL_CHECK_ALL);
 	if (at)
 		X509_VERIFY_PARAM_set_time(param, at);
 	X509_STORE_CTX_set_verify_cb(ctx, verify_cb);

@@ -138,8 +138,7 @@ X509 *gw_trust_leaf(STACK_OF(X509) * certs, int x5c_order);
  * gw_trust_cache_get that missed, may be NULL) a chain that passes is
  * cached under its key. */
 gw_rc gw_trust_check(const struct gw_sign_verifier *v, X509 *leaf,
-		     STACK_OF(X509) * certs,
-		     const struct gw_trust_probe *probe,
+		     STACK_OF(X509) * certs, const struct gw_trust_probe *probe,
 		     struct gw_sign_result *res, struct gw_err *err);
 
 /* Refuse with reason r: sets res->reason, res->detail and err (the message

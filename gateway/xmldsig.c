@@ -748,9 +748,9 @@ static gw_rc keyinfo_ders(xmlNodePtr ki, struct gw_trust_ders *d,
  * the leaf's key from the cache when this chain passed before, else the
  * chain decoded, the signature checked, then the chain. */
 static gw_rc verify_trusted(const struct gw_sign_verifier *v, xmlDocPtr doc,
-			    const struct sinfo *s, const struct gw_trust_ders *ders,
-			    unsigned flags, struct gw_sign_result *res,
-			    struct gw_err *err)
+			    const struct sinfo *s,
+			    const struct gw_trust_ders *ders, unsigned flags,
+			    struct gw_sign_result *res, struct gw_err *err)
 {
 	struct gw_trust_probe probe;
 	STACK_OF(X509) *certs = NULL;

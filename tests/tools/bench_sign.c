@@ -64,7 +64,7 @@ struct ctx {
 	const struct job *j;
 	struct gw_sign_key *k;
 	struct gw_sign_verifier *pinned, *trust, *cold; /* cold: no cache */
-	const char *in; /* message to sign */
+	const char *in;					/* message to sign */
 	size_t in_len;
 	char *signed_; /* one signed copy, to verify */
 	size_t signed_len;
@@ -278,8 +278,8 @@ int main(int argc, char **argv)
 	printf("{\"xml_bytes\": %zu, \"json_bytes\": %zu, \"ops\": [", xml_len,
 	       json_len);
 	for (i = 0; i < GW_ARRAY_LEN(jobs); i++) {
-		struct ctx c = { &jobs[i], NULL, NULL, NULL, NULL, NULL,
-				 0,	   NULL, 0,    NULL };
+		struct ctx c = { &jobs[i], NULL, NULL, NULL, NULL,
+				 NULL,	   0,	 NULL, 0,    NULL };
 		struct gw_buf sig;
 		int ok = 0;
 

@@ -86,9 +86,10 @@ static X509 *mkcert(EVP_PKEY *k, const char *cn, long serial, int ca,
 	assert_non_null(x);
 	X509_set_version(x, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-	assert_non_null(X509_time_adj_ex(X509_getm_notBefore(x), 0, -3600, &t0));
-	assert_non_null(X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0,
-					 &t0));
+	assert_non_null(
+		X509_time_adj_ex(X509_getm_notBefore(x), 0, -3600, &t0));
+	assert_non_null(
+		X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, &t0));
 	X509_set_pubkey(x, k);
 	n = X509_get_subject_name(x);
 	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
@@ -186,8 +187,10 @@ static int setup(void **state)
 	if (!fx)
 		return -1;
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_trust.XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (!mkdtemp(fx->dir)) {
+		free(fx);
 		return -1;
+	}
 	fx->t0 = time(NULL);
 	snprintf(fx->trust, sizeof(fx->trust), "%s/trust", fx->dir);
 	snprintf(fx->crl_src, sizeof(fx->crl_src), "%s/inter.crl", fx->dir);
@@ -328,9 +331,9 @@ static enum gw_sign_reason vxml(const struct gw_sign_verifier *v,
 	rc = gw_sign_verify_xml(v, d, 0, &res, &err);
 	xmlFreeDoc(d);
 	if (rc != GW_OK && rc != GW_ERR_REFUSED)
-		return (enum gw_sign_reason)-1;
+		return (enum gw_sign_reason) - 1;
 	if ((rc == GW_OK) != (res.reason == GW_SIGN_VALID))
-		return (enum gw_sign_reason)-1;
+		return (enum gw_sign_reason) - 1;
 	if (subject)
 		snprintf(subject, 256, "%s", res.subject);
 	return res.reason;
@@ -348,9 +351,9 @@ static enum gw_sign_reason vjws(const struct gw_sign_verifier *v,
 	rc = gw_sign_verify_jws(v, text, strlen(text), NULL, 0, 0, &res, NULL,
 				&err);
 	if (rc != GW_OK && rc != GW_ERR_REFUSED)
-		return (enum gw_sign_reason)-1;
+		return (enum gw_sign_reason) - 1;
 	if ((rc == GW_OK) != (res.reason == GW_SIGN_VALID))
-		return (enum gw_sign_reason)-1;
+		return (enum gw_sign_reason) - 1;
 	if (subject)
 		snprintf(subject, 256, "%s", res.subject);
 	return res.reason;
@@ -497,8 +500,8 @@ static void test_trust__expiry(void **state)
 	struct gw_sign_cache_stats st;
 
 	/* A TTL longer than leaf A's life: its notAfter bounds the entry. */
-	assert_int_equal(
-		gw_sign_verifier_cache_config(v, 16, 30 * 86400, NULL), GW_OK);
+	assert_int_equal(gw_sign_verifier_cache_config(v, 16, 30 * 86400, NULL),
+			 GW_OK);
 	gw_sign_verifier_set_time(v, fx->t0);
 	assert_int_equal(vxml(v, x, NULL), GW_SIGN_VALID);
 	assert_int_equal(vjws(v, j, NULL), GW_SIGN_VALID);
@@ -613,8 +616,8 @@ static void test_trust__crl_next_update(void **state)
 
 	crl_in(fx);
 	v = verifier(fx);
-	assert_int_equal(
-		gw_sign_verifier_cache_config(v, 16, 30 * 86400, NULL), GW_OK);
+	assert_int_equal(gw_sign_verifier_cache_config(v, 16, 30 * 86400, NULL),
+			 GW_OK);
 	gw_sign_verifier_set_time(v, fx->t0);
 	assert_int_equal(vxml(v, x, NULL), GW_SIGN_VALID);
 	gw_sign_verifier_set_time(v, fx->crl_next - 60);
