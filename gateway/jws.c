@@ -438,6 +438,9 @@ static gw_rc verify_one(const struct gw_sign_verifier *v, const struct jsig *js,
 	const char *an, *key;
 	struct gw_buf input;
 	STACK_OF(X509) *certs = NULL;
+	struct gw_trust_ders ders = { .n = 0 };
+	EVP_PKEY *cached = NULL;
+	char subject[sizeof(res->subject)];
 	enum gw_sign_alg alg;
 	int a, r, tried = 0;
 	gw_rc rc = GW_OK;
@@ -506,8 +509,11 @@ static gw_rc verify_one(const struct gw_sign_verifier *v, const struct jsig *js,
 		goto out;
 	}
 
-	if (v->store) {
-		X509 *leaf;
+	if (v->trust) {
+		struct gw_trust_probe probe;
+		EVP_PKEY *pk;
+		X509 *leaf = NULL;
+		size_t bad = 0;
 
 		if (alg == GW_SIGN_ALG_HS256) {
 			rc = gw_sign_refuse(res, err, GW_SIGN_UNSUPPORTED,
@@ -527,35 +533,54 @@ static gw_rc verify_one(const struct gw_sign_verifier *v, const struct jsig *js,
 					    "header");
 			goto out;
 		}
-		if (!(certs = sk_X509_new_null())) {
-			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		if (json_array_size(x5c) > GW_TRUST_MAX_CERTS) {
+			rc = gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
+					    "\"x5c\" holds %zu certificates "
+					    "(at most %d)",
+					    json_array_size(x5c),
+					    GW_TRUST_MAX_CERTS);
 			goto out;
 		}
 		for (i = 0; i < json_array_size(x5c); i++) {
 			const char *c =
 				json_string_value(json_array_get(x5c, i));
-			const unsigned char *p;
-			X509 *x = NULL;
 
-			if (c && !gw_b64_decode(c, strlen(c), 0, &der, &dlen)) {
-				p = der;
-				x = d2i_X509(NULL, &p, (long)dlen);
-				free(der);
-				der = NULL;
-			}
-			if (!x || !sk_X509_push(certs, x)) {
-				X509_free(x);
-				ERR_clear_error();
+			if (!c || gw_b64_decode(c, strlen(c), 0, &der, &dlen)) {
 				rc = gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
 						    "x5c[%zu] is not a base64 "
 						    "certificate",
 						    i);
 				goto out;
 			}
+			(void)gw_trust_ders_add(&ders, der, dlen);
+			der = NULL;
 		}
-		leaf = gw_trust_leaf(certs, 1);
-		r = gw_pk_verify(X509_get0_pubkey(leaf), alg, input.data,
-				 input.len, sig, siglen);
+		/* The leaf's key from the cache when this chain passed
+		 * before; the signature is checked either way. */
+		pk = cached = gw_trust_cache_get(v->trust, &ders, 1, &probe,
+						 subject, sizeof(subject));
+		if (!pk) {
+			if (!(certs = sk_X509_new_null())) {
+				rc = gw_err_set(err, GW_ERR_NOMEM,
+						"out of memory");
+				goto out;
+			}
+			if ((rc = gw_trust_ders_decode(&ders, certs, &bad))) {
+				if (rc == GW_ERR_PARSE)
+					rc = gw_sign_refuse(
+						res, err, GW_SIGN_MALFORMED,
+						"x5c[%zu] is not a base64 "
+						"certificate",
+						bad);
+				else
+					rc = gw_err_set(err, rc,
+							"out of memory");
+				goto out;
+			}
+			leaf = gw_trust_leaf(certs, 1);
+			pk = X509_get0_pubkey(leaf);
+		}
+		r = gw_pk_verify(pk, alg, input.data, input.len, sig, siglen);
 		if (r < 0) {
 			rc = gw_sign_refuse(res, err, GW_SIGN_BAD_SIGNATURE,
 					    "\"alg\": \"%s\" does not fit the "
@@ -568,7 +593,11 @@ static gw_rc verify_one(const struct gw_sign_verifier *v, const struct jsig *js,
 					    "the signature does not match");
 			goto out;
 		}
-		rc = gw_trust_check(v, leaf, certs, res, err);
+		if (cached) {
+			memcpy(res->subject, subject, sizeof(res->subject));
+			goto out;
+		}
+		rc = gw_trust_check(v, leaf, certs, &probe, res, err);
 		goto out;
 	}
 
@@ -614,6 +643,8 @@ static gw_rc verify_one(const struct gw_sign_verifier *v, const struct jsig *js,
 				    "the signature does not match");
 out:
 	ERR_clear_error();
+	EVP_PKEY_free(cached);
+	gw_trust_ders_release(&ders);
 	sk_X509_pop_free(certs, X509_free);
 	json_decref(hdr);
 	free(hraw);

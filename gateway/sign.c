@@ -408,7 +408,7 @@ void gw_sign_verifier_free(struct gw_sign_verifier *v)
 
 	if (!v)
 		return;
-	X509_STORE_free(v->store);
+	gw_trust_state_free(v->trust);
 	sk_X509_pop_free(v->untrusted, X509_free);
 	for (i = 0; i < v->nkeys; i++) {
 		EVP_PKEY_free(v->keys[i].pkey);
@@ -432,12 +432,44 @@ gw_rc gw_sign_verifier_trust(const char *dir, struct gw_sign_verifier **out,
 
 	if (!(v = gw_calloc(1, sizeof(*v))))
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	if ((rc = gw_trust_load(dir, &v->store, &v->has_crl, err))) {
+	if ((rc = gw_trust_state_new(dir, &v->trust, err))) {
 		gw_sign_verifier_free(v);
 		return rc;
 	}
 	*out = v;
 	return GW_OK;
+}
+
+gw_rc gw_sign_verifier_cache_config(struct gw_sign_verifier *v, size_t entries,
+				    unsigned ttl, struct gw_err *err)
+{
+	return v->trust ? gw_trust_cache_config(v->trust, entries, ttl, err)
+			: GW_OK;
+}
+
+void gw_sign_verifier_flush_cache(struct gw_sign_verifier *v)
+{
+	if (v->trust)
+		gw_trust_cache_flush(v->trust);
+}
+
+gw_rc gw_sign_verifier_reload(struct gw_sign_verifier *v, struct gw_err *err)
+{
+	return v->trust ? gw_trust_state_reload(v->trust, err) : GW_OK;
+}
+
+void gw_sign_verifier_cache_stats(const struct gw_sign_verifier *v,
+				  struct gw_sign_cache_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (v->trust)
+		gw_trust_cache_stats(v->trust, out);
+}
+
+void gw_sign_verifier_set_time(struct gw_sign_verifier *v, time_t t)
+{
+	if (v->trust)
+		gw_trust_set_time(v->trust, t);
 }
 
 gw_rc gw_sign_verifier_new(struct gw_sign_verifier **out, struct gw_err *err)

@@ -22,6 +22,7 @@
 
 #include <libxml/tree.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -138,7 +139,8 @@ gw_rc gw_sign_verifier_key(const char *path, struct gw_sign_verifier **out,
 			   struct gw_err *err);
 /* An empty pinned-key verifier, to which add_hmac adds keys. */
 gw_rc gw_sign_verifier_new(struct gw_sign_verifier **out, struct gw_err *err);
-/* Add untrusted intermediates (PEM file) used to build chains. */
+/* Add untrusted intermediates (PEM file) used to build chains (before the
+ * verifier is shared between threads). */
 gw_rc gw_sign_verifier_add_untrusted(struct gw_sign_verifier *v,
 				     const char *pem, struct gw_err *err);
 /* Add a raw HMAC key (file bytes) for interop vectors. */
@@ -148,6 +150,46 @@ gw_rc gw_sign_verifier_add_hmac(struct gw_sign_verifier *v, const char *path,
  * (interop vectors only; it proves nothing about the signer). */
 void gw_sign_verifier_allow_keyvalue(struct gw_sign_verifier *v);
 void gw_sign_verifier_free(struct gw_sign_verifier *v);
+
+/*
+ * Verified-chain cache of a trust-store verifier. A verifier may be shared
+ * by threads that verify at once (gw_sign_verify_xml / _jws). It remembers
+ * the certificate chains that passed (keyed by the SHA-256 of the
+ * certificates a message presents) with the leaf's public key, for at most
+ * a TTL and never past a notAfter of the chain or a CRL's nextUpdate; a
+ * message presenting the same chain then skips decoding, chain building
+ * and CRL checks, but its signature is always checked. Refused chains are
+ * not cached. Pinned-key verifiers have no cache: these calls do nothing
+ * there (stats all zero, reload GW_OK).
+ */
+struct gw_sign_cache_stats {
+	unsigned long hits;	 /* lookups answered from the cache */
+	unsigned long misses;	 /* lookups that checked the chain */
+	unsigned long inserts;	 /* chains that passed and were cached */
+	unsigned long evictions; /* entries dropped for room (LRU) */
+	unsigned long flushes;	 /* flushes and reloads */
+	size_t entries;		 /* entries held now */
+};
+
+/* Set the cache size (entries; 0 turns caching off; default 1024) and TTL
+ * in seconds (default 300). Empties the cache. Thread-safe. GW_ERR_NOMEM
+ * leaves caching off. */
+gw_rc gw_sign_verifier_cache_config(struct gw_sign_verifier *v, size_t entries,
+				    unsigned ttl, struct gw_err *err);
+/* Empty the cache (thread-safe), e.g. when a CRL is known to be new. */
+void gw_sign_verifier_flush_cache(struct gw_sign_verifier *v);
+/* Read the trust store folder again (anchors and CRLs, as
+ * gw_sign_verifier_trust did) and empty the cache; verifications may run
+ * meanwhile (for SIGHUP). On failure the old store stays, the cache is
+ * emptied anyway, and err says why (errors as gw_sign_verifier_trust). */
+gw_rc gw_sign_verifier_reload(struct gw_sign_verifier *v, struct gw_err *err);
+/* The cache counters into out. Thread-safe. */
+void gw_sign_verifier_cache_stats(const struct gw_sign_verifier *v,
+				  struct gw_sign_cache_stats *out);
+/* Check certificate validity and CRLs, and the windows of cached chains,
+ * as at time t instead of now (0: the clock again). For tests and for
+ * checking archived messages. Thread-safe. */
+void gw_sign_verifier_set_time(struct gw_sign_verifier *v, time_t t);
 
 /* Verify the signed XML doc (borrowed). Returns GW_OK and fills res for a
  * valid signature; GW_ERR_REFUSED with res->reason and err for an invalid

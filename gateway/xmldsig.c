@@ -713,14 +713,14 @@ static gw_rc verify_with(xmlDocPtr doc, const struct sinfo *s, EVP_PKEY *pk,
 		flags, res, err);
 }
 
-static gw_rc keyinfo_certs(xmlNodePtr ki, STACK_OF(X509) * certs,
-			   struct gw_sign_result *res, struct gw_err *err)
+/* The DER of every X509Certificate of KeyInfo ki into d, undecoded: a
+ * chain found in the trust cache is never decoded. */
+static gw_rc keyinfo_ders(xmlNodePtr ki, struct gw_trust_ders *d,
+			  struct gw_sign_result *res, struct gw_err *err)
 {
 	xmlNodePtr xd, c;
 	unsigned char *der;
-	const unsigned char *p;
 	size_t len;
-	X509 *x;
 
 	for (xd = first_el(ki); xd; xd = next_el(xd->next)) {
 		if (!is_dsig(xd, "X509Data"))
@@ -733,24 +733,61 @@ static gw_rc keyinfo_certs(xmlNodePtr ki, STACK_OF(X509) * certs,
 						      GW_SIGN_MALFORMED,
 						      "X509Certificate is not "
 						      "base64");
-			p = der;
-			x = d2i_X509(NULL, &p, (long)len);
-			free(der);
-			if (!x) {
-				ERR_clear_error();
+			if (gw_trust_ders_add(d, der, len))
 				return gw_sign_refuse(
 					res, err, GW_SIGN_MALFORMED,
-					"X509Certificate is not a "
-					"certificate");
-			}
-			if (!sk_X509_push(certs, x)) {
-				X509_free(x);
-				return gw_err_set(err, GW_ERR_NOMEM,
-						  "out of memory");
-			}
+					"more than %d X509Certificate "
+					"elements in KeyInfo",
+					GW_TRUST_MAX_CERTS);
 		}
 	}
 	return GW_OK;
+}
+
+/* Verify with the certificates of KeyInfo (ders) against the trust store:
+ * the leaf's key from the cache when this chain passed before, else the
+ * chain decoded, the signature checked, then the chain. */
+static gw_rc verify_trusted(const struct gw_sign_verifier *v, xmlDocPtr doc,
+			    const struct sinfo *s,
+			    const struct gw_trust_ders *ders, unsigned flags,
+			    struct gw_sign_result *res, struct gw_err *err)
+{
+	struct gw_trust_probe probe;
+	STACK_OF(X509) *certs = NULL;
+	char subject[sizeof(res->subject)];
+	EVP_PKEY *pk;
+	X509 *leaf;
+	size_t bad = 0;
+	gw_rc rc;
+
+	pk = gw_trust_cache_get(v->trust, ders, 0, &probe, subject,
+				sizeof(subject));
+	if (pk) {
+		rc = verify_with(doc, s, pk, NULL, flags, res, err);
+		EVP_PKEY_free(pk);
+		if (rc == GW_OK)
+			memcpy(res->subject, subject, sizeof(res->subject));
+		return rc;
+	}
+	if (!(certs = sk_X509_new_null()))
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	if ((rc = gw_trust_ders_decode(ders, certs, &bad))) {
+		if (rc == GW_ERR_PARSE)
+			rc = gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
+					    "X509Certificate is not a "
+					    "certificate");
+		else
+			rc = gw_err_set(err, rc, "out of memory");
+		goto out;
+	}
+	leaf = gw_trust_leaf(certs, 0);
+	if ((rc = verify_with(doc, s, X509_get0_pubkey(leaf), NULL, flags, res,
+			      err)))
+		goto out;
+	rc = gw_trust_check(v, leaf, certs, &probe, res, err);
+out:
+	sk_X509_pop_free(certs, X509_free);
+	return rc;
 }
 
 static EVP_PKEY *keyinfo_der_key(xmlNodePtr ki)
@@ -788,7 +825,7 @@ gw_rc gw_xmldsig_verify(const struct gw_sign_verifier *v, xmlDocPtr doc,
 			struct gw_err *err)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc), sig = NULL;
-	STACK_OF(X509) *certs = NULL;
+	struct gw_trust_ders ders = { .n = 0 };
 	EVP_PKEY *dk = NULL;
 	struct sinfo s;
 	struct gw_err e1;
@@ -823,22 +860,15 @@ gw_rc gw_xmldsig_verify(const struct gw_sign_verifier *v, xmlDocPtr doc,
 		return rc;
 	if (flags & GW_SIGN_INTEROP)
 		xmlSecAddIDs(doc, root, ids);
-	if (!(certs = sk_X509_new_null()))
-		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 	/* Only a trust store needs the certificates of KeyInfo; decoding
 	 * them (OpenSSL 3 decoders) is most of a pinned-key verification. */
-	if (v->store && s.ki && (rc = keyinfo_certs(s.ki, certs, res, err)))
+	if (v->trust && s.ki && (rc = keyinfo_ders(s.ki, &ders, res, err)))
 		goto out;
 	if (v->allow_keyvalue && s.ki)
 		dk = keyinfo_der_key(s.ki);
 
-	if (v->store && sk_X509_num(certs) > 0) {
-		X509 *leaf = gw_trust_leaf(certs, 0);
-
-		if ((rc = verify_with(doc, &s, X509_get0_pubkey(leaf), NULL,
-				      flags, res, err)))
-			goto out;
-		rc = gw_trust_check(v, leaf, certs, res, err);
+	if (v->trust && ders.n > 0) {
+		rc = verify_trusted(v, doc, &s, &ders, flags, res, err);
 		goto out;
 	}
 	/* Pinned keys (and, for vectors, a key value in the message): the
@@ -877,7 +907,7 @@ gw_rc gw_xmldsig_verify(const struct gw_sign_verifier *v, xmlDocPtr doc,
 	}
 	if (rc == GW_OK)
 		goto out;
-	if (!tried && v->store)
+	if (!tried && v->trust)
 		rc = gw_sign_refuse(res, err, GW_SIGN_UNTRUSTED,
 				    "no X509Certificate in KeyInfo");
 	else if (!tried)
@@ -888,6 +918,6 @@ gw_rc gw_xmldsig_verify(const struct gw_sign_verifier *v, xmlDocPtr doc,
 		*err = e1;
 out:
 	EVP_PKEY_free(dk);
-	sk_X509_pop_free(certs, X509_free);
+	gw_trust_ders_release(&ders);
 	return rc;
 }
