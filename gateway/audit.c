@@ -882,9 +882,15 @@ void gw_audit_note(struct gw_audit *a, const struct gw_audit_entry *e,
 
 gw_rc gw_audit_flush(struct gw_audit *a, struct gw_err *err)
 {
+	gw_rc rc;
+
 	if (a->o.flags & GW_AUDIT_READONLY)
 		return GW_OK;
-	return commit_pending(a, err);
+	/* reported here too: a failure in the caller's commit is as much a
+	 * failed commit as one of the background thread */
+	if ((rc = commit_pending(a, err)))
+		gw_log(GW_LOG_ERROR, "audit-commit", NULL, "%s", err->msg);
+	return rc;
 }
 
 uint64_t gw_audit_size(struct gw_audit *a)
