@@ -47,6 +47,7 @@
 #include "audit.h"
 #include "cmd_audit.h"
 #include "deliver.h"
+#include "format.h"
 #include "inbox.h"
 #include "json.h"
 #include "log.h"
@@ -156,6 +157,7 @@ gw_rc gw_partners_load(const json_t *arr, struct gw_partners *p,
 		pt->kinds = strv_from_json(json_object_get(o, "kinds"));
 		pt->receivers = strv_from_json(json_object_get(o, "receivers"));
 		pt->signers = strv_from_json(json_object_get(o, "signers"));
+		pt->unsigned_wire = json_is_false(json_object_get(o, "signed"));
 		if (!pt->name || !pt->org_id || (subj && !pt->subject) ||
 		    !pt->kinds || !pt->receivers || !pt->signers) {
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -464,14 +466,84 @@ const struct gw_server_format *gw_server_format_find(const char *media_type)
 	return NULL;
 }
 
-/* Placeholders until the format adapters land: known media types that
- * answer 415 "no adapter loaded" rather than "unknown". */
+/* Placeholders: known media types that answer 415 "no adapter loaded"
+ * rather than "unknown" (SDMX generic data has no adapter). */
 static const struct gw_server_format edxml_placeholder = {
 	"application/edxml+xml", "edXML", NULL
 };
 static const struct gw_server_format sdmx_placeholder = {
 	"application/vnd.sdmx.genericdata+xml", "SDMX", NULL
 };
+
+/* The converter of the running server (its schemas loaded once). The
+ * decode callbacks take no context, and one process runs one server:
+ * server_load sets it, server_free clears it. Used by the event loop
+ * thread only (a converter caches wire schemas and is not thread-safe). */
+static struct gw_format *wire_conv;
+
+static gw_rc decode_wire(const char *name, const char *body, size_t len,
+			 json_t **msg, struct gw_err *err)
+{
+	if (!wire_conv)
+		return gw_err_set(err, GW_ERR_INTERNAL,
+				  "no format converter loaded");
+	return gw_format_from_wire(wire_conv, name, body, len, "body", msg,
+				   NULL, err);
+}
+
+static gw_rc decode_edxml(const char *body, size_t len, json_t **msg,
+			  struct gw_err *err)
+{
+	return decode_wire("edxml", body, len, msg, err);
+}
+
+static gw_rc decode_sdmx_ml(const char *body, size_t len, json_t **msg,
+			    struct gw_err *err)
+{
+	return decode_wire("sdmx-ml", body, len, msg, err);
+}
+
+static gw_rc decode_packet(const char *body, size_t len, json_t **msg,
+			   struct gw_err *err)
+{
+	return decode_wire("report-packet", body, len, msg, err);
+}
+
+/* The wire formats of gateway/format.h that POST /v1/messages accepts:
+ * the XML ones (their signature is an enveloped XML-DSig over the wire
+ * bytes). SDMX-JSON and the JSON report packet would need a JWS over the
+ * wire form and are not accepted inbound. */
+static const struct gw_server_format edxml_format = { "application/edxml+xml",
+						      "edXML", decode_edxml };
+static const struct gw_server_format sdmx_ml_format = {
+	"application/vnd.sdmx.structurespecificdata+xml", "SDMX-ML",
+	decode_sdmx_ml
+};
+static const struct gw_server_format packet_format = {
+	"application/vnd.lienthong.report-packet+xml", "report packet",
+	decode_packet
+};
+
+/* 1 when n is an XML-DSig Signature element (the placeholder
+ * edXML:Signature of the national axis is not one). */
+static int has_dsig_self(xmlNodePtr n)
+{
+	return n->type == XML_ELEMENT_NODE &&
+	       !xmlStrcmp(n->name, BAD_CAST "Signature") && n->ns &&
+	       !xmlStrcmp(n->ns->href,
+			  BAD_CAST "http://www.w3.org/2000/09/xmldsig#");
+}
+
+/* 1 when the tree from n on holds an XML-DSig Signature element. The safe
+ * parser bounds the depth. */
+static int has_dsig(xmlNodePtr n)
+{
+	for (; n; n = n->next)
+		if (has_dsig_self(n) ||
+		    (n->type == XML_ELEMENT_NODE && has_dsig(n->children)))
+			return 1;
+	return 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* The server                                                          */
@@ -497,6 +569,7 @@ struct gw_server {
 	struct gw_partners partners;
 	struct gw_forwarding fw;
 	struct gw_validator *validator;
+	struct gw_format *conv; /* wire formats in (decoders), edXML receipts */
 	struct gw_sign_verifier *verifier;
 	struct gw_sign_key *key;
 	enum gw_sign_alg xml_alg, jws_alg;
@@ -825,11 +898,14 @@ static void now_rfc3339(char out[32])
 /*
  * The signed receipt for msg (borrowed, canonical JSON) received as bytes
  * whose hex SHA-256 is sha: a receipt message from this gateway to the
- * sender, JWS (flattened) for JSON, XML-DSig for XML. *out is new.
+ * sender, JWS (flattened) for JSON, XML-DSig for XML. With wire
+ * "edxml" the receipt is an edXML status message (StatusCode 03,
+ * accepted) made by the format adapter, signed with XML-DSig. *out is new.
  */
 static gw_rc make_receipt(struct gw_server *s, const json_t *msg,
-			  const char *sha, int xml, char **out, size_t *olen,
-			  const char **ctype, struct gw_err *err)
+			  const char *sha, int xml, const char *wire,
+			  char **out, size_t *olen, const char **ctype,
+			  struct gw_err *err)
 {
 	json_t *r = json_object(), *p = json_object(), *me = json_object();
 	json_t *to = json_array(), *sender = json_object_get(msg, "sender");
@@ -872,8 +948,22 @@ static gw_rc make_receipt(struct gw_server *s, const json_t *msg,
 		xmlChar *mem = NULL;
 		int size = 0;
 
-		if ((rc = gw_msg_json_to_xml(r, &doc, err)) ||
-		    (rc = gw_sign_xml(s->key, s->xml_alg, doc, err)))
+		if (wire && !strcmp(wire, "edxml")) {
+			struct gw_buf w;
+
+			gw_buf_init(&w);
+			rc = gw_format_to_wire(s->conv, "edxml", r, &w, NULL,
+					       NULL, err);
+			if (!rc)
+				rc = gw_xml_parse(w.data, w.len, "receipt",
+						  &doc, err);
+			gw_buf_release(&w);
+			*ctype = "application/edxml+xml";
+		} else {
+			rc = gw_msg_json_to_xml(r, &doc, err);
+			*ctype = "application/xml";
+		}
+		if (rc || (rc = gw_sign_xml(s->key, s->xml_alg, doc, err)))
 			goto out;
 		xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
 		if (!mem) {
@@ -882,7 +972,6 @@ static gw_rc make_receipt(struct gw_server *s, const json_t *msg,
 		}
 		rc = gw_buf_add(&b, mem, (size_t)size);
 		xmlFree(mem);
-		*ctype = "application/xml";
 	} else {
 		if (!(text = json_dumps(r, JSON_COMPACT))) {
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -987,11 +1076,49 @@ static const char **with_webhooks(struct gw_server *s, const char **dests)
 
 #define IDL_BATCH 256
 
+/* 1 when a stored content type is a wire format (edXML, SDMX-ML, ...)
+ * rather than canonical XML or JSON. */
+static int is_wire_type(const char *ctype)
+{
+	return strcmp(ctype, "application/xml") &&
+	       strcmp(ctype, "application/jose+json");
+}
+
+/* The drop file k (0: the bytes received; 1: for a wire format, the
+ * canonical JSON it was decoded to) of pending message p: its final name
+ * into fin, data and length; 1, or 0 when there is no such file, or -1
+ * when out of memory. */
+static int drop_file(const struct gw_inbox_pending *p, int k,
+		     struct gw_buf *fin, const char **data, size_t *len)
+{
+	int wire = is_wire_type(p->content_type);
+
+	fin->len = 0;
+	if (k == 1 && (!wire || !p->canonical[0]))
+		return 0;
+	if (k == 1) {
+		*data = p->canonical;
+		*len = strlen(p->canonical);
+		return gw_buf_addf(fin, "%s.json", p->id) ? -1 : 1;
+	}
+	*data = p->body;
+	*len = p->len;
+	return gw_buf_addf(fin, "%s.%s", p->id,
+			   !strcmp(p->content_type, "application/edxml+xml")
+				   ? "edxml"
+			   : strstr(p->content_type, "xml") ? "xml"
+							    : "jws.json")
+		       ? -1
+		       : 1;
+}
+
 /*
- * Write the exact bytes of p[0..n) into the drop folder: every temporary
- * file written, one syncfs for all of them, every rename, one fsync of
- * the folder (the atomic rename of gw_write_file_atomic, with two flushes
- * per batch instead of two per message).
+ * Write the exact bytes of p[0..n) into the drop folder (ID.xml,
+ * ID.jws.json, ID.edxml), and for a wire format the canonical message as
+ * well (ID.json, renamed after the wire bytes): every temporary file
+ * written, one syncfs for all of them, every rename, one fsync of the
+ * folder (the atomic rename of gw_write_file_atomic, with two flushes per
+ * batch instead of two per message).
  */
 static gw_rc drop_batch(struct gw_server *s, struct gw_inbox_pending *p,
 			size_t n, struct gw_err *err)
@@ -999,7 +1126,7 @@ static gw_rc drop_batch(struct gw_server *s, struct gw_inbox_pending *p,
 	struct gw_buf tmp, fin;
 	gw_rc rc = GW_OK;
 	size_t i;
-	int dfd = open(s->drop_dir, O_RDONLY | O_DIRECTORY);
+	int k, dfd = open(s->drop_dir, O_RDONLY | O_DIRECTORY);
 
 	gw_buf_init(&tmp);
 	gw_buf_init(&fin);
@@ -1007,27 +1134,25 @@ static gw_rc drop_batch(struct gw_server *s, struct gw_inbox_pending *p,
 		return gw_err_set(err, GW_ERR_IO,
 				  "drop folder '%s': cannot open: %s",
 				  s->drop_dir, strerror(errno));
-	for (i = 0; i < n && !rc; i++) {
-		int fd;
-		size_t off = 0;
+	for (i = 0; i < n && !rc; i++)
+		for (k = 0; k < 2 && !rc; k++) {
+			const char *data;
+			size_t len, off = 0;
+			int fd;
+			int have = drop_file(&p[i], k, &fin, &data, &len);
 
-		tmp.len = 0;
-		if ((rc = gw_buf_addf(&tmp, ".%s.tmp", p[i].id)))
-			break;
-		fd = openat(dfd, tmp.data, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-		if (fd < 0) {
-			rc = gw_err_set(err, GW_ERR_IO,
-					"drop folder '%s': cannot write '%s': "
-					"%s",
-					s->drop_dir, tmp.data, strerror(errno));
-			break;
-		}
-		while (off < p[i].len) {
-			ssize_t w = write(fd, p[i].body + off, p[i].len - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
+			if (!have)
+				break;
+			tmp.len = 0;
+			if (have < 0 ||
+			    gw_buf_addf(&tmp, ".%s.tmp", fin.data)) {
+				rc = gw_err_set(err, GW_ERR_NOMEM,
+						"out of memory");
+				break;
+			}
+			fd = openat(dfd, tmp.data, O_WRONLY | O_CREAT | O_TRUNC,
+				    0640);
+			if (fd < 0) {
 				rc = gw_err_set(err, GW_ERR_IO,
 						"drop folder '%s': cannot "
 						"write '%s': %s",
@@ -1035,28 +1160,49 @@ static gw_rc drop_batch(struct gw_server *s, struct gw_inbox_pending *p,
 						strerror(errno));
 				break;
 			}
-			off += (size_t)w;
+			while (off < len) {
+				ssize_t w = write(fd, data + off, len - off);
+
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0) {
+					rc = gw_err_set(err, GW_ERR_IO,
+							"drop folder '%s': "
+							"cannot write '%s': "
+							"%s",
+							s->drop_dir, tmp.data,
+							strerror(errno));
+					break;
+				}
+				off += (size_t)w;
+			}
+			close(fd);
 		}
-		close(fd);
-	}
 	if (!rc && syncfs(dfd) < 0)
 		rc = gw_err_set(err, GW_ERR_IO, "drop folder '%s': sync: %s",
 				s->drop_dir, strerror(errno));
-	for (i = 0; i < n && !rc; i++) {
-		tmp.len = 0;
-		fin.len = 0;
-		if ((rc = gw_buf_addf(&tmp, ".%s.tmp", p[i].id)) ||
-		    (rc = gw_buf_addf(&fin, "%s.%s", p[i].id,
-				      strstr(p[i].content_type, "xml")
-					      ? "xml"
-					      : "jws.json")))
-			break;
-		if (renameat(dfd, tmp.data, dfd, fin.data) < 0)
-			rc = gw_err_set(err, GW_ERR_IO,
-					"drop folder '%s': cannot rename '%s': "
-					"%s",
-					s->drop_dir, tmp.data, strerror(errno));
-	}
+	for (i = 0; i < n && !rc; i++)
+		for (k = 0; k < 2 && !rc; k++) {
+			const char *data;
+			size_t len;
+			int have = drop_file(&p[i], k, &fin, &data, &len);
+
+			if (!have)
+				break;
+			tmp.len = 0;
+			if (have < 0 ||
+			    gw_buf_addf(&tmp, ".%s.tmp", fin.data)) {
+				rc = gw_err_set(err, GW_ERR_NOMEM,
+						"out of memory");
+				break;
+			}
+			if (renameat(dfd, tmp.data, dfd, fin.data) < 0)
+				rc = gw_err_set(err, GW_ERR_IO,
+						"drop folder '%s': cannot "
+						"rename '%s': %s",
+						s->drop_dir, tmp.data,
+						strerror(errno));
+		}
 	if (!rc && fsync(dfd) < 0)
 		rc = gw_err_set(err, GW_ERR_IO, "drop folder '%s': fsync: %s",
 				s->drop_dir, strerror(errno));
@@ -1527,7 +1673,7 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 	json_t *probe = NULL;
 	const char *id, *kind, *sender;
 	char *canonical = NULL;
-	int xml, found = 0;
+	int xml, found = 0, unsigned_wire = 0;
 	size_t i;
 
 	memset(&val, 0, sizeof(val));
@@ -1594,17 +1740,63 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 				problem(r, 400, NULL, "%s", err.msg);
 				goto out;
 			}
-			if (gw_sign_verify_xml(s->verifier, doc, 0, &sres,
-					       &err)) {
+			if (fmt && !has_dsig(xmlDocGetRootElement(doc))) {
+				/* a wire format without an XML-DSig (the
+				 * national axis signs with a placeholder):
+				 * only from a partner configured so, on the
+				 * strength of its client certificate */
+				if (!pt->unsigned_wire) {
+					s->m.sig_fail[GW_SIGN_MALFORMED]++;
+					problem(r, 422, NULL,
+						"signature: the %s message has "
+						"no XML-DSig signature (an "
+						"edXML:Signature placeholder "
+						"is not one): sign it, or set "
+						"signed: false for partner "
+						"'%s' to accept unsigned %s "
+						"from it",
+						fmt->name, pt->name, fmt->name);
+					goto out;
+				}
+				snprintf(sres.subject, sizeof(sres.subject),
+					 "%s", peer_subject);
+				unsigned_wire = 1;
+			} else if (gw_sign_verify_xml(s->verifier, doc, 0,
+						      &sres, &err)) {
 				s->m.sig_fail[sres.reason & 15]++;
 				problem(r, 422, NULL, "signature: %s", err.msg);
 				goto out;
 			}
 			if (fmt) {
-				/* what was signed, as a canonical message */
+				/* what was signed, as a canonical message:
+				 * the wire schema may not allow the enveloped
+				 * signature (SDMX-ML), so the decoder gets the
+				 * document without it */
 				json_t *m = NULL;
 				char *text = NULL;
+				xmlChar *mem = NULL;
+				int size = 0;
 
+				if (!unsigned_wire) {
+					xmlNodePtr c = xmlDocGetRootElement(doc)
+							       ->children;
+
+					for (; c; c = c->next)
+						if (has_dsig_self(c)) {
+							xmlUnlinkNode(c);
+							xmlFreeNode(c);
+							break;
+						}
+					xmlDocDumpMemoryEnc(doc, &mem, &size,
+							    "UTF-8");
+					if (!mem) {
+						problem(r, 500, NULL,
+							"out of memory");
+						goto out;
+					}
+					b = (const char *)mem;
+					n = (size_t)size;
+				}
 				gw_err_clear(&err);
 				if (fmt->decode(b, n, &m, &err) || !m ||
 				    !(text = json_dumps(m, JSON_COMPACT)) ||
@@ -1617,10 +1809,12 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 							   : "not converted");
 					json_decref(m);
 					free(text);
+					xmlFree(mem);
 					goto out;
 				}
 				json_decref(m);
 				free(text);
+				xmlFree(mem);
 			} else {
 				/* validate what was signed, without the
 				 * signature */
@@ -1710,7 +1904,11 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 	}
 	snprintf(r->kind, sizeof(r->kind), "%s", kind);
 	snprintf(r->sender, sizeof(r->sender), "%s", sender ? sender : "");
-	rq_event(r, "validated", 0, "ok", NULL);
+	rq_event(r, "validated", 0, "ok",
+		 unsigned_wire ? "unsigned wire format accepted (partner "
+				 "signed: false): the client certificate "
+				 "stands for the signer"
+			       : NULL);
 	if (!gw_partner_allows(pt, kind, sender,
 			       json_object_get(val.json, "receivers"), why,
 			       sizeof(why))) {
@@ -1752,7 +1950,9 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 		goto out;
 	}
 	if (i == s->nbatch &&
-	    make_receipt(s, val.json, sha, xml, &rcpt, &rlen, &rtype, &err)) {
+	    make_receipt(s, val.json, sha, xml,
+			 fmt == &edxml_format ? "edxml" : NULL, &rcpt, &rlen,
+			 &rtype, &err)) {
 		problem(r, 500, NULL, "cannot sign the receipt: %s", err.msg);
 		goto out;
 	}
@@ -2304,6 +2504,9 @@ static void server_free(struct gw_server *s)
 	if (s->base)
 		event_base_free(s->base);
 	gw_tls_free(s->tls);
+	if (wire_conv == s->conv)
+		wire_conv = NULL;
+	gw_format_free(s->conv);
 	gw_inbox_close(s->inbox);
 	gw_outbox_close(s->outbox);
 	gw_audit_close(s->audit); /* commits what is buffered */
@@ -2467,6 +2670,12 @@ static gw_rc server_load(const char *conf_path, int check_only,
 		goto out;
 	gw_server_format_register(&edxml_placeholder, NULL);
 	gw_server_format_register(&sdmx_placeholder, NULL);
+	if ((rc = gw_format_new(gw_schema_dir(), &s->conv, err)))
+		goto out;
+	wire_conv = s->conv;
+	gw_server_format_register(&edxml_format, NULL);
+	gw_server_format_register(&sdmx_ml_format, NULL);
+	gw_server_format_register(&packet_format, NULL);
 	*out = s;
 	s = NULL;
 out:
