@@ -3235,9 +3235,10 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 			goto out;
 	}
 	gw_log(GW_LOG_INFO, "listening", NULL,
-	       "%s://%s:%d (%zu partners, %zu routes, drop folder '%s')",
+	       "%s://%s:%d (%zu partners, %zu routes, drop folder '%s', "
+	       "%d verification workers)",
 	       s->plain ? "http" : "https", s->listen, s->port, s->partners.n,
-	       s->fw.nroutes, s->drop_dir);
+	       s->fw.nroutes, s->drop_dir, s->pool ? s->pool->n : 0);
 	fprintf(stderr, "lienthong serve: listening on %s://%s:%d\n",
 		s->plain ? "http" : "https", s->listen, s->port);
 	event_base_dispatch(s->base);

@@ -158,6 +158,7 @@ healthy() { [ "$(curl -sS --max-time 10 --cacert "$P/root.pem" "$URL/healthz")" 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 check "GET /healthz answers ok" healthy
+check "serve starts its verification workers (default 2)" grep -q '2 verification workers' "$TMP/serve.log"
 ST=$(curl -sS --cacert "$P/root.pem" -o "$TMP/resp" -w '%{http_code}' "$URL/readyz")
 expect_status "GET /readyz: inbox writable, keys and schemas loaded" 200
 
@@ -580,10 +581,21 @@ sys.exit(not ("HTTP 403: partner 'vpcp-progress' may not send 'task.assignment'"
 	and "HTTP 409" in r and "certificate has expired" in r))
 PY
 check "audit: a replay is noted as a duplicate" sh -c "grep -q '\"duplicate\"' '$TMP/audit.json'"
+# the restarted server checks requests in the event loop (no workers)
+sed -i 's/^  webhooks: \[case-system\]$/  webhooks: [case-system]\n  workers: 0/' "$TMP/ministry.yaml"
+grep -q '^  workers: 0$' "$TMP/ministry.yaml" || not_ok "the configuration gets workers: 0"
 start_serve && ok "serve starts again" || not_ok "serve starts again: $(cat "$TMP/serve.err")"
 post partner-a "$TMP/ta.xml"
 expect_status "after a restart a replay is still known" 200
 check "... and gets the original receipt" cmp -s "$TMP/resp" "$TMP/receipt1.xml"
+sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-00084402000a/' "$TA_JSON" >"$TMP/ta10.json"
+sign partner-a "$TMP/ta10.json" "$TMP/ta10.jws" flat
+post partner-a "$TMP/ta10.jws" application/jose+json
+expect_status "with workers: 0 (checked in the event loop) a JWS message is accepted" 200
+check "... by a server started without workers" grep -q '0 verification workers' "$TMP/serve.log"
+check "... with a JWS receipt that verifies" sh -c "'$LIENTHONG' verify --trust '$P/trust' '$TMP/resp' >/dev/null"
+post partner-a "$TMP/tampered.xml" application/xml
+expect_status "... and tampered content is refused" 422
 
 # ---- a full store: 503, and it recovers ----------------------------------------------------------------------
 mkdir -p "$TMP/small"
