@@ -176,10 +176,24 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 		-o /dev/null -w 'the same message again: HTTP %{http_code} with the original receipt\n' https://127.0.0.1:7443/v1/messages
 	run curl -sS --cacert $C/root.pem -o /dev/null -w 'without a client certificate: HTTP %{http_code}\n' \
 		-H 'Content-Type: application/xml' --data-binary @"$OUT/vpcp-task.xml" https://127.0.0.1:7443/v1/messages
+	echo "the partner sends another task assignment as edXML (QCVN 102:2016), signed; the ministry answers with an edXML status message:"
+	sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-0008440200e1/' \
+		"$EX/task-assignment-from-vpcp.json" >"$OUT/vpcp-task2.json"
+	run "$LIENTHONG" convert --to edxml "$OUT/vpcp-task2.json" >"$OUT/vpcp-task2.edxml" || fail "convert to edXML"
+	run "$LIENTHONG" sign --key $C/partner-a.key --cert $C/partner-a.pem --chain $C/chain.pem \
+		"$OUT/vpcp-task2.edxml" >"$OUT/vpcp-task2-signed.edxml" || fail "sign the edXML as the partner"
+	run curl -sS --cacert $C/root.pem --cert $C/partner-a-full.pem --key $C/partner-a.key \
+		-H 'Content-Type: application/edxml+xml' --data-binary @"$OUT/vpcp-task2-signed.edxml" \
+		-o "$OUT/vpcp-receipt2.edxml" -w 'HTTP %{http_code}\n' https://127.0.0.1:7443/v1/messages || fail "post edXML"
+	printf 'edXML receipt signed by: '
+	"$LIENTHONG" verify --trust $C/trust "$OUT/vpcp-receipt2.edxml" || fail "the edXML receipt does not verify"
+	echo "edXML StatusCode $(sed -n 's:.*<StatusCode>\([0-9]*\)</StatusCode>.*:\1:p' "$OUT/vpcp-receipt2.edxml") (03: accepted), in $OUT/vpcp-receipt2.edxml"
+	for _ in $(seq 100); do [ -f var/ministry/drop/c2b7e1f0-9d44-4b0e-a1d2-0008440200e1.json ] && break; sleep 0.1; done
+	echo "internal drop folder now: $(ls var/ministry/drop | tr '\n' ' ')(the edXML as received, and the canonical task assignment .json)"
 
 	step "9. The ministry's gateway has forwarded the queued indicator targets to the hub ($HUB_FORMAT over mutual TLS), which answered with a signed receipt"
 	for _ in $(seq 100); do [ -n "$(ls var/hub/drop 2>/dev/null)" ] && break; sleep 0.1; done
-	echo "hub drop folder: $(ls var/hub/drop)"
+	echo "hub drop folder: $(ls var/hub/drop | tr '\n' ' ')"
 	run "$LIENTHONG" queue -c "$MCONF" ls
 	if [ -n "$HUB_ID" ]; then
 		run curl -sS --cacert $C/root.pem --cert $C/ministry-ec-full.pem --key $C/ministry-ec.key \
