@@ -123,7 +123,10 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 	rm -rf var/ministry var/hub && mkdir -p var
 	# the indicator targets: imported from the seed plan table (step 6), or
 	# the committed example derived from the same table
-	TARGETS=$(ls "$OUT"/import-004/*-indicator-report.json 2>/dev/null | head -1)
+	TARGETS=
+	if ls ../shared/seeds/004_*.txt >/dev/null 2>&1; then # step 6 ran
+		TARGETS=$(ls "$OUT"/import-004/*-indicator-report.json 2>/dev/null | head -1)
+	fi
 	if [ -n "$TARGETS" ]; then
 		echo "indicator targets: imported from the seed plan table ($TARGETS)"
 	else
