@@ -498,15 +498,25 @@ if [ -f "$EDX/edoc_update.edxml" ]; then
 else
 	skip "real edXML samples: $EDX is absent"
 fi
-if [ "$have_sdmx" = 1 ]; then
-	python3 - "$EX/indicator-report-2024-targets.json" "$TMP/ind-sdmx.json" <<'PY'
+python3 - "$EX/indicator-report-2024-targets.json" "$TMP/ind-sdmx.json" "$TMP/ind-packet.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-m["id"] = "c2b7e1f0-9d44-4b0e-a1d2-000844020008"
 m["sender"] = {"orgId": "000.00.00.G22", "name": "Văn phòng Chính phủ"}
 m["receivers"] = [{"orgId": "000.00.00.G12", "name": "Bộ Tài chính"}]
+m["id"] = "c2b7e1f0-9d44-4b0e-a1d2-000844020008"
 json.dump(m, open(sys.argv[2], "w"), ensure_ascii=False)
+m["id"] = "c2b7e1f0-9d44-4b0e-a1d2-00084402000b"
+json.dump(m, open(sys.argv[3], "w"), ensure_ascii=False)
 PY
+"$LIENTHONG" convert --to report-packet "$TMP/ind-packet.json" >"$TMP/ind.packet.xml"
+sign partner-a "$TMP/ind.packet.xml" "$TMP/ind-signed.packet.xml"
+post partner-a "$TMP/ind-signed.packet.xml" application/vnd.lienthong.report-packet+xml
+expect_status "a signed report packet (XML) is accepted" 200
+check "... with an XML receipt that verifies" sh -c "'$LIENTHONG' verify --trust '$P/trust' '$TMP/resp' >/dev/null"
+for _ in $(seq 100); do [ -f "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-00084402000b.json" ] && break; sleep 0.1; done
+check "... and its canonical indicator report is in the drop folder" \
+	grep -q '"kind":"indicator.report"' "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-00084402000b.json"
+if [ "$have_sdmx" = 1 ]; then
 	"$LIENTHONG" convert --to sdmx-ml "$TMP/ind-sdmx.json" >"$TMP/ind.sdmx.xml"
 	sign partner-a "$TMP/ind.sdmx.xml" "$TMP/ind-signed.sdmx.xml"
 	post partner-a "$TMP/ind-signed.sdmx.xml" "application/vnd.sdmx.structurespecificdata+xml;version=3.0.0"
