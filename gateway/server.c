@@ -34,6 +34,7 @@
 #include <event2/listener.h>
 #include <libxml/tree.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@
 #include "audit.h"
 #include "cmd_audit.h"
 #include "deliver.h"
+#include "format.h"
 #include "inbox.h"
 #include "json.h"
 #include "log.h"
@@ -156,6 +158,7 @@ gw_rc gw_partners_load(const json_t *arr, struct gw_partners *p,
 		pt->kinds = strv_from_json(json_object_get(o, "kinds"));
 		pt->receivers = strv_from_json(json_object_get(o, "receivers"));
 		pt->signers = strv_from_json(json_object_get(o, "signers"));
+		pt->unsigned_wire = json_is_false(json_object_get(o, "signed"));
 		if (!pt->name || !pt->org_id || (subj && !pt->subject) ||
 		    !pt->kinds || !pt->receivers || !pt->signers) {
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -464,14 +467,84 @@ const struct gw_server_format *gw_server_format_find(const char *media_type)
 	return NULL;
 }
 
-/* Placeholders until the format adapters land: known media types that
- * answer 415 "no adapter loaded" rather than "unknown". */
+/* Placeholders: known media types that answer 415 "no adapter loaded"
+ * rather than "unknown" (SDMX generic data has no adapter). */
 static const struct gw_server_format edxml_placeholder = {
 	"application/edxml+xml", "edXML", NULL
 };
 static const struct gw_server_format sdmx_placeholder = {
 	"application/vnd.sdmx.genericdata+xml", "SDMX", NULL
 };
+
+/* The converter of the running server (its schemas loaded once). The
+ * decode callbacks take no context, and one process runs one server:
+ * server_load sets it, server_free clears it. Used by the event loop
+ * thread only (a converter caches wire schemas and is not thread-safe). */
+static struct gw_format *wire_conv;
+
+static gw_rc decode_wire(const char *name, const char *body, size_t len,
+			 json_t **msg, struct gw_err *err)
+{
+	if (!wire_conv)
+		return gw_err_set(err, GW_ERR_INTERNAL,
+				  "no format converter loaded");
+	return gw_format_from_wire(wire_conv, name, body, len, "body", msg,
+				   NULL, err);
+}
+
+static gw_rc decode_edxml(const char *body, size_t len, json_t **msg,
+			  struct gw_err *err)
+{
+	return decode_wire("edxml", body, len, msg, err);
+}
+
+static gw_rc decode_sdmx_ml(const char *body, size_t len, json_t **msg,
+			    struct gw_err *err)
+{
+	return decode_wire("sdmx-ml", body, len, msg, err);
+}
+
+static gw_rc decode_packet(const char *body, size_t len, json_t **msg,
+			   struct gw_err *err)
+{
+	return decode_wire("report-packet", body, len, msg, err);
+}
+
+/* The wire formats of gateway/format.h that POST /v1/messages accepts:
+ * the XML ones (their signature is an enveloped XML-DSig over the wire
+ * bytes). SDMX-JSON and the JSON report packet would need a JWS over the
+ * wire form and are not accepted inbound. */
+static const struct gw_server_format edxml_format = { "application/edxml+xml",
+						      "edXML", decode_edxml };
+static const struct gw_server_format sdmx_ml_format = {
+	"application/vnd.sdmx.structurespecificdata+xml", "SDMX-ML",
+	decode_sdmx_ml
+};
+static const struct gw_server_format packet_format = {
+	"application/vnd.lienthong.report-packet+xml", "report packet",
+	decode_packet
+};
+
+/* 1 when n is an XML-DSig Signature element (the placeholder
+ * edXML:Signature of the national axis is not one). */
+static int has_dsig_self(xmlNodePtr n)
+{
+	return n->type == XML_ELEMENT_NODE &&
+	       !xmlStrcmp(n->name, BAD_CAST "Signature") && n->ns &&
+	       !xmlStrcmp(n->ns->href,
+			  BAD_CAST "http://www.w3.org/2000/09/xmldsig#");
+}
+
+/* 1 when the tree from n on holds an XML-DSig Signature element. The safe
+ * parser bounds the depth. */
+static int has_dsig(xmlNodePtr n)
+{
+	for (; n; n = n->next)
+		if (has_dsig_self(n) ||
+		    (n->type == XML_ELEMENT_NODE && has_dsig(n->children)))
+			return 1;
+	return 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* The server                                                          */
@@ -497,6 +570,9 @@ struct gw_server {
 	struct gw_partners partners;
 	struct gw_forwarding fw;
 	struct gw_validator *validator;
+	struct gw_format *conv; /* wire formats in (decoders), edXML receipts */
+	struct pool *pool;	/* verification workers, or NULL */
+	int nworkers;
 	struct gw_sign_verifier *verifier;
 	struct gw_sign_key *key;
 	enum gw_sign_alg xml_alg, jws_alg;
@@ -825,11 +901,14 @@ static void now_rfc3339(char out[32])
 /*
  * The signed receipt for msg (borrowed, canonical JSON) received as bytes
  * whose hex SHA-256 is sha: a receipt message from this gateway to the
- * sender, JWS (flattened) for JSON, XML-DSig for XML. *out is new.
+ * sender, JWS (flattened) for JSON, XML-DSig for XML. With wire
+ * "edxml" the receipt is an edXML status message (StatusCode 03,
+ * accepted) made by the format adapter, signed with XML-DSig. *out is new.
  */
 static gw_rc make_receipt(struct gw_server *s, const json_t *msg,
-			  const char *sha, int xml, char **out, size_t *olen,
-			  const char **ctype, struct gw_err *err)
+			  const char *sha, int xml, const char *wire,
+			  char **out, size_t *olen, const char **ctype,
+			  struct gw_err *err)
 {
 	json_t *r = json_object(), *p = json_object(), *me = json_object();
 	json_t *to = json_array(), *sender = json_object_get(msg, "sender");
@@ -872,8 +951,22 @@ static gw_rc make_receipt(struct gw_server *s, const json_t *msg,
 		xmlChar *mem = NULL;
 		int size = 0;
 
-		if ((rc = gw_msg_json_to_xml(r, &doc, err)) ||
-		    (rc = gw_sign_xml(s->key, s->xml_alg, doc, err)))
+		if (wire && !strcmp(wire, "edxml")) {
+			struct gw_buf w;
+
+			gw_buf_init(&w);
+			rc = gw_format_to_wire(s->conv, "edxml", r, &w, NULL,
+					       NULL, err);
+			if (!rc)
+				rc = gw_xml_parse(w.data, w.len, "receipt",
+						  &doc, err);
+			gw_buf_release(&w);
+			*ctype = "application/edxml+xml";
+		} else {
+			rc = gw_msg_json_to_xml(r, &doc, err);
+			*ctype = "application/xml";
+		}
+		if (rc || (rc = gw_sign_xml(s->key, s->xml_alg, doc, err)))
 			goto out;
 		xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
 		if (!mem) {
@@ -882,7 +975,6 @@ static gw_rc make_receipt(struct gw_server *s, const json_t *msg,
 		}
 		rc = gw_buf_add(&b, mem, (size_t)size);
 		xmlFree(mem);
-		*ctype = "application/xml";
 	} else {
 		if (!(text = json_dumps(r, JSON_COMPACT))) {
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -987,11 +1079,49 @@ static const char **with_webhooks(struct gw_server *s, const char **dests)
 
 #define IDL_BATCH 256
 
+/* 1 when a stored content type is a wire format (edXML, SDMX-ML, ...)
+ * rather than canonical XML or JSON. */
+static int is_wire_type(const char *ctype)
+{
+	return strcmp(ctype, "application/xml") &&
+	       strcmp(ctype, "application/jose+json");
+}
+
+/* The drop file k (0: the bytes received; 1: for a wire format, the
+ * canonical JSON it was decoded to) of pending message p: its final name
+ * into fin, data and length; 1, or 0 when there is no such file, or -1
+ * when out of memory. */
+static int drop_file(const struct gw_inbox_pending *p, int k,
+		     struct gw_buf *fin, const char **data, size_t *len)
+{
+	int wire = is_wire_type(p->content_type);
+
+	fin->len = 0;
+	if (k == 1 && (!wire || !p->canonical[0]))
+		return 0;
+	if (k == 1) {
+		*data = p->canonical;
+		*len = strlen(p->canonical);
+		return gw_buf_addf(fin, "%s.json", p->id) ? -1 : 1;
+	}
+	*data = p->body;
+	*len = p->len;
+	return gw_buf_addf(fin, "%s.%s", p->id,
+			   !strcmp(p->content_type, "application/edxml+xml")
+				   ? "edxml"
+			   : strstr(p->content_type, "xml") ? "xml"
+							    : "jws.json")
+		       ? -1
+		       : 1;
+}
+
 /*
- * Write the exact bytes of p[0..n) into the drop folder: every temporary
- * file written, one syncfs for all of them, every rename, one fsync of
- * the folder (the atomic rename of gw_write_file_atomic, with two flushes
- * per batch instead of two per message).
+ * Write the exact bytes of p[0..n) into the drop folder (ID.xml,
+ * ID.jws.json, ID.edxml), and for a wire format the canonical message as
+ * well (ID.json, renamed after the wire bytes): every temporary file
+ * written, one syncfs for all of them, every rename, one fsync of the
+ * folder (the atomic rename of gw_write_file_atomic, with two flushes per
+ * batch instead of two per message).
  */
 static gw_rc drop_batch(struct gw_server *s, struct gw_inbox_pending *p,
 			size_t n, struct gw_err *err)
@@ -999,7 +1129,7 @@ static gw_rc drop_batch(struct gw_server *s, struct gw_inbox_pending *p,
 	struct gw_buf tmp, fin;
 	gw_rc rc = GW_OK;
 	size_t i;
-	int dfd = open(s->drop_dir, O_RDONLY | O_DIRECTORY);
+	int k, dfd = open(s->drop_dir, O_RDONLY | O_DIRECTORY);
 
 	gw_buf_init(&tmp);
 	gw_buf_init(&fin);
@@ -1007,27 +1137,25 @@ static gw_rc drop_batch(struct gw_server *s, struct gw_inbox_pending *p,
 		return gw_err_set(err, GW_ERR_IO,
 				  "drop folder '%s': cannot open: %s",
 				  s->drop_dir, strerror(errno));
-	for (i = 0; i < n && !rc; i++) {
-		int fd;
-		size_t off = 0;
+	for (i = 0; i < n && !rc; i++)
+		for (k = 0; k < 2 && !rc; k++) {
+			const char *data;
+			size_t len, off = 0;
+			int fd;
+			int have = drop_file(&p[i], k, &fin, &data, &len);
 
-		tmp.len = 0;
-		if ((rc = gw_buf_addf(&tmp, ".%s.tmp", p[i].id)))
-			break;
-		fd = openat(dfd, tmp.data, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-		if (fd < 0) {
-			rc = gw_err_set(err, GW_ERR_IO,
-					"drop folder '%s': cannot write '%s': "
-					"%s",
-					s->drop_dir, tmp.data, strerror(errno));
-			break;
-		}
-		while (off < p[i].len) {
-			ssize_t w = write(fd, p[i].body + off, p[i].len - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
+			if (!have)
+				break;
+			tmp.len = 0;
+			if (have < 0 ||
+			    gw_buf_addf(&tmp, ".%s.tmp", fin.data)) {
+				rc = gw_err_set(err, GW_ERR_NOMEM,
+						"out of memory");
+				break;
+			}
+			fd = openat(dfd, tmp.data, O_WRONLY | O_CREAT | O_TRUNC,
+				    0640);
+			if (fd < 0) {
 				rc = gw_err_set(err, GW_ERR_IO,
 						"drop folder '%s': cannot "
 						"write '%s': %s",
@@ -1035,28 +1163,49 @@ static gw_rc drop_batch(struct gw_server *s, struct gw_inbox_pending *p,
 						strerror(errno));
 				break;
 			}
-			off += (size_t)w;
+			while (off < len) {
+				ssize_t w = write(fd, data + off, len - off);
+
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0) {
+					rc = gw_err_set(err, GW_ERR_IO,
+							"drop folder '%s': "
+							"cannot write '%s': "
+							"%s",
+							s->drop_dir, tmp.data,
+							strerror(errno));
+					break;
+				}
+				off += (size_t)w;
+			}
+			close(fd);
 		}
-		close(fd);
-	}
 	if (!rc && syncfs(dfd) < 0)
 		rc = gw_err_set(err, GW_ERR_IO, "drop folder '%s': sync: %s",
 				s->drop_dir, strerror(errno));
-	for (i = 0; i < n && !rc; i++) {
-		tmp.len = 0;
-		fin.len = 0;
-		if ((rc = gw_buf_addf(&tmp, ".%s.tmp", p[i].id)) ||
-		    (rc = gw_buf_addf(&fin, "%s.%s", p[i].id,
-				      strstr(p[i].content_type, "xml")
-					      ? "xml"
-					      : "jws.json")))
-			break;
-		if (renameat(dfd, tmp.data, dfd, fin.data) < 0)
-			rc = gw_err_set(err, GW_ERR_IO,
-					"drop folder '%s': cannot rename '%s': "
-					"%s",
-					s->drop_dir, tmp.data, strerror(errno));
-	}
+	for (i = 0; i < n && !rc; i++)
+		for (k = 0; k < 2 && !rc; k++) {
+			const char *data;
+			size_t len;
+			int have = drop_file(&p[i], k, &fin, &data, &len);
+
+			if (!have)
+				break;
+			tmp.len = 0;
+			if (have < 0 ||
+			    gw_buf_addf(&tmp, ".%s.tmp", fin.data)) {
+				rc = gw_err_set(err, GW_ERR_NOMEM,
+						"out of memory");
+				break;
+			}
+			if (renameat(dfd, tmp.data, dfd, fin.data) < 0)
+				rc = gw_err_set(err, GW_ERR_IO,
+						"drop folder '%s': cannot "
+						"rename '%s': %s",
+						s->drop_dir, tmp.data,
+						strerror(errno));
+		}
 	if (!rc && fsync(dfd) < 0)
 		rc = gw_err_set(err, GW_ERR_IO, "drop folder '%s': fsync: %s",
 				s->drop_dir, strerror(errno));
@@ -1505,36 +1654,611 @@ static void media_type(const char *h, char *out, size_t size)
 	out[n] = '\0';
 }
 
-static void handle_post(struct rq *r, const struct gw_partner *pt,
-			const char *peer_subject)
-{
-	struct gw_server *s = r->s;
-	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-	const char *ctype_h = evhttp_find_header(
-		evhttp_request_get_input_headers(r->req), "Content-Type");
-	char mt[96], sha[65], old_sha[65], old_partner[64], why[512];
-	const char *ctype = NULL, *rtype = NULL;
-	char *rcpt = NULL, *old = NULL, *old_type = NULL;
-	size_t len = evbuffer_get_length(in), rlen = 0, olen = 0;
-	const struct gw_server_format *fmt = NULL; /* a wire format */
-	const char *body;
+/*
+ * What the CPU-heavy steps of a POST found: parse with limits, signature,
+ * what was signed as a canonical message, validation. Filled by
+ * check_signed (in the event loop, or in a worker thread with the
+ * worker's own verifier and validator), read by post_finish in the loop.
+ */
+struct check {
+	int status;	/* parse or signature refused: the HTTP status */
+	int vstatus;	/* validation refused (checked after the signer) */
+	int sig_reason; /* a signature failure's reason, or -1 */
+	int unsigned_wire;
+	char detail[GW_ERR_MSG_MAX + 128];
+	json_t *errors; /* validation errors (array) */
 	struct gw_sign_result sres;
 	struct gw_validated val;
+};
+
+static void check_release(struct check *c)
+{
+	json_decref(c->errors);
+	c->errors = NULL;
+	gw_validated_release(&c->val);
+}
+
+static void fail(struct check *c, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct check *c, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->status = status;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Parse body[0..len) (XML when xml, else JSON or a compact JWS) with the
+ * safe parsers, verify its signature with ver, take what was signed (for
+ * a wire format fmt, decoded to the canonical message; without an XML-DSig
+ * only when unsigned_ok, the client certificate peer_subject standing for
+ * the signer) and validate it with vd. Touches nothing shared but ver, vd
+ * and fmt's converter (so fmt only in the event loop).
+ */
+static void check_signed(const struct gw_sign_verifier *ver,
+			 struct gw_validator *vd,
+			 const struct gw_server_format *fmt, int unsigned_ok,
+			 const char *partner, const char *peer_subject,
+			 const char *body, size_t len, int xml, struct check *c)
+{
 	struct gw_buf content, stripped;
 	struct collect col = { NULL };
 	struct gw_err err;
 	xmlDocPtr doc = NULL;
 	json_t *probe = NULL;
-	const char *id, *kind, *sender;
-	char *canonical = NULL;
-	int xml, found = 0;
-	size_t i;
+	const char *b = body;
+	size_t n = len;
 
-	memset(&val, 0, sizeof(val));
-	memset(&sres, 0, sizeof(sres));
+	memset(c, 0, sizeof(*c));
+	c->sig_reason = -1;
 	gw_buf_init(&content);
 	gw_buf_init(&stripped);
 	gw_err_clear(&err);
+	/* parse with limits: malformed is 400 */
+	if (xml) {
+		if (gw_xml_parse(b, n, "body", &doc, &err)) {
+			fail(c, 400, "%s", err.msg);
+			goto out;
+		}
+		if (fmt && !has_dsig(xmlDocGetRootElement(doc))) {
+			/* a wire format without an XML-DSig (the national
+			 * axis signs with a placeholder): only from a
+			 * partner configured so, on the strength of its
+			 * client certificate */
+			if (!unsigned_ok) {
+				c->sig_reason = GW_SIGN_MALFORMED;
+				fail(c, 422,
+				     "signature: the %s message has no "
+				     "XML-DSig "
+				     "signature (an edXML:Signature "
+				     "placeholder "
+				     "is not one): sign it, or set signed: "
+				     "false for partner '%s' to accept "
+				     "unsigned %s from it",
+				     fmt->name, partner, fmt->name);
+				goto out;
+			}
+			snprintf(c->sres.subject, sizeof(c->sres.subject), "%s",
+				 peer_subject);
+			c->unsigned_wire = 1;
+		} else if (gw_sign_verify_xml(ver, doc, 0, &c->sres, &err)) {
+			c->sig_reason = (int)(c->sres.reason & 15);
+			fail(c, 422, "signature: %s", err.msg);
+			goto out;
+		}
+		if (fmt) {
+			/* what was signed, as a canonical message: the wire
+			 * schema may not allow the enveloped signature
+			 * (SDMX-ML), so the decoder gets the document
+			 * without it */
+			json_t *m = NULL;
+			char *text = NULL;
+			xmlChar *mem = NULL;
+			int size = 0;
+
+			if (!c->unsigned_wire) {
+				xmlNodePtr e =
+					xmlDocGetRootElement(doc)->children;
+
+				for (; e; e = e->next)
+					if (has_dsig_self(e)) {
+						xmlUnlinkNode(e);
+						xmlFreeNode(e);
+						break;
+					}
+				xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
+				if (!mem) {
+					fail(c, 500, "out of memory");
+					goto out;
+				}
+				b = (const char *)mem;
+				n = (size_t)size;
+			}
+			gw_err_clear(&err);
+			if (fmt->decode(b, n, &m, &err) || !m ||
+			    !(text = json_dumps(m, JSON_COMPACT)) ||
+			    gw_buf_adds(&stripped, text))
+				fail(c, err.rc == GW_ERR_PARSE ? 400 : 422,
+				     "%s: %s", fmt->name,
+				     err.msg[0] ? err.msg : "not converted");
+			json_decref(m);
+			free(text);
+			xmlFree(mem);
+			if (c->status)
+				goto out;
+		} else {
+			/* validate what was signed, without the signature */
+			xmlNodePtr root = xmlDocGetRootElement(doc), e;
+			xmlChar *mem = NULL;
+			int size = 0;
+
+			for (e = root ? root->children : NULL; e; e = e->next)
+				if (e->type == XML_ELEMENT_NODE &&
+				    !xmlStrcmp(e->name, BAD_CAST "Signature")) {
+					xmlUnlinkNode(e);
+					xmlFreeNode(e);
+					break;
+				}
+			xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
+			if (!mem || gw_buf_add(&stripped, mem, (size_t)size)) {
+				xmlFree(mem);
+				fail(c, 500, "out of memory");
+				goto out;
+			}
+			xmlFree(mem);
+		}
+	} else {
+		/* JSON (flattened or general JWS) is parsed with the limits
+		 * first, so that malformed input is a 400; a compact JWS is
+		 * three base64url parts */
+		if (gw_msg_detect(b, n) == GW_FMT_JSON &&
+		    gw_json_parse(b, n, "body", &probe, &err)) {
+			fail(c, 400, "%s", err.msg);
+			goto out;
+		}
+		if (gw_sign_verify_jws(ver, b, n, NULL, 0, 0, &c->sres,
+				       &content, &err)) {
+			c->sig_reason = (int)(c->sres.reason & 15);
+			/* neither JSON nor a compact JWS: malformed */
+			fail(c,
+			     !probe && c->sres.reason == GW_SIGN_MALFORMED
+				     ? 400
+				     : 422,
+			     "signature: %s%s", err.msg,
+			     json_object_get(probe, "kind")
+				     ? " (the message is not signed: send it "
+				       "as a JWS)"
+				     : "");
+			goto out;
+		}
+		if (gw_buf_add(&stripped, content.data, content.len)) {
+			fail(c, 500, "out of memory");
+			goto out;
+		}
+	}
+	col.errors = json_array();
+	gw_err_clear(&err);
+	if (gw_validate_buffer(vd, "message", stripped.data, stripped.len,
+			       collect_line, &col, &c->val, &err) ||
+	    !c->val.json) {
+		c->vstatus = err.rc == GW_ERR_PARSE ? 400 : 422;
+		snprintf(c->detail, sizeof(c->detail), "%s",
+			 err.msg[0] ? err.msg : "not a canonical message");
+		c->errors = col.errors;
+		col.errors = NULL;
+	}
+out:
+	json_decref(col.errors);
+	json_decref(probe);
+	xmlFreeDoc(doc);
+	gw_buf_release(&content);
+	gw_buf_release(&stripped);
+}
+
+/*
+ * The rest of POST /v1/messages, in the event loop, once c is known: the
+ * signer is the partner, the message is valid, the partner may send it,
+ * dedup, the receipt, the batch of the group commit (answered by
+ * on_flush). body[0..len) are the bytes received, sha their SHA-256.
+ */
+static void post_finish(struct rq *r, const struct gw_partner *pt,
+			const char *peer_subject,
+			const struct gw_server_format *fmt, const char *ctype,
+			int xml, const char *body, size_t len, const char *sha,
+			struct check *c)
+{
+	struct gw_server *s = r->s;
+	char old_sha[65], old_partner[64], why[512];
+	const char *rtype = NULL;
+	char *rcpt = NULL, *old = NULL, *old_type = NULL;
+	size_t rlen = 0, olen = 0;
+	struct gw_err err;
+	const char *id, *kind, *sender;
+	char *canonical = NULL;
+	int found = 0;
+	size_t i;
+
+	gw_err_clear(&err);
+	if (c->sig_reason >= 0)
+		s->m.sig_fail[c->sig_reason & 15]++;
+	if (c->status) {
+		problem(r, c->status, NULL, "%s", c->detail);
+		goto out;
+	}
+	snprintf(r->signer, sizeof(r->signer), "%s", c->sres.subject);
+	if (!gw_partner_signer_ok(pt, peer_subject, c->sres.subject)) {
+		problem(r, 403, NULL,
+			"the message is signed by '%s', which is not partner "
+			"'%s' (add it to the partner's signers to allow it)",
+			c->sres.subject, pt->name);
+		goto out;
+	}
+	if (c->vstatus) {
+		problem(r, c->vstatus, c->errors, "%s", c->detail);
+		goto out;
+	}
+	id = json_string_value(json_object_get(c->val.json, "id"));
+	kind = json_string_value(json_object_get(c->val.json, "kind"));
+	sender = json_string_value(json_object_get(
+		json_object_get(c->val.json, "sender"), "orgId"));
+	snprintf(r->msg_id, sizeof(r->msg_id), "%s", id ? id : "");
+	if (!id || !kind || !id_is_safe(id)) {
+		/* the schemas make ids UUIDs; the inbox and the drop folder
+		 * rely on it */
+		problem(r, 422, NULL, "message id '%s' is not a lowercase UUID",
+			id ? id : "");
+		goto out;
+	}
+	snprintf(r->kind, sizeof(r->kind), "%s", kind);
+	snprintf(r->sender, sizeof(r->sender), "%s", sender ? sender : "");
+	rq_event(r, "validated", 0, "ok",
+		 c->unsigned_wire ? "unsigned wire format accepted (partner "
+				    "signed: false): the client certificate "
+				    "stands for the signer"
+				  : NULL);
+	if (!gw_partner_allows(pt, kind, sender,
+			       json_object_get(c->val.json, "receivers"), why,
+			       sizeof(why))) {
+		problem(r, 403, NULL, "%s", why);
+		goto out;
+	}
+	/* dedup: a replay gets the original receipt */
+	if (gw_inbox_lookup(s->inbox, id, &found, old_sha, old_partner, &old,
+			    &olen, &old_type, &err)) {
+		problem(r, 503, NULL, "%s", err.msg);
+		goto out;
+	}
+	if (found) {
+		if (strcmp(old_sha, sha)) {
+			problem(r, 409, NULL,
+				"message id '%s' was already received with "
+				"other content (sha256 %s); a new message "
+				"needs a new id",
+				id, old_sha);
+			goto out;
+		}
+		s->m.replays++;
+		rq_event(r, "receipt-sent", 200, "duplicate",
+			 "replay: the original receipt");
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+				  "Lienthong-Replay", "true");
+		reply(r, 200, "OK", old_type, old, olen);
+		goto out;
+	}
+	/* the same id earlier in the batch being committed */
+	for (i = 0; i < s->nbatch; i++)
+		if (!strcmp(s->batch[i].id, id))
+			break;
+	if (i < s->nbatch && strcmp(s->batch[i].sha, sha)) {
+		problem(r, 409, NULL,
+			"message id '%s' was already received with other "
+			"content (sha256 %s); a new message needs a new id",
+			id, s->batch[i].sha);
+		goto out;
+	}
+	if (i == s->nbatch &&
+	    make_receipt(s, c->val.json, sha, xml,
+			 fmt == &edxml_format ? "edxml" : NULL, &rcpt, &rlen,
+			 &rtype, &err)) {
+		problem(r, 500, NULL, "cannot sign the receipt: %s", err.msg);
+		goto out;
+	}
+	canonical = json_dumps(c->val.json, JSON_COMPACT);
+	if (!canonical || batch_add(s, r, i < s->nbatch ? (long)i : -1, id, sha,
+				    pt->name, kind, sender, ctype, body, len,
+				    rcpt, rlen, rtype, canonical)) {
+		problem(r, 500, NULL, "out of memory");
+		goto out;
+	}
+	rcpt = NULL; /* the batch owns it now */
+		     /* answered by on_flush once the batch is committed */
+out:
+	free(rcpt);
+	free(canonical);
+	free(old);
+	free(old_type);
+}
+
+/* ------------------------------------------------------------------ */
+/* Workers: verification and validation beside the event loop          */
+
+/*
+ * The signature, the chain and the schema are the CPU of a request. With
+ * server.workers > 0, a canonical JSON or XML POST is handed to a small
+ * pool: each worker has its own verifier (trust store) and validator, so
+ * the threads share nothing but the job queues; the event loop stays the
+ * only thread touching libevent, the partners, the inbox and the batch.
+ * A finished job is queued back and the loop is woken through a pipe;
+ * post_finish then runs in the loop as for an inline request. Wire
+ * formats (whose converter caches schemas) stay in the loop.
+ */
+#define MAX_WORKERS 64
+
+struct job {
+	struct job *next;
+	struct rq r;
+	char *body;
+	size_t len;
+	const char *ctype; /* static */
+	int xml;
+	char sha[65];
+	char peer_subject[256];
+	char peer_sha[65];
+	char partner[64];
+	struct check c;
+};
+
+struct worker {
+	struct pool *pool;
+	pthread_t th;
+	int running;
+	struct gw_sign_verifier *ver;
+	struct gw_validator *vd;
+};
+
+struct pool {
+	struct gw_server *s;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *todo, *todo_tail, *done, *done_tail;
+	int stop;
+	int fds[2]; /* the workers wake the loop through it */
+	struct event *ev;
+	int n;
+	struct worker w[MAX_WORKERS];
+};
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	check_release(&j->c);
+	free(j->body);
+	free(j);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *p = w->pool;
+
+	for (;;) {
+		struct job *j;
+		ssize_t wr;
+
+		pthread_mutex_lock(&p->mu);
+		while (!p->todo && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->todo) { /* stopping, nothing left */
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		j = p->todo;
+		if (!(p->todo = j->next))
+			p->todo_tail = NULL;
+		pthread_mutex_unlock(&p->mu);
+
+		/* the partner's signed: false only concerns wire formats,
+		 * which never come here */
+		check_signed(w->ver, w->vd, NULL, 0, j->partner,
+			     j->peer_subject, j->body, j->len, j->xml, &j->c);
+
+		pthread_mutex_lock(&p->mu);
+		j->next = NULL;
+		if (p->done_tail)
+			p->done_tail->next = j;
+		else
+			p->done = j;
+		p->done_tail = j;
+		pthread_mutex_unlock(&p->mu);
+		do /* one byte per job; a full pipe already wakes the loop */
+			wr = write(p->fds[1], "j", 1);
+		while (wr < 0 && errno == EINTR);
+	}
+	return NULL;
+}
+
+static void post_done(struct gw_server *s, struct job *j);
+
+/* In the loop: the workers have finished jobs. */
+static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool *p = arg;
+	char drain[256];
+	struct job *j, *next;
+
+	while (read(fd, drain, sizeof(drain)) > 0)
+		;
+	pthread_mutex_lock(&p->mu);
+	j = p->done;
+	p->done = p->done_tail = NULL;
+	pthread_mutex_unlock(&p->mu);
+	for (; j; j = next) {
+		next = j->next;
+		post_done(p->s, j);
+		job_free(j);
+	}
+}
+
+static void pool_free(struct pool *p)
+{
+	struct job *j, *next;
+	int i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->n; i++) {
+		if (p->w[i].running)
+			pthread_join(p->w[i].th, NULL);
+		gw_sign_verifier_free(p->w[i].ver);
+		gw_validator_free(p->w[i].vd);
+	}
+	/* the loop has ended: what was not answered goes with its
+	 * connection (evhttp frees the requests) */
+	for (j = p->done; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	for (j = p->todo; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	if (p->ev)
+		event_free(p->ev);
+	if (p->fds[0] >= 0)
+		close(p->fds[0]);
+	if (p->fds[1] >= 0)
+		close(p->fds[1]);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+/* n workers, each with its own verifier of the trust folder trust and
+ * validator, woken into the loop base. */
+static gw_rc pool_new(struct gw_server *s, int n, const char *trust,
+		      struct pool **out, struct gw_err *err)
+{
+	struct pool *p = gw_calloc(1, sizeof(*p));
+	gw_rc rc = GW_OK;
+	int i;
+
+	*out = NULL;
+	if (!p)
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	p->s = s;
+	p->fds[0] = p->fds[1] = -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (pipe2(p->fds, O_NONBLOCK | O_CLOEXEC) < 0) {
+		rc = gw_err_set(err, GW_ERR_INTERNAL,
+				"cannot make the workers' pipe: %s",
+				strerror(errno));
+		goto out;
+	}
+	if (!(p->ev = event_new(s->base, p->fds[0], EV_READ | EV_PERSIST,
+				on_jobs_done, p)) ||
+	    event_add(p->ev, NULL)) {
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n && i < MAX_WORKERS; i++) {
+		struct worker *w = &p->w[i];
+
+		w->pool = p;
+		p->n = i + 1;
+		if ((rc = gw_sign_verifier_trust(trust, &w->ver, err)) ||
+		    (rc = gw_validator_new(gw_schema_dir(), 0, &w->vd, err)))
+			goto out;
+		if (pthread_create(&w->th, NULL, worker_main, w)) {
+			rc = gw_err_set(err, GW_ERR_INTERNAL,
+					"cannot start a worker thread");
+			goto out;
+		}
+		w->running = 1;
+	}
+	*out = p;
+	p = NULL;
+out:
+	pool_free(p);
+	return rc;
+}
+
+/* Hand a request to the workers (body copied). 0 when queued. */
+static int pool_submit(struct gw_server *s, const struct rq *r,
+		       const struct gw_partner *pt,
+		       const struct gw_tls_peer *peer, const char *ctype,
+		       int xml, const char *body, size_t len, const char *sha)
+{
+	struct pool *p = s->pool;
+	struct job *j = gw_calloc(1, sizeof(*j));
+
+	if (!j || !(j->body = gw_malloc(len + 1))) {
+		free(j);
+		return -1;
+	}
+	memcpy(j->body, body, len);
+	j->body[len] = '\0';
+	j->len = len;
+	j->r = *r;
+	j->ctype = ctype;
+	j->xml = xml;
+	snprintf(j->sha, sizeof(j->sha), "%s", sha);
+	snprintf(j->peer_subject, sizeof(j->peer_subject), "%s", peer->subject);
+	snprintf(j->peer_sha, sizeof(j->peer_sha), "%s", peer->sha256);
+	snprintf(j->partner, sizeof(j->partner), "%s", pt->name);
+	pthread_mutex_lock(&p->mu);
+	if (p->todo_tail)
+		p->todo_tail->next = j;
+	else
+		p->todo = j;
+	p->todo_tail = j;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+/* A job is done: finish the request in the loop. The partner is looked
+ * up again (SIGHUP may have reloaded the partners meanwhile). */
+static void post_done(struct gw_server *s, struct job *j)
+{
+	struct rq *r = &j->r;
+	const struct gw_partner *pt =
+		gw_partners_match(&s->partners, j->peer_subject, j->peer_sha);
+
+	if (!pt)
+		problem(r, 403, NULL,
+			"client certificate '%s' is no longer a registered "
+			"partner (the configuration was reloaded)",
+			j->peer_subject);
+	else
+		post_finish(r, pt, j->peer_subject, NULL, j->ctype, j->xml,
+			    j->body, j->len, j->sha, &j->c);
+	arm_deadline_of(r->req);
+}
+
+static void handle_post(struct rq *r, const struct gw_partner *pt,
+			const struct gw_tls_peer *peer)
+{
+	struct gw_server *s = r->s;
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	const char *ctype_h = evhttp_find_header(
+		evhttp_request_get_input_headers(r->req), "Content-Type");
+	char mt[96], sha[65];
+	const char *ctype = NULL;
+	size_t len = evbuffer_get_length(in);
+	const struct gw_server_format *fmt = NULL; /* a wire format */
+	const char *body;
+	struct check c;
+	int xml;
+
 	media_type(ctype_h, mt, sizeof(mt));
 	xml = strstr(mt, "xml") != NULL;
 	r->xml = xml;
@@ -1583,199 +2307,16 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 	}
 	gw_outbox_sha256_hex(body, len, sha);
 	memcpy(r->sha, sha, sizeof(r->sha));
-	{
-		const char *b = body;
-		size_t n = len;
-
-		xml = fmt || strstr(ctype, "xml") != NULL;
-		/* parse with limits: malformed is 400 */
-		if (xml) {
-			if (gw_xml_parse(b, n, "body", &doc, &err)) {
-				problem(r, 400, NULL, "%s", err.msg);
-				goto out;
-			}
-			if (gw_sign_verify_xml(s->verifier, doc, 0, &sres,
-					       &err)) {
-				s->m.sig_fail[sres.reason & 15]++;
-				problem(r, 422, NULL, "signature: %s", err.msg);
-				goto out;
-			}
-			if (fmt) {
-				/* what was signed, as a canonical message */
-				json_t *m = NULL;
-				char *text = NULL;
-
-				gw_err_clear(&err);
-				if (fmt->decode(b, n, &m, &err) || !m ||
-				    !(text = json_dumps(m, JSON_COMPACT)) ||
-				    gw_buf_adds(&stripped, text)) {
-					problem(r,
-						err.rc == GW_ERR_PARSE ? 400
-								       : 422,
-						NULL, "%s: %s", fmt->name,
-						err.msg[0] ? err.msg
-							   : "not converted");
-					json_decref(m);
-					free(text);
-					goto out;
-				}
-				json_decref(m);
-				free(text);
-			} else {
-				/* validate what was signed, without the
-				 * signature */
-				xmlNodePtr root = xmlDocGetRootElement(doc), c;
-				xmlChar *mem = NULL;
-				int size = 0;
-
-				for (c = root ? root->children : NULL; c;
-				     c = c->next)
-					if (c->type == XML_ELEMENT_NODE &&
-					    !xmlStrcmp(c->name,
-						       BAD_CAST "Signature")) {
-						xmlUnlinkNode(c);
-						xmlFreeNode(c);
-						break;
-					}
-				xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
-				if (!mem ||
-				    gw_buf_add(&stripped, mem, (size_t)size)) {
-					xmlFree(mem);
-					problem(r, 500, NULL, "out of memory");
-					goto out;
-				}
-				xmlFree(mem);
-			}
-		} else {
-			/* JSON (flattened or general JWS) is parsed with the
-			 * limits first, so that malformed input is a 400; a
-			 * compact JWS is three base64url parts */
-			if (gw_msg_detect(b, n) == GW_FMT_JSON &&
-			    gw_json_parse(b, n, "body", &probe, &err)) {
-				problem(r, 400, NULL, "%s", err.msg);
-				goto out;
-			}
-			if (gw_sign_verify_jws(s->verifier, b, n, NULL, 0, 0,
-					       &sres, &content, &err)) {
-				s->m.sig_fail[sres.reason & 15]++;
-				/* neither JSON nor a compact JWS: malformed */
-				problem(r,
-					!probe && sres.reason ==
-								GW_SIGN_MALFORMED
-						? 400
-						: 422,
-					NULL, "signature: %s%s", err.msg,
-					json_object_get(probe, "kind")
-						? " (the message is not "
-						  "signed: send it as a JWS)"
-						: "");
-				goto out;
-			}
-			if (gw_buf_add(&stripped, content.data, content.len)) {
-				problem(r, 500, NULL, "out of memory");
-				goto out;
-			}
-		}
-	}
-	snprintf(r->signer, sizeof(r->signer), "%s", sres.subject);
-	if (!gw_partner_signer_ok(pt, peer_subject, sres.subject)) {
-		problem(r, 403, NULL,
-			"the message is signed by '%s', which is not partner "
-			"'%s' (add it to the partner's signers to allow it)",
-			sres.subject, pt->name);
-		goto out;
-	}
-	col.errors = json_array();
-	gw_err_clear(&err);
-	if (gw_validate_buffer(s->validator, "message", stripped.data,
-			       stripped.len, collect_line, &col, &val, &err) ||
-	    !val.json) {
-		int st = err.rc == GW_ERR_PARSE ? 400 : 422;
-
-		problem(r, st, col.errors, "%s",
-			err.msg[0] ? err.msg : "not a canonical message");
-		goto out;
-	}
-	id = json_string_value(json_object_get(val.json, "id"));
-	kind = json_string_value(json_object_get(val.json, "kind"));
-	sender = json_string_value(
-		json_object_get(json_object_get(val.json, "sender"), "orgId"));
-	snprintf(r->msg_id, sizeof(r->msg_id), "%s", id ? id : "");
-	if (!id || !kind || !id_is_safe(id)) {
-		/* the schemas make ids UUIDs; the inbox and the drop folder
-		 * rely on it */
-		problem(r, 422, NULL, "message id '%s' is not a lowercase UUID",
-			id ? id : "");
-		goto out;
-	}
-	snprintf(r->kind, sizeof(r->kind), "%s", kind);
-	snprintf(r->sender, sizeof(r->sender), "%s", sender ? sender : "");
-	rq_event(r, "validated", 0, "ok", NULL);
-	if (!gw_partner_allows(pt, kind, sender,
-			       json_object_get(val.json, "receivers"), why,
-			       sizeof(why))) {
-		problem(r, 403, NULL, "%s", why);
-		goto out;
-	}
-	/* dedup: a replay gets the original receipt */
-	if (gw_inbox_lookup(s->inbox, id, &found, old_sha, old_partner, &old,
-			    &olen, &old_type, &err)) {
-		problem(r, 503, NULL, "%s", err.msg);
-		goto out;
-	}
-	if (found) {
-		if (strcmp(old_sha, sha)) {
-			problem(r, 409, NULL,
-				"message id '%s' was already received with "
-				"other content (sha256 %s); a new message "
-				"needs a new id",
-				id, old_sha);
-			goto out;
-		}
-		s->m.replays++;
-		rq_event(r, "receipt-sent", 200, "duplicate",
-			 "replay: the original receipt");
-		evhttp_add_header(evhttp_request_get_output_headers(r->req),
-				  "Lienthong-Replay", "true");
-		reply(r, 200, "OK", old_type, old, olen);
-		goto out;
-	}
-	/* the same id earlier in the batch being committed */
-	for (i = 0; i < s->nbatch; i++)
-		if (!strcmp(s->batch[i].id, id))
-			break;
-	if (i < s->nbatch && strcmp(s->batch[i].sha, sha)) {
-		problem(r, 409, NULL,
-			"message id '%s' was already received with other "
-			"content (sha256 %s); a new message needs a new id",
-			id, s->batch[i].sha);
-		goto out;
-	}
-	if (i == s->nbatch &&
-	    make_receipt(s, val.json, sha, xml, &rcpt, &rlen, &rtype, &err)) {
-		problem(r, 500, NULL, "cannot sign the receipt: %s", err.msg);
-		goto out;
-	}
-	canonical = json_dumps(val.json, JSON_COMPACT);
-	if (!canonical || batch_add(s, r, i < s->nbatch ? (long)i : -1, id, sha,
-				    pt->name, kind, sender, ctype, body, len,
-				    rcpt, rlen, rtype, canonical)) {
-		problem(r, 500, NULL, "out of memory");
-		goto out;
-	}
-	rcpt = NULL; /* the batch owns it now */
-		     /* answered by on_flush once the batch is committed */
-out:
-	gw_validated_release(&val);
-	json_decref(col.errors);
-	json_decref(probe);
-	xmlFreeDoc(doc);
-	gw_buf_release(&content);
-	gw_buf_release(&stripped);
-	free(rcpt);
-	free(canonical);
-	free(old);
-	free(old_type);
+	xml = fmt || strstr(ctype, "xml") != NULL;
+	r->xml = xml;
+	if (!fmt && s->pool &&
+	    !pool_submit(s, r, pt, peer, ctype, xml, body, len, sha))
+		goto out; /* answered when a worker is done (post_done) */
+	check_signed(s->verifier, s->validator, fmt, pt->unsigned_wire,
+		     pt->name, peer->subject, body, len, xml, &c);
+	post_finish(r, pt, peer->subject, fmt, ctype, xml, body, len, sha, &c);
+	check_release(&c);
+out:;
 }
 
 /* ------------------------------------------------------------------ */
@@ -2025,7 +2566,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 			goto out;
 		}
 		rq_event(&r, "received", 0, "ok", peer.version);
-		handle_post(&r, pt, peer.subject);
+		handle_post(&r, pt, &peer);
 		goto out;
 	}
 	if (!strncmp(path, "/v1/messages/", 13) && n > 21 &&
@@ -2282,6 +2823,8 @@ static void server_free(struct gw_server *s)
 {
 	if (!s)
 		return;
+	pool_free(s->pool); /* its event goes before the base */
+	s->pool = NULL;
 	if (s->ev_term)
 		event_free(s->ev_term);
 	if (s->ev_int)
@@ -2304,6 +2847,9 @@ static void server_free(struct gw_server *s)
 	if (s->base)
 		event_base_free(s->base);
 	gw_tls_free(s->tls);
+	if (wire_conv == s->conv)
+		wire_conv = NULL;
+	gw_format_free(s->conv);
 	gw_inbox_close(s->inbox);
 	gw_outbox_close(s->outbox);
 	gw_audit_close(s->audit); /* commits what is buffered */
@@ -2387,6 +2933,7 @@ static gw_rc server_load(const char *conf_path, int check_only,
 		gw_strdup(gw_config_str(s->cfg, "/server/listen", "127.0.0.1"));
 	s->port = (int)gw_config_int(s->cfg, "/server/port", 8443);
 	s->plain = gw_config_bool(s->cfg, "/server/plain_http", 0);
+	s->nworkers = (int)gw_config_int(s->cfg, "/server/workers", 2);
 	s->org_id = gw_strdup(
 		gw_config_str(s->cfg, "/gateway/organization/orgId", ""));
 	s->org_name = gw_strdup(
@@ -2467,6 +3014,12 @@ static gw_rc server_load(const char *conf_path, int check_only,
 		goto out;
 	gw_server_format_register(&edxml_placeholder, NULL);
 	gw_server_format_register(&sdmx_placeholder, NULL);
+	if ((rc = gw_format_new(gw_schema_dir(), &s->conv, err)))
+		goto out;
+	wire_conv = s->conv;
+	gw_server_format_register(&edxml_format, NULL);
+	gw_server_format_register(&sdmx_ml_format, NULL);
+	gw_server_format_register(&packet_format, NULL);
 	*out = s;
 	s = NULL;
 out:
@@ -2672,13 +3225,25 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 	s->idl_running = 1;
 	if ((rc = deliver_start(s, err)))
 		goto out;
+	if (s->nworkers > 0) {
+		char *trust = gw_config_path(s->cfg, "/trust/dir");
+
+		rc = trust ? pool_new(s, s->nworkers, trust, &s->pool, err)
+			   : gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		free(trust);
+		if (rc)
+			goto out;
+	}
 	gw_log(GW_LOG_INFO, "listening", NULL,
-	       "%s://%s:%d (%zu partners, %zu routes, drop folder '%s')",
+	       "%s://%s:%d (%zu partners, %zu routes, drop folder '%s', "
+	       "%d verification workers)",
 	       s->plain ? "http" : "https", s->listen, s->port, s->partners.n,
-	       s->fw.nroutes, s->drop_dir);
+	       s->fw.nroutes, s->drop_dir, s->pool ? s->pool->n : 0);
 	fprintf(stderr, "lienthong serve: listening on %s://%s:%d\n",
 		s->plain ? "http" : "https", s->listen, s->port);
 	event_base_dispatch(s->base);
+	pool_free(s->pool);
+	s->pool = NULL;
 	idl_stop(s);
 	deliver_stop(s);
 	gw_log(GW_LOG_INFO, "shutdown", NULL, "stopped cleanly");

@@ -28,9 +28,12 @@ struct gw_partner {
 	char *subject;	 /* RFC 2253 subject of its certificate, or NULL */
 	char sha256[65]; /* normalized certificate fingerprint, or "" */
 	char *org_id;
-	char **kinds;	  /* NULL-terminated */
-	char **receivers; /* NULL-terminated; "*" is any */
-	char **signers;	  /* other signer subjects allowed; NULL-terminated */
+	char **kinds;	   /* NULL-terminated */
+	char **receivers;  /* NULL-terminated; "*" is any */
+	char **signers;	   /* other signer subjects allowed; NULL-terminated */
+	int unsigned_wire; /* signed: false - wire formats (edXML, SDMX-ML)
+			      without an XML-DSig are accepted on the
+			      strength of the client certificate */
 };
 
 struct gw_partners {

@@ -4,7 +4,13 @@
 # example messages of the Ministry of Finance (plans, tasks, indicator
 # targets derived from 1584/QĐ-BTC and 844/QĐ-BTC), convert them between
 # XML and JSON, sign and verify them against the test PKI, and show that
-# hostile and tampered input is refused. Later steps join as they land.
+# hostile and tampered input is refused; send to two sinks; import the
+# seed plan tables; then two gateways of the same binary (ministry, hub):
+# the indicator targets imported from the seed plan table flow ministry ->
+# hub as SDMX-ML (canonical JSON, said so, when the SDMX schemas of
+# ../shared are absent), a partner's task assignment flows partner ->
+# ministry -> drop folder, each with a signed receipt; everything started
+# is stopped.
 set -u
 LIENTHONG=${LIENTHONG:-bin/lienthong}
 OUT=${DEMO_OUT:-build/demo}
@@ -115,14 +121,43 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 		[ -f $C/$n-full.pem ] || cat $C/$n.pem $C/chain.pem >$C/$n-full.pem
 	done
 	rm -rf var/ministry var/hub && mkdir -p var
-	echo "the ministry queues its 2024 indicator targets for the national hub (the gateway it starts next delivers them):"
-	run "$LIENTHONG" send -c conf/ministry.yaml "$EX/indicator-report-2024-targets.json" || fail "send"
+	# the indicator targets: imported from the seed plan table (step 6), or
+	# the committed example derived from the same table
+	TARGETS=
+	if ls ../shared/seeds/004_*.txt >/dev/null 2>&1; then # step 6 ran
+		TARGETS=$(ls "$OUT"/import-004/*-indicator-report.json 2>/dev/null | head -1)
+	fi
+	if [ -n "$TARGETS" ]; then
+		echo "indicator targets: imported from the seed plan table ($TARGETS)"
+	else
+		TARGETS=$EX/indicator-report-2024-targets.json
+		echo "indicator targets: the seed plan tables (../shared/seeds) are absent, so the committed example $TARGETS (the same table of 1584/QĐ-BTC) is sent"
+	fi
+	# SDMX-ML needs the official SDMX schemas (docs/FORMATS.md)
+	SDMX=${LIENTHONG_SDMX_DIR:-../shared/testsuites/sdmx}
+	MCONF=conf/ministry.yaml
+	if [ -f "$SDMX/SDMXMessage.xsd" ] || [ -f "$SDMX/sdmx-ml-3.0/schemas/SDMXMessage.xsd" ]; then
+		export LIENTHONG_SDMX_DIR=$SDMX
+		HUB_FORMAT="SDMX-ML 3.0"
+		echo "the ministry sends them to the hub as SDMX-ML 3.0 (destination national-hub has format: sdmx-ml; schemas from $SDMX)"
+	else
+		# same folder depth as conf/, so the relative paths stay right
+		MCONF=var/ministry-canonical.yaml
+		grep -v '^    format: sdmx-ml' conf/ministry.yaml >"$MCONF"
+		HUB_FORMAT="canonical JSON"
+		echo "NOTE: the SDMX schemas are absent ($SDMX, see docs/FORMATS.md): the ministry falls back to canonical JSON for the hub ($MCONF is conf/ministry.yaml without format: sdmx-ml)"
+	fi
+	echo "the ministry queues its indicator targets for the national hub (the gateway it starts next delivers them):"
+	run "$LIENTHONG" send -c "$MCONF" "$TARGETS" | tee "$OUT/send-hub.out" || fail "send"
+	# the hub files it under the message id (a wire variant names it: "of ID")
+	HUB_ID=$(sed -n -e 's/^.* -> national-hub (.* of \([0-9a-f-]*\))$/\1/p' \
+		-e 's/^\([0-9a-f-]*\) -> national-hub$/\1/p' "$OUT/send-hub.out" | head -1)
 	GW_PIDS=()
 	trap 'kill "${SINK_PIDS[@]}" "${GW_PIDS[@]}" 2>/dev/null' EXIT
-	for g in hub ministry; do
-		"$LIENTHONG" serve -c conf/$g.yaml 2>"$OUT/$g-serve.log" &
-		GW_PIDS+=($!)
-	done
+	"$LIENTHONG" serve -c conf/hub.yaml 2>"$OUT/hub-serve.log" &
+	GW_PIDS+=($!)
+	"$LIENTHONG" serve -c "$MCONF" 2>"$OUT/ministry-serve.log" &
+	GW_PIDS+=($!)
 	for p in 7443 8443; do
 		for _ in $(seq 50); do curl -s --cacert $C/root.pem https://127.0.0.1:$p/healthz >/dev/null 2>&1 && break; sleep 0.1; done
 	done
@@ -136,23 +171,56 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 	"$LIENTHONG" verify --trust $C/trust "$OUT/vpcp-receipt.xml" || fail "the receipt does not verify"
 	echo "receipt binds sha256 $(sed -n 's:.*<sha256>\([0-9a-f]*\)</sha256>.*:\1:p' "$OUT/vpcp-receipt.xml")"
 	echo "             the bytes sent: $(sha256sum <"$OUT/vpcp-task.xml" | cut -d' ' -f1)"
+	for _ in $(seq 100); do [ -n "$(ls var/ministry/drop 2>/dev/null)" ] && break; sleep 0.1; done
 	echo "internal drop folder: $(ls var/ministry/drop)"
 	run curl -sS --cacert $C/root.pem --cert $C/partner-a-full.pem --key $C/partner-a.key \
 		-H 'Content-Type: application/xml' --data-binary @"$OUT/vpcp-task.xml" \
 		-o /dev/null -w 'the same message again: HTTP %{http_code} with the original receipt\n' https://127.0.0.1:7443/v1/messages
 	run curl -sS --cacert $C/root.pem -o /dev/null -w 'without a client certificate: HTTP %{http_code}\n' \
 		-H 'Content-Type: application/xml' --data-binary @"$OUT/vpcp-task.xml" https://127.0.0.1:7443/v1/messages
+	echo "the partner sends another task assignment as edXML (QCVN 102:2016), signed; the ministry answers with an edXML status message:"
+	sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-0008440200e1/' \
+		"$EX/task-assignment-from-vpcp.json" >"$OUT/vpcp-task2.json"
+	run "$LIENTHONG" convert --to edxml "$OUT/vpcp-task2.json" >"$OUT/vpcp-task2.edxml" || fail "convert to edXML"
+	run "$LIENTHONG" sign --key $C/partner-a.key --cert $C/partner-a.pem --chain $C/chain.pem \
+		"$OUT/vpcp-task2.edxml" >"$OUT/vpcp-task2-signed.edxml" || fail "sign the edXML as the partner"
+	run curl -sS --cacert $C/root.pem --cert $C/partner-a-full.pem --key $C/partner-a.key \
+		-H 'Content-Type: application/edxml+xml' --data-binary @"$OUT/vpcp-task2-signed.edxml" \
+		-o "$OUT/vpcp-receipt2.edxml" -w 'HTTP %{http_code}\n' https://127.0.0.1:7443/v1/messages || fail "post edXML"
+	printf 'edXML receipt signed by: '
+	"$LIENTHONG" verify --trust $C/trust "$OUT/vpcp-receipt2.edxml" || fail "the edXML receipt does not verify"
+	echo "edXML StatusCode $(sed -n 's:.*<StatusCode>\([0-9]*\)</StatusCode>.*:\1:p' "$OUT/vpcp-receipt2.edxml") (03: accepted), in $OUT/vpcp-receipt2.edxml"
+	for _ in $(seq 100); do [ -f var/ministry/drop/c2b7e1f0-9d44-4b0e-a1d2-0008440200e1.json ] && break; sleep 0.1; done
+	echo "internal drop folder now: $(ls var/ministry/drop | tr '\n' ' ')(the edXML as received, and the canonical task assignment .json)"
 
-	step "9. The ministry's gateway has forwarded the queued indicator targets to the hub, which answered with a receipt"
+	step "9. The ministry's gateway has forwarded the queued indicator targets to the hub ($HUB_FORMAT over mutual TLS), which answered with a signed receipt"
 	for _ in $(seq 100); do [ -n "$(ls var/hub/drop 2>/dev/null)" ] && break; sleep 0.1; done
-	echo "hub drop folder: $(ls var/hub/drop)"
-	run "$LIENTHONG" queue -c conf/ministry.yaml ls
+	echo "hub drop folder: $(ls var/hub/drop | tr '\n' ' ')"
+	run "$LIENTHONG" queue -c "$MCONF" ls
+	if [ -n "$HUB_ID" ]; then
+		run curl -sS --cacert $C/root.pem --cert $C/ministry-ec-full.pem --key $C/ministry-ec.key \
+			-o "$OUT/hub-receipt" -w 'the hub'"'"'s receipt for %{url}: HTTP %{http_code}\n' \
+			"https://127.0.0.1:8443/v1/messages/$HUB_ID/receipt"
+		printf 'hub receipt signed by: '
+		"$LIENTHONG" verify --trust $C/trust "$OUT/hub-receipt" || echo "(the hub's receipt did not verify)"
+		echo "it binds sha256 $(python3 - "$OUT/hub-receipt" <<'PY'
+import base64, json, re, sys
+s = open(sys.argv[1]).read()
+try:  # a JWS (canonical JSON) or an XML-DSig receipt
+	p = json.loads(s)["payload"]
+	print(json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))["payload"]["sha256"])
+except ValueError:
+	print(re.search(r"<sha256>([0-9a-f]{64})</sha256>", s).group(1))
+PY
+) of what the hub received ($OUT/hub-receipt)"
+		[ -f "var/hub/drop/$HUB_ID.xml" ] && sed -n '1,4p' "var/hub/drop/$HUB_ID.xml" | cut -c1-160
+	fi
 	curl -s --cacert $C/root.pem https://127.0.0.1:7443/metrics | grep -E '^lienthong_(http_requests_total|deliveries|messages_accepted)'
 	kill -TERM "${GW_PIDS[@]}"; wait "${GW_PIDS[@]}" 2>/dev/null
-	run "$LIENTHONG" audit ls -c conf/ministry.yaml
-	run "$LIENTHONG" audit verify -c conf/ministry.yaml
+	run "$LIENTHONG" audit ls -c "$MCONF"
+	run "$LIENTHONG" audit verify -c "$MCONF"
 	echo "both gateways stopped (SIGTERM); their logs: $OUT/ministry-serve.log, $OUT/hub-serve.log;"
-	echo "inboxes: var/ministry/inbox.db, var/hub/inbox.db; drop folders: var/ministry/drop, var/hub/drop"
+	echo "inboxes: var/ministry/inbox.db, var/hub/inbox.db; drop folders: var/ministry/drop (the partner's task), var/hub/drop (the targets: the bytes received and, for SDMX-ML, the canonical .json)"
 fi
 
 step "Done. Outputs are in $OUT/; run 'make test' for the full test suite."

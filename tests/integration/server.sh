@@ -22,10 +22,20 @@ cleanup() {
 }
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-for c in ministry-ec hub partner-a partner-b expired revoked rogue; do
+for c in ministry-ec ministry-rsa hub partner-a partner-b expired revoked rogue; do
 	cat "$P/$c.pem" "$P/chain.pem" >"$TMP/$c-full.pem"
 done
 FP_B=$(openssl x509 -in "$P/partner-b.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+# a second certificate stands for the national document axis, whose edXML
+# carries placeholder signatures (a partner with signed: false)
+FP_AXIS=$(openssl x509 -in "$P/ministry-rsa.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+EDX=$SHARED/testsuites/edxml
+SDMX=$SHARED/testsuites/sdmx
+have_sdmx=0
+if [ -f "$SDMX/sdmx-ml-3.0/schemas/SDMXMessage.xsd" ]; then
+	export LIENTHONG_SDMX_DIR=$SDMX
+	have_sdmx=1
+fi
 EX=$TOP/conf/examples
 PORT=$(port) SINK_PORT=$(port) HOOK_PORT=$(port)
 URL=https://127.0.0.1:$PORT
@@ -63,6 +73,12 @@ partners:
     orgId: 000.00.00.G22
     kinds: [$1]
     receivers: ["*"]
+  - name: axis
+    sha256: "$FP_AXIS"
+    orgId: 000.00.00.G22
+    kinds: [task.assignment]
+    receivers: ["*"]
+    signed: false
 destinations:
   case-system:          # an internal system's webhook, plain http on loopback
     url: http://127.0.0.1:$HOOK_PORT/inbound
@@ -142,6 +158,7 @@ healthy() { [ "$(curl -sS --max-time 10 --cacert "$P/root.pem" "$URL/healthz")" 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 check "GET /healthz answers ok" healthy
+check "serve starts its verification workers (default 2)" grep -q '2 verification workers' "$TMP/serve.log"
 ST=$(curl -sS --cacert "$P/root.pem" -o "$TMP/resp" -w '%{http_code}' "$URL/readyz")
 expect_status "GET /readyz: inbox writable, keys and schemas loaded" 200
 
@@ -293,7 +310,7 @@ hostile "signed message moved into a wrapper" "$TMP/moved.xml" application/xml 4
 hostile "tampered signed content" "$TMP/tampered.xml" application/xml 422
 hostile "an unsigned canonical message" "$TA_JSON" application/json 422
 hostile "a content type that is not accepted" "$TMP/ta.xml" text/plain 415
-hostile "edXML without its format adapter" "$TMP/ta.xml" application/edxml+xml 415
+hostile "SDMX generic data (no format adapter)" "$TMP/ta.xml" application/vnd.sdmx.genericdata+xml 415
 head -c 104857600 /dev/zero >"$TMP/big"
 hostile "a 100 MB body" "$TMP/big" application/xml 413
 rm -f "$TMP/big"
@@ -431,6 +448,87 @@ check "metrics: deliveries per destination" grep -q '^lienthong_deliveries{desti
 check "metrics: webhook deliveries" grep -q '^lienthong_deliveries{destination="case-system",state="done"} [1-9]' "$TMP/metrics"
 check "metrics: refused handshakes" grep -q '^lienthong_tls_refused_total 3$' "$TMP/metrics"
 
+# ---- wire formats: edXML and SDMX-ML -----------------------------------------------------------------------------
+# a signed edXML document made from a canonical task assignment (convert)
+sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-000844020007/' "$TA_JSON" >"$TMP/ta7.json"
+"$LIENTHONG" convert --to edxml "$TMP/ta7.json" >"$TMP/ta7.edxml"
+sign partner-a "$TMP/ta7.edxml" "$TMP/ta7-signed.edxml"
+post partner-a "$TMP/ta7-signed.edxml" application/edxml+xml
+expect_status "a signed edXML task assignment is accepted" 200
+cp "$TMP/resp" "$TMP/receipt7.edxml"
+check "... answered with an edXML status message 03 (accepted)" grep -q '<StatusCode>03</StatusCode>' "$TMP/receipt7.edxml"
+check "... signed by the gateway (lienthong verify)" sh -c "'$LIENTHONG' verify --trust '$P/trust' '$TMP/receipt7.edxml' | grep -q 'Ministry of Finance Gateway'"
+check "... and of the edXML media type" grep -qi '^Content-Type: application/edxml+xml' "$TMP/hdr"
+check "... which converts back to a receipt of the message id" sh -c "'$LIENTHONG' convert --from edxml --to json '$TMP/receipt7.edxml' >'$TMP/receipt7.json'"
+for _ in $(seq 100); do [ -f "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-000844020007.json" ] && break; sleep 0.1; done
+check "the edXML bytes are in the drop folder, byte for byte" cmp -s "$TMP/ta7-signed.edxml" "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-000844020007.edxml"
+check "... next to the canonical task assignment it was decoded to" python3 - "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-000844020007.json" "$TMP/ta7.json" <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sys.exit(not (a["kind"] == "task.assignment" and a["id"] == b["id"] and a["payload"]["taskId"] == b["payload"]["taskId"]))
+PY
+check "... which is a valid canonical message" sh -c "'$LIENTHONG' validate '$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-000844020007.json' >/dev/null"
+post partner-a "$TMP/ta7-signed.edxml" application/edxml+xml
+expect_status "an edXML replay" 200
+check "... gets the original edXML receipt" cmp -s "$TMP/resp" "$TMP/receipt7.edxml"
+sed 's/<Subject>/<Subject>X/' "$TMP/ta7-signed.edxml" >"$TMP/ta7-tampered.edxml"
+post partner-a "$TMP/ta7-tampered.edxml" application/edxml+xml
+expect_status "tampered signed edXML" 422
+post partner-a "$TMP/ta7.edxml" application/edxml+xml
+expect_status "unsigned edXML from a partner that must sign" 422
+check "... says how to allow it" grep -q "signed: false" "$TMP/resp"
+printf '<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLEnvelope/></edXML>' >"$TMP/bad.edxml"
+post ministry-rsa "$TMP/bad.edxml" application/edxml+xml
+expect_status "edXML that is not a valid envelope" 422
+check "... named as edXML" grep -q "edXML" "$TMP/resp"
+if [ -f "$EDX/edoc_update.edxml" ]; then
+	post partner-a "$EDX/edoc_update.edxml" application/edxml+xml
+	expect_status "a real edXML document (placeholder signature) from a partner that must sign" 422
+	post ministry-rsa "$EDX/edoc_update.edxml" application/edxml+xml
+	expect_status "... from the axis (signed: false) is accepted" 200
+	check "... with an edXML receipt 03 to the sender" sh -c "grep -q '<StatusCode>03</StatusCode>' '$TMP/resp' && grep -q '<OrganId>000.00.00.G22</OrganId>' '$TMP/resp'"
+	EDX_ID=$("$LIENTHONG" convert --from edxml --to json "$EDX/edoc_update.edxml" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	for _ in $(seq 100); do [ -f "$TMP/drop/$EDX_ID.json" ] && break; sleep 0.1; done
+	check "... stored and delivered: the document and its canonical task assignment in the drop folder" \
+		sh -c "cmp -s '$EDX/edoc_update.edxml' '$TMP/drop/$EDX_ID.edxml' && grep -q '\"kind\":\"task.assignment\"' '$TMP/drop/$EDX_ID.json'"
+	for _ in $(seq 50); do grep -q "\"validated\",\"message_id\":\"$EDX_ID\"" "$TMP/serve.log" && break; sleep 0.1; done
+	check "... audited as accepted unsigned" grep -q "unsigned wire format accepted" "$TMP/serve.log"
+	post ministry-rsa "$EDX/status_finish_06.edxml" application/edxml+xml
+	expect_status "... a kind the axis may not send (task.progress)" 403
+else
+	skip "real edXML samples: $EDX is absent"
+fi
+python3 - "$EX/indicator-report-2024-targets.json" "$TMP/ind-sdmx.json" "$TMP/ind-packet.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["sender"] = {"orgId": "000.00.00.G22", "name": "Văn phòng Chính phủ"}
+m["receivers"] = [{"orgId": "000.00.00.G12", "name": "Bộ Tài chính"}]
+m["id"] = "c2b7e1f0-9d44-4b0e-a1d2-000844020008"
+json.dump(m, open(sys.argv[2], "w"), ensure_ascii=False)
+m["id"] = "c2b7e1f0-9d44-4b0e-a1d2-00084402000b"
+json.dump(m, open(sys.argv[3], "w"), ensure_ascii=False)
+PY
+"$LIENTHONG" convert --to report-packet "$TMP/ind-packet.json" >"$TMP/ind.packet.xml"
+sign partner-a "$TMP/ind.packet.xml" "$TMP/ind-signed.packet.xml"
+post partner-a "$TMP/ind-signed.packet.xml" application/vnd.lienthong.report-packet+xml
+expect_status "a signed report packet (XML) is accepted" 200
+check "... with an XML receipt that verifies" sh -c "'$LIENTHONG' verify --trust '$P/trust' '$TMP/resp' >/dev/null"
+for _ in $(seq 100); do [ -f "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-00084402000b.json" ] && break; sleep 0.1; done
+check "... and its canonical indicator report is in the drop folder" \
+	grep -q '"kind":"indicator.report"' "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-00084402000b.json"
+if [ "$have_sdmx" = 1 ]; then
+	"$LIENTHONG" convert --to sdmx-ml "$TMP/ind-sdmx.json" >"$TMP/ind.sdmx.xml"
+	sign partner-a "$TMP/ind.sdmx.xml" "$TMP/ind-signed.sdmx.xml"
+	post partner-a "$TMP/ind-signed.sdmx.xml" "application/vnd.sdmx.structurespecificdata+xml;version=3.0.0"
+	expect_status "a signed SDMX-ML indicator report is accepted" 200
+	check "... with an XML receipt that verifies" sh -c "'$LIENTHONG' verify --trust '$P/trust' '$TMP/resp' >/dev/null"
+	for _ in $(seq 100); do [ -f "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-000844020008.json" ] && break; sleep 0.1; done
+	check "... and its canonical indicator report is in the drop folder" \
+		grep -q '"kind":"indicator.report"' "$TMP/drop/c2b7e1f0-9d44-4b0e-a1d2-000844020008.json"
+else
+	skip "SDMX-ML inbound: the SDMX schemas ($SDMX) are absent"
+fi
+
 # ---- SIGTERM and restart --------------------------------------------------------------------------------------
 sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-000844020005/' "$TA_XML" >"$TMP/ta5.xml"
 sign partner-a "$TMP/ta5.xml" "$TMP/ta5-signed.xml"
@@ -493,10 +591,21 @@ sys.exit(not ("HTTP 403: partner 'vpcp-progress' may not send 'task.assignment'"
 	and "HTTP 409" in r and "certificate has expired" in r))
 PY
 check "audit: a replay is noted as a duplicate" sh -c "grep -q '\"duplicate\"' '$TMP/audit.json'"
+# the restarted server checks requests in the event loop (no workers)
+sed -i 's/^  webhooks: \[case-system\]$/  webhooks: [case-system]\n  workers: 0/' "$TMP/ministry.yaml"
+grep -q '^  workers: 0$' "$TMP/ministry.yaml" || not_ok "the configuration gets workers: 0"
 start_serve && ok "serve starts again" || not_ok "serve starts again: $(cat "$TMP/serve.err")"
 post partner-a "$TMP/ta.xml"
 expect_status "after a restart a replay is still known" 200
 check "... and gets the original receipt" cmp -s "$TMP/resp" "$TMP/receipt1.xml"
+sed 's/c2b7e1f0-9d44-4b0e-a1d2-000844020001/c2b7e1f0-9d44-4b0e-a1d2-00084402000a/' "$TA_JSON" >"$TMP/ta10.json"
+sign partner-a "$TMP/ta10.json" "$TMP/ta10.jws" flat
+post partner-a "$TMP/ta10.jws" application/jose+json
+expect_status "with workers: 0 (checked in the event loop) a JWS message is accepted" 200
+check "... by a server started without workers" grep -q '0 verification workers' "$TMP/serve.log"
+check "... with a JWS receipt that verifies" sh -c "'$LIENTHONG' verify --trust '$P/trust' '$TMP/resp' >/dev/null"
+post partner-a "$TMP/tampered.xml" application/xml
+expect_status "... and tampered content is refused" 422
 
 # ---- a full store: 503, and it recovers ----------------------------------------------------------------------
 mkdir -p "$TMP/small"

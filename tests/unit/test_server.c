@@ -68,6 +68,31 @@ static void test_server__partner_match(void **state)
 	json_decref(arr);
 }
 
+/* signed: false is explicit; absent or true keeps wire formats signed */
+static void test_server__partner_signed_false(void **state)
+{
+	json_t *arr = parse("[{\"name\": \"axis\", \"subject\": \"CN=Axis\","
+			    "  \"orgId\": \"000.00.00.G22\", \"kinds\": [],"
+			    "  \"receivers\": [], \"signed\": false},"
+			    " {\"name\": \"vpcp\", \"subject\": \"CN=VPCP\","
+			    "  \"orgId\": \"000.00.00.G22\", \"kinds\": [],"
+			    "  \"receivers\": [], \"signed\": true},"
+			    " {\"name\": \"hub\", \"subject\": \"CN=Hub\","
+			    "  \"orgId\": \"000.00.00.G16\", \"kinds\": [],"
+			    "  \"receivers\": []}]");
+	struct gw_partners p;
+	struct gw_err err;
+
+	(void)state;
+	assert_int_equal(gw_partners_load(arr, &p, &err), GW_OK);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.v[0].unsigned_wire, 1);
+	assert_int_equal(p.v[1].unsigned_wire, 0);
+	assert_int_equal(p.v[2].unsigned_wire, 0);
+	gw_partners_release(&p);
+	json_decref(arr);
+}
+
 static void test_server__partner_duplicates_refused(void **state)
 {
 	json_t *arr = parse(
@@ -431,6 +456,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_server__partner_match),
+		cmocka_unit_test(test_server__partner_signed_false),
 		cmocka_unit_test(test_server__partner_duplicates_refused),
 		cmocka_unit_test(test_server__partner_rights),
 		cmocka_unit_test(test_server__limits),
