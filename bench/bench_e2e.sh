@@ -118,7 +118,14 @@ def runs(who, rate):
     return [json.load(open(f)) for f in sorted(glob.glob(os.path.join(w, "%s.%d.*.json" % (who, rate))))]
 
 def vals(rs, key):
-    return [r[key] for r in rs] or None
+    # a run that completed no request inside its measuring window (the
+    # server fell so far behind the offered rate) has no figure, not 0
+    return [r[key] for r in rs if r.get("measured", 1) > 0] or None
+
+def unmeasured(rs):
+    n = sum(1 for r in rs if r.get("measured", 1) == 0)
+    return ("%d of %d runs completed no request inside the measuring window "
+            "(the server fell behind the offered rate): no figure" % (n, len(rs))) if n else None
 
 def errs(rs):
     bad = sum(r["errors"] + r["non2xx"] for r in rs)
@@ -140,7 +147,7 @@ def add(workload, metric, key, rate, hib, target=None, met=None):
     s = sv[rate]
     rows.append(bl.row("lienthong serve: " + workload, metric, vals(s, key) if s else None,
                        higher_is_better=hib, baseline=base, baseline_values=vals(nm[rate], key),
-                       target=target, met=met, note=missing or errs(s)))
+                       target=target, met=met, note=missing or unmeasured(s) or errs(s)))
     if not s:
         # the baseline's own figure, so the run is not empty without serve
         rows.append(bl.row("nginx proxy: " + workload, metric, vals(nm[rate], key),

@@ -737,7 +737,9 @@ gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 			  (long)max_inflight);
-	while (!(stop && *stop)) {
+	/* *stop is set by a signal handler (deliver) or by another thread
+	 * (serve): an atomic load serves both */
+	while (!(stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE))) {
 		struct gw_due *due;
 		size_t n;
 

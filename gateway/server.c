@@ -3058,7 +3058,7 @@ static void deliver_stop(struct gw_server *s)
 {
 	if (!s->thread_running)
 		return;
-	s->dstop = 1;
+	__atomic_store_n(&s->dstop, 1, __ATOMIC_RELEASE);
 	pthread_join(s->thread, NULL);
 	s->thread_running = 0;
 	gw_forwarding_release(&s->dfw);
@@ -3075,7 +3075,7 @@ static gw_rc deliver_start(struct gw_server *s, struct gw_err *err)
 	if ((rc = gw_forwarding_load(s->cfg, &s->dfw, err)))
 		return rc;
 	s->dfw.audit = s->audit; /* attempts and deliveries are audited */
-	s->dstop = 0;
+	__atomic_store_n(&s->dstop, 0, __ATOMIC_RELEASE);
 	if (pthread_create(&s->thread, NULL, deliver_main, s)) {
 		gw_forwarding_release(&s->dfw);
 		return gw_err_set(err, GW_ERR_INTERNAL,
@@ -3083,6 +3083,29 @@ static gw_rc deliver_start(struct gw_server *s, struct gw_err *err)
 	}
 	s->thread_running = 1;
 	return GW_OK;
+}
+
+/* The trust store again (anchors and CRLs) for message signatures, in the
+ * loop's verifier and in each worker's; a failure keeps the old store. */
+static void reload_trust(struct gw_server *s)
+{
+	struct gw_err err;
+	int i;
+
+	gw_err_clear(&err);
+	if (s->verifier && gw_sign_verifier_reload(s->verifier, &err))
+		gw_log(GW_LOG_ERROR, "reload", NULL, "trust store: %s",
+		       err.msg);
+	else
+		gw_log(GW_LOG_INFO, "reload", NULL,
+		       "trust store re-read, verified chains forgotten");
+	for (i = 0; s->pool && i < s->pool->n; i++) {
+		gw_err_clear(&err);
+		if (s->pool->w[i].ver &&
+		    gw_sign_verifier_reload(s->pool->w[i].ver, &err))
+			gw_log(GW_LOG_ERROR, "reload", NULL,
+			       "trust store (worker %d): %s", i, err.msg);
+	}
 }
 
 static void on_hup(evutil_socket_t fd, short what, void *arg)
@@ -3115,6 +3138,7 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
 	s->partners = p;
 	if (deliver_start(s, &err))
 		gw_log(GW_LOG_ERROR, "reload", NULL, "%s", err.msg);
+	reload_trust(s);
 	gw_log(GW_LOG_INFO, "reload", NULL,
 	       "reloaded '%s': %zu partners, %zu routes", s->conf_path,
 	       s->partners.n, s->fw.nroutes);

@@ -403,6 +403,8 @@ c.request("POST", "/v1/messages", body, {"Content-Type": "application/xml"})
 r = c.getresponse(); r.read()
 sys.exit(not (r.status == 200 and c.sock is sock))
 PY
+check "SIGHUP: the trust store is re-read too (chain cache emptied)" grep -q "trust store re-read" "$TMP/serve.log"
+check "SIGHUP: no worker failed to re-read it" sh -c "! grep -q 'trust store (worker' '$TMP/serve.log'"
 
 # ---- onward routes: the outbox is drained by the same process ---------------------------------------------
 sign partner-a "$EX/indicator-report-2024-targets.xml" "$TMP/ind.xml"
