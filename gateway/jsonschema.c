@@ -1983,6 +1983,12 @@ struct dep_required {
 
 enum node_kind { N_TRUE, N_FALSE, N_OBJECT };
 
+/* A string of the schema (borrowed from enum_ or const_) with its length. */
+struct sval {
+	const char *s;
+	size_t n;
+};
+
 struct node {
 	/* what a walk reads first, together in one cache line */
 	enum node_kind kind;
@@ -2035,6 +2041,19 @@ struct node {
 	const struct format *format;
 	int format_assert;
 	char *format_name;
+
+	/* prepared by index_node() for the verdict-only walk */
+	struct sval *enum_sv;  /* enum_ when every member is a string */
+	struct sval const_sv;  /* const_ when it is a string (const_is_sv) */
+	int const_is_sv;
+	/* declared property names by key_hash(): 1 + index into props, 0
+	 * empty; set when the object keywords are only properties,
+	 * additionalProperties and required, with at most 64 properties */
+	unsigned short *ptab;
+	size_t ptab_mask;
+	uint64_t req_bits;    /* required names among props, by index */
+	const char **req_rest; /* required names not among props (borrowed) */
+	size_t n_req_rest;
 };
 
 struct gw_js_schema {
@@ -2089,6 +2108,9 @@ static void node_free(struct node *n)
 	}
 	free(n->dep_required);
 	free(n->format_name);
+	free(n->enum_sv);
+	free(n->ptab);
+	free(n->req_rest);
 	free(n);
 }
 
@@ -3085,6 +3107,99 @@ static void mark_ref_only(struct gw_js_schema *s)
 	}
 }
 
+/* Hash of a property name for a node's ptab: the length and three bytes,
+ * enough to tell apart the few names one schema object declares (a
+ * collision only costs a probe), and much cheaper than hashing every byte
+ * as jansson's own lookup does. */
+static inline size_t key_hash(const char *k, size_t n)
+{
+	size_t h = n * 0x9E3779B1u;
+
+	if (n)
+		h ^= (unsigned char)k[0] * 0x85EBCA77u ^
+		     (unsigned char)k[n - 1] * 0xC2B2AE3Du ^
+		     (unsigned char)k[n / 2] * 0x27D4EB2Fu;
+	return h ^ (h >> 15);
+}
+
+/* Index of the declared property named key (klen bytes), or -1. */
+static inline long ptab_find(const struct node *n, const char *key,
+			     size_t klen)
+{
+	size_t h = key_hash(key, klen) & n->ptab_mask;
+	unsigned short j;
+
+	while ((j = n->ptab[h])) {
+		const struct named *p = &n->props[j - 1];
+
+		if (p->len == klen && memcmp(p->name, key, klen) == 0)
+			return (long)j - 1;
+		h = (h + 1) & n->ptab_mask;
+	}
+	return -1;
+}
+
+/* What the verdict-only walk uses instead of the generic keyword code:
+ * string enums and consts as (pointer, length) pairs, and for objects
+ * whose keywords are only properties, additionalProperties and required,
+ * a table of the declared names and the required ones as a bit set, so
+ * that one pass over the instance's keys decides them all. */
+static gw_rc index_node(struct node *n)
+{
+	size_t i, size;
+
+	if (n->kind != N_OBJECT)
+		return GW_OK;
+	if (n->has_const && json_is_string(n->const_)) {
+		n->const_sv.s = json_string_value(n->const_);
+		n->const_sv.n = json_string_length(n->const_);
+		n->const_is_sv = 1;
+	}
+	if (n->enum_ && json_array_size(n->enum_)) {
+		json_t *e;
+
+		json_array_foreach(n->enum_, i, e) if (!json_is_string(e)) break;
+		if (i == json_array_size(n->enum_)) {
+			if (!(n->enum_sv = gw_calloc(i, sizeof(*n->enum_sv))))
+				return GW_ERR_NOMEM;
+			json_array_foreach(n->enum_, i, e)
+			{
+				n->enum_sv[i].s = json_string_value(e);
+				n->enum_sv[i].n = json_string_length(e);
+			}
+		}
+	}
+	if (n->n_props > 64 || n->n_pprops || n->property_names ||
+	    n->n_dep_schemas || n->n_dep_required ||
+	    (!n->n_props && !n->additional))
+		return GW_OK;
+	for (size = 4; size < 4 * n->n_props; size *= 2)
+		;
+	if (!(n->ptab = gw_calloc(size, sizeof(*n->ptab))))
+		return GW_ERR_NOMEM;
+	n->ptab_mask = size - 1;
+	for (i = 0; i < n->n_props; i++) {
+		size_t h = key_hash(n->props[i].name, n->props[i].len) &
+			   n->ptab_mask;
+
+		while (n->ptab[h])
+			h = (h + 1) & n->ptab_mask;
+		n->ptab[h] = (unsigned short)(i + 1);
+	}
+	if (n->n_required &&
+	    !(n->req_rest = gw_calloc(n->n_required, sizeof(*n->req_rest))))
+		return GW_ERR_NOMEM;
+	for (i = 0; i < n->n_required; i++) {
+		long j = ptab_find(n, n->required[i], strlen(n->required[i]));
+
+		if (j >= 0)
+			n->req_bits |= (uint64_t)1 << j;
+		else
+			n->req_rest[n->n_req_rest++] = n->required[i];
+	}
+	return GW_OK;
+}
+
 gw_rc gw_js_compile(struct gw_js_registry *reg, json_t *schema,
 		    const char *base_uri, unsigned flags,
 		    struct gw_js_schema **out, struct gw_err *err)
@@ -3140,8 +3255,14 @@ gw_rc gw_js_compile(struct gw_js_registry *reg, json_t *schema,
 		goto out;
 	if ((rc = get_node(&cc, schema, base, "#", vocab, &cc.s->root)))
 		goto out;
-	if (!(rc = compile_all(&cc)))
-		mark_ref_only(cc.s);
+	if ((rc = compile_all(&cc)))
+		goto out;
+	mark_ref_only(cc.s);
+	for (size_t i = 0; i < cc.s->n_nodes; i++)
+		if (index_node(cc.s->nodes[i])) {
+			rc = nomem(&cc);
+			goto out;
+		}
 out:
 	if (rc) {
 		gw_js_schema_free(cc.s);
@@ -3453,7 +3574,14 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n,
 	size_t k;
 	int r;
 
-	if (n->has_const) {
+	if (n->const_is_sv && !c->errs) {
+		/* a string const: only a string of the same bytes is equal */
+		if (!json_is_string(inst) ||
+		    json_string_length(inst) != n->const_sv.n ||
+		    memcmp(json_string_value(inst), n->const_sv.s,
+			   n->const_sv.n) != 0)
+			return false;
+	} else if (n->has_const) {
 		r = jeq(n->const_, inst, 0);
 		if (r < 0)
 			set_fatal(c, F_DEEP);
@@ -3469,6 +3597,21 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n,
 			if (FAIL_FAST(c))
 				return false;
 		}
+	}
+	if (n->enum_sv && !c->errs) {
+		/* only strings: anything else is not among them */
+		const char *v;
+		size_t i, len;
+
+		if (!json_is_string(inst))
+			return false;
+		v = json_string_value(inst);
+		len = json_string_length(inst);
+		for (i = 0; i < json_array_size(n->enum_); i++)
+			if (n->enum_sv[i].n == len &&
+			    memcmp(n->enum_sv[i].s, v, len) == 0)
+				return ok;
+		return false;
 	}
 	if (n->enum_) {
 		size_t i;
@@ -3842,11 +3985,43 @@ static bool v_props_fast(struct vctx *c, const struct node *n,
 	return !n->additional || found == size;
 }
 
+/* properties, additionalProperties and required, verdict only, in one pass
+ * over the instance's keys (see index_node()). */
+static bool v_props_scan(struct vctx *c, const struct node *n,
+			 const json_t *inst)
+{
+	uint64_t seen = 0;
+	size_t i;
+	void *it;
+
+	for (it = json_object_iter((json_t *)inst); it;
+	     it = json_object_iter_next((json_t *)inst, it)) {
+		long j = ptab_find(n, json_object_iter_key(it),
+				   json_object_iter_key_len(it));
+		const json_t *val = json_object_iter_value(it);
+
+		if (j >= 0) {
+			seen |= (uint64_t)1 << j;
+			if (!vnode(c, n->props[j].node, val, NULL))
+				return false;
+		} else if (n->additional &&
+			   !vnode(c, n->additional, val, NULL)) {
+			return false;
+		}
+	}
+	if ((seen & n->req_bits) != n->req_bits)
+		return false;
+	for (i = 0; i < n->n_req_rest; i++)
+		if (!json_object_get(inst, n->req_rest[i]))
+			return false;
+	return true;
+}
+
 static NOINLINE bool v_object(struct vctx *c, const struct node *n,
 			      const json_t *inst, struct eval *ev)
 {
 	size_t size = json_object_size(inst), i, j, k, ip;
-	bool ok = true;
+	bool ok = true, scan;
 	const char *key;
 	json_t *val;
 
@@ -3868,7 +4043,13 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n,
 			  n->min_props, n->min_props == 1 ? "y" : "ies", size);
 		kpop(c, k);
 	}
-	for (i = 0; i < n->n_required; i++) {
+	/* verdict only: one pass over the keys decides properties,
+	 * additionalProperties and required (index_node()); with no
+	 * additionalProperties, only when the object has few keys beyond
+	 * the declared ones, else a lookup of each declared name is less */
+	scan = !c->errs && !ev && n->ptab &&
+	       (n->additional || size <= 2 * n->n_props);
+	for (i = 0; i < n->n_required && !scan; i++) {
 		if (json_object_get(inst, n->required[i]))
 			continue;
 		ok = false;
@@ -3909,6 +4090,8 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n,
 	}
 	if (!n->n_props && !n->n_pprops && !n->additional && !n->property_names)
 		return ok;
+	if (scan)
+		return v_props_scan(c, n, inst);
 	if (!c->errs && !ev && !n->n_pprops && !n->property_names &&
 	    (!n->additional || n->additional->kind == N_FALSE))
 		return v_props_fast(c, n, inst, size);
