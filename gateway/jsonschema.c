@@ -1997,6 +1997,7 @@ struct node {
 	/* which groups of keywords the node has (mark_ref_only()), so that a
 	 * walk skips the groups with nothing to check */
 	unsigned char has_num, has_str, has_arr, has_obj, has_app;
+	unsigned char uneval; /* unevaluatedItems or unevaluatedProperties */
 	const struct resource *res;
 	struct node *ref;
 
@@ -2062,6 +2063,9 @@ struct gw_js_schema {
 	struct resource **res;
 	size_t n_res;
 	struct node *root;
+	/* no $dynamicRef resolves dynamically: the dynamic scope never
+	 * matters, and the verdict walk is vfast() */
+	int static_refs;
 };
 
 static void node_free(struct node *n)
@@ -3104,7 +3108,12 @@ static void mark_ref_only(struct gw_js_schema *s)
 			     n->additional || n->property_names;
 		n->has_app = n->n_all_of || n->n_any_of || n->n_one_of ||
 			     n->not_ || n->if_;
+		n->uneval = n->uneval_items || n->uneval_props;
 	}
+	s->static_refs = 1;
+	for (i = 0; i < s->n_nodes; i++)
+		if (s->nodes[i]->dynref_anchor)
+			s->static_refs = 0;
 }
 
 /* Hash of a property name for a node's ptab: the length and three bytes,
@@ -3328,6 +3337,7 @@ struct vctx {
 	int fatal;
 	char *fatal_ip, *fatal_kp;
 	pcre2_match_data *md;
+	int fast; /* verdict only and the schema's refs are static: vfast() */
 };
 
 #define FAIL_FAST(c) (!(c)->errs)
@@ -3517,6 +3527,7 @@ static const char *inst_type_name(const json_t *v)
 
 static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 		  struct eval *ev);
+static bool vfast(struct vctx *c, const struct node *n, const json_t *inst);
 
 /* Evaluate one subschema under keyword location kw[/name|/index]. */
 static bool vsub(struct vctx *c, const struct node *n, const json_t *inst,
@@ -3525,7 +3536,8 @@ static bool vsub(struct vctx *c, const struct node *n, const json_t *inst,
 	size_t k;
 
 	if (!c->errs)
-		return vnode(c, n, inst, ev);
+		return c->fast && !ev ? vfast(c, n, inst)
+				      : vnode(c, n, inst, ev);
 	k = name       ? kpush2(c, kw, name)
 	    : idx >= 0 ? kpush_i(c, kw, (size_t)idx)
 		       : kpush(c, kw);
@@ -3979,7 +3991,7 @@ static bool v_props_fast(struct vctx *c, const struct node *n,
 		if (!val)
 			continue;
 		found++;
-		if (!vnode(c, n->props[i].node, val, NULL))
+		if (!vsub(c, n->props[i].node, val, NULL, NULL, NULL, -1))
 			return false;
 	}
 	return !n->additional || found == size;
@@ -4002,10 +4014,12 @@ static bool v_props_scan(struct vctx *c, const struct node *n,
 
 		if (j >= 0) {
 			seen |= (uint64_t)1 << j;
-			if (!vnode(c, n->props[j].node, val, NULL))
+			if (!(c->fast ? vfast(c, n->props[j].node, val)
+				      : vnode(c, n->props[j].node, val, NULL)))
 				return false;
 		} else if (n->additional &&
-			   !vnode(c, n->additional, val, NULL)) {
+			   !(c->fast ? vfast(c, n->additional, val)
+				     : vnode(c, n->additional, val, NULL))) {
 			return false;
 		}
 	}
@@ -4492,6 +4506,110 @@ done:
 	return ok && !c->fatal;
 }
 
+/* The verdict-only walk of a schema whose references are all static
+ * (static_refs): no errors, no locations, no dynamic scope, no annotations,
+ * stops at the first failure. A node that collects annotations for
+ * unevaluated* goes through vnode(), which keeps them. */
+static bool vfast(struct vctx *c, const struct node *n, const json_t *inst)
+{
+	size_t i;
+	int hops;
+
+	/* "$ref"-only nodes are skipped but counted, so that the depth is
+	 * the one the error walk counts; a cycle of them is left to the
+	 * depth limit */
+	for (hops = 0; hops < 8 && n->ref_only; hops++)
+		n = n->ref;
+	if (n->kind != N_OBJECT)
+		return n->kind == N_TRUE;
+	if (n->uneval)
+		return vnode(c, n, inst, NULL);
+	if (c->depth + hops >= MAX_EVAL_DEPTH ||
+	    stack_used(c) > MAX_EVAL_STACK) {
+		set_fatal(c, F_DEEP);
+		return false;
+	}
+	if (n->types && !(n->types & inst_types(inst)))
+		return false;
+	if ((n->has_const || n->enum_) && !v_enum_const(c, n, inst))
+		return false;
+	c->depth += 1 + hops;
+	switch (json_typeof(inst)) {
+	case JSON_INTEGER:
+	case JSON_REAL:
+		if (n->has_num && !v_number(c, n, inst))
+			goto fail;
+		break;
+	case JSON_STRING:
+		if (n->has_str && !v_string(c, n, inst))
+			goto fail;
+		break;
+	case JSON_ARRAY:
+		if (!n->has_arr)
+			break;
+		if (!n->items || n->n_prefix_items || n->contains ||
+		    n->unique_items || n->max_items >= 0 ||
+		    n->min_items >= 0) {
+			if (!v_array(c, n, inst, NULL))
+				goto fail;
+		} else {
+			size_t size = json_array_size(inst);
+
+			for (i = 0; i < size; i++)
+				if (!vfast(c, n->items, json_array_get(inst, i)))
+					goto fail;
+		}
+		break;
+	case JSON_OBJECT:
+		if (n->has_obj && !v_object(c, n, inst, NULL))
+			goto fail;
+		break;
+	default: break;
+	}
+	if (n->ref && !vfast(c, n->ref, inst))
+		goto fail;
+	if (n->dynref && !vfast(c, n->dynref, inst))
+		goto fail;
+	if (!n->has_app)
+		goto ok;
+	for (i = 0; i < n->n_all_of; i++)
+		if (!vfast(c, n->all_of[i], inst))
+			goto fail;
+	if (n->n_any_of) {
+		for (i = 0; i < n->n_any_of; i++)
+			if (vfast(c, n->any_of[i], inst) || c->fatal)
+				break;
+		if (i == n->n_any_of || c->fatal)
+			goto fail;
+	}
+	if (n->n_one_of) {
+		size_t valid = 0;
+
+		for (i = 0; i < n->n_one_of && valid < 2 && !c->fatal; i++)
+			if (vfast(c, n->one_of[i], inst))
+				valid++;
+		if (valid != 1 || c->fatal)
+			goto fail;
+	}
+	if (n->not_ && (vfast(c, n->not_, inst) || c->fatal))
+		goto fail;
+	if (n->if_) {
+		bool r = vfast(c, n->if_, inst);
+
+		if (c->fatal)
+			goto fail;
+		if (r ? n->then_ && !vfast(c, n->then_, inst)
+		      : n->else_ && !vfast(c, n->else_, inst))
+			goto fail;
+	}
+ok:
+	c->depth -= 1 + hops;
+	return !c->fatal;
+fail:
+	c->depth -= 1 + hops;
+	return false;
+}
+
 bool gw_js_validate(const struct gw_js_schema *s, const json_t *instance,
 		    struct gw_js_errors *errs)
 {
@@ -4509,9 +4627,12 @@ bool gw_js_validate(const struct gw_js_schema *s, const json_t *instance,
 	/* A first walk only for the verdict (no locations kept, stops at the
 	 * first failure): most messages are valid, and then it is all the
 	 * work. Errors, when wanted, come from a second, complete walk. */
-	ok = vnode(&c, s->root, instance, NULL);
+	c.fast = s->static_refs;
+	ok = c.fast ? vfast(&c, s->root, instance)
+		    : vnode(&c, s->root, instance, NULL);
 	if (ok || !errs)
 		goto done;
+	c.fast = 0;
 	c.errs = errs;
 	c.fatal = 0;
 	c.depth = 0;
