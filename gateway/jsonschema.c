@@ -1139,6 +1139,418 @@ static int regex_match(const pcre2_code *re, pcre2_match_data **md,
 }
 
 /* ------------------------------------------------------------------ */
+/* A DFA for the simple patterns most schemas use                       */
+/*                                                                      */
+/* A pattern anchored at both ends ("^...$") built only of ASCII        */
+/* literals, positive classes of them, \d, \w, groups, alternation and  */
+/* greedy or lazy quantifiers matches exactly the subjects that are a   */
+/* whole string of that regular language: every atom matches one ASCII  */
+/* byte, which in UTF-8 is always a whole character, so bytes and code  */
+/* points give the same verdict (a subject with a byte >= 0x80 never    */
+/* matches). Such a pattern is also compiled to a DFA over byte classes */
+/* (Thompson NFA, then subsets), and matching is one table step per     */
+/* byte instead of a PCRE2 call. Anything else, or a pattern whose      */
+/* automaton would be large, stays with PCRE2 alone.                    */
+
+#define RX_MAX_NFA 1024
+#define RX_MAX_DFA 255
+#define RX_MAX_REPEAT 256
+
+struct rx_st {
+	unsigned char kind; /* 0 one byte of set, 1 split, 2 match */
+	unsigned char set[32];
+	int out, out2;
+};
+
+struct rx_nfa {
+	struct rx_st st[RX_MAX_NFA];
+	int n;
+	int bad;
+};
+
+struct dfa {
+	unsigned char cls[256]; /* byte -> class */
+	unsigned ncls;
+	unsigned char *next; /* [state * ncls + class], 0: no match */
+	unsigned char *accept;
+	unsigned char start;
+};
+
+static int rx_add(struct rx_nfa *a, int kind, const unsigned char *set,
+		  int out, int out2)
+{
+	struct rx_st *s;
+
+	if (a->bad || a->n >= RX_MAX_NFA) {
+		a->bad = 1;
+		return -1;
+	}
+	s = &a->st[a->n];
+	memset(s, 0, sizeof(*s));
+	s->kind = (unsigned char)kind;
+	if (set)
+		memcpy(s->set, set, sizeof(s->set));
+	s->out = out;
+	s->out2 = out2;
+	return a->n++;
+}
+
+static void set_add(unsigned char *set, int lo, int hi)
+{
+	for (int ch = lo; ch <= hi; ch++)
+		set[ch >> 3] |= (unsigned char)(1u << (ch & 7));
+}
+
+/* An escape (after '\\') as a set; 0 when not supported. */
+static int rx_escape(char ch, unsigned char *set, int *single)
+{
+	*single = -1;
+	if (ch == 'd') {
+		set_add(set, '0', '9');
+	} else if (ch == 'w') {
+		set_add(set, '0', '9');
+		set_add(set, 'A', 'Z');
+		set_add(set, 'a', 'z');
+		set_add(set, '_', '_');
+	} else if (ch > 0x20 && ch < 0x7f && !isalnum((unsigned char)ch)) {
+		set_add(set, ch, ch);
+		*single = ch;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* End of the atom at p (before e), or NULL when it is not supported. */
+static const char *rx_atom_end(const char *p, const char *e)
+{
+	int depth = 0;
+
+	do {
+		if (p >= e)
+			return NULL;
+		if (*p == '\\') {
+			p += 2;
+		} else if (*p == '[') {
+			for (p++; p < e && *p != ']'; p++)
+				if (*p == '\\')
+					p++;
+			p++;
+		} else {
+			if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+			p++;
+		}
+		if (depth < 0 || p > e)
+			return NULL;
+	} while (depth > 0);
+	return p;
+}
+
+static int rx_alt(struct rx_nfa *a, const char *p, const char *e, int next);
+
+/* One atom [p, e) followed by next; returns its start state. */
+static int rx_atom(struct rx_nfa *a, const char *p, const char *e, int next)
+{
+	unsigned char set[32] = { 0 };
+	int single;
+
+	if (*p == '(') {
+		p += (p + 2 < e && p[1] == '?' && p[2] == ':') ? 3 : 1;
+		if (*p == '?' || e - 1 < p || e[-1] != ')') {
+			a->bad = 1;
+			return -1;
+		}
+		return rx_alt(a, p, e - 1, next);
+	}
+	if (*p == '\\') {
+		if (e - p != 2 || !rx_escape(p[1], set, &single)) {
+			a->bad = 1;
+			return -1;
+		}
+		return rx_add(a, 0, set, next, -1);
+	}
+	if (*p == '[') {
+		int prev = -1; /* a single character that may start a range */
+
+		p++;
+		if (p >= e - 1 || *p == '^' || *p == ']' || e[-1] != ']') {
+			a->bad = 1;
+			return -1;
+		}
+		for (; p < e - 1; p++) {
+			unsigned char ch = (unsigned char)*p;
+
+			if (ch >= 0x80 || ch == '[') {
+				a->bad = 1;
+				return -1;
+			}
+			if (ch == '\\') {
+				if (!rx_escape(*++p, set, &single)) {
+					a->bad = 1;
+					return -1;
+				}
+				prev = single;
+			} else if (ch == '-' && prev >= 0 && p + 1 < e - 1) {
+				int hi = (unsigned char)*++p;
+
+				if (hi == '\\' || hi == '[' || hi >= 0x80 ||
+				    hi < prev) {
+					a->bad = 1;
+					return -1;
+				}
+				set_add(set, prev, hi);
+				prev = -1;
+			} else {
+				if (ch == '-' && p != e - 2 && prev < 0 &&
+				    p[-1] != '[') {
+					a->bad = 1; /* "-" after a class escape */
+					return -1;
+				}
+				set_add(set, ch, ch);
+				prev = ch;
+			}
+		}
+		return rx_add(a, 0, set, next, -1);
+	}
+	if (e - p != 1 || (unsigned char)*p >= 0x80 ||
+	    strchr("^$.|)]{}*+?", *p)) {
+		a->bad = 1;
+		return -1;
+	}
+	set_add(set, (unsigned char)*p, (unsigned char)*p);
+	return rx_add(a, 0, set, next, -1);
+}
+
+/* A quantifier at p: sets min and max (-1: no bound), returns its end. */
+static const char *rx_quant(const char *p, const char *e, int *min, int *max)
+{
+	*min = *max = 1;
+	if (p >= e)
+		return p;
+	if (*p == '*' || *p == '+' || *p == '?') {
+		*min = *p == '+';
+		*max = *p == '?' ? 1 : -1;
+		p++;
+	} else if (*p == '{') {
+		char *end;
+		long lo, hi;
+
+		if (!isdigit((unsigned char)p[1]))
+			return NULL;
+		lo = strtol(p + 1, &end, 10);
+		hi = lo;
+		if (*end == ',') {
+			hi = isdigit((unsigned char)end[1])
+				     ? strtol(end + 1, &end, 10)
+				     : (end++, -1);
+		}
+		if (end >= e || *end != '}' || lo > RX_MAX_REPEAT ||
+		    hi > RX_MAX_REPEAT || (hi >= 0 && hi < lo))
+			return NULL;
+		*min = (int)lo;
+		*max = (int)hi;
+		p = end + 1;
+	} else {
+		return p;
+	}
+	if (p < e && *p == '?') /* lazy: the same full matches */
+		p++;
+	if (p < e && strchr("*+?{", *p))
+		return NULL;
+	return p;
+}
+
+/* A sequence [p, e) followed by next. */
+static int rx_seq(struct rx_nfa *a, const char *p, const char *e, int next)
+{
+	struct {
+		const char *p, *e;
+		int min, max;
+	} it[64];
+	int n = 0, cur = next, i, k;
+
+	while (p < e) {
+		const char *ae = rx_atom_end(p, e);
+
+		if (!ae || n == 64) {
+			a->bad = 1;
+			return -1;
+		}
+		it[n].p = p;
+		it[n].e = ae;
+		if (!(p = rx_quant(ae, e, &it[n].min, &it[n].max))) {
+			a->bad = 1;
+			return -1;
+		}
+		n++;
+	}
+	for (i = n - 1; i >= 0 && !a->bad; i--) {
+		if (it[i].max < 0) {
+			int s = rx_add(a, 1, NULL, -1, cur);
+
+			if (s < 0)
+				return -1;
+			a->st[s].out = rx_atom(a, it[i].p, it[i].e, s);
+			cur = s;
+		} else {
+			for (k = it[i].min; k < it[i].max && !a->bad; k++)
+				cur = rx_add(a, 1, NULL,
+					     rx_atom(a, it[i].p, it[i].e, cur),
+					     cur);
+		}
+		for (k = 0; k < it[i].min && !a->bad; k++)
+			cur = rx_atom(a, it[i].p, it[i].e, cur);
+	}
+	return a->bad ? -1 : cur;
+}
+
+/* Alternatives [p, e), each followed by next. */
+static int rx_alt(struct rx_nfa *a, const char *p, const char *e, int next)
+{
+	const char *q = p;
+
+	while (q < e && *q != '|') {
+		q = rx_atom_end(q, e);
+		if (!q) {
+			a->bad = 1;
+			return -1;
+		}
+		while (q < e && strchr("*+?{}0123456789,", *q))
+			q++; /* quantifiers (rx_quant checks them) */
+	}
+	if (q >= e)
+		return rx_seq(a, p, e, next);
+	return rx_add(a, 1, NULL, rx_seq(a, p, q, next),
+		      rx_alt(a, q + 1, e, next));
+}
+
+static void rx_closure(const struct rx_nfa *a, int s, unsigned char *in)
+{
+	while (s >= 0 && !(in[s >> 3] & (1u << (s & 7)))) {
+		in[s >> 3] |= (unsigned char)(1u << (s & 7));
+		if (a->st[s].kind != 1)
+			return;
+		rx_closure(a, a->st[s].out, in);
+		s = a->st[s].out2;
+	}
+}
+
+static void dfa_free(struct dfa *d)
+{
+	if (!d)
+		return;
+	free(d->next);
+	free(d->accept);
+	free(d);
+}
+
+/* The DFA of an ECMA-262 pattern, or NULL when the pattern is not one of
+ * the simple ones (or memory is short: PCRE2 still answers). */
+static struct dfa *dfa_compile(const char *re)
+{
+	size_t len = strlen(re), nb = RX_MAX_NFA / 8;
+	struct rx_nfa *a = NULL;
+	struct dfa *d = NULL;
+	unsigned char *sets = NULL, rep[256];
+	int match, start, i, j, nd = 1, ok = 0;
+	unsigned c;
+
+	/* ^...$, the $ not escaped */
+	if (len < 2 || re[0] != '^' || re[len - 1] != '$')
+		return NULL;
+	for (i = (int)len - 2; i > 0 && re[i] == '\\'; i--)
+		;
+	if ((len - 2 - (size_t)i) % 2)
+		return NULL;
+	if (!(a = gw_calloc(1, sizeof(*a))) || !(d = gw_calloc(1, sizeof(*d))))
+		goto out;
+	match = rx_add(a, 2, NULL, -1, -1);
+	/* a sequence, not alternatives: "^a|b$" is not anchored twice */
+	start = rx_seq(a, re + 1, re + len - 1, match);
+	if (a->bad || start < 0)
+		goto out;
+	/* byte classes: bytes in exactly the same sets */
+	for (i = 0; i < 256; i++) {
+		for (c = 0; c < d->ncls; c++) {
+			for (j = 0; j < a->n; j++) {
+				const unsigned char *s = a->st[j].set;
+
+				if (a->st[j].kind == 0 &&
+				    !(s[i >> 3] >> (i & 7) & 1) !=
+					    !(s[rep[c] >> 3] >> (rep[c] & 7) &
+					      1))
+					break;
+			}
+			if (j == a->n)
+				break;
+		}
+		if (c == d->ncls)
+			rep[d->ncls++] = (unsigned char)i;
+		d->cls[i] = (unsigned char)c;
+	}
+	/* subsets; state 0 is the dead one */
+	if (!(sets = gw_calloc((RX_MAX_DFA + 1) * nb, 1)) ||
+	    !(d->next = gw_calloc((RX_MAX_DFA + 1) * d->ncls, 1)) ||
+	    !(d->accept = gw_calloc(RX_MAX_DFA + 1, 1)))
+		goto out;
+	rx_closure(a, start, sets + nb);
+	nd = 2;
+	d->start = 1;
+	for (i = 1; i < nd; i++) {
+		const unsigned char *in = sets + (size_t)i * nb;
+
+		d->accept[i] = (in[match >> 3] >> (match & 7)) & 1;
+		for (c = 0; c < d->ncls; c++) {
+			unsigned char t[RX_MAX_NFA / 8] = { 0 }, any = 0;
+
+			for (j = 0; j < a->n; j++)
+				if ((in[j >> 3] >> (j & 7) & 1) &&
+				    a->st[j].kind == 0 &&
+				    (a->st[j].set[rep[c] >> 3] >> (rep[c] & 7) &
+				     1))
+					rx_closure(a, a->st[j].out, t);
+			for (j = 0; j < (int)nb; j++)
+				any |= t[j];
+			if (!any)
+				continue;
+			for (j = 1; j < nd; j++)
+				if (!memcmp(sets + (size_t)j * nb, t, nb))
+					break;
+			if (j == nd) {
+				if (nd > RX_MAX_DFA)
+					goto out;
+				memcpy(sets + (size_t)nd * nb, t, nb);
+				nd++;
+			}
+			d->next[(size_t)i * d->ncls + c] = (unsigned char)j;
+		}
+	}
+	ok = 1;
+out:
+	free(sets);
+	free(a);
+	if (!ok) {
+		dfa_free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* 1 when the whole subject matches. */
+static int dfa_match(const struct dfa *d, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	unsigned st = d->start;
+
+	while (p < e && st)
+		st = d->next[st * d->ncls + d->cls[*p++]];
+	return d->accept[st];
+}
+
+/* ------------------------------------------------------------------ */
 /* Numbers, compared exactly: json_int_t against double without going   */
 /* through a rounding conversion, and multipleOf in decimal.            */
 
@@ -2034,6 +2446,7 @@ struct node {
 		min_contains, max_props, min_props; /* -1: absent */
 	int unique_items;
 	pcre2_code *pattern;
+	struct dfa *pattern_dfa; /* the same language, when dfa_compile() can */
 	char *pattern_src;
 	char **required;
 	size_t n_required;
@@ -2098,6 +2511,7 @@ static void node_free(struct node *n)
 	json_decref(n->minimum);
 	json_decref(n->ex_minimum);
 	pcre2_code_free(n->pattern);
+	dfa_free(n->pattern_dfa);
 	free(n->pattern_src);
 	for (i = 0; i < n->n_required; i++)
 		free(n->required[i]);
@@ -2959,6 +3373,7 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 						  "invalid schema at '%s': %s",
 						  n->loc, msg);
 			}
+			n->pattern_dfa = dfa_compile(n->pattern_src);
 		}
 		if ((v = json_object_get(js, "required")) &&
 		    (rc = get_strings(cc, n, "required", v, &n->required,
@@ -3746,7 +4161,8 @@ static NOINLINE bool v_string(struct vctx *c, const struct node *n,
 		}
 	}
 	if (n->pattern) {
-		int r = regex_match(n->pattern, &c->md, s, blen);
+		int r = n->pattern_dfa ? dfa_match(n->pattern_dfa, s, blen)
+				       : regex_match(n->pattern, &c->md, s, blen);
 
 		if (r != 1) {
 			ok = false;
