@@ -1155,6 +1155,7 @@ static int regex_match(const pcre2_code *re, pcre2_match_data **md,
 #define RX_MAX_NFA 1024
 #define RX_MAX_DFA 255
 #define RX_MAX_REPEAT 256
+#define RX_MAX_CLASSES 32
 
 struct rx_st {
 	unsigned char kind; /* 0 one byte of set, 1 split, 2 match */
@@ -1176,8 +1177,8 @@ struct dfa {
 	unsigned char start;
 };
 
-static int rx_add(struct rx_nfa *a, int kind, const unsigned char *set,
-		  int out, int out2)
+static int rx_add(struct rx_nfa *a, int kind, const unsigned char *set, int out,
+		  int out2)
 {
 	struct rx_st *s;
 
@@ -1304,9 +1305,10 @@ static int rx_atom(struct rx_nfa *a, const char *p, const char *e, int next)
 				set_add(set, prev, hi);
 				prev = -1;
 			} else {
+				/* "-" after a class escape */
 				if (ch == '-' && p != e - 2 && prev < 0 &&
 				    p[-1] != '[') {
-					a->bad = 1; /* "-" after a class escape */
+					a->bad = 1;
 					return -1;
 				}
 				set_add(set, ch, ch);
@@ -1487,8 +1489,12 @@ static struct dfa *dfa_compile(const char *re)
 			if (j == a->n)
 				break;
 		}
-		if (c == d->ncls)
+		if (c == d->ncls) {
+			/* bounds the subset construction's work */
+			if (d->ncls == RX_MAX_CLASSES)
+				goto out;
 			rep[d->ncls++] = (unsigned char)i;
+		}
 		d->cls[i] = (unsigned char)c;
 	}
 	/* subsets; state 0 is the dead one */
@@ -2457,15 +2463,15 @@ struct node {
 	char *format_name;
 
 	/* prepared by index_node() for the verdict-only walk */
-	struct sval *enum_sv;  /* enum_ when every member is a string */
-	struct sval const_sv;  /* const_ when it is a string (const_is_sv) */
+	struct sval *enum_sv; /* enum_ when every member is a string */
+	struct sval const_sv; /* const_ when it is a string (const_is_sv) */
 	int const_is_sv;
 	/* declared property names by key_hash(): 1 + index into props, 0
 	 * empty; set when the object keywords are only properties,
 	 * additionalProperties and required, with at most 64 properties */
 	unsigned short *ptab;
 	size_t ptab_mask;
-	uint64_t req_bits;    /* required names among props, by index */
+	uint64_t req_bits;     /* required names among props, by index */
 	const char **req_rest; /* required names not among props (borrowed) */
 	size_t n_req_rest;
 };
@@ -3547,8 +3553,7 @@ static inline size_t key_hash(const char *k, size_t n)
 }
 
 /* Index of the declared property named key (klen bytes), or -1. */
-static inline long ptab_find(const struct node *n, const char *key,
-			     size_t klen)
+static inline long ptab_find(const struct node *n, const char *key, size_t klen)
 {
 	size_t h = key_hash(key, klen) & n->ptab_mask;
 	unsigned short j;
@@ -3582,7 +3587,8 @@ static gw_rc index_node(struct node *n)
 	if (n->enum_ && json_array_size(n->enum_)) {
 		json_t *e;
 
-		json_array_foreach(n->enum_, i, e) if (!json_is_string(e)) break;
+		json_array_foreach(n->enum_, i,
+				   e) if (!json_is_string(e)) break;
 		if (i == json_array_size(n->enum_)) {
 			if (!(n->enum_sv = gw_calloc(i, sizeof(*n->enum_sv))))
 				return GW_ERR_NOMEM;
@@ -4161,8 +4167,9 @@ static NOINLINE bool v_string(struct vctx *c, const struct node *n,
 		}
 	}
 	if (n->pattern) {
-		int r = n->pattern_dfa ? dfa_match(n->pattern_dfa, s, blen)
-				       : regex_match(n->pattern, &c->md, s, blen);
+		int r = n->pattern_dfa
+				? dfa_match(n->pattern_dfa, s, blen)
+				: regex_match(n->pattern, &c->md, s, blen);
 
 		if (r != 1) {
 			ok = false;
@@ -4964,15 +4971,15 @@ static bool vfast(struct vctx *c, const struct node *n, const json_t *inst)
 		if (!n->has_arr)
 			break;
 		if (!n->items || n->n_prefix_items || n->contains ||
-		    n->unique_items || n->max_items >= 0 ||
-		    n->min_items >= 0) {
+		    n->unique_items || n->max_items >= 0 || n->min_items >= 0) {
 			if (!v_array(c, n, inst, NULL))
 				goto fail;
 		} else {
 			size_t size = json_array_size(inst);
 
 			for (i = 0; i < size; i++)
-				if (!vfast(c, n->items, json_array_get(inst, i)))
+				if (!vfast(c, n->items,
+					   json_array_get(inst, i)))
 					goto fail;
 		}
 		break;
