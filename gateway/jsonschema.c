@@ -1172,8 +1172,10 @@ struct rx_nfa {
 struct dfa {
 	unsigned char cls[256]; /* byte -> class */
 	unsigned ncls;
-	unsigned char *next; /* [state * ncls + class], 0: no match */
-	unsigned char *accept;
+	/* [state * ncls + class]: the next state times ncls, so that a step
+	 * is one add and one load; state 0 is the dead one */
+	unsigned short *next;
+	unsigned char *accept; /* [state] */
 	unsigned char start;
 };
 
@@ -1499,7 +1501,8 @@ static struct dfa *dfa_compile(const char *re)
 	}
 	/* subsets; state 0 is the dead one */
 	if (!(sets = gw_calloc((RX_MAX_DFA + 1) * nb, 1)) ||
-	    !(d->next = gw_calloc((RX_MAX_DFA + 1) * d->ncls, 1)) ||
+	    !(d->next = gw_calloc((RX_MAX_DFA + 1) * d->ncls,
+				  sizeof(*d->next))) ||
 	    !(d->accept = gw_calloc(RX_MAX_DFA + 1, 1)))
 		goto out;
 	rx_closure(a, start, sets + nb);
@@ -1531,7 +1534,8 @@ static struct dfa *dfa_compile(const char *re)
 				memcpy(sets + (size_t)nd * nb, t, nb);
 				nd++;
 			}
-			d->next[(size_t)i * d->ncls + c] = (unsigned char)j;
+			d->next[(size_t)i * d->ncls + c] =
+				(unsigned short)(j * (int)d->ncls);
 		}
 	}
 	ok = 1;
@@ -1549,11 +1553,11 @@ out:
 static int dfa_match(const struct dfa *d, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
-	unsigned st = d->start;
+	unsigned off = d->start * d->ncls;
 
-	while (p < e && st)
-		st = d->next[st * d->ncls + d->cls[*p++]];
-	return d->accept[st];
+	while (p < e && off)
+		off = d->next[off + d->cls[*p++]];
+	return d->accept[off / d->ncls];
 }
 
 /* ------------------------------------------------------------------ */
@@ -3552,6 +3556,24 @@ static inline size_t key_hash(const char *k, size_t n)
 	return h ^ (h >> 15);
 }
 
+/* memcmp(a, b, n) == 0 for the short strings of property names and enums,
+ * without a call. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+	}
+	while (n--)
+		if (*a++ != *b++)
+			return 0;
+	return 1;
+}
+
 /* Index of the declared property named key (klen bytes), or -1. */
 static inline long ptab_find(const struct node *n, const char *key, size_t klen)
 {
@@ -3561,7 +3583,7 @@ static inline long ptab_find(const struct node *n, const char *key, size_t klen)
 	while ((j = n->ptab[h])) {
 		const struct named *p = &n->props[j - 1];
 
-		if (p->len == klen && memcmp(p->name, key, klen) == 0)
+		if (p->len == klen && same_bytes(p->name, key, klen))
 			return (long)j - 1;
 		h = (h + 1) & n->ptab_mask;
 	}
@@ -4011,8 +4033,8 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n,
 		/* a string const: only a string of the same bytes is equal */
 		if (!json_is_string(inst) ||
 		    json_string_length(inst) != n->const_sv.n ||
-		    memcmp(json_string_value(inst), n->const_sv.s,
-			   n->const_sv.n) != 0)
+		    !same_bytes(json_string_value(inst), n->const_sv.s,
+				n->const_sv.n))
 			return false;
 	} else if (n->has_const) {
 		r = jeq(n->const_, inst, 0);
@@ -4042,7 +4064,7 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n,
 		len = json_string_length(inst);
 		for (i = 0; i < json_array_size(n->enum_); i++)
 			if (n->enum_sv[i].n == len &&
-			    memcmp(n->enum_sv[i].s, v, len) == 0)
+			    same_bytes(n->enum_sv[i].s, v, len))
 				return ok;
 		return false;
 	}
