@@ -3,7 +3,8 @@
  *
  * A schema is compiled once into a graph of keyword structs: references are
  * resolved to the nodes they point at, regular expressions are translated
- * from ECMA-262 to PCRE2 and compiled, bounds are checked. The graph is
+ * from ECMA-262 to PCRE2 and compiled (the simple anchored ones also to a
+ * DFA), bounds are checked. The graph is
  * never written after gw_js_compile() returns, so any number of threads may
  * validate with it; everything a validation needs to write (the JSON Pointer
  * paths, the dynamic scope, the annotations that unevaluated* consume, the
