@@ -1157,6 +1157,7 @@ static int regex_match(const pcre2_code *re, pcre2_match_data **md,
 #define RX_MAX_DFA 255
 #define RX_MAX_REPEAT 256
 #define RX_MAX_CLASSES 32
+#define RX_MAX_NEST 16
 
 struct rx_st {
 	unsigned char kind; /* 0 one byte of set, 1 split, 2 match */
@@ -1460,7 +1461,7 @@ static struct dfa *dfa_compile(const char *re)
 	struct rx_nfa *a = NULL;
 	struct dfa *d = NULL;
 	unsigned char *sets = NULL, rep[256];
-	int match, start, i, j, nd = 1, ok = 0;
+	int match, start, i, j, nd = 1, ok = 0, in_class = 0;
 	unsigned c;
 
 	/* ^...$, the $ not escaped */
@@ -1470,6 +1471,19 @@ static struct dfa *dfa_compile(const char *re)
 		;
 	if ((len - 2 - (size_t)i) % 2)
 		return NULL;
+	/* groups nest by recursion here: keep it shallow */
+	for (i = 0, j = 0; re[i]; i++) {
+		if (re[i] == '\\' && re[i + 1])
+			i++;
+		else if (in_class)
+			in_class = re[i] != ']';
+		else if (re[i] == '[')
+			in_class = 1;
+		else if (re[i] == '(' && ++j > RX_MAX_NEST)
+			return NULL;
+		else if (re[i] == ')')
+			j--;
+	}
 	if (!(a = gw_calloc(1, sizeof(*a))) || !(d = gw_calloc(1, sizeof(*d))))
 		goto out;
 	match = rx_add(a, 2, NULL, -1, -1);

@@ -1036,8 +1036,11 @@ static void test_jsonschema__pattern_dfa(void **state)
 		"^.$",
 		"^a\\b$",
 		"^(?=a)a$",
+		"^((((((((((((((((((((a|b))))))))))))))))))))+$",
+		"^(((a)))[()]+$",
 	};
-	static const char alphabet[] = "0123456789abcdefQTZ-:.+_@A\\$\xc3\xa9";
+	static const char alphabet[] =
+		"0123456789abcdefQTZ-:.+_@A\\$()\xc3\xa9";
 	uint32_t seed = 12345;
 	size_t i, k;
 	int t;
