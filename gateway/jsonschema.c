@@ -3576,15 +3576,32 @@ static inline size_t key_hash(const char *k, size_t n)
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
 	uint64_t x, y;
+	uint32_t u, v;
+	size_t i;
 
-	for (; n >= 8; a += 8, b += 8, n -= 8) {
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		if (x != y)
-			return 0;
+	if (n >= 8) {
+		/* 8 bytes at a time, the last 8 overlapping */
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return 0;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
 	}
-	while (n--)
-		if (*a++ != *b++)
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return 0;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
 			return 0;
 	return 1;
 }

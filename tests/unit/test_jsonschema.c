@@ -1136,6 +1136,25 @@ static void test_jsonschema__verdict_keys_and_enums(void **state)
 	assert_false(valid(s, "{\"ab\": 1, \"a\": 2}"));
 	gw_js_schema_free(s);
 
+	/* names of 4 to 17 bytes that differ in one byte only */
+	s = compile("{\"additionalProperties\": false, \"properties\": {"
+		    " \"abcdefghij\": {\"type\": \"integer\"},"
+		    " \"abcdefghiJ\": {\"type\": \"string\"},"
+		    " \"abcde\": {\"type\": \"integer\"},"
+		    " \"abCde\": {\"type\": \"string\"},"
+		    " \"0123456789abcdefg\": {\"type\": \"integer\"}}}");
+	assert_true(valid(s, "{\"abcdefghij\": 1, \"abcdefghiJ\": \"x\"}"));
+	assert_false(valid(s, "{\"abcdefghiJ\": 1}"));
+	assert_false(valid(s, "{\"abcdefghiX\": 1}"));
+	assert_false(valid(s, "{\"Abcdefghij\": 1}"));
+	assert_true(valid(s, "{\"abcde\": 1, \"abCde\": \"x\"}"));
+	assert_false(valid(s, "{\"abCde\": 1}"));
+	assert_false(valid(s, "{\"abcdE\": 1}"));
+	assert_true(valid(s, "{\"0123456789abcdefg\": 1}"));
+	assert_false(valid(s, "{\"0123456789abcdefG\": 1}"));
+	assert_false(valid(s, "{\"0123456789abcdef\": 1}"));
+	gw_js_schema_free(s);
+
 	/* more than 64 declared properties: the general path */
 	gw_buf_init(&b);
 	assert_int_equal(gw_buf_adds(&b, "{\"additionalProperties\": false,"
