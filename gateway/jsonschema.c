@@ -2483,6 +2483,7 @@ struct node {
 
 	/* prepared by index_node() for the verdict-only walk */
 	struct sval *enum_sv; /* enum_ when every member is a string */
+	size_t n_enum_sv;
 	struct sval const_sv; /* const_ when it is a string (const_is_sv) */
 	int const_is_sv;
 	/* declared property names by key_hash(): 1 + index into props, 0
@@ -3651,6 +3652,7 @@ static gw_rc index_node(struct node *n)
 				n->enum_sv[i].s = json_string_value(e);
 				n->enum_sv[i].n = json_string_length(e);
 			}
+			n->n_enum_sv = json_array_size(n->enum_);
 		}
 	}
 	if (n->n_props > 64 || n->n_pprops || n->property_names ||
@@ -4094,7 +4096,7 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n,
 			return false;
 		v = json_string_value(inst);
 		len = json_string_length(inst);
-		for (i = 0; i < json_array_size(n->enum_); i++)
+		for (i = 0; i < n->n_enum_sv; i++)
 			if (n->enum_sv[i].n == len &&
 			    same_bytes(n->enum_sv[i].s, v, len))
 				return ok;
