@@ -3,7 +3,8 @@
  *
  * A schema is compiled once into a graph of keyword structs: references are
  * resolved to the nodes they point at, regular expressions are translated
- * from ECMA-262 to PCRE2 and compiled, bounds are checked. The graph is
+ * from ECMA-262 to PCRE2 and compiled (the simple anchored ones also to a
+ * DFA), bounds are checked. The graph is
  * never written after gw_js_compile() returns, so any number of threads may
  * validate with it; everything a validation needs to write (the JSON Pointer
  * paths, the dynamic scope, the annotations that unevaluated* consume, the
@@ -1139,6 +1140,442 @@ static int regex_match(const pcre2_code *re, pcre2_match_data **md,
 }
 
 /* ------------------------------------------------------------------ */
+/* A DFA for the simple patterns most schemas use                       */
+/*                                                                      */
+/* A pattern anchored at both ends ("^...$") built only of ASCII        */
+/* literals, positive classes of them, \d, \w, groups, alternation and  */
+/* greedy or lazy quantifiers matches exactly the subjects that are a   */
+/* whole string of that regular language: every atom matches one ASCII  */
+/* byte, which in UTF-8 is always a whole character, so bytes and code  */
+/* points give the same verdict (a subject with a byte >= 0x80 never    */
+/* matches). Such a pattern is also compiled to a DFA over byte classes */
+/* (Thompson NFA, then subsets), and matching is one table step per     */
+/* byte instead of a PCRE2 call. Anything else, or a pattern whose      */
+/* automaton would be large, stays with PCRE2 alone.                    */
+
+#define RX_MAX_NFA 1024
+#define RX_MAX_DFA 255
+#define RX_MAX_REPEAT 256
+#define RX_MAX_CLASSES 32
+#define RX_MAX_NEST 16
+
+struct rx_st {
+	unsigned char kind; /* 0 one byte of set, 1 split, 2 match */
+	unsigned char set[32];
+	int out, out2;
+};
+
+struct rx_nfa {
+	struct rx_st st[RX_MAX_NFA];
+	int n;
+	int bad;
+};
+
+struct dfa {
+	unsigned char cls[256]; /* byte -> class */
+	unsigned ncls;
+	/* [state * ncls + class]: the next state times ncls, so that a step
+	 * is one add and one load; state 0 is the dead one */
+	unsigned short *next;
+	unsigned char *accept; /* [state] */
+	unsigned char start;
+};
+
+static int rx_add(struct rx_nfa *a, int kind, const unsigned char *set, int out,
+		  int out2)
+{
+	struct rx_st *s;
+
+	if (a->bad || a->n >= RX_MAX_NFA) {
+		a->bad = 1;
+		return -1;
+	}
+	s = &a->st[a->n];
+	memset(s, 0, sizeof(*s));
+	s->kind = (unsigned char)kind;
+	if (set)
+		memcpy(s->set, set, sizeof(s->set));
+	s->out = out;
+	s->out2 = out2;
+	return a->n++;
+}
+
+static void set_add(unsigned char *set, int lo, int hi)
+{
+	for (int ch = lo; ch <= hi; ch++)
+		set[ch >> 3] |= (unsigned char)(1u << (ch & 7));
+}
+
+/* An escape (after '\\') as a set; 0 when not supported. */
+static int rx_escape(char ch, unsigned char *set, int *single)
+{
+	*single = -1;
+	if (ch == 'd') {
+		set_add(set, '0', '9');
+	} else if (ch == 'w') {
+		set_add(set, '0', '9');
+		set_add(set, 'A', 'Z');
+		set_add(set, 'a', 'z');
+		set_add(set, '_', '_');
+	} else if (ch > 0x20 && ch < 0x7f && !isalnum((unsigned char)ch)) {
+		set_add(set, ch, ch);
+		*single = ch;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* End of the atom at p (before e), or NULL when it is not supported. */
+static const char *rx_atom_end(const char *p, const char *e)
+{
+	int depth = 0;
+
+	do {
+		if (p >= e)
+			return NULL;
+		if (*p == '\\') {
+			p += 2;
+		} else if (*p == '[') {
+			for (p++; p < e && *p != ']'; p++)
+				if (*p == '\\')
+					p++;
+			p++;
+		} else {
+			if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+			p++;
+		}
+		if (depth < 0 || p > e)
+			return NULL;
+	} while (depth > 0);
+	return p;
+}
+
+static int rx_alt(struct rx_nfa *a, const char *p, const char *e, int next);
+
+/* One atom [p, e) followed by next; returns its start state. */
+static int rx_atom(struct rx_nfa *a, const char *p, const char *e, int next)
+{
+	unsigned char set[32] = { 0 };
+	int single;
+
+	if (*p == '(') {
+		p += (p + 2 < e && p[1] == '?' && p[2] == ':') ? 3 : 1;
+		if (*p == '?' || e - 1 < p || e[-1] != ')') {
+			a->bad = 1;
+			return -1;
+		}
+		return rx_alt(a, p, e - 1, next);
+	}
+	if (*p == '\\') {
+		if (e - p != 2 || !rx_escape(p[1], set, &single)) {
+			a->bad = 1;
+			return -1;
+		}
+		return rx_add(a, 0, set, next, -1);
+	}
+	if (*p == '[') {
+		int prev = -1; /* a single character that may start a range */
+
+		p++;
+		if (p >= e - 1 || *p == '^' || *p == ']' || e[-1] != ']') {
+			a->bad = 1;
+			return -1;
+		}
+		for (; p < e - 1; p++) {
+			unsigned char ch = (unsigned char)*p;
+
+			if (ch >= 0x80 || ch == '[') {
+				a->bad = 1;
+				return -1;
+			}
+			if (ch == '\\') {
+				if (!rx_escape(*++p, set, &single)) {
+					a->bad = 1;
+					return -1;
+				}
+				prev = single;
+			} else if (ch == '-' && prev >= 0 && p + 1 < e - 1) {
+				int hi = (unsigned char)*++p;
+
+				if (hi == '\\' || hi == '[' || hi >= 0x80 ||
+				    hi < prev) {
+					a->bad = 1;
+					return -1;
+				}
+				set_add(set, prev, hi);
+				prev = -1;
+			} else {
+				/* "-" after a class escape */
+				if (ch == '-' && p != e - 2 && prev < 0 &&
+				    p[-1] != '[') {
+					a->bad = 1;
+					return -1;
+				}
+				set_add(set, ch, ch);
+				prev = ch;
+			}
+		}
+		return rx_add(a, 0, set, next, -1);
+	}
+	if (e - p != 1 || (unsigned char)*p >= 0x80 ||
+	    strchr("^$.|)]{}*+?", *p)) {
+		a->bad = 1;
+		return -1;
+	}
+	set_add(set, (unsigned char)*p, (unsigned char)*p);
+	return rx_add(a, 0, set, next, -1);
+}
+
+/* A quantifier at p: sets min and max (-1: no bound), returns its end. */
+static const char *rx_quant(const char *p, const char *e, int *min, int *max)
+{
+	*min = *max = 1;
+	if (p >= e)
+		return p;
+	if (*p == '*' || *p == '+' || *p == '?') {
+		*min = *p == '+';
+		*max = *p == '?' ? 1 : -1;
+		p++;
+	} else if (*p == '{') {
+		char *end;
+		long lo, hi;
+
+		if (!isdigit((unsigned char)p[1]))
+			return NULL;
+		lo = strtol(p + 1, &end, 10);
+		hi = lo;
+		if (*end == ',') {
+			hi = isdigit((unsigned char)end[1])
+				     ? strtol(end + 1, &end, 10)
+				     : (end++, -1);
+		}
+		if (end >= e || *end != '}' || lo > RX_MAX_REPEAT ||
+		    hi > RX_MAX_REPEAT || (hi >= 0 && hi < lo))
+			return NULL;
+		*min = (int)lo;
+		*max = (int)hi;
+		p = end + 1;
+	} else {
+		return p;
+	}
+	if (p < e && *p == '?') /* lazy: the same full matches */
+		p++;
+	if (p < e && strchr("*+?{", *p))
+		return NULL;
+	return p;
+}
+
+/* A sequence [p, e) followed by next. */
+static int rx_seq(struct rx_nfa *a, const char *p, const char *e, int next)
+{
+	struct {
+		const char *p, *e;
+		int min, max;
+	} it[64];
+	int n = 0, cur = next, i, k;
+
+	while (p < e) {
+		const char *ae = rx_atom_end(p, e);
+
+		if (!ae || n == 64) {
+			a->bad = 1;
+			return -1;
+		}
+		it[n].p = p;
+		it[n].e = ae;
+		if (!(p = rx_quant(ae, e, &it[n].min, &it[n].max))) {
+			a->bad = 1;
+			return -1;
+		}
+		n++;
+	}
+	for (i = n - 1; i >= 0 && !a->bad; i--) {
+		if (it[i].max < 0) {
+			int s = rx_add(a, 1, NULL, -1, cur);
+
+			if (s < 0)
+				return -1;
+			a->st[s].out = rx_atom(a, it[i].p, it[i].e, s);
+			cur = s;
+		} else {
+			for (k = it[i].min; k < it[i].max && !a->bad; k++)
+				cur = rx_add(a, 1, NULL,
+					     rx_atom(a, it[i].p, it[i].e, cur),
+					     cur);
+		}
+		for (k = 0; k < it[i].min && !a->bad; k++)
+			cur = rx_atom(a, it[i].p, it[i].e, cur);
+	}
+	return a->bad ? -1 : cur;
+}
+
+/* Alternatives [p, e), each followed by next. */
+static int rx_alt(struct rx_nfa *a, const char *p, const char *e, int next)
+{
+	const char *q = p;
+
+	while (q < e && *q != '|') {
+		q = rx_atom_end(q, e);
+		if (!q) {
+			a->bad = 1;
+			return -1;
+		}
+		while (q < e && strchr("*+?{}0123456789,", *q))
+			q++; /* quantifiers (rx_quant checks them) */
+	}
+	if (q >= e)
+		return rx_seq(a, p, e, next);
+	return rx_add(a, 1, NULL, rx_seq(a, p, q, next),
+		      rx_alt(a, q + 1, e, next));
+}
+
+static void rx_closure(const struct rx_nfa *a, int s, unsigned char *in)
+{
+	while (s >= 0 && !(in[s >> 3] & (1u << (s & 7)))) {
+		in[s >> 3] |= (unsigned char)(1u << (s & 7));
+		if (a->st[s].kind != 1)
+			return;
+		rx_closure(a, a->st[s].out, in);
+		s = a->st[s].out2;
+	}
+}
+
+static void dfa_free(struct dfa *d)
+{
+	if (!d)
+		return;
+	free(d->next);
+	free(d->accept);
+	free(d);
+}
+
+/* The DFA of an ECMA-262 pattern, or NULL when the pattern is not one of
+ * the simple ones (or memory is short: PCRE2 still answers). */
+static struct dfa *dfa_compile(const char *re)
+{
+	size_t len = strlen(re), nb = RX_MAX_NFA / 8;
+	struct rx_nfa *a = NULL;
+	struct dfa *d = NULL;
+	unsigned char *sets = NULL, rep[256];
+	int match, start, i, j, nd = 1, ok = 0, in_class = 0;
+	unsigned c;
+
+	/* ^...$, the $ not escaped */
+	if (len < 2 || re[0] != '^' || re[len - 1] != '$')
+		return NULL;
+	for (i = (int)len - 2; i > 0 && re[i] == '\\'; i--)
+		;
+	if ((len - 2 - (size_t)i) % 2)
+		return NULL;
+	/* groups nest by recursion here: keep it shallow */
+	for (i = 0, j = 0; re[i]; i++) {
+		if (re[i] == '\\' && re[i + 1])
+			i++;
+		else if (in_class)
+			in_class = re[i] != ']';
+		else if (re[i] == '[')
+			in_class = 1;
+		else if (re[i] == '(' && ++j > RX_MAX_NEST)
+			return NULL;
+		else if (re[i] == ')')
+			j--;
+	}
+	if (!(a = gw_calloc(1, sizeof(*a))) || !(d = gw_calloc(1, sizeof(*d))))
+		goto out;
+	match = rx_add(a, 2, NULL, -1, -1);
+	/* a sequence, not alternatives: "^a|b$" is not anchored twice */
+	start = rx_seq(a, re + 1, re + len - 1, match);
+	if (a->bad || start < 0)
+		goto out;
+	/* byte classes: bytes in exactly the same sets */
+	for (i = 0; i < 256; i++) {
+		for (c = 0; c < d->ncls; c++) {
+			for (j = 0; j < a->n; j++) {
+				const unsigned char *s = a->st[j].set;
+
+				if (a->st[j].kind == 0 &&
+				    !(s[i >> 3] >> (i & 7) & 1) !=
+					    !(s[rep[c] >> 3] >> (rep[c] & 7) &
+					      1))
+					break;
+			}
+			if (j == a->n)
+				break;
+		}
+		if (c == d->ncls) {
+			/* bounds the subset construction's work */
+			if (d->ncls == RX_MAX_CLASSES)
+				goto out;
+			rep[d->ncls++] = (unsigned char)i;
+		}
+		d->cls[i] = (unsigned char)c;
+	}
+	/* subsets; state 0 is the dead one */
+	if (!(sets = gw_calloc((RX_MAX_DFA + 1) * nb, 1)) ||
+	    !(d->next = gw_calloc((RX_MAX_DFA + 1) * d->ncls,
+				  sizeof(*d->next))) ||
+	    !(d->accept = gw_calloc(RX_MAX_DFA + 1, 1)))
+		goto out;
+	rx_closure(a, start, sets + nb);
+	nd = 2;
+	d->start = 1;
+	for (i = 1; i < nd; i++) {
+		const unsigned char *in = sets + (size_t)i * nb;
+
+		d->accept[i] = (in[match >> 3] >> (match & 7)) & 1;
+		for (c = 0; c < d->ncls; c++) {
+			unsigned char t[RX_MAX_NFA / 8] = { 0 }, any = 0;
+
+			for (j = 0; j < a->n; j++)
+				if ((in[j >> 3] >> (j & 7) & 1) &&
+				    a->st[j].kind == 0 &&
+				    (a->st[j].set[rep[c] >> 3] >> (rep[c] & 7) &
+				     1))
+					rx_closure(a, a->st[j].out, t);
+			for (j = 0; j < (int)nb; j++)
+				any |= t[j];
+			if (!any)
+				continue;
+			for (j = 1; j < nd; j++)
+				if (!memcmp(sets + (size_t)j * nb, t, nb))
+					break;
+			if (j == nd) {
+				if (nd > RX_MAX_DFA)
+					goto out;
+				memcpy(sets + (size_t)nd * nb, t, nb);
+				nd++;
+			}
+			d->next[(size_t)i * d->ncls + c] =
+				(unsigned short)(j * (int)d->ncls);
+		}
+	}
+	ok = 1;
+out:
+	free(sets);
+	free(a);
+	if (!ok) {
+		dfa_free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* 1 when the whole subject matches. */
+static int dfa_match(const struct dfa *d, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	unsigned off = d->start * d->ncls;
+
+	while (p < e && off)
+		off = d->next[off + d->cls[*p++]];
+	return d->accept[off / d->ncls];
+}
+
+/* ------------------------------------------------------------------ */
 /* Numbers, compared exactly: json_int_t against double without going   */
 /* through a rounding conversion, and multipleOf in decimal.            */
 
@@ -1983,6 +2420,12 @@ struct dep_required {
 
 enum node_kind { N_TRUE, N_FALSE, N_OBJECT };
 
+/* A string of the schema (borrowed from enum_ or const_) with its length. */
+struct sval {
+	const char *s;
+	size_t n;
+};
+
 struct node {
 	/* what a walk reads first, together in one cache line */
 	enum node_kind kind;
@@ -1991,6 +2434,7 @@ struct node {
 	/* which groups of keywords the node has (mark_ref_only()), so that a
 	 * walk skips the groups with nothing to check */
 	unsigned char has_num, has_str, has_arr, has_obj, has_app;
+	unsigned char uneval; /* unevaluatedItems or unevaluatedProperties */
 	const struct resource *res;
 	struct node *ref;
 
@@ -2027,6 +2471,7 @@ struct node {
 		min_contains, max_props, min_props; /* -1: absent */
 	int unique_items;
 	pcre2_code *pattern;
+	struct dfa *pattern_dfa; /* the same language, when dfa_compile() can */
 	char *pattern_src;
 	char **required;
 	size_t n_required;
@@ -2035,6 +2480,20 @@ struct node {
 	const struct format *format;
 	int format_assert;
 	char *format_name;
+
+	/* prepared by index_node() for the verdict-only walk */
+	struct sval *enum_sv; /* enum_ when every member is a string */
+	size_t n_enum_sv;
+	struct sval const_sv; /* const_ when it is a string (const_is_sv) */
+	int const_is_sv;
+	/* declared property names by key_hash(): 1 + index into props, 0
+	 * empty; set when the object keywords are only properties,
+	 * additionalProperties and required, with at most 64 properties */
+	unsigned short *ptab;
+	size_t ptab_mask;
+	uint64_t req_bits;     /* required names among props, by index */
+	const char **req_rest; /* required names not among props (borrowed) */
+	size_t n_req_rest;
 };
 
 struct gw_js_schema {
@@ -2043,6 +2502,9 @@ struct gw_js_schema {
 	struct resource **res;
 	size_t n_res;
 	struct node *root;
+	/* no $dynamicRef resolves dynamically: the dynamic scope never
+	 * matters, and the verdict walk is vfast() */
+	int static_refs;
 };
 
 static void node_free(struct node *n)
@@ -2075,6 +2537,7 @@ static void node_free(struct node *n)
 	json_decref(n->minimum);
 	json_decref(n->ex_minimum);
 	pcre2_code_free(n->pattern);
+	dfa_free(n->pattern_dfa);
 	free(n->pattern_src);
 	for (i = 0; i < n->n_required; i++)
 		free(n->required[i]);
@@ -2089,6 +2552,9 @@ static void node_free(struct node *n)
 	}
 	free(n->dep_required);
 	free(n->format_name);
+	free(n->enum_sv);
+	free(n->ptab);
+	free(n->req_rest);
 	free(n);
 }
 
@@ -2933,6 +3399,7 @@ static gw_rc compile_node(struct compiler *cc, struct node *n)
 						  "invalid schema at '%s': %s",
 						  n->loc, msg);
 			}
+			n->pattern_dfa = dfa_compile(n->pattern_src);
 		}
 		if ((v = json_object_get(js, "required")) &&
 		    (rc = get_strings(cc, n, "required", v, &n->required,
@@ -3082,7 +3549,141 @@ static void mark_ref_only(struct gw_js_schema *s)
 			     n->additional || n->property_names;
 		n->has_app = n->n_all_of || n->n_any_of || n->n_one_of ||
 			     n->not_ || n->if_;
+		n->uneval = n->uneval_items || n->uneval_props;
 	}
+	s->static_refs = 1;
+	for (i = 0; i < s->n_nodes; i++)
+		if (s->nodes[i]->dynref_anchor)
+			s->static_refs = 0;
+}
+
+/* Hash of a property name for a node's ptab: the length and three bytes,
+ * enough to tell apart the few names one schema object declares (a
+ * collision only costs a probe), and much cheaper than hashing every byte
+ * as jansson's own lookup does. */
+static inline size_t key_hash(const char *k, size_t n)
+{
+	size_t h = n * 0x9E3779B1u;
+
+	if (n)
+		h ^= (unsigned char)k[0] * 0x85EBCA77u ^
+		     (unsigned char)k[n - 1] * 0xC2B2AE3Du ^
+		     (unsigned char)k[n / 2] * 0x27D4EB2Fu;
+	return h ^ (h >> 15);
+}
+
+/* memcmp(a, b, n) == 0 for the short strings of property names and enums,
+ * without a call. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+	size_t i;
+
+	if (n >= 8) {
+		/* 8 bytes at a time, the last 8 overlapping */
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return 0;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return 0;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* Index of the declared property named key (klen bytes), or -1. */
+static inline long ptab_find(const struct node *n, const char *key, size_t klen)
+{
+	size_t h = key_hash(key, klen) & n->ptab_mask;
+	unsigned short j;
+
+	while ((j = n->ptab[h])) {
+		const struct named *p = &n->props[j - 1];
+
+		if (p->len == klen && same_bytes(p->name, key, klen))
+			return (long)j - 1;
+		h = (h + 1) & n->ptab_mask;
+	}
+	return -1;
+}
+
+/* What the verdict-only walk uses instead of the generic keyword code:
+ * string enums and consts as (pointer, length) pairs, and for objects
+ * whose keywords are only properties, additionalProperties and required,
+ * a table of the declared names and the required ones as a bit set, so
+ * that one pass over the instance's keys decides them all. */
+static gw_rc index_node(struct node *n)
+{
+	size_t i, size;
+
+	if (n->kind != N_OBJECT)
+		return GW_OK;
+	if (n->has_const && json_is_string(n->const_)) {
+		n->const_sv.s = json_string_value(n->const_);
+		n->const_sv.n = json_string_length(n->const_);
+		n->const_is_sv = 1;
+	}
+	if (n->enum_ && json_array_size(n->enum_)) {
+		json_t *e;
+
+		json_array_foreach(n->enum_, i,
+				   e) if (!json_is_string(e)) break;
+		if (i == json_array_size(n->enum_)) {
+			if (!(n->enum_sv = gw_calloc(i, sizeof(*n->enum_sv))))
+				return GW_ERR_NOMEM;
+			json_array_foreach(n->enum_, i, e)
+			{
+				n->enum_sv[i].s = json_string_value(e);
+				n->enum_sv[i].n = json_string_length(e);
+			}
+			n->n_enum_sv = json_array_size(n->enum_);
+		}
+	}
+	if (n->n_props > 64 || n->n_pprops || n->property_names ||
+	    n->n_dep_schemas || n->n_dep_required ||
+	    (!n->n_props && !n->additional))
+		return GW_OK;
+	for (size = 4; size < 4 * n->n_props; size *= 2)
+		;
+	if (!(n->ptab = gw_calloc(size, sizeof(*n->ptab))))
+		return GW_ERR_NOMEM;
+	n->ptab_mask = size - 1;
+	for (i = 0; i < n->n_props; i++) {
+		size_t h = key_hash(n->props[i].name, n->props[i].len) &
+			   n->ptab_mask;
+
+		while (n->ptab[h])
+			h = (h + 1) & n->ptab_mask;
+		n->ptab[h] = (unsigned short)(i + 1);
+	}
+	if (n->n_required &&
+	    !(n->req_rest = gw_calloc(n->n_required, sizeof(*n->req_rest))))
+		return GW_ERR_NOMEM;
+	for (i = 0; i < n->n_required; i++) {
+		long j = ptab_find(n, n->required[i], strlen(n->required[i]));
+
+		if (j >= 0)
+			n->req_bits |= (uint64_t)1 << j;
+		else
+			n->req_rest[n->n_req_rest++] = n->required[i];
+	}
+	return GW_OK;
 }
 
 gw_rc gw_js_compile(struct gw_js_registry *reg, json_t *schema,
@@ -3140,8 +3741,14 @@ gw_rc gw_js_compile(struct gw_js_registry *reg, json_t *schema,
 		goto out;
 	if ((rc = get_node(&cc, schema, base, "#", vocab, &cc.s->root)))
 		goto out;
-	if (!(rc = compile_all(&cc)))
-		mark_ref_only(cc.s);
+	if ((rc = compile_all(&cc)))
+		goto out;
+	mark_ref_only(cc.s);
+	for (size_t i = 0; i < cc.s->n_nodes; i++)
+		if (index_node(cc.s->nodes[i])) {
+			rc = nomem(&cc);
+			goto out;
+		}
 out:
 	if (rc) {
 		gw_js_schema_free(cc.s);
@@ -3207,6 +3814,7 @@ struct vctx {
 	int fatal;
 	char *fatal_ip, *fatal_kp;
 	pcre2_match_data *md;
+	int fast; /* verdict only and the schema's refs are static: vfast() */
 };
 
 #define FAIL_FAST(c) (!(c)->errs)
@@ -3396,6 +4004,7 @@ static const char *inst_type_name(const json_t *v)
 
 static bool vnode(struct vctx *c, const struct node *n, const json_t *inst,
 		  struct eval *ev);
+static bool vfast(struct vctx *c, const struct node *n, const json_t *inst);
 
 /* Evaluate one subschema under keyword location kw[/name|/index]. */
 static bool vsub(struct vctx *c, const struct node *n, const json_t *inst,
@@ -3404,7 +4013,8 @@ static bool vsub(struct vctx *c, const struct node *n, const json_t *inst,
 	size_t k;
 
 	if (!c->errs)
-		return vnode(c, n, inst, ev);
+		return c->fast && !ev ? vfast(c, n, inst)
+				      : vnode(c, n, inst, ev);
 	k = name       ? kpush2(c, kw, name)
 	    : idx >= 0 ? kpush_i(c, kw, (size_t)idx)
 		       : kpush(c, kw);
@@ -3453,7 +4063,14 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n,
 	size_t k;
 	int r;
 
-	if (n->has_const) {
+	if (n->const_is_sv && !c->errs) {
+		/* a string const: only a string of the same bytes is equal */
+		if (!json_is_string(inst) ||
+		    json_string_length(inst) != n->const_sv.n ||
+		    !same_bytes(json_string_value(inst), n->const_sv.s,
+				n->const_sv.n))
+			return false;
+	} else if (n->has_const) {
 		r = jeq(n->const_, inst, 0);
 		if (r < 0)
 			set_fatal(c, F_DEEP);
@@ -3469,6 +4086,21 @@ static NOINLINE bool v_enum_const(struct vctx *c, const struct node *n,
 			if (FAIL_FAST(c))
 				return false;
 		}
+	}
+	if (n->enum_sv && !c->errs) {
+		/* only strings: anything else is not among them */
+		const char *v;
+		size_t i, len;
+
+		if (!json_is_string(inst))
+			return false;
+		v = json_string_value(inst);
+		len = json_string_length(inst);
+		for (i = 0; i < n->n_enum_sv; i++)
+			if (n->enum_sv[i].n == len &&
+			    same_bytes(n->enum_sv[i].s, v, len))
+				return ok;
+		return false;
 	}
 	if (n->enum_) {
 		size_t i;
@@ -3591,7 +4223,9 @@ static NOINLINE bool v_string(struct vctx *c, const struct node *n,
 		}
 	}
 	if (n->pattern) {
-		int r = regex_match(n->pattern, &c->md, s, blen);
+		int r = n->pattern_dfa
+				? dfa_match(n->pattern_dfa, s, blen)
+				: regex_match(n->pattern, &c->md, s, blen);
 
 		if (r != 1) {
 			ok = false;
@@ -3836,17 +4470,51 @@ static bool v_props_fast(struct vctx *c, const struct node *n,
 		if (!val)
 			continue;
 		found++;
-		if (!vnode(c, n->props[i].node, val, NULL))
+		if (!vsub(c, n->props[i].node, val, NULL, NULL, NULL, -1))
 			return false;
 	}
 	return !n->additional || found == size;
+}
+
+/* properties, additionalProperties and required, verdict only, in one pass
+ * over the instance's keys (see index_node()). */
+static bool v_props_scan(struct vctx *c, const struct node *n,
+			 const json_t *inst)
+{
+	uint64_t seen = 0;
+	size_t i;
+	void *it;
+
+	for (it = json_object_iter((json_t *)inst); it;
+	     it = json_object_iter_next((json_t *)inst, it)) {
+		long j = ptab_find(n, json_object_iter_key(it),
+				   json_object_iter_key_len(it));
+		const json_t *val = json_object_iter_value(it);
+
+		if (j >= 0) {
+			seen |= (uint64_t)1 << j;
+			if (!(c->fast ? vfast(c, n->props[j].node, val)
+				      : vnode(c, n->props[j].node, val, NULL)))
+				return false;
+		} else if (n->additional &&
+			   !(c->fast ? vfast(c, n->additional, val)
+				     : vnode(c, n->additional, val, NULL))) {
+			return false;
+		}
+	}
+	if ((seen & n->req_bits) != n->req_bits)
+		return false;
+	for (i = 0; i < n->n_req_rest; i++)
+		if (!json_object_get(inst, n->req_rest[i]))
+			return false;
+	return true;
 }
 
 static NOINLINE bool v_object(struct vctx *c, const struct node *n,
 			      const json_t *inst, struct eval *ev)
 {
 	size_t size = json_object_size(inst), i, j, k, ip;
-	bool ok = true;
+	bool ok = true, scan;
 	const char *key;
 	json_t *val;
 
@@ -3868,7 +4536,13 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n,
 			  n->min_props, n->min_props == 1 ? "y" : "ies", size);
 		kpop(c, k);
 	}
-	for (i = 0; i < n->n_required; i++) {
+	/* verdict only: one pass over the keys decides properties,
+	 * additionalProperties and required (index_node()); with no
+	 * additionalProperties, only when the object has few keys beyond
+	 * the declared ones, else a lookup of each declared name is less */
+	scan = !c->errs && !ev && n->ptab &&
+	       (n->additional || size <= 2 * n->n_props);
+	for (i = 0; i < n->n_required && !scan; i++) {
 		if (json_object_get(inst, n->required[i]))
 			continue;
 		ok = false;
@@ -3909,6 +4583,8 @@ static NOINLINE bool v_object(struct vctx *c, const struct node *n,
 	}
 	if (!n->n_props && !n->n_pprops && !n->additional && !n->property_names)
 		return ok;
+	if (scan)
+		return v_props_scan(c, n, inst);
 	if (!c->errs && !ev && !n->n_pprops && !n->property_names &&
 	    (!n->additional || n->additional->kind == N_FALSE))
 		return v_props_fast(c, n, inst, size);
@@ -4309,6 +4985,110 @@ done:
 	return ok && !c->fatal;
 }
 
+/* The verdict-only walk of a schema whose references are all static
+ * (static_refs): no errors, no locations, no dynamic scope, no annotations,
+ * stops at the first failure. A node that collects annotations for
+ * unevaluated* goes through vnode(), which keeps them. */
+static bool vfast(struct vctx *c, const struct node *n, const json_t *inst)
+{
+	size_t i;
+	int hops;
+
+	/* "$ref"-only nodes are skipped but counted, so that the depth is
+	 * the one the error walk counts; a cycle of them is left to the
+	 * depth limit */
+	for (hops = 0; hops < 8 && n->ref_only; hops++)
+		n = n->ref;
+	if (n->kind != N_OBJECT)
+		return n->kind == N_TRUE;
+	if (n->uneval)
+		return vnode(c, n, inst, NULL);
+	if (c->depth + hops >= MAX_EVAL_DEPTH ||
+	    stack_used(c) > MAX_EVAL_STACK) {
+		set_fatal(c, F_DEEP);
+		return false;
+	}
+	if (n->types && !(n->types & inst_types(inst)))
+		return false;
+	if ((n->has_const || n->enum_) && !v_enum_const(c, n, inst))
+		return false;
+	c->depth += 1 + hops;
+	switch (json_typeof(inst)) {
+	case JSON_INTEGER:
+	case JSON_REAL:
+		if (n->has_num && !v_number(c, n, inst))
+			goto fail;
+		break;
+	case JSON_STRING:
+		if (n->has_str && !v_string(c, n, inst))
+			goto fail;
+		break;
+	case JSON_ARRAY:
+		if (!n->has_arr)
+			break;
+		if (!n->items || n->n_prefix_items || n->contains ||
+		    n->unique_items || n->max_items >= 0 || n->min_items >= 0) {
+			if (!v_array(c, n, inst, NULL))
+				goto fail;
+		} else {
+			size_t size = json_array_size(inst);
+
+			for (i = 0; i < size; i++)
+				if (!vfast(c, n->items,
+					   json_array_get(inst, i)))
+					goto fail;
+		}
+		break;
+	case JSON_OBJECT:
+		if (n->has_obj && !v_object(c, n, inst, NULL))
+			goto fail;
+		break;
+	default: break;
+	}
+	if (n->ref && !vfast(c, n->ref, inst))
+		goto fail;
+	if (n->dynref && !vfast(c, n->dynref, inst))
+		goto fail;
+	if (!n->has_app)
+		goto ok;
+	for (i = 0; i < n->n_all_of; i++)
+		if (!vfast(c, n->all_of[i], inst))
+			goto fail;
+	if (n->n_any_of) {
+		for (i = 0; i < n->n_any_of; i++)
+			if (vfast(c, n->any_of[i], inst) || c->fatal)
+				break;
+		if (i == n->n_any_of || c->fatal)
+			goto fail;
+	}
+	if (n->n_one_of) {
+		size_t valid = 0;
+
+		for (i = 0; i < n->n_one_of && valid < 2 && !c->fatal; i++)
+			if (vfast(c, n->one_of[i], inst))
+				valid++;
+		if (valid != 1 || c->fatal)
+			goto fail;
+	}
+	if (n->not_ && (vfast(c, n->not_, inst) || c->fatal))
+		goto fail;
+	if (n->if_) {
+		bool r = vfast(c, n->if_, inst);
+
+		if (c->fatal)
+			goto fail;
+		if (r ? n->then_ && !vfast(c, n->then_, inst)
+		      : n->else_ && !vfast(c, n->else_, inst))
+			goto fail;
+	}
+ok:
+	c->depth -= 1 + hops;
+	return !c->fatal;
+fail:
+	c->depth -= 1 + hops;
+	return false;
+}
+
 bool gw_js_validate(const struct gw_js_schema *s, const json_t *instance,
 		    struct gw_js_errors *errs)
 {
@@ -4326,9 +5106,12 @@ bool gw_js_validate(const struct gw_js_schema *s, const json_t *instance,
 	/* A first walk only for the verdict (no locations kept, stops at the
 	 * first failure): most messages are valid, and then it is all the
 	 * work. Errors, when wanted, come from a second, complete walk. */
-	ok = vnode(&c, s->root, instance, NULL);
+	c.fast = s->static_refs;
+	ok = c.fast ? vfast(&c, s->root, instance)
+		    : vnode(&c, s->root, instance, NULL);
 	if (ok || !errs)
 		goto done;
+	c.fast = 0;
 	c.errs = errs;
 	c.fatal = 0;
 	c.depth = 0;

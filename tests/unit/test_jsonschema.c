@@ -1002,6 +1002,203 @@ static void test_jsonschema__verdict_fast_paths(void **state)
 	gw_js_schema_free(s);
 }
 
+/* Patterns the validator matches with its own DFA (anchored, ASCII-only)
+ * against the same patterns through PCRE2 (a leading "(?=)" keeps them
+ * off the DFA): the verdicts must agree on every subject. */
+static void test_jsonschema__pattern_dfa(void **state)
+{
+	static const char *const patterns[] = {
+		"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+		"[0-9a-f]{12}$",
+		"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|"
+		"2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?(Z|[+-]([01]"
+		"[0-9]|2[0-3]):[0-5][0-9])$",
+		"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?"
+		")"
+		"?$",
+		"^[0-9A-Z]{2,3}(\\.[0-9A-Z]{2}){2,3}\\.[0-9A-Z]{2,4}$",
+		"^-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,20})?$",
+		"^[a-z][a-zA-Z0-9_]{0,63}$",
+		"^(a|bc)*d?$",
+		"^a|b$",
+		"^a\\$",
+		"^\\\\$",
+		"^[\\d.-]+$",
+		"^[-a]{2}$",
+		"^x{2,3}?y+?$",
+		"^(?:ab){0,2}$",
+		"^(a*)*b$",
+		"^\\w+@\\w+\\.[a-z]{2,}$",
+		"^$",
+		"^()$",
+		"^a{0}b$",
+		"^[^a]$",
+		"^.$",
+		"^a\\b$",
+		"^(?=a)a$",
+		"^((((((((((((((((((((a|b))))))))))))))))))))+$",
+		"^(((a)))[()]+$",
+	};
+	static const char alphabet[] =
+		"0123456789abcdefQTZ-:.+_@A\\$()\xc3\xa9";
+	uint32_t seed = 12345;
+	size_t i, k;
+	int t;
+
+	(void)state;
+	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		json_t *a = json_pack("{ss}", "pattern", patterns[i]);
+		char pre[512];
+		json_t *b;
+		struct gw_js_schema *sa = NULL, *sb = NULL;
+		struct gw_err err;
+
+		snprintf(pre, sizeof(pre), "(?=)%s", patterns[i]);
+		b = json_pack("{ss}", "pattern", pre);
+		assert_int_equal(gw_js_compile(NULL, a, NULL, 0, &sa, &err),
+				 GW_OK);
+		assert_int_equal(gw_js_compile(NULL, b, NULL, 0, &sb, &err),
+				 GW_OK);
+		for (t = 0; t < 3000; t++) {
+			char subj[64];
+			size_t len;
+			json_t *v;
+
+			seed = seed * 1103515245u + 12345u;
+			len = (seed >> 16) % 40;
+			for (k = 0; k < len; k++) {
+				seed = seed * 1103515245u + 12345u;
+				subj[k] = alphabet[(seed >> 16) %
+						   (sizeof(alphabet) - 1)];
+			}
+			/* cut a 2-byte character in half: not UTF-8 */
+			if (len && (unsigned char)subj[len - 1] == 0xc3)
+				len--;
+			v = json_stringn(subj, len);
+			if (!v)
+				continue; /* a lone continuation byte */
+			if (gw_js_validate(sa, v, NULL) !=
+			    gw_js_validate(sb, v, NULL))
+				fail_msg("pattern '%s' on '%.*s': the DFA and "
+					 "PCRE2 disagree",
+					 patterns[i], (int)len, subj);
+			json_decref(v);
+		}
+		json_decref(a);
+		json_decref(b);
+		gw_js_schema_free(sa);
+		gw_js_schema_free(sb);
+	}
+	/* subjects that match, and near misses */
+	{
+		struct gw_js_schema *s = compile(
+			"{\"pattern\": \"^[0-9]{4}-(0[1-9]|1[0-2])$\"}");
+
+		assert_true(valid(s, "\"2024-12\""));
+		assert_true(valid(s, "\"0000-01\""));
+		assert_false(valid(s, "\"2024-13\""));
+		assert_false(valid(s, "\"2024-1\""));
+		assert_false(valid(s, "\"2024-12 \""));
+		assert_false(valid(s, "\"\\u00e924-12\""));
+		assert_true(valid(s, "12"));
+		gw_js_schema_free(s);
+	}
+}
+
+/* The verdict walk's own paths for objects and enums. */
+static void test_jsonschema__verdict_keys_and_enums(void **state)
+{
+	struct gw_js_schema *s;
+	struct gw_buf b;
+	int i;
+
+	(void)state;
+	/* a required name that is not a declared property */
+	s = compile("{\"properties\": {\"a\": {}},"
+		    " \"additionalProperties\": {\"type\": \"integer\"},"
+		    " \"required\": [\"a\", \"c\"]}");
+	assert_true(valid(s, "{\"a\": \"x\", \"c\": 1}"));
+	assert_false(valid(s, "{\"a\": \"x\"}"));
+	assert_false(valid(s, "{\"c\": 1}"));
+	assert_false(valid(s, "{\"a\": \"x\", \"c\": \"y\"}"));
+	assert_true(valid(s, "[]"));
+	gw_js_schema_free(s);
+
+	/* required properties, declared ones, no additionalProperties */
+	s = compile("{\"properties\": {\"a\": {\"type\": \"string\"},"
+		    " \"ab\": {\"type\": \"integer\"}, \"ba\": false},"
+		    " \"required\": [\"ab\"]}");
+	assert_true(valid(s, "{\"ab\": 1}"));
+	assert_true(valid(s, "{\"ab\": 1, \"a\": \"x\", \"b\": null}"));
+	assert_false(valid(s, "{\"ab\": \"1\"}"));
+	assert_false(valid(s, "{\"a\": \"x\"}"));
+	assert_false(valid(s, "{\"ab\": 1, \"ba\": 1}"));
+	assert_false(valid(s, "{\"ab\": 1, \"a\": 2}"));
+	gw_js_schema_free(s);
+
+	/* names of 4 to 17 bytes that differ in one byte only */
+	s = compile("{\"additionalProperties\": false, \"properties\": {"
+		    " \"abcdefghij\": {\"type\": \"integer\"},"
+		    " \"abcdefghiJ\": {\"type\": \"string\"},"
+		    " \"abcde\": {\"type\": \"integer\"},"
+		    " \"abCde\": {\"type\": \"string\"},"
+		    " \"0123456789abcdefg\": {\"type\": \"integer\"}}}");
+	assert_true(valid(s, "{\"abcdefghij\": 1, \"abcdefghiJ\": \"x\"}"));
+	assert_false(valid(s, "{\"abcdefghiJ\": 1}"));
+	assert_false(valid(s, "{\"abcdefghiX\": 1}"));
+	assert_false(valid(s, "{\"Abcdefghij\": 1}"));
+	assert_true(valid(s, "{\"abcde\": 1, \"abCde\": \"x\"}"));
+	assert_false(valid(s, "{\"abCde\": 1}"));
+	assert_false(valid(s, "{\"abcdE\": 1}"));
+	assert_true(valid(s, "{\"0123456789abcdefg\": 1}"));
+	assert_false(valid(s, "{\"0123456789abcdefG\": 1}"));
+	assert_false(valid(s, "{\"0123456789abcdef\": 1}"));
+	gw_js_schema_free(s);
+
+	/* more than 64 declared properties: the general path */
+	gw_buf_init(&b);
+	assert_int_equal(gw_buf_adds(&b, "{\"additionalProperties\": false,"
+					 " \"required\": [\"p69\"],"
+					 " \"properties\": {"),
+			 GW_OK);
+	for (i = 0; i < 70; i++)
+		assert_int_equal(gw_buf_addf(&b,
+					     "%s\"p%d\": {\"type\": "
+					     "\"integer\"}",
+					     i ? ", " : "", i),
+				 GW_OK);
+	assert_int_equal(gw_buf_adds(&b, "}}"), GW_OK);
+	s = compile(b.data);
+	gw_buf_release(&b);
+	assert_true(valid(s, "{\"p69\": 1, \"p0\": 2}"));
+	assert_false(valid(s, "{\"p0\": 2}"));
+	assert_false(valid(s, "{\"p69\": 1, \"p70\": 2}"));
+	assert_false(valid(s, "{\"p69\": 1, \"p3\": \"x\"}"));
+	gw_js_schema_free(s);
+
+	/* string enums and consts compare bytes; other types never equal */
+	s = compile("{\"enum\": [\"a\", \"bc\", \"\\u00e9\"]}");
+	assert_true(valid(s, "\"bc\""));
+	assert_true(valid(s, "\"\\u00e9\""));
+	assert_false(valid(s, "\"b\""));
+	assert_false(valid(s, "\"bcd\""));
+	assert_false(valid(s, "1"));
+	assert_false(valid(s, "null"));
+	assert_false(valid(s, "[\"a\"]"));
+	gw_js_schema_free(s);
+	s = compile("{\"enum\": [\"a\", 1.0]}");
+	assert_true(valid(s, "1"));
+	assert_true(valid(s, "\"a\""));
+	assert_false(valid(s, "\"1\""));
+	gw_js_schema_free(s);
+	s = compile("{\"properties\": {\"k\": {\"const\": \"x\"}}}");
+	assert_true(valid(s, "{\"k\": \"x\"}"));
+	assert_false(valid(s, "{\"k\": \"xy\"}"));
+	assert_false(valid(s, "{\"k\": [\"x\"]}"));
+	assert_true(valid(s, "{\"j\": 1}"));
+	gw_js_schema_free(s);
+}
+
 static void test_jsonschema__repo_message_schema(void **state)
 {
 	struct gw_js_schema *s = NULL;
@@ -1087,6 +1284,8 @@ int main(void)
 		cmocka_unit_test(test_jsonschema__repo_message_schema),
 		cmocka_unit_test(test_jsonschema__draft2019_shared_keywords),
 		cmocka_unit_test(test_jsonschema__verdict_fast_paths),
+		cmocka_unit_test(test_jsonschema__pattern_dfa),
+		cmocka_unit_test(test_jsonschema__verdict_keys_and_enums),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
