@@ -56,7 +56,7 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 	cat >"$W/gw/gateway.yaml" <<EOC
 gateway:
   name: bench
-  organization: {orgId: 000.00.00.G16, name: Nền tảng tích hợp, chia sẻ dữ liệu quốc gia}
+  organization: {orgId: 000.00.00.G16, name: "Nền tảng tích hợp, chia sẻ dữ liệu quốc gia"}
   data_dir: $W/gw/var
 log: {level: warn, file: $W/gw/log.jsonl}
 schemas: {dir: $TOP/schemas}
