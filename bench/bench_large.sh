@@ -44,7 +44,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 echo "large: generating a $SIZE-byte indicator report" >&2
 read -r MSG_BYTES NOBS < <(python3 "$TOP/bench/gen_large.py" \
 	"$TOP/conf/examples/indicator-report-2024-targets.json" "$SIZE" "$W/large.json")
-if ! "$LIENTHONG" validate "$W/large.json" >/dev/null; then
+if [ -z "${NOBS:-}" ] || ! "$LIENTHONG" validate "$W/large.json" >/dev/null; then
 	echo "large: the generated message is not valid" >&2
 	exit 3
 fi
@@ -96,7 +96,8 @@ post() {
 	t0=$(date +%s.%N)
 	code=$("${CURL[@]}" -o "$W/$3.answer.$2" -w '%{http_code}' --data-binary @"$W/large.jws" "$1") || code=000
 	t1=$(date +%s.%N)
-	t2=$(arrival "$BODY_SHA" "$n0")
+	t2=-
+	case $code in 2??) t2=$(arrival "$BODY_SHA" "$n0") ;; esac
 	echo "$2 $code $t0 $t1 $t2" >>"$W/$3.runs"
 }
 
