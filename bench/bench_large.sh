@@ -221,7 +221,7 @@ for r in $(seq "$RUNS"); do
 	tv "$W/python.$r" python3 -c 'import json, sys; json.load(open(sys.argv[1], "rb"))' "$W/large.json"
 done
 
-python3 - "$W" "$RESULTS" "$RUNS" "$MSG_BYTES" "$NOBS" "$BODY_SHA" \
+PYTHONDONTWRITEBYTECODE=1 python3 - "$W" "$RESULTS" "$RUNS" "$MSG_BYTES" "$NOBS" "$BODY_SHA" \
 	"$(stat -c %s "$W/large.jws")" <<'EOP'
 import base64, json, os, sys
 sys.path.insert(0, os.path.join(os.environ.get("TOP", "."), "bench"))
