@@ -44,6 +44,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "sign.h"
+#include "sqlutil.h"
 
 #define NSTR 10 /* string fields of an entry */
 
@@ -729,7 +730,7 @@ gw_rc gw_audit_open(const char *path, const struct gw_audit_opts *opts,
 	sqlite3_busy_timeout(a->db, 10000);
 	/* reading a whole log (verify, proofs) through mmap is faster */
 	sqlite3_exec(a->db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
-	if (!ro && sqlite3_exec(a->db, schema, NULL, NULL, NULL)) {
+	if (!ro && gw_sql_setup(a->db, schema)) {
 		rc = gw_err_set(err, GW_ERR_IO,
 				"cannot set up the audit log '%s': %s", path,
 				sqlite3_errmsg(a->db));

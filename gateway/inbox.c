@@ -8,6 +8,7 @@
  * synchronous=FULL: a commit is on disk when it returns.
  */
 #include "inbox.h"
+#include "sqlutil.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -64,7 +65,7 @@ gw_rc gw_inbox_open(const char *path, struct gw_inbox **out, struct gw_err *err)
 		goto out;
 	}
 	sqlite3_busy_timeout(ib->db, 5000);
-	if (sqlite3_exec(ib->db, schema, NULL, NULL, NULL)) {
+	if (gw_sql_setup(ib->db, schema)) {
 		rc = gw_err_set(err, GW_ERR_IO, "cannot set up inbox '%s': %s",
 				path, sqlite3_errmsg(ib->db));
 		goto out;

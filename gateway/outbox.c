@@ -9,6 +9,7 @@
  * per batch, not per message.
  */
 #include "outbox.h"
+#include "sqlutil.h"
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -42,7 +43,7 @@ static const char schema[] =
 	" body BLOB NOT NULL, PRIMARY KEY (msg_id, dest));"
 	"CREATE TABLE IF NOT EXISTS sync_state ("
 	" source TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL,"
-	" PRIMARY KEY (source, key));"
+	" msg_id TEXT, PRIMARY KEY (source, key));"
 	"CREATE TABLE IF NOT EXISTS attempts ("
 	" msg_id TEXT NOT NULL, dest TEXT NOT NULL, at_ms INTEGER NOT NULL,"
 	" status INTEGER, error TEXT);";
@@ -352,7 +353,7 @@ gw_rc gw_outbox_open_sqlite(const char *path, struct gw_outbox **out,
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL)) {
+	if (gw_sql_setup(s->db, schema)) {
 		rc = gw_err_set(err, GW_ERR_IO, "cannot set up outbox '%s': %s",
 				path, sqlite3_errmsg(s->db));
 		goto out;

@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE /* syncfs: one flush for a batch of drop files */
 #include "server.h"
+#include "sqlutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -2761,7 +2762,7 @@ static gw_rc load_targets(struct gw_server *s, struct gw_err *err)
 				    SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(s->tgt_db, 5000) ||
-	    sqlite3_exec(s->tgt_db, sqlite_target_schema, NULL, NULL, NULL) ||
+	    gw_sql_setup(s->tgt_db, sqlite_target_schema) ||
 	    sqlite3_prepare_v2(s->tgt_db,
 			       "INSERT OR IGNORE INTO inbound_messages (id, "
 			       "kind, sender, content_type, body, sha256, "
