@@ -22,7 +22,6 @@
  */
 #define _GNU_SOURCE /* syncfs: one flush for a batch of drop files */
 #include "server.h"
-#include "sqlutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +47,7 @@
 
 #include "audit.h"
 #include "cmd_audit.h"
+#include "cmd_queue.h"
 #include "deliver.h"
 #include "format.h"
 #include "inbox.h"
@@ -56,6 +56,7 @@
 #include "message.h"
 #include "outbox.h"
 #include "sign.h"
+#include "sqlutil.h"
 #include "tls.h"
 #include "validate.h"
 #include "xml.h"
@@ -2670,50 +2671,14 @@ static void print_line(void *arg, gw_rc rc, const char *line)
 
 static gw_rc load_signer(struct gw_server *s, struct gw_err *err)
 {
-	const struct gw_config *cfg = s->cfg;
-	char *key = NULL, *cert = NULL, *chain = NULL, *pass = NULL;
-	const char *xa, *ja, *penv;
-	gw_rc rc;
-
-	if (!gw_config_get(cfg, "/signing"))
+	if (!gw_config_get(s->cfg, "/signing"))
 		return gw_err_set(err, GW_ERR_CONFIG,
 				  "%s: serve needs a signing: section (the "
 				  "key that signs receipts)",
-				  cfg->path);
-	key = gw_config_path(cfg, "/signing/key");
-	cert = gw_config_path(cfg, "/signing/cert");
-	chain = gw_config_get(cfg, "/signing/chain")
-			? gw_config_path(cfg, "/signing/chain")
-			: NULL;
-	if ((penv = gw_config_str(cfg, "/signing/passphrase/env", NULL))) {
-		struct gw_buf b;
-
-		gw_buf_init(&b);
-		gw_buf_addf(&b, "env:%s", penv);
-		pass = gw_buf_detach(&b, NULL);
-	} else if (gw_config_get(cfg, "/signing/passphrase/file")) {
-		char *f = gw_config_path(cfg, "/signing/passphrase/file");
-		struct gw_buf b;
-
-		gw_buf_init(&b);
-		gw_buf_addf(&b, "file:%s", f ? f : "");
-		pass = gw_buf_detach(&b, NULL);
-		free(f);
-	}
-	rc = gw_sign_key_load(key, pass, cert, chain, &s->key, err);
-	xa = gw_config_str(cfg, "/signing/xml_alg", "");
-	ja = gw_config_str(cfg, "/signing/jws_alg", "");
-	s->xml_alg = !strcmp(xa, "rsa-sha256")	     ? GW_SIGN_ALG_RS256
-		     : !strcmp(xa, "rsa-pss-sha256") ? GW_SIGN_ALG_PS256
-		     : !strcmp(xa, "ecdsa-sha256")   ? GW_SIGN_ALG_ES256
-						     : GW_SIGN_ALG_DEFAULT;
-	s->jws_alg = *ja ? (enum gw_sign_alg)gw_sign_alg_parse(ja)
-			 : GW_SIGN_ALG_DEFAULT;
-	free(key);
-	free(cert);
-	free(chain);
-	free(pass);
-	return rc;
+				  s->cfg->path);
+	/* the same key and algorithms as send signs with */
+	return gw_cmd_load_signer(s->cfg, &s->key, &s->xml_alg, &s->jws_alg,
+				  err);
 }
 
 /* Partners and routes of cfg into p and fw (for start and SIGHUP). */
