@@ -1813,16 +1813,36 @@ static void check_signed(const struct gw_sign_verifier *ver,
 			xmlFree(mem);
 		}
 	} else {
-		/* JSON (flattened or general JWS) is parsed with the limits
-		 * first, so that malformed input is a 400; a compact JWS is
-		 * three base64url parts */
-		if (gw_msg_detect(b, n) == GW_FMT_JSON &&
+		/* JSON (flattened or general JWS) must parse with the limits
+		 * of gw_json_parse, so that malformed input is a 400; a
+		 * compact JWS is three base64url parts. The JWS verifier
+		 * parses an object body with the same parser and flags, so
+		 * when it accepts one within the size limit the limits hold
+		 * and the body is parsed once: the separate parse runs first
+		 * only for other JSON or an oversized body, and otherwise
+		 * after a refusal, to tell malformed (400) from invalid. */
+		int json = gw_msg_detect(b, n) == GW_FMT_JSON;
+		size_t lead = 0;
+
+		while (lead < n && strchr(" \t\r\n", b[lead]) && b[lead])
+			lead++;
+
+		if (json && (n > GW_JSON_MAX_SIZE || lead >= n ||
+			     b[lead] != '{') &&
 		    gw_json_parse(b, n, "body", &probe, &err)) {
 			fail(c, 400, "%s", err.msg);
 			goto out;
 		}
 		if (gw_sign_verify_jws(ver, b, n, NULL, 0, 0, &c->sres,
 				       &content, &err)) {
+			struct gw_err perr;
+
+			gw_err_clear(&perr);
+			if (json && !probe &&
+			    gw_json_parse(b, n, "body", &probe, &perr)) {
+				fail(c, 400, "%s", perr.msg);
+				goto out;
+			}
 			c->sig_reason = (int)(c->sres.reason & 15);
 			/* neither JSON nor a compact JWS: malformed */
 			fail(c,
