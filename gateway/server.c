@@ -1835,8 +1835,8 @@ static void check_signed(const struct gw_sign_verifier *ver,
 		while (lead < n && strchr(" \t\r\n", b[lead]) && b[lead])
 			lead++;
 
-		if (json && (n > GW_JSON_MAX_SIZE || lead >= n ||
-			     b[lead] != '{') &&
+		if (json &&
+		    (n > GW_JSON_MAX_SIZE || lead >= n || b[lead] != '{') &&
 		    gw_json_parse(b, n, "body", &probe, &err)) {
 			fail(c, 400, "%s", err.msg);
 			goto out;

@@ -37,14 +37,15 @@ static int busy_wait(void *arg, int count)
 					      BUSY_SLOW_US;
 	if (waited_us >= limit_ms * 1000)
 		return 0;
-	ts.tv_nsec = (count < BUSY_FAST_TRIES ? BUSY_FAST_US : BUSY_SLOW_US) *
-		     1000L;
+	ts.tv_nsec =
+		(count < BUSY_FAST_TRIES ? BUSY_FAST_US : BUSY_SLOW_US) * 1000L;
 	nanosleep(&ts, NULL);
 	return 1;
 }
 
 void gw_sql_busy_wait(sqlite3 *db, int timeout_ms)
 {
-	sqlite3_busy_handler(db, busy_wait,
-			     (void *)(intptr_t)(timeout_ms > 0 ? timeout_ms : 0));
+	sqlite3_busy_handler(
+		db, busy_wait,
+		(void *)(intptr_t)(timeout_ms > 0 ? timeout_ms : 0));
 }
