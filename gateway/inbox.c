@@ -64,7 +64,7 @@ gw_rc gw_inbox_open(const char *path, struct gw_inbox **out, struct gw_err *err)
 				ib->db ? sqlite3_errmsg(ib->db) : "no memory");
 		goto out;
 	}
-	sqlite3_busy_timeout(ib->db, 5000);
+	gw_sql_busy_wait(ib->db, 5000);
 	if (gw_sql_setup(ib->db, schema)) {
 		rc = gw_err_set(err, GW_ERR_IO, "cannot set up inbox '%s': %s",
 				path, sqlite3_errmsg(ib->db));

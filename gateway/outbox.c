@@ -352,7 +352,7 @@ gw_rc gw_outbox_open_sqlite(const char *path, struct gw_outbox **out,
 				s->db ? sqlite3_errmsg(s->db) : "no memory");
 		goto out;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
+	gw_sql_busy_wait(s->db, 5000);
 	if (gw_sql_setup(s->db, schema)) {
 		rc = gw_err_set(err, GW_ERR_IO, "cannot set up outbox '%s': %s",
 				path, sqlite3_errmsg(s->db));

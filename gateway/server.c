@@ -58,6 +58,7 @@
 #include "sign.h"
 #include "sqlutil.h"
 #include "tls.h"
+#include "trust.h"
 #include "validate.h"
 #include "xml.h"
 
@@ -1671,6 +1672,11 @@ struct check {
 	json_t *errors; /* validation errors (array) */
 	struct gw_sign_result sres;
 	struct gw_validated val;
+	/* the receipt signed ahead by a worker (software key, JSON), owned;
+	 * NULL: post_finish signs it in the loop */
+	char *rcpt;
+	size_t rlen;
+	const char *rtype; /* static */
 };
 
 static void check_release(struct check *c)
@@ -1678,6 +1684,8 @@ static void check_release(struct check *c)
 	json_decref(c->errors);
 	c->errors = NULL;
 	gw_validated_release(&c->val);
+	free(c->rcpt);
+	c->rcpt = NULL;
 }
 
 static void fail(struct check *c, int status, const char *fmt, ...)
@@ -1813,16 +1821,36 @@ static void check_signed(const struct gw_sign_verifier *ver,
 			xmlFree(mem);
 		}
 	} else {
-		/* JSON (flattened or general JWS) is parsed with the limits
-		 * first, so that malformed input is a 400; a compact JWS is
-		 * three base64url parts */
-		if (gw_msg_detect(b, n) == GW_FMT_JSON &&
+		/* JSON (flattened or general JWS) must parse with the limits
+		 * of gw_json_parse, so that malformed input is a 400; a
+		 * compact JWS is three base64url parts. The JWS verifier
+		 * parses an object body with the same parser and flags, so
+		 * when it accepts one within the size limit the limits hold
+		 * and the body is parsed once: the separate parse runs first
+		 * only for other JSON or an oversized body, and otherwise
+		 * after a refusal, to tell malformed (400) from invalid. */
+		int json = gw_msg_detect(b, n) == GW_FMT_JSON;
+		size_t lead = 0;
+
+		while (lead < n && strchr(" \t\r\n", b[lead]) && b[lead])
+			lead++;
+
+		if (json &&
+		    (n > GW_JSON_MAX_SIZE || lead >= n || b[lead] != '{') &&
 		    gw_json_parse(b, n, "body", &probe, &err)) {
 			fail(c, 400, "%s", err.msg);
 			goto out;
 		}
 		if (gw_sign_verify_jws(ver, b, n, NULL, 0, 0, &c->sres,
 				       &content, &err)) {
+			struct gw_err perr;
+
+			gw_err_clear(&perr);
+			if (json && !probe &&
+			    gw_json_parse(b, n, "body", &probe, &perr)) {
+				fail(c, 400, "%s", perr.msg);
+				goto out;
+			}
 			c->sig_reason = (int)(c->sres.reason & 15);
 			/* neither JSON nor a compact JWS: malformed */
 			fail(c,
@@ -1961,10 +1989,15 @@ static void post_finish(struct rq *r, const struct gw_partner *pt,
 			id, s->batch[i].sha);
 		goto out;
 	}
-	if (i == s->nbatch &&
-	    make_receipt(s, c->val.json, sha, xml,
-			 fmt == &edxml_format ? "edxml" : NULL, &rcpt, &rlen,
-			 &rtype, &err)) {
+	if (i == s->nbatch && c->rcpt) { /* signed ahead by a worker */
+		rcpt = c->rcpt;
+		rlen = c->rlen;
+		rtype = c->rtype;
+		c->rcpt = NULL;
+	} else if (i == s->nbatch &&
+		   make_receipt(s, c->val.json, sha, xml,
+				fmt == &edxml_format ? "edxml" : NULL, &rcpt,
+				&rlen, &rtype, &err)) {
 		problem(r, 500, NULL, "cannot sign the receipt: %s", err.msg);
 		goto out;
 	}
@@ -2042,6 +2075,32 @@ static void job_free(struct job *j)
 	free(j);
 }
 
+/*
+ * A valid JSON message's receipt, signed in the worker when the signing
+ * key is a software key (the ES256/RS256 signature is most of a receipt's
+ * CPU); a key in a PKCS#11 engine is used from the loop only. The receipt
+ * is used only if the message turns out new (dedup stays in the loop,
+ * after the signer and partner checks); a failure here leaves it to the
+ * loop, which reports it. Reads only what does not change after start:
+ * the key, its algorithms and the organization.
+ */
+static void sign_ahead(struct gw_server *s, struct job *j)
+{
+	struct gw_err err;
+	const char *id;
+
+	if (j->xml || j->c.status || j->c.vstatus || !j->c.val.json ||
+	    !s->key || s->key->engine)
+		return;
+	id = json_string_value(json_object_get(j->c.val.json, "id"));
+	if (!id || !id_is_safe(id))
+		return;
+	gw_err_clear(&err);
+	if (make_receipt(s, j->c.val.json, j->sha, 0, NULL, &j->c.rcpt,
+			 &j->c.rlen, &j->c.rtype, &err))
+		j->c.rcpt = NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -2067,6 +2126,7 @@ static void *worker_main(void *arg)
 		 * which never come here */
 		check_signed(w->ver, w->vd, NULL, 0, j->partner,
 			     j->peer_subject, j->body, j->len, j->xml, &j->c);
+		sign_ahead(p->s, j);
 
 		pthread_mutex_lock(&p->mu);
 		j->next = NULL;
