@@ -737,6 +737,11 @@ gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 			  (long)max_inflight);
+	/* keep every connection of a full round: by default libcurl keeps 4
+	 * per easy handle added, so a small round after a full one closed
+	 * connections that the next full round had to open again (a TLS
+	 * handshake, the client key and CA file loaded, per connection) */
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)max_inflight);
 	/* *stop is set by a signal handler (deliver) or by another thread
 	 * (serve): an atomic load serves both */
 	while (!(stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE))) {

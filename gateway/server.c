@@ -1363,7 +1363,7 @@ static long idl_batch(struct gw_server *s, struct gw_inbox *ib,
 			goto out;
 		}
 	}
-	if (drop_batch(s, p, n, &err) ||
+	if ((s->drop_dir && drop_batch(s, p, n, &err)) ||
 	    (s->tgt_db && sqlite_batch(s, p, msgs, n, &err)) ||
 	    outbox_batch(s, ob, p, msgs, n, &err) ||
 	    gw_inbox_done(ib, ids, n, &err))
@@ -1376,8 +1376,9 @@ static long idl_batch(struct gw_server *s, struct gw_inbox *ib,
 				json_object_get(msgs[i], "kind")),
 			.sender = json_string_value(json_object_get(
 				json_object_get(msgs[i], "sender"), "orgId")),
-			.reason = s->tgt_db ? "drop folder, sqlite"
-					    : "drop folder"
+			.reason = !s->drop_dir ? (s->tgt_db ? "sqlite" : "none")
+				  : s->tgt_db	 ? "drop folder, sqlite"
+						 : "drop folder"
 		};
 
 		server_event(s, &e);
@@ -3007,10 +3008,16 @@ static gw_rc server_load(const char *conf_path, int check_only,
 			goto out;
 		gw_tls_set_closed_cb(s->tls, on_conn_closed, s);
 	}
-	s->drop_dir = data_path(s->cfg, "/server/drop_dir", "drop");
+	/* drop_dir: false turns the drop folder off (a hub that only
+	 * forwards, or an internal system reading the sqlite table) */
+	if (!json_is_false(gw_config_get(s->cfg, "/server/drop_dir")) &&
+	    !(s->drop_dir = data_path(s->cfg, "/server/drop_dir", "drop"))) {
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	inbox = s->inbox_path = data_path(s->cfg, "/server/inbox", "inbox.db");
 	s->outbox_path = data_path(s->cfg, NULL, "outbox.db");
-	if (!s->drop_dir || !inbox || !s->outbox_path) {
+	if (!inbox || !s->outbox_path) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -3030,7 +3037,7 @@ static gw_rc server_load(const char *conf_path, int check_only,
 			rc = mkdirs(dir, err);
 		}
 		free(dir);
-		if (rc || (rc = mkdirs(s->drop_dir, err)))
+		if (rc || (s->drop_dir && (rc = mkdirs(s->drop_dir, err))))
 			goto out;
 	}
 	if ((rc = gw_inbox_open(inbox, &s->inbox, err)) ||
@@ -3288,7 +3295,8 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 	       "%s://%s:%d (%zu partners, %zu routes, drop folder '%s', "
 	       "%d verification workers)",
 	       s->plain ? "http" : "https", s->listen, s->port, s->partners.n,
-	       s->fw.nroutes, s->drop_dir, s->pool ? s->pool->n : 0);
+	       s->fw.nroutes, s->drop_dir ? s->drop_dir : "(off)",
+	       s->pool ? s->pool->n : 0);
 	fprintf(stderr, "lienthong serve: listening on %s://%s:%d\n",
 		s->plain ? "http" : "https", s->listen, s->port);
 	event_base_dispatch(s->base);
