@@ -1377,8 +1377,8 @@ static long idl_batch(struct gw_server *s, struct gw_inbox *ib,
 			.sender = json_string_value(json_object_get(
 				json_object_get(msgs[i], "sender"), "orgId")),
 			.reason = !s->drop_dir ? (s->tgt_db ? "sqlite" : "none")
-				  : s->tgt_db	 ? "drop folder, sqlite"
-						 : "drop folder"
+				  : s->tgt_db  ? "drop folder, sqlite"
+					       : "drop folder"
 		};
 
 		server_event(s, &e);
