@@ -226,18 +226,7 @@ static int open_audit(const char *cmd, struct gw_config *cfg,
 	return 0;
 }
 
-/* Wire-format variants of the messages being sent (see split_formats). */
-struct variants {
-	struct gw_format *fmt; /* one converter for the whole send */
-	struct gw_out_msg *v;
-	char **bodies, **ids;
-	const char **of; /* the canonical id each variant converts */
-	size_t n;
-	struct gw_profile **profs; /* profiles loaded for this send */
-	size_t nprofs;
-};
-
-static void variants_release(struct variants *vs)
+void gw_variants_release(struct gw_variants *vs)
 {
 	size_t i;
 
@@ -249,16 +238,23 @@ static void variants_release(struct variants *vs)
 	for (i = 0; i < vs->nprofs; i++)
 		gw_profile_free(vs->profs[i]);
 	free(vs->profs);
-	gw_format_free(vs->fmt);
+	if (!vs->keep_fmt)
+		gw_format_free(vs->fmt);
 	free(vs->v);
 	free(vs->bodies);
 	free(vs->ids);
 	free(vs->of);
-	memset(vs, 0, sizeof(*vs));
+	vs->v = NULL;
+	vs->bodies = vs->ids = NULL;
+	vs->of = NULL;
+	vs->profs = NULL;
+	vs->n = vs->nprofs = 0;
+	if (!vs->keep_fmt)
+		vs->fmt = NULL;
 }
 
 /* Room for one more variant in each array. */
-static int variants_grow(struct variants *vs)
+static int variants_grow(struct gw_variants *vs)
 {
 	void *p;
 
@@ -278,7 +274,7 @@ static int variants_grow(struct variants *vs)
 }
 
 /* The profile of dest (NULL when it has none), loaded once per send. */
-static gw_rc dest_profile(struct variants *vs, const struct gw_dest *dest,
+static gw_rc dest_profile(struct gw_variants *vs, const struct gw_dest *dest,
 			  struct gw_profile **out, struct gw_err *err)
 {
 	struct gw_profile **grown;
@@ -324,11 +320,11 @@ static void variant_key(const struct gw_dest *dest, char *out, size_t n)
  * and profile (a destination's profile: renames the report packet's
  * fields for it, profile.h).
  */
-static gw_rc split_formats(const struct gw_forwarding *fw,
-			   const struct gw_sign_key *key,
-			   enum gw_sign_alg xml_alg, enum gw_sign_alg jws_alg,
-			   struct gw_out_msg *m, const json_t *msg,
-			   struct variants *vs, struct gw_err *err)
+gw_rc gw_split_formats(const struct gw_forwarding *fw,
+		       const struct gw_sign_key *key, enum gw_sign_alg xml_alg,
+		       enum gw_sign_alg jws_alg, struct gw_out_msg *m,
+		       const json_t *msg, struct gw_variants *vs,
+		       struct gw_err *err)
 {
 	const char **d = (const char **)m->dests;
 	size_t i, j, k, keep = 0;
@@ -460,7 +456,7 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 	struct gw_validated *res = NULL;
 	char **bufs = NULL;
 	int *dup = NULL, *path_of = NULL, status = 0, i, n = 0, bad = 0;
-	struct variants vs;
+	struct gw_variants vs;
 	struct gw_out_msg *all = NULL;
 	int *alldup = NULL;
 	size_t nall = 0, k;
@@ -567,8 +563,8 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 			continue;
 		}
 		gw_err_clear(&err);
-		if (split_formats(&fw, key, xml_alg, jws_alg, m, res[n].json,
-				  &vs, &err)) {
+		if (gw_split_formats(&fw, key, xml_alg, jws_alg, m, res[n].json,
+				     &vs, &err)) {
 			fprintf(stderr, "%s: nothing was queued: %s\n",
 				paths[i], err.msg);
 			status = gw_rc_exit(err.rc);
@@ -634,7 +630,7 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 	}
 	status = bad ? 1 : 0;
 out:
-	variants_release(&vs);
+	gw_variants_release(&vs);
 	free(all);
 	free(alldup);
 	for (i = 0; i < n; i++)

@@ -7,6 +7,8 @@
 #ifndef GW_CMD_QUEUE_H
 #define GW_CMD_QUEUE_H
 
+#include <jansson.h>
+
 #include "common.h"
 #include "sign.h"
 #include <stddef.h>
@@ -37,5 +39,45 @@ struct gw_audit;
 int gw_send_buffers(struct gw_config *cfg, struct gw_outbox *o, char **names,
 		    char **bufs, size_t *lens, int n, int *queued,
 		    struct gw_audit *audit);
+
+/* Wire-format variants of messages being sent or forwarded (see
+ * gw_split_formats). Zero it before use; release with gw_variants_release.
+ * fmt is the converter (made on first use unless the caller sets it);
+ * with keep_fmt the caller owns it and the release leaves it. */
+struct gw_format;
+struct gw_profile;
+struct gw_forwarding;
+struct gw_out_msg;
+struct gw_variants {
+	struct gw_format *fmt;
+	int keep_fmt;
+	struct gw_out_msg *v; /* the variants, ready for gw_outbox_enqueue */
+	char **bodies, **ids;
+	const char **of; /* the canonical id each variant converts */
+	size_t n;
+	struct gw_profile **profs; /* profiles loaded for these messages */
+	size_t nprofs;
+};
+
+/* Frees what vs holds (and vs->fmt unless keep_fmt); vs can be used
+ * again. */
+void gw_variants_release(struct gw_variants *vs);
+
+/*
+ * Destinations of m (routed by fw) that want a wire format
+ * (destinations: NAME: format:, profile:) get their own outbox message in
+ * vs: the canonical message msg converted by the format adapter (output
+ * validated against the format's schema), signed with key (may be NULL:
+ * unsigned) like any other message, under an id derived from m->id and
+ * the format (gw_format_wire_id: stable, so resending is idempotent).
+ * Those destinations are removed from m->dests (a mutable array); one
+ * variant per format and profile. Errors: the conversion's or signature's,
+ * naming the destination and format; m and vs stay consistent.
+ */
+gw_rc gw_split_formats(const struct gw_forwarding *fw,
+		       const struct gw_sign_key *key, enum gw_sign_alg xml_alg,
+		       enum gw_sign_alg jws_alg, struct gw_out_msg *m,
+		       const json_t *msg, struct gw_variants *vs,
+		       struct gw_err *err);
 
 #endif

@@ -615,8 +615,8 @@ struct gw_server {
 	volatile sig_atomic_t dstop;
 	struct gw_forwarding dfw;
 
-	/* the internal delivery thread; lock also guards fw (SIGHUP) */
-	pthread_mutex_t lock;
+	/* the internal delivery thread; fw_lock guards fw (SIGHUP) */
+	pthread_mutex_t lock, fw_lock;
 	pthread_cond_t cond;
 	pthread_t idl_thread;
 	int idl_running, idl_wake, idl_stop;
@@ -1239,24 +1239,58 @@ static gw_rc sqlite_batch(struct gw_server *s, struct gw_inbox_pending *p,
 	return rc;
 }
 
+/* A copy of the NULL-terminated list d (the strings are borrowed). */
+static const char **dests_dup(const char *const *d)
+{
+	size_t n = 0;
+	const char **c;
+
+	while (d[n])
+		n++;
+	if ((c = gw_calloc(n + 1, sizeof(*c))))
+		memcpy(c, d, n * sizeof(*c));
+	return c;
+}
+
+/* out = the destinations of d that have no format: (out has room). */
+static void without_formats(const struct gw_forwarding *fw,
+			    const char *const *d, const char **out)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; d[i]; i++) {
+		for (j = 0; j < fw->ndests; j++)
+			if (!strcmp(fw->dests[j].name, d[i]))
+				break;
+		if (j == fw->ndests || !fw->dests[j].format)
+			out[k++] = d[i];
+	}
+	out[k] = NULL;
+}
+
 /* The webhooks and routes of p[0..n) into the outbox, one transaction;
  * a message the outbox refuses (its id used there for other bytes) is
- * logged and left out rather than holding up the others. */
+ * logged and left out rather than holding up the others. Destinations
+ * with a format: get the message converted and signed by the gateway
+ * (gw_split_formats, one variant per format, with vs->fmt the internal
+ * delivery thread's converter); a message that cannot be converted for
+ * one is logged and audited (forward-refused) and still goes to the
+ * others. */
 static gw_rc outbox_batch(struct gw_server *s, struct gw_outbox *ob,
 			  struct gw_inbox_pending *p, json_t **msgs, size_t n,
-			  struct gw_err *err)
+			  struct gw_variants *vs, struct gw_err *err)
 {
-	struct gw_out_msg *om = gw_calloc(n + 1, sizeof(*om));
+	struct gw_out_msg *om = gw_calloc(n + 1, sizeof(*om)), *all = NULL;
 	const char ***dl = gw_calloc(n + 1, sizeof(*dl));
-	int *dup = gw_calloc(n + 1, sizeof(*dup));
-	size_t i, k = 0;
+	int *dup = NULL;
+	size_t i, k = 0, nall = 0;
 	gw_rc rc = GW_OK;
 
-	if (!om || !dl || !dup) {
+	if (!om || !dl) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	pthread_mutex_lock(&s->lock); /* s->fw changes on SIGHUP */
+	pthread_mutex_lock(&s->fw_lock); /* s->fw changes on SIGHUP */
 	for (i = 0; i < n; i++) {
 		const char **routed =
 			msgs[i] && s->fw.nroutes
@@ -1265,12 +1299,9 @@ static gw_rc outbox_batch(struct gw_server *s, struct gw_outbox *ob,
 
 		dl[i] = with_webhooks(s, routed);
 		free((void *)routed);
-	}
-	pthread_mutex_unlock(&s->lock);
-	for (i = 0; i < n; i++) {
 		if (!dl[i]) {
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-			goto out;
+			break;
 		}
 		if (!dl[i][0])
 			continue;
@@ -1283,34 +1314,91 @@ static gw_rc outbox_batch(struct gw_server *s, struct gw_outbox *ob,
 		om[k].body = p[i].body;
 		om[k].len = p[i].len;
 		om[k].dests = dl[i];
-		k++;
+		if (msgs[i]) {
+			struct gw_err e1;
+			const char **copy = dests_dup(dl[i]);
+
+			gw_err_clear(&e1);
+			if (!copy) {
+				rc = gw_err_set(err, GW_ERR_NOMEM,
+						"out of memory");
+				break;
+			}
+			if (gw_split_formats(&s->fw, s->key, s->xml_alg,
+					     s->jws_alg, &om[k], msgs[i], vs,
+					     &e1)) {
+				struct srv_event e = {
+					.event = "forward-refused",
+					.msg_id = om[k].id,
+					.msg_kind = om[k].kind,
+					.sender = om[k].sender,
+					.reason = e1.msg
+				};
+
+				if (e1.rc == GW_ERR_NOMEM) {
+					free(copy);
+					*err = e1;
+					rc = e1.rc;
+					break;
+				}
+				gw_log(GW_LOG_ERROR, "forward-refused",
+				       om[k].id, "%s", e1.msg);
+				server_event(s, &e);
+				/* the variants made before the failure stay;
+				 * the destinations without a format still
+				 * get the message, those with one do not
+				 * get the canonical bytes instead */
+				without_formats(&s->fw, copy, dl[i]);
+			}
+			free(copy);
+		}
+		if (dl[i][0])
+			k++;
 	}
-	if (!k)
+	pthread_mutex_unlock(&s->fw_lock);
+	if (rc)
 		goto out;
-	rc = gw_outbox_enqueue(ob, om, k, dup, err);
+	if (!(all = gw_calloc(k + vs->n + 1, sizeof(*all))) ||
+	    !(dup = gw_calloc(k + vs->n + 1, sizeof(*dup)))) {
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < k; i++)
+		if (om[i].dests[0])
+			all[nall++] = om[i];
+	for (i = 0; i < vs->n; i++)
+		all[nall++] = vs->v[i];
+	if (!nall)
+		goto out;
+	rc = gw_outbox_enqueue(ob, all, nall, dup, err);
 	if (rc == GW_ERR_REFUSED) {
 		rc = GW_OK;
-		for (i = 0; i < k && !rc; i++) {
+		for (i = 0; i < nall && !rc; i++) {
 			struct gw_err e1;
 
 			gw_err_clear(&e1);
-			rc = gw_outbox_enqueue(ob, &om[i], 1, &dup[i], &e1);
+			rc = gw_outbox_enqueue(ob, &all[i], 1, &dup[i], &e1);
 			if (rc == GW_ERR_REFUSED) {
 				gw_log(GW_LOG_ERROR, "forward-refused",
-				       om[i].id, "%s", e1.msg);
+				       all[i].id, "%s", e1.msg);
 				rc = GW_OK;
 			} else if (rc) {
 				*err = e1;
 			}
 		}
 	}
-	for (i = 0; !rc && i < k; i++) {
-		struct srv_event e = { .event = "forwarded",
-				       .msg_id = om[i].id,
-				       .msg_kind = om[i].kind,
-				       .sender = om[i].sender,
-				       .reason = "queued in the outbox for the "
-						 "webhooks and routes" };
+	for (i = 0; !rc && i < nall; i++) {
+		struct srv_event e = {
+			.event = "forwarded",
+			.msg_id = all[i].id,
+			.msg_kind = all[i].kind,
+			.sender = all[i].sender,
+			.reason = i < nall - vs->n
+					  ? "queued in the outbox for the "
+					    "webhooks and routes"
+					  : "converted, signed and queued in "
+					    "the outbox for the routes"
+		};
 
 		server_event(s, &e);
 	}
@@ -1319,6 +1407,7 @@ out:
 		free((void *)dl[i]);
 	free(dl);
 	free(om);
+	free(all);
 	free(dup);
 	return rc;
 }
@@ -1326,8 +1415,9 @@ out:
 /* One batch of internal deliveries; returns how many were delivered, or
  * -1 on a failure (logged; they stay pending and are tried again). */
 static long idl_batch(struct gw_server *s, struct gw_inbox *ib,
-		      struct gw_outbox *ob)
+		      struct gw_outbox *ob, struct gw_format **fmt)
 {
+	struct gw_variants vs = { .fmt = *fmt, .keep_fmt = 1 };
 	struct gw_inbox_pending *p = NULL;
 	json_t **msgs = NULL;
 	const char **ids = NULL;
@@ -1365,7 +1455,7 @@ static long idl_batch(struct gw_server *s, struct gw_inbox *ib,
 	}
 	if ((s->drop_dir && drop_batch(s, p, n, &err)) ||
 	    (s->tgt_db && sqlite_batch(s, p, msgs, n, &err)) ||
-	    outbox_batch(s, ob, p, msgs, n, &err) ||
+	    outbox_batch(s, ob, p, msgs, n, &vs, &err) ||
 	    gw_inbox_done(ib, ids, n, &err))
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -1388,6 +1478,8 @@ out:
 	if (done < 0)
 		gw_log(GW_LOG_WARN, "delivery-pending", NULL,
 		       "internal delivery will be tried again: %s", err.msg);
+	*fmt = vs.fmt;
+	gw_variants_release(&vs);
 	for (i = 0; msgs && i < n; i++)
 		json_decref(msgs[i]);
 	free(msgs);
@@ -1404,6 +1496,7 @@ static void *idl_main(void *arg)
 	struct gw_server *s = arg;
 	struct gw_inbox *ib = NULL;
 	struct gw_outbox *ob = NULL;
+	struct gw_format *fmt = NULL; /* this thread's converter (format:) */
 	struct gw_err err;
 	long got;
 
@@ -1418,7 +1511,7 @@ static void *idl_main(void *arg)
 		int stop;
 
 		do
-			got = idl_batch(s, ib, ob);
+			got = idl_batch(s, ib, ob, &fmt);
 		while (got == IDL_BATCH);
 		pthread_mutex_lock(&s->lock);
 		if (!s->idl_wake && !s->idl_stop) {
@@ -1432,11 +1525,12 @@ static void *idl_main(void *arg)
 		stop = s->idl_stop;
 		pthread_mutex_unlock(&s->lock);
 		if (stop) {
-			idl_batch(s, ib, ob); /* what the last flush stored */
+			idl_batch(s, ib, ob, &fmt); /* the last flush's */
 			break;
 		}
 	}
 out:
+	gw_format_free(fmt);
 	gw_inbox_close(ib);
 	gw_outbox_close(ob);
 	return NULL;
@@ -2891,6 +2985,7 @@ static void server_free(struct gw_server *s)
 	free(s->outbox_path);
 	free(s->inbox_path);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->fw_lock);
 	pthread_cond_destroy(&s->cond);
 	strv_free(s->webhooks);
 	sqlite3_finalize(s->tgt_ins);
@@ -2915,6 +3010,7 @@ static gw_rc server_load(const char *conf_path, int check_only,
 	if (!s)
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->fw_lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (!(s->conf_path = gw_strdup(conf_path))) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
@@ -3162,10 +3258,10 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
 	}
 	deliver_stop(s);
 	gw_partners_release(&s->partners);
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->fw_lock);
 	gw_forwarding_release(&s->fw);
 	s->fw = fw;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->fw_lock);
 	gw_config_free(s->cfg);
 	s->cfg = cfg;
 	s->partners = p;
