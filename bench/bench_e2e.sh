@@ -6,9 +6,11 @@
 #     certificates and proxying to a local sink (a second nginx server
 #     answering 200 over HTTPS, mTLS, upstream keep-alive);
 #   - lienthong serve -c <generated conf>, which verifies, validates,
-#     stores durably, answers with a signed receipt and forwards to the
-#     same sink through its outbox -- when `lienthong help serve` exists
-#     (issue 7); otherwise its rows say "not measured: serve not built".
+#     stores durably, answers with a signed receipt, converts to SDMX-ML
+#     (report packet XML without the SDMX schemas), signs that with
+#     XML-DSig and forwards it to the same sink through its outbox (no
+#     drop folder) -- when `lienthong help serve` exists (issue 7);
+#     otherwise its rows say "not measured: serve not built".
 # Throughput at saturation (64 connections), latency p50/p99/p99.9 at fixed
 # offered rates of 1,000 and 5,000 msg/s, and the peak RSS (VmHWM) of the
 # server under test. Targets (issue 9): >= 10,000 msg/s at saturation, p99
@@ -53,36 +55,8 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 	SERVE=yes
 	GW=$(free_port)
 	mkdir -p "$W/gw"
-	cat >"$W/gw/gateway.yaml" <<EOC
-gateway:
-  name: bench
-  organization: {orgId: 000.00.00.G16, name: "Nền tảng tích hợp, chia sẻ dữ liệu quốc gia"}
-  data_dir: $W/gw/var
-log: {level: warn, file: $W/gw/log.jsonl}
-schemas: {dir: $TOP/schemas}
-signing: {key: $P/hub.key, cert: $P/hub.pem, chain: $P/chain.pem}
-trust: {dir: $P/trust}
-server:
-  listen: 127.0.0.1
-  port: $GW
-  tls: {cert: $P/hub.pem, chain: $P/chain.pem, key: $P/hub.key}
-  limits: {max_connections: 1024}
-partners:
-  - name: ministry
-    subject: "CN=Ministry of Finance Gateway,O=Lienthong Test PKI,C=VN"
-    orgId: 000.00.00.G12
-    kinds: [indicator.report]
-    receivers: ["*"]
-destinations:
-  sink:
-    url: https://127.0.0.1:$SINK/v1/messages
-    ca: $P/root.pem
-    cert: $P/ministry-ec-full.pem
-    key: $P/ministry-ec.key
-routes:
-  - kinds: [indicator.report]
-    to: [sink]
-EOC
+	sdmx_format
+	serve_conf "$W/gw/gateway.yaml" "$W/gw/var" "$GW" "$SINK" "{max_connections: 1024}" "$FORMAT"
 	echo "e2e: lienthong serve ($RUNS runs of ${DUR}s per load)" >&2
 	"$LIENTHONG" serve -c "$W/gw/gateway.yaml" >"$W/gw/stdout" 2>"$W/gw/stderr" &
 	GW_PID=$!
@@ -108,11 +82,11 @@ EOC
 fi
 bench_cleanup
 
-python3 - "$W" "$RESULTS" "$SERVE" "$CONNS" "$NMSG" <<'EOP'
+python3 - "$W" "$RESULTS" "$SERVE" "$CONNS" "$NMSG" "${FORMAT:-}" <<'EOP'
 import glob, json, os, sys
 sys.path.insert(0, os.path.join(os.environ.get("TOP", "."), "bench"))
 import benchlib as bl
-w, results, serve, conns, nmsg = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+w, results, serve, conns, nmsg, fmt = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
 
 def runs(who, rate):
     return [json.load(open(f)) for f in sorted(glob.glob(os.path.join(w, "%s.%d.*.json" % (who, rate))))]
@@ -172,8 +146,12 @@ notes = ("Load: tests/tools/loadgen.c (libcurl multi, TLS 1.2+, client certifica
          "as soon as the answer arrives. Fixed rate: request i is due at start + i/rate and its latency counts "
          "from then (no coordinated omission). %s s warm-up, then the measured window. The load generator, "
          "the server and the sink share the same 2 cores, so every figure is a lower bound for a server with "
-         "the machine to itself. nginx: %s, 2 workers, access log off." % (
+         "the machine to itself. nginx: %s, 2 workers, access log off. lienthong serve (2 verification workers): "
+         "verifies the JWS against the trust store, validates (JSON Schema and rules), commits it with its signed "
+         "receipt (ES256) to the inbox (group commit, synchronous=FULL), answers, then converts it to %s, "
+         "validates that against its schema, signs it (XML-DSig, hub key), queues it in the outbox and delivers it "
+         "to the sink over mTLS; every step audited; no drop folder." % (
              conns, nmsg, os.path.getsize(os.path.join(w, "bodies.txt")) // max(nmsg, 1), 2,
-             os.popen("nginx -v 2>&1").read().strip()))
+             os.popen("nginx -v 2>&1").read().strip(), fmt or "(serve not run)"))
 bl.write(results, "e2e", "End to end over HTTPS with mTLS (issues 7 and 9)", rows, notes)
 EOP

@@ -153,36 +153,7 @@ peak_rss_kb "$NGINX_PID" >"$W/nginx.rss"
 # lienthong serve, a fresh process and data folder per run
 GW=$(free_port)
 mkdir -p "$W/gw"
-cat >"$W/gw/gateway.yaml" <<EOC
-gateway:
-  name: bench
-  organization: {orgId: 000.00.00.G16, name: "Nền tảng tích hợp, chia sẻ dữ liệu quốc gia"}
-  data_dir: $W/gw/var
-log: {level: warn, file: $W/gw/log.jsonl}
-schemas: {dir: $TOP/schemas}
-signing: {key: $P/hub.key, cert: $P/hub.pem, chain: $P/chain.pem}
-trust: {dir: $P/trust}
-server:
-  listen: 127.0.0.1
-  port: $GW
-  tls: {cert: $P/hub.pem, chain: $P/chain.pem, key: $P/hub.key}
-  limits: {max_body_bytes: 134217728, timeout_s: 300}
-partners:
-  - name: ministry
-    subject: "CN=Ministry of Finance Gateway,O=Lienthong Test PKI,C=VN"
-    orgId: 000.00.00.G12
-    kinds: [indicator.report]
-    receivers: ["*"]
-destinations:
-  sink:
-    url: https://127.0.0.1:$SINK/v1/messages
-    ca: $P/root.pem
-    cert: $P/ministry-ec-full.pem
-    key: $P/ministry-ec.key
-routes:
-  - kinds: [indicator.report]
-    to: [sink]
-EOC
+serve_conf "$W/gw/gateway.yaml" "$W/gw/var" "$GW" "$SINK" "{max_body_bytes: 134217728, timeout_s: 300}"
 echo "large: lienthong serve ($RUNS runs)" >&2
 KEEP=("${BENCH_PIDS[@]}")
 for r in $(seq "$RUNS"); do

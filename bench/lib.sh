@@ -124,3 +124,60 @@ peak_rss_kb() {
 	done
 	echo "$total"
 }
+
+# serve_conf FILE VAR_DIR PORT SINK_PORT LIMITS [FORMAT]: the configuration
+# of `lienthong serve` under test, as the hub: the ministry (client
+# certificate ministry-ec) may send indicator reports, which are routed to
+# the sink at SINK_PORT, converted to FORMAT and signed by the hub when
+# FORMAT is given (else the exact bytes); no drop folder (a hub that
+# forwards). LIMITS is the flow mapping of server.limits.
+serve_conf() {
+	local f=$1 var=$2 port=$3 sink=$4 limits=$5 format=${6:-}
+	cat >"$f" <<EOC
+gateway:
+  name: bench
+  organization: {orgId: 000.00.00.G16, name: "Nền tảng tích hợp, chia sẻ dữ liệu quốc gia"}
+  data_dir: $var
+log: {level: warn, file: $(dirname "$f")/log.jsonl}
+audit: {store: $var/audit.db}
+schemas: {dir: $TOP/schemas}
+signing: {key: $P/hub.key, cert: $P/hub.pem, chain: $P/chain.pem}
+trust: {dir: $P/trust}
+server:
+  listen: 127.0.0.1
+  port: $port
+  tls: {cert: $P/hub.pem, chain: $P/chain.pem, key: $P/hub.key}
+  limits: $limits
+  drop_dir: false
+partners:
+  - name: ministry
+    subject: "CN=Ministry of Finance Gateway,O=Lienthong Test PKI,C=VN"
+    orgId: 000.00.00.G12
+    kinds: [indicator.report]
+    receivers: ["*"]
+destinations:
+  sink:
+    url: https://127.0.0.1:$sink/v1/messages
+    ca: $P/root.pem
+    cert: $P/ministry-ec-full.pem
+    key: $P/ministry-ec.key
+${format:+    format: $format}
+routes:
+  - kinds: [indicator.report]
+    to: [sink]
+EOC
+}
+
+# sdmx_format: FORMAT="sdmx-ml" when the SDMX 3.0 schemas are found (they are not
+# shipped: LIENTHONG_SDMX_DIR, or ../shared/testsuites/sdmx, exported
+# then), else "report-packet" (our own schema) -- the wire format the e2e
+# bench converts to.
+sdmx_format() {
+	local d=${LIENTHONG_SDMX_DIR:-$TOP/../shared/testsuites/sdmx}
+	if [ -f "$d/sdmx-ml-3.0/schemas/SDMXMessage.xsd" ]; then
+		export LIENTHONG_SDMX_DIR=$d
+		FORMAT=sdmx-ml
+	else
+		FORMAT=report-packet
+	fi
+}

@@ -47,6 +47,8 @@
 #include "sqlutil.h"
 
 #define NSTR 10 /* string fields of an entry */
+/* pending entries held in background mode before writers wait */
+#define AUDIT_MAX_PENDING_BYTES (8u * 1024 * 1024)
 
 struct item {
 	struct gw_audit_entry e; /* strings point into strs */
@@ -62,9 +64,10 @@ struct gw_audit {
 	sqlite3_stmt *ins, *ins_pl, *put_state;
 	struct gw_merkle_tree tree; /* committed entries; under dbmu */
 	pthread_mutex_t mu, dbmu;
-	pthread_cond_t cv;
-	struct item *pend; /* under mu */
+	pthread_cond_t cv, room; /* room: the thread took the pending */
+	struct item *pend;	 /* under mu */
 	size_t npend, cap;
+	size_t pend_bytes;   /* strings and payloads of pend, under mu */
 	struct item *retry;  /* a batch whose commit failed; under dbmu, */
 	size_t nretry;	     /* nretry written under mu too */
 	uint64_t next_index; /* provisional index of the next append; mu */
@@ -398,7 +401,8 @@ static gw_rc archive(struct gw_audit *a, const struct item *it,
 
 	if (!z)
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	if (compress2(z, &zlen, it->payload, (uLong)it->plen, 6) != Z_OK) {
+	if (compress2(z, &zlen, it->payload, (uLong)it->plen, Z_BEST_SPEED) !=
+	    Z_OK) {
 		free(z);
 		return gw_err_set(err, GW_ERR_INTERNAL,
 				  "audit log: cannot compress a payload");
@@ -578,6 +582,8 @@ static gw_rc commit_pending(struct gw_audit *a, struct gw_err *err)
 	n = a->npend;
 	a->pend = NULL;
 	a->npend = a->cap = 0;
+	a->pend_bytes = 0;
+	pthread_cond_broadcast(&a->room);
 	pthread_mutex_unlock(&a->mu);
 	if (n && (rc = commit_items(a, items, n, err))) {
 		pthread_mutex_lock(&a->mu);
@@ -626,6 +632,7 @@ static void *bg_main(void *arg)
 		pthread_mutex_lock(&a->mu);
 		a->bg_rc = rc;
 		if (rc) {
+			pthread_cond_broadcast(&a->room);
 			/* retried after flush_ms, reported every time */
 			struct timespec ts;
 			int64_t until = gw_now_ms() + a->o.flush_ms;
@@ -711,6 +718,7 @@ gw_rc gw_audit_open(const char *path, const struct gw_audit_opts *opts,
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->dbmu, NULL);
 	pthread_cond_init(&a->cv, NULL);
+	pthread_cond_init(&a->room, NULL);
 	if (!(a->path = gw_strdup(path))) {
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -728,8 +736,12 @@ gw_rc gw_audit_open(const char *path, const struct gw_audit_opts *opts,
 		goto fail;
 	}
 	sqlite3_busy_timeout(a->db, 10000);
-	/* reading a whole log (verify, proofs) through mmap is faster */
-	sqlite3_exec(a->db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
+	/* reading a whole log (verify, proofs) through mmap is faster; a
+	 * writer does not map it: the pages it touches would count in its
+	 * resident set as the log grows */
+	if (ro)
+		sqlite3_exec(a->db, "PRAGMA mmap_size=1073741824", NULL, NULL,
+			     NULL);
 	if (!ro && gw_sql_setup(a->db, schema)) {
 		rc = gw_err_set(err, GW_ERR_IO,
 				"cannot set up the audit log '%s': %s", path,
@@ -768,6 +780,7 @@ void gw_audit_close(struct gw_audit *a)
 		pthread_mutex_lock(&a->mu);
 		a->stop = 1;
 		pthread_cond_broadcast(&a->cv);
+		pthread_cond_broadcast(&a->room);
 		pthread_mutex_unlock(&a->mu);
 		pthread_join(a->thread, NULL);
 	}
@@ -788,6 +801,7 @@ void gw_audit_close(struct gw_audit *a)
 	if (a->o.flags & GW_AUDIT_OWNS_KEY)
 		gw_sign_key_free((struct gw_sign_key *)a->o.key);
 	pthread_cond_destroy(&a->cv);
+	pthread_cond_destroy(&a->room);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->dbmu);
 	free(a->path);
@@ -836,6 +850,16 @@ gw_rc gw_audit_append(struct gw_audit *a, const struct gw_audit_entry *e,
 		it.plen = plen;
 	}
 	pthread_mutex_lock(&a->mu);
+	/* backpressure: when the thread falls behind (a busy disk, a
+	 * saturated machine), the writers wait for it rather than letting
+	 * the pending entries, payloads included, grow without bound; not
+	 * when it is failing (the error is returned below) or stopping */
+	while (a->thread_on && !a->stop && !a->bg_rc &&
+	       (a->npend >= 2 * a->o.batch_size ||
+		a->pend_bytes >= AUDIT_MAX_PENDING_BYTES)) {
+		pthread_cond_signal(&a->cv);
+		pthread_cond_wait(&a->room, &a->mu);
+	}
 	if (a->npend == a->cap) {
 		size_t ncap = a->cap ? a->cap * 2 : 256;
 		struct item *m = gw_realloc(a->pend, ncap * sizeof(*m));
@@ -853,6 +877,7 @@ gw_rc gw_audit_append(struct gw_audit *a, const struct gw_audit_entry *e,
 		a->oldest_ms = gw_now_ms();
 	it.e.index = a->next_index++;
 	a->pend[a->npend++] = it;
+	a->pend_bytes += need + it.plen;
 	if (index)
 		*index = it.e.index;
 	full = a->npend >= a->o.batch_size ||

@@ -995,6 +995,57 @@ static void test_audit__archive_and_prune(void **state)
 	gw_audit_close(a);
 }
 
+/* Background mode with payloads larger in all than the pending bound
+ * (8 MiB): the writer waits for the thread instead of queueing without
+ * limit, and nothing is lost: every entry and payload is committed. */
+static void test_audit__background_backpressure_keeps_all(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 160, SIZE = 100 * 1024 };
+	struct gw_audit *a;
+	struct gw_audit_entry e;
+	struct gw_buf out;
+	struct gw_err err;
+	char *pl = malloc(SIZE), id[32], d[65];
+	uint64_t checked = 0;
+	int i;
+
+	assert_non_null(pl);
+	fresh(f, "bp");
+	a = open_log(f, GW_AUDIT_BACKGROUND | GW_AUDIT_ARCHIVE, 0);
+	memset(&e, 0, sizeof(e));
+	e.kind = "received";
+	e.msg_id = id;
+	for (i = 0; i < N; i++) {
+		memset(pl, 'a' + i % 26, SIZE);
+		memcpy(pl, &i, sizeof(i)); /* a different payload each */
+		snprintf(id, sizeof(id), "bp%d", i);
+		gw_err_clear(&err);
+		assert_int_equal(gw_audit_append(a, &e, pl, SIZE, NULL, &err),
+				 GW_OK);
+	}
+	assert_int_equal(gw_audit_flush(a, &err), GW_OK);
+	assert_int_equal(gw_audit_size(a), N);
+	gw_buf_init(&out);
+	for (i = 0; i < N; i += 53) {
+		memset(pl, 'a' + i % 26, SIZE);
+		memcpy(pl, &i, sizeof(i));
+		gw_outbox_sha256_hex(pl, SIZE, d);
+		out.len = 0;
+		assert_int_equal(gw_audit_payload(a, d, &out, &err), GW_OK);
+		assert_int_equal(out.len, SIZE);
+		assert_memory_equal(out.data, pl, SIZE);
+	}
+	gw_buf_release(&out);
+	gw_audit_close(a);
+	a = open_log(f, GW_AUDIT_READONLY, 0);
+	assert_int_equal(gw_audit_verify(a, NULL, NULL, NULL, &checked, &err),
+			 GW_OK);
+	assert_int_equal(checked, N);
+	gw_audit_close(a);
+	free(pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1006,6 +1057,7 @@ int main(void)
 		cmocka_unit_test(test_audit__background_many_appends),
 		cmocka_unit_test(test_audit__archive_and_prune),
 		cmocka_unit_test(test_audit__two_writers_interleaved),
+		cmocka_unit_test(test_audit__background_backpressure_keeps_all),
 		cmocka_unit_test(test_audit__proof_origin_signer_duplicates),
 		cmocka_unit_test(
 			test_audit__failed_commits_retried_and_reported),
