@@ -336,6 +336,7 @@ gw_rc gw_split_formats(const struct gw_forwarding *fw,
 		const char *mt = NULL, **dl;
 		char id[37], *body = NULL, vkey[PATH_MAX + 64];
 		struct gw_profile *prof = NULL;
+		void *tree; /* the validated wire document (XML formats) */
 		size_t len = 0;
 
 		for (j = 0; j < fw->ndests && !dest; j++)
@@ -373,9 +374,10 @@ gw_rc gw_split_formats(const struct gw_forwarding *fw,
 		if ((rc = dest_profile(vs, dest, &prof, err)))
 			return rc;
 		gw_buf_init(&out);
-		if ((rc = gw_format_to_wire_profile(vs->fmt, dest->format, prof,
-						    msg, &out, &mt, NULL,
-						    err))) {
+		tree = NULL;
+		if ((rc = gw_format_to_wire_checked(vs->fmt, dest->format, prof,
+						    msg, 1, &out, &tree, &mt,
+						    NULL, err))) {
 			char why[GW_ERR_MSG_MAX];
 
 			gw_buf_release(&out);
@@ -384,6 +386,10 @@ gw_rc gw_split_formats(const struct gw_forwarding *fw,
 					  dest->format, why);
 		}
 		body = gw_buf_detach(&out, &len);
+		if (!key && tree) {
+			xmlFreeDoc(tree);
+			tree = NULL;
+		}
 		if (key) {
 			struct gw_validated sv;
 			char *signed_buf = NULL;
@@ -392,7 +398,9 @@ gw_rc gw_split_formats(const struct gw_forwarding *fw,
 
 			memset(&sv, 0, sizeof(sv));
 			sv.format = f;
-			if ((f == GW_FMT_XML &&
+			sv.xml = tree; /* what the bytes parse to, or NULL */
+			tree = NULL;
+			if ((f == GW_FMT_XML && !sv.xml &&
 			     (rc = gw_xml_parse(body, len, dest->format,
 						&sv.xml, err))) ||
 			    (rc = sign_one(key, xml_alg, jws_alg, &sv, body,

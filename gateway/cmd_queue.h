@@ -66,7 +66,8 @@ void gw_variants_release(struct gw_variants *vs);
 /*
  * Destinations of m (routed by fw) that want a wire format
  * (destinations: NAME: format:, profile:) get their own outbox message in
- * vs: the canonical message msg converted by the format adapter (output
+ * vs: the canonical message msg (already validated: its schema and rules
+ * are not checked again) converted by the format adapter (output
  * validated against the format's schema), signed with key (may be NULL:
  * unsigned) like any other message, under an id derived from m->id and
  * the format (gw_format_wire_id: stable, so resending is idempotent).

@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +89,16 @@ static int alloc_should_fail(void)
 void *gw_malloc(size_t n)
 {
 	return alloc_should_fail() ? NULL : malloc(n ? n : 1);
+}
+
+void gw_trim_after(size_t len)
+{
+#ifdef __GLIBC__
+	if (len >= 4u * 1024 * 1024)
+		malloc_trim(0);
+#else
+	(void)len;
+#endif
 }
 
 void *gw_calloc(size_t n, size_t size)

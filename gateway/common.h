@@ -55,6 +55,11 @@ int gw_rc_exit(gw_rc rc);
  * allocation fail through gw_alloc_fail_after(). */
 void *gw_malloc(size_t n);
 void *gw_calloc(size_t n, size_t size);
+/* After a message of len bytes was freed: for a large one (4 MiB and
+ * more), give the allocator's free memory back to the system (glibc keeps
+ * what a thread frees in that thread's arena, so without it the peaks of
+ * the threads a large message goes through add up). No-op otherwise. */
+void gw_trim_after(size_t len);
 void *gw_realloc(void *p, size_t n);
 char *gw_strdup(const char *s);
 char *gw_strndup(const char *s, size_t n);

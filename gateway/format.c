@@ -386,6 +386,16 @@ gw_rc gw_format_to_wire_profile(struct gw_format *f, const char *name,
 				struct gw_buf *out, const char **media_type,
 				FILE *errout, struct gw_err *err)
 {
+	return gw_format_to_wire_checked(f, name, p, msg, 0, out, NULL,
+					 media_type, errout, err);
+}
+
+gw_rc gw_format_to_wire_checked(struct gw_format *f, const char *name,
+				const struct gw_profile *p, const json_t *msg,
+				int validated, struct gw_buf *out, void **tree,
+				const char **media_type, FILE *errout,
+				struct gw_err *err)
+{
 	const struct gw_adapter *a;
 	struct cached *c;
 	void *state, *wire = NULL, *back = NULL;
@@ -394,9 +404,12 @@ gw_rc gw_format_to_wire_profile(struct gw_format *f, const char *name,
 	size_t tlen = 0;
 	gw_rc rc;
 
+	if (tree)
+		*tree = NULL;
 	if ((rc = open_format(f, name, &a, &state, err)) ||
 	    (rc = profile_fits(a, p, err)) ||
-	    (rc = check_canonical(f, msg, "(canonical message)", errout, err)))
+	    (!validated && (rc = check_canonical(f, msg, "(canonical message)",
+						 errout, err))))
 		return rc;
 	if (!kind || !kind_carried(a, kind))
 		return gw_err_set(err, GW_ERR_UNSUPPORTED,
@@ -444,10 +457,17 @@ gw_rc gw_format_to_wire_profile(struct gw_format *f, const char *name,
 				     &back, errout, err)))
 			goto out;
 	}
-	if ((rc = gw_buf_add(out, text, tlen)))
+	if ((rc = gw_buf_add(out, text, tlen))) {
 		rc = gw_err_set(err, rc, "out of memory");
-	else if (media_type)
-		*media_type = a->media_type;
+	} else {
+		if (media_type)
+			*media_type = a->media_type;
+		/* the tree parsed from these very bytes and validated */
+		if (tree && !p && a->wire_syntax == GW_ADAPTER_WIRE_XML) {
+			*tree = back;
+			back = NULL;
+		}
+	}
 out:
 	free_tree(a, back);
 	free_tree(a, wire);

@@ -76,6 +76,21 @@ gw_rc gw_format_to_wire_profile(struct gw_format *f, const char *name,
 				FILE *errout, struct gw_err *err);
 
 /*
+ * gw_format_to_wire_profile for a canonical message msg the caller has
+ * already validated (schema and business rules) when validated is
+ * nonzero: that check is skipped. With tree (may be NULL), an XML format
+ * without a profile also hands over the document parsed from the bytes
+ * in out and validated against the wire schema (*tree a new xmlDocPtr
+ * the caller frees; NULL otherwise), so that a signer need not parse the
+ * bytes again.
+ */
+gw_rc gw_format_to_wire_checked(struct gw_format *f, const char *name,
+				const struct gw_profile *p, const json_t *msg,
+				int validated, struct gw_buf *out, void **tree,
+				const char **media_type, FILE *errout,
+				struct gw_err *err);
+
+/*
  * gw_format_from_wire for input that uses the field names of profile p
  * (may be NULL): parsed, renamed back to our names (a name or namespace of
  * ours that p renames is refused with GW_ERR_SCHEMA: the input does not

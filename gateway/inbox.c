@@ -82,7 +82,8 @@ gw_rc gw_inbox_open(const char *path, struct gw_inbox **out, struct gw_err *err)
 		  "canonical) "
 		  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
 	PREP(done, "UPDATE inbox SET delivered = 1 WHERE id = ?1");
-	PREP(pending, "SELECT id, content_type, body, canonical FROM inbox "
+	PREP(pending, "SELECT id, content_type, body, canonical, kind, sender "
+		      "FROM inbox "
 		      "WHERE delivered = 0 ORDER BY received_ms LIMIT ?1");
 	PREP(counts, "SELECT count(*), coalesce(sum(delivered = 0), 0) "
 		     "FROM inbox");
@@ -236,6 +237,8 @@ void gw_inbox_pending_free(struct gw_inbox_pending *p, size_t n)
 		free(p[i].content_type);
 		free(p[i].body);
 		free(p[i].canonical);
+		free(p[i].kind);
+		free(p[i].sender);
 	}
 	free(p);
 }
@@ -273,9 +276,12 @@ gw_rc gw_inbox_pending(struct gw_inbox *ib, size_t max,
 		p->id = col_dup(st, 0);
 		p->content_type = col_dup(st, 1);
 		p->canonical = col_dup(st, 3);
+		p->kind = col_dup(st, 4);
+		p->sender = col_dup(st, 5);
 		p->body = gw_malloc(len + 1);
 		p->len = len;
-		if (!p->id || !p->content_type || !p->canonical || !p->body) {
+		if (!p->id || !p->content_type || !p->canonical || !p->kind ||
+		    !p->sender || !p->body) {
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 			goto out;
 		}

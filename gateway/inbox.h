@@ -64,6 +64,7 @@ gw_rc gw_inbox_done(struct gw_inbox *ib, const char *const *ids, size_t n,
 /* One stored message whose internal delivery is not done. */
 struct gw_inbox_pending {
 	char *id, *content_type, *body, *canonical; /* canonical may be "" */
+	char *kind, *sender;			    /* "" when not known */
 	size_t len;
 };
 

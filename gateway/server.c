@@ -62,6 +62,9 @@
 #include "validate.h"
 #include "xml.h"
 
+/* member of a routing envelope made from inbox columns (light_msg) */
+#define LIGHT_MARK "\x01light"
+
 /* ------------------------------------------------------------------ */
 /* Partners                                                            */
 
@@ -1239,6 +1242,42 @@ static gw_rc sqlite_batch(struct gw_server *s, struct gw_inbox_pending *p,
 	return rc;
 }
 
+/* The routing envelope of a pending message from its inbox columns:
+ * {"kind": ..., "sender": {"orgId": ...}}, a marker member telling it
+ * from the full message. NULL when out of memory. */
+static json_t *light_msg(const struct gw_inbox_pending *p)
+{
+	json_t *m = json_object(), *snd = json_object();
+
+	if (!m || !snd ||
+	    (*p->sender &&
+	     json_object_set_new(snd, "orgId", json_string(p->sender))) ||
+	    json_object_set_new(m, "sender", snd) ||
+	    (*p->kind &&
+	     json_object_set_new(m, "kind", json_string(p->kind))) ||
+	    json_object_set_new(m, LIGHT_MARK, json_true())) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Whether routing by fw needs more of a message than its kind and
+ * sender: a route on receivers or classification, or a destination
+ * that converts it (format:). */
+static int fw_needs_full(const struct gw_forwarding *fw)
+{
+	size_t i;
+
+	for (i = 0; i < fw->nroutes; i++)
+		if (fw->routes[i].receivers || fw->routes[i].classifications)
+			return 1;
+	for (i = 0; i < fw->ndests; i++)
+		if (fw->dests[i].format)
+			return 1;
+	return 0;
+}
+
 /* A copy of the NULL-terminated list d (the strings are borrowed). */
 static const char **dests_dup(const char *const *d)
 {
@@ -1291,6 +1330,25 @@ static gw_rc outbox_batch(struct gw_server *s, struct gw_outbox *ob,
 		goto out;
 	}
 	pthread_mutex_lock(&s->fw_lock); /* s->fw changes on SIGHUP */
+	if ((s->fw.nroutes || s->nwebhooks) && fw_needs_full(&s->fw))
+		for (i = 0; i < n; i++) {
+			json_t *full = NULL;
+			struct gw_err e1;
+
+			if (!msgs[i] || !json_object_get(msgs[i], LIGHT_MARK))
+				continue;
+			if (gw_json_parse(p[i].canonical,
+					  strlen(p[i].canonical), "inbox",
+					  &full, &e1)) {
+				/* stored after validation: cannot happen
+				 * but for a damaged store; kept light */
+				gw_log(GW_LOG_ERROR, "forward-refused", p[i].id,
+				       "%s", e1.msg);
+				continue;
+			}
+			json_decref(msgs[i]);
+			msgs[i] = full;
+		}
 	for (i = 0; i < n; i++) {
 		const char **routed =
 			msgs[i] && s->fw.nroutes
@@ -1419,6 +1477,7 @@ static long idl_batch(struct gw_server *s, struct gw_inbox *ib,
 {
 	struct gw_variants vs = { .fmt = *fmt, .keep_fmt = 1 };
 	struct gw_inbox_pending *p = NULL;
+	size_t big = 0;
 	json_t **msgs = NULL;
 	const char **ids = NULL;
 	struct gw_err err;
@@ -1439,13 +1498,14 @@ static long idl_batch(struct gw_server *s, struct gw_inbox *ib,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		struct gw_err e1;
-
 		ids[i] = p[i].id;
-		if (p[i].canonical[0] &&
-		    gw_json_parse(p[i].canonical, strlen(p[i].canonical),
-				  "inbox", &msgs[i], &e1))
-			msgs[i] = NULL;
+		/* kind and sender from the inbox columns: enough for the
+		 * drop folder, the sqlite rows and most routes; outbox_batch
+		 * parses the canonical text when the routes need more */
+		if (p[i].canonical[0] && !(msgs[i] = light_msg(&p[i]))) {
+			gw_err_set(&err, GW_ERR_NOMEM, "out of memory");
+			goto out;
+		}
 		if (!id_is_safe(p[i].id)) {
 			gw_err_set(&err, GW_ERR_INTERNAL,
 				   "message id '%s' cannot name a file",
@@ -1482,9 +1542,12 @@ out:
 	gw_variants_release(&vs);
 	for (i = 0; msgs && i < n; i++)
 		json_decref(msgs[i]);
+	for (i = 0; p && i < n; i++)
+		big = p[i].len > big ? p[i].len : big;
 	free(msgs);
 	free(ids);
 	gw_inbox_pending_free(p, n);
+	gw_trim_after(big);
 	return done;
 }
 
@@ -1587,13 +1650,14 @@ static char *dupn(const char *s)
 	return gw_strdup(s ? s : "");
 }
 
-/* Add a message to the batch (copies everything but receipt, which it
- * takes on success) and make sure a flush is coming. */
+/* Add a message to the batch (copies everything but receipt and
+ * canonical, which it takes on success: a large message's canonical text
+ * is not copied again) and make sure a flush is coming. */
 static gw_rc batch_add(struct gw_server *s, const struct rq *r, long replay_of,
 		       const char *id, const char *sha, const char *partner,
 		       const char *kind, const char *sender, const char *ctype,
 		       const char *body, size_t len, char *receipt, size_t rlen,
-		       const char *rtype, const char *canonical)
+		       const char *rtype, char *canonical)
 {
 	struct pending *p;
 
@@ -1617,13 +1681,13 @@ static gw_rc batch_add(struct gw_server *s, const struct rq *r, long replay_of,
 	p->sender = dupn(sender);
 	p->ctype = dupn(ctype);
 	p->rtype = dupn(replay_of < 0 ? rtype : "");
-	p->canonical = dupn(canonical);
 	p->body = gw_malloc(len + 1);
 	if (!p->id || !p->sha || !p->partner || !p->kind || !p->sender ||
-	    !p->ctype || !p->rtype || !p->canonical || !p->body) {
+	    !p->ctype || !p->rtype || !p->body) {
 		pending_release(p);
 		return GW_ERR_NOMEM;
 	}
+	p->canonical = canonical;
 	memcpy(p->body, body, len);
 	p->body[len] = '\0';
 	p->len = len;
@@ -1644,7 +1708,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	struct gw_inbox_msg *m = gw_calloc(s->nbatch + 1, sizeof(*m));
 	struct timespec t0;
 	struct gw_err err;
-	size_t i, k = 0;
+	size_t i, k = 0, big = 0;
 	gw_rc rc;
 
 	gw_err_clear(&err);
@@ -1715,10 +1779,13 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 		}
 		arm_deadline_of(p->r.req);
 	}
-	for (i = 0; i < s->nbatch; i++)
+	for (i = 0; i < s->nbatch; i++) {
+		big = s->batch[i].len > big ? s->batch[i].len : big;
 		pending_release(&s->batch[i]);
+	}
 	s->nbatch = 0;
 	free(m);
+	gw_trim_after(big);
 	if (!rc)
 		idl_wake(s);
 }
@@ -2103,8 +2170,9 @@ static void post_finish(struct rq *r, const struct gw_partner *pt,
 		problem(r, 500, NULL, "out of memory");
 		goto out;
 	}
-	rcpt = NULL; /* the batch owns it now */
-		     /* answered by on_flush once the batch is committed */
+	rcpt = NULL; /* the batch owns them now */
+	canonical = NULL;
+	/* answered by on_flush once the batch is committed */
 out:
 	free(rcpt);
 	free(canonical);
@@ -2165,9 +2233,12 @@ static void job_free(struct job *j)
 {
 	if (!j)
 		return;
+	size_t len = j->len;
+
 	check_release(&j->c);
 	free(j->body);
 	free(j);
+	gw_trim_after(len);
 }
 
 /*
