@@ -331,11 +331,23 @@ static void scan_string(struct parser *P)
 		if (c == '"')
 			break;
 		if (c >= 0x80) {
+			const unsigned char *u = (const unsigned char *)p;
 			size_t n;
 
-			P->p = p;
-			if (!(n = utf8_seq(P, (const unsigned char *)p)))
-				return;
+			/* the common 2- and 3-byte forms inline (no overlong,
+			 * no surrogate possible), the rest checked in full */
+			if (c >= 0xC2 && c <= 0xDF && end - p >= 2 &&
+			    (u[1] & 0xC0) == 0x80) {
+				n = 2;
+			} else if (c >= 0xE1 && c <= 0xEC && end - p >= 3 &&
+				   (u[1] & 0xC0) == 0x80 &&
+				   (u[2] & 0xC0) == 0x80) {
+				n = 3;
+			} else {
+				P->p = p;
+				if (!(n = utf8_seq(P, u)))
+					return;
+			}
 			if (escaped) {
 				if (scratch_room(P, used, n))
 					return;
