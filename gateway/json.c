@@ -47,13 +47,13 @@ enum {
 
 struct parser {
 	const char *buf, *end;
-	const char *p;	   /* next byte to read (jansson's stream position) */
-	const char *tok;   /* start of the current token (its "saved text") */
+	const char *p;	 /* next byte to read (jansson's stream position) */
+	const char *tok; /* start of the current token (its "saved text") */
 	size_t flags;
 	size_t depth;
 	json_error_t *je;
-	int failed;	   /* an error is recorded: the first one wins */
-	int stream_err;	   /* that error was a UTF-8 decoding error */
+	int failed;	/* an error is recorded: the first one wins */
+	int stream_err; /* that error was a UTF-8 decoding error */
 	int nomem;
 	int token;
 	/* the current token's value */
@@ -270,10 +270,10 @@ static inline const char *skip_plain(const char *p, const char *end)
 	while (end - p >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
 		/* signed compare: bytes >= 0x80 are negative, so below 0x20 */
-		__m128i m = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, quote),
-				     _mm_cmpeq_epi8(x, bslash)),
-			_mm_cmplt_epi8(x, space));
+		__m128i m =
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+						  _mm_cmpeq_epi8(x, bslash)),
+				     _mm_cmplt_epi8(x, space));
 		int mask = _mm_movemask_epi8(m);
 
 		if (mask)
@@ -381,24 +381,12 @@ static void scan_string(struct parser *P)
 		switch (peek(P)) {
 		case '"':
 		case '\\':
-		case '/':
-			P->scratch[used++] = *p;
-			break;
-		case 'b':
-			P->scratch[used++] = '\b';
-			break;
-		case 'f':
-			P->scratch[used++] = '\f';
-			break;
-		case 'n':
-			P->scratch[used++] = '\n';
-			break;
-		case 'r':
-			P->scratch[used++] = '\r';
-			break;
-		case 't':
-			P->scratch[used++] = '\t';
-			break;
+		case '/': P->scratch[used++] = *p; break;
+		case 'b': P->scratch[used++] = '\b'; break;
+		case 'f': P->scratch[used++] = '\f'; break;
+		case 'n': P->scratch[used++] = '\n'; break;
+		case 'r': P->scratch[used++] = '\r'; break;
+		case 't': P->scratch[used++] = '\t'; break;
 		case 'u': {
 			const char *u = p;
 			uint32_t v, v2;
@@ -457,8 +445,7 @@ static void scan_string(struct parser *P)
 			used += utf8_put(P->scratch + used, v);
 			continue;
 		}
-		case C_ERR:
-			return;
+		case C_ERR: return;
 		case C_EOF:
 			fail(P, json_error_invalid_syntax, "invalid escape");
 			return;
@@ -562,8 +549,7 @@ static void scan_number(struct parser *P)
 		return;
 	}
 	if (c != '.' && c != 'e' && c != 'E') {
-		if (digits > 19 ||
-		    m > (uint64_t)INT64_MAX + (uint64_t)neg) {
+		if (digits > 19 || m > (uint64_t)INT64_MAX + (uint64_t)neg) {
 			fail(P, json_error_numeric_overflow,
 			     neg ? "too big negative integer"
 				 : "too big integer");
@@ -628,19 +614,18 @@ static void scan_number(struct parser *P)
 	}
 	/* Clinger's fast path: an exact mantissa and an exact power of ten
 	 * give the correctly rounded result in one operation, as strtod. */
-	if (digits + frac_digits <= 19 && m <= (1ull << 53) &&
-	    exp10 >= -22 && exp10 <= 22) {
+	if (digits + frac_digits <= 19 && m <= (1ull << 53) && exp10 >= -22 &&
+	    exp10 <= 22) {
 		double v = (double)m;
 
-		v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+		v = exp10 < 0 ? v / pow10_exact[-exp10]
+			      : v * pow10_exact[exp10];
 		P->real = neg ? -v : v;
 		P->token = T_REAL;
 		return;
 	}
 	switch (slow_real(P, P->tok, p, &P->real)) {
-	case 0:
-		P->token = T_REAL;
-		break;
+	case 0: P->token = T_REAL; break;
 	case 1:
 		fail(P, json_error_numeric_overflow, "real number overflow");
 		break;
@@ -685,9 +670,7 @@ static void scan(struct parser *P)
 	case '6':
 	case '7':
 	case '8':
-	case '9':
-		scan_number(P);
-		return;
+	case '9': scan_number(P); return;
 	}
 	P->token = T_INVALID;
 	if (is_alpha((int)c)) {
@@ -850,27 +833,13 @@ static json_t *parse_value(struct parser *P)
 		}
 		v = json_stringn_nocheck(P->str, P->str_len);
 		break;
-	case T_INTEGER:
-		v = json_integer(P->integer);
-		break;
-	case T_REAL:
-		v = json_real(P->real);
-		break;
-	case T_TRUE:
-		v = json_true();
-		break;
-	case T_FALSE:
-		v = json_false();
-		break;
-	case T_NULL:
-		v = json_null();
-		break;
-	case '{':
-		v = parse_object(P);
-		break;
-	case '[':
-		v = parse_array(P);
-		break;
+	case T_INTEGER: v = json_integer(P->integer); break;
+	case T_REAL: v = json_real(P->real); break;
+	case T_TRUE: v = json_true(); break;
+	case T_FALSE: v = json_false(); break;
+	case T_NULL: v = json_null(); break;
+	case '{': v = parse_object(P); break;
+	case '[': v = parse_array(P); break;
 	case T_INVALID:
 		fail(P, json_error_invalid_syntax, "invalid token");
 		return NULL;

@@ -62,8 +62,7 @@ static int same(json_t *a, json_t *b)
 
 		return !memcmp(&x, &y, sizeof(x));
 	}
-	default:
-		return 1;
+	default: return 1;
 	}
 }
 
@@ -108,9 +107,8 @@ static void check_same(const char *buf, size_t len)
 
 	for (f = 0; f < GW_ARRAY_LEN(flag_sets); f++) {
 		json_error_t ja, jb;
-		json_t *a = json_loadb(buf, len,
-				       JSON_REJECT_DUPLICATES | flag_sets[f],
-				       &ja);
+		json_t *a = json_loadb(
+			buf, len, JSON_REJECT_DUPLICATES | flag_sets[f], &ja);
 		json_t *b = gw_json_loadb(buf, len, flag_sets[f], &jb);
 		int ok;
 
@@ -131,7 +129,8 @@ static void check_same(const char *buf, size_t len)
 			ok = 1;
 		}
 		if (!ok && n_mismatch++ < 20) {
-			fprintf(stderr, "mismatch (flags %zu):\n", flag_sets[f]);
+			fprintf(stderr, "mismatch (flags %zu):\n",
+				flag_sets[f]);
 			show(buf, len);
 			fprintf(stderr,
 				"  jansson: %s %d:%d@%d '%s' (%d)\n"
@@ -148,113 +147,285 @@ static void check_same(const char *buf, size_t len)
 	}
 }
 
-#define CASE(s) { s, sizeof(s) - 1 }
+#define CASE(s)                  \
+	{                        \
+		s, sizeof(s) - 1 \
+	}
 
 static const struct {
 	const char *s;
 	size_t len;
 } corpus[] = {
 	/* empty and white space */
-	CASE(""), CASE(" "), CASE(" \t\r\n"), CASE("\f1"), CASE("\v[]"),
-	CASE("1 "), CASE(" {} \n"), CASE("[]\n\n x"), CASE("\xc2\xa0[]"),
+	CASE(""),
+	CASE(" "),
+	CASE(" \t\r\n"),
+	CASE("\f1"),
+	CASE("\v[]"),
+	CASE("1 "),
+	CASE(" {} \n"),
+	CASE("[]\n\n x"),
+	CASE("\xc2\xa0[]"),
 	/* literals */
-	CASE("true"), CASE("false"), CASE("null"), CASE("True"),
-	CASE("nul"), CASE("nulll"), CASE("null1"), CASE("[true,false,null]"),
-	CASE("[tru]"), CASE("truefalse"), CASE("[nan]"), CASE("NaN"),
-	CASE("Infinity"), CASE("-Infinity"), CASE("[undefined]"),
-	CASE("true\xc3\xa9"), CASE("true\xff"), CASE("true\xc3"),
+	CASE("true"),
+	CASE("false"),
+	CASE("null"),
+	CASE("True"),
+	CASE("nul"),
+	CASE("nulll"),
+	CASE("null1"),
+	CASE("[true,false,null]"),
+	CASE("[tru]"),
+	CASE("truefalse"),
+	CASE("[nan]"),
+	CASE("NaN"),
+	CASE("Infinity"),
+	CASE("-Infinity"),
+	CASE("[undefined]"),
+	CASE("true\xc3\xa9"),
+	CASE("true\xff"),
+	CASE("true\xc3"),
 	/* structure */
-	CASE("{}"), CASE("[]"), CASE("{"), CASE("["), CASE("}"), CASE("]"),
-	CASE("[1,]"), CASE("[,1]"), CASE("[1,,2]"), CASE("[1 2]"),
-	CASE("{\"a\":1,}"), CASE("{,}"), CASE("{\"a\"}"), CASE("{\"a\":}"),
-	CASE("{\"a\" 1}"), CASE("{\"a\":1 \"b\":2}"), CASE("{1:2}"),
-	CASE("{a:1}"), CASE("{'a':1}"), CASE("['a']"), CASE("[1]]"),
-	CASE("{}}"), CASE("[][]"), CASE("{\"a\":1}x"), CASE("[1]\x00"),
-	CASE("\x00"), CASE("[\x00]"), CASE("[1,\n2,\n3"), CASE("{\"a\":[}"),
-	CASE("{\"a\":{\"b\":[1,{\"c\":null}]}}"), CASE("[1]/*c*/"),
-	CASE("//c\n[1]"), CASE("#[1]"), CASE("[1]#"), CASE("{\"a\":1\n,\n}"),
+	CASE("{}"),
+	CASE("[]"),
+	CASE("{"),
+	CASE("["),
+	CASE("}"),
+	CASE("]"),
+	CASE("[1,]"),
+	CASE("[,1]"),
+	CASE("[1,,2]"),
+	CASE("[1 2]"),
+	CASE("{\"a\":1,}"),
+	CASE("{,}"),
+	CASE("{\"a\"}"),
+	CASE("{\"a\":}"),
+	CASE("{\"a\" 1}"),
+	CASE("{\"a\":1 \"b\":2}"),
+	CASE("{1:2}"),
+	CASE("{a:1}"),
+	CASE("{'a':1}"),
+	CASE("['a']"),
+	CASE("[1]]"),
+	CASE("{}}"),
+	CASE("[][]"),
+	CASE("{\"a\":1}x"),
+	CASE("[1]\x00"),
+	CASE("\x00"),
+	CASE("[\x00]"),
+	CASE("[1,\n2,\n3"),
+	CASE("{\"a\":[}"),
+	CASE("{\"a\":{\"b\":[1,{\"c\":null}]}}"),
+	CASE("[1]/*c*/"),
+	CASE("//c\n[1]"),
+	CASE("#[1]"),
+	CASE("[1]#"),
+	CASE("{\"a\":1\n,\n}"),
 	/* duplicates */
-	CASE("{\"a\":1,\"a\":2}"), CASE("{\"a\":1,\"\\u0061\":2}"),
-	CASE("{\"a\":1,\"b\":{\"a\":2},\"a\":3}"), CASE("{\"\":1,\"\":2}"),
-	CASE("{\"a\\u0000\":1}"), CASE("{\"\\u00e9\":1,\"\xc3\xa9\":2}"),
-	CASE("{\"a\":1,\"A\":2}"), CASE("{\"ab\\ncd\":1,\"ab\\ncd\":1}"),
+	CASE("{\"a\":1,\"a\":2}"),
+	CASE("{\"a\":1,\"\\u0061\":2}"),
+	CASE("{\"a\":1,\"b\":{\"a\":2},\"a\":3}"),
+	CASE("{\"\":1,\"\":2}"),
+	CASE("{\"a\\u0000\":1}"),
+	CASE("{\"\\u00e9\":1,\"\xc3\xa9\":2}"),
+	CASE("{\"a\":1,\"A\":2}"),
+	CASE("{\"ab\\ncd\":1,\"ab\\ncd\":1}"),
 	/* strings */
-	CASE("\"\""), CASE("\"abc\""), CASE("\"abc"), CASE("\""),
-	CASE("\"a\nb\""), CASE("\"a\tb\""), CASE("\"a\x01\""),
-	CASE("\"a\x1f\""), CASE("\"a\x7f\""), CASE("\"a\x00b\""),
-	CASE("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\""), CASE("\"\\a\""),
-	CASE("\"\\x41\""), CASE("\"\\'\""), CASE("\"\\"), CASE("\"\\\""),
-	CASE("\"\\u\""), CASE("\"\\u1\""), CASE("\"\\u12\""),
-	CASE("\"\\u123\""), CASE("\"\\u1234\""), CASE("\"\\u12G4\""),
-	CASE("\"\\u00e9\""), CASE("\"\\u00E9\""), CASE("\"\\U00e9\""),
-	CASE("\"\\u0000\""), CASE("[\"\\u0000\"]"), CASE("\"a\\u0000b\""),
-	CASE("\"\\uD834\\uDD1E\""), CASE("\"\\ud834\\udd1e\""),
-	CASE("\"\\uD834\""), CASE("\"\\uD834x\""), CASE("\"\\uDD1E\""),
-	CASE("\"\\uDD1E\\uD834\""), CASE("\"\\uD834\\uD834\""),
-	CASE("\"\\uD834\\u0041\""), CASE("\"\\uD834\\n\""),
-	CASE("\"\\uD834\\u12\""), CASE("\"\\uD834\\uDD1\""),
-	CASE("\"\\uD834\\\""), CASE("\"\\uDBFF\\uDFFF\""),
-	CASE("\"\\uD800\\uDC00\""), CASE("\"\\uD800\\uDC00\\uD800\""),
-	CASE("\"\\uD800\" \x01"), CASE("\"\\uDC00 \x01\""),
-	CASE("\"\\uDC00\\x\""), CASE("\"\\uFFFF\""), CASE("\"\\uFEFF\""),
-	CASE("\"\\u0080\\u07FF\\u0800\""), CASE("\"\\/\""),
-	CASE("\"12345678901234567890\""), CASE("\"1234567890123456789\""),
-	CASE("\"123456789012345678\\x\""), CASE("\"1234567890123456789\\x\""),
+	CASE("\"\""),
+	CASE("\"abc\""),
+	CASE("\"abc"),
+	CASE("\""),
+	CASE("\"a\nb\""),
+	CASE("\"a\tb\""),
+	CASE("\"a\x01\""),
+	CASE("\"a\x1f\""),
+	CASE("\"a\x7f\""),
+	CASE("\"a\x00b\""),
+	CASE("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\""),
+	CASE("\"\\a\""),
+	CASE("\"\\x41\""),
+	CASE("\"\\'\""),
+	CASE("\"\\"),
+	CASE("\"\\\""),
+	CASE("\"\\u\""),
+	CASE("\"\\u1\""),
+	CASE("\"\\u12\""),
+	CASE("\"\\u123\""),
+	CASE("\"\\u1234\""),
+	CASE("\"\\u12G4\""),
+	CASE("\"\\u00e9\""),
+	CASE("\"\\u00E9\""),
+	CASE("\"\\U00e9\""),
+	CASE("\"\\u0000\""),
+	CASE("[\"\\u0000\"]"),
+	CASE("\"a\\u0000b\""),
+	CASE("\"\\uD834\\uDD1E\""),
+	CASE("\"\\ud834\\udd1e\""),
+	CASE("\"\\uD834\""),
+	CASE("\"\\uD834x\""),
+	CASE("\"\\uDD1E\""),
+	CASE("\"\\uDD1E\\uD834\""),
+	CASE("\"\\uD834\\uD834\""),
+	CASE("\"\\uD834\\u0041\""),
+	CASE("\"\\uD834\\n\""),
+	CASE("\"\\uD834\\u12\""),
+	CASE("\"\\uD834\\uDD1\""),
+	CASE("\"\\uD834\\\""),
+	CASE("\"\\uDBFF\\uDFFF\""),
+	CASE("\"\\uD800\\uDC00\""),
+	CASE("\"\\uD800\\uDC00\\uD800\""),
+	CASE("\"\\uD800\" \x01"),
+	CASE("\"\\uDC00 \x01\""),
+	CASE("\"\\uDC00\\x\""),
+	CASE("\"\\uFFFF\""),
+	CASE("\"\\uFEFF\""),
+	CASE("\"\\u0080\\u07FF\\u0800\""),
+	CASE("\"\\/\""),
+	CASE("\"12345678901234567890\""),
+	CASE("\"1234567890123456789\""),
+	CASE("\"123456789012345678\\x\""),
+	CASE("\"1234567890123456789\\x\""),
 	CASE("\"\\uD834 a long string after the surrogate, over 20\""),
-	CASE("\"\\u\xc3\xa9\""), CASE("\"\\\xc3\xa9\""), CASE("\"\\\xff\""),
+	CASE("\"\\u\xc3\xa9\""),
+	CASE("\"\\\xc3\xa9\""),
+	CASE("\"\\\xff\""),
 	CASE("\"\\u12\xff\""),
 	/* UTF-8, every boundary */
-	CASE("\"\xc2\x80\""), CASE("\"\xdf\xbf\""), CASE("\"\xe0\xa0\x80\""),
-	CASE("\"\xef\xbf\xbf\""), CASE("\"\xf0\x90\x80\x80\""),
-	CASE("\"\xf4\x8f\xbf\xbf\""), CASE("\"\xed\x9f\xbf\""),
-	CASE("\"\xee\x80\x80\""), CASE("\"\x80\""), CASE("\"\xbf\""),
-	CASE("\"\xc0\x80\""), CASE("\"\xc1\xbf\""), CASE("\"\xe0\x9f\xbf\""),
-	CASE("\"\xf0\x8f\xbf\xbf\""), CASE("\"\xed\xa0\x80\""),
-	CASE("\"\xed\xbf\xbf\""), CASE("\"\xf4\x90\x80\x80\""),
-	CASE("\"\xf5\x80\x80\x80\""), CASE("\"\xf8\x88\x80\x80\x80\""),
-	CASE("\"\xfe\""), CASE("\"\xff\""), CASE("\"\xc3\""),
-	CASE("\"\xc3\x28\""), CASE("\"\xe2\x82\""), CASE("\"\xe2\x82\x28\""),
-	CASE("\"\xf0\x9f\x98\""), CASE("\"\xc3"), CASE("\"\xe2\x82"),
-	CASE("\"\xf0\x9f\x98"), CASE("\"Vi\xe1\xbb\x87t Nam\""),
-	CASE("\"\xef\xbb\xbf\""), CASE("\xef\xbb\xbf[]"), CASE("\xc3\xa9"),
-	CASE("\xff"), CASE("[\xff]"), CASE("[1,\xc3]"), CASE("\n\n\xe2\x82"),
+	CASE("\"\xc2\x80\""),
+	CASE("\"\xdf\xbf\""),
+	CASE("\"\xe0\xa0\x80\""),
+	CASE("\"\xef\xbf\xbf\""),
+	CASE("\"\xf0\x90\x80\x80\""),
+	CASE("\"\xf4\x8f\xbf\xbf\""),
+	CASE("\"\xed\x9f\xbf\""),
+	CASE("\"\xee\x80\x80\""),
+	CASE("\"\x80\""),
+	CASE("\"\xbf\""),
+	CASE("\"\xc0\x80\""),
+	CASE("\"\xc1\xbf\""),
+	CASE("\"\xe0\x9f\xbf\""),
+	CASE("\"\xf0\x8f\xbf\xbf\""),
+	CASE("\"\xed\xa0\x80\""),
+	CASE("\"\xed\xbf\xbf\""),
+	CASE("\"\xf4\x90\x80\x80\""),
+	CASE("\"\xf5\x80\x80\x80\""),
+	CASE("\"\xf8\x88\x80\x80\x80\""),
+	CASE("\"\xfe\""),
+	CASE("\"\xff\""),
+	CASE("\"\xc3\""),
+	CASE("\"\xc3\x28\""),
+	CASE("\"\xe2\x82\""),
+	CASE("\"\xe2\x82\x28\""),
+	CASE("\"\xf0\x9f\x98\""),
+	CASE("\"\xc3"),
+	CASE("\"\xe2\x82"),
+	CASE("\"\xf0\x9f\x98"),
+	CASE("\"Vi\xe1\xbb\x87t Nam\""),
+	CASE("\"\xef\xbb\xbf\""),
+	CASE("\xef\xbb\xbf[]"),
+	CASE("\xc3\xa9"),
+	CASE("\xff"),
+	CASE("[\xff]"),
+	CASE("[1,\xc3]"),
+	CASE("\n\n\xe2\x82"),
 	CASE("\"a long string with an error after 20 bytes\xff\""),
 	CASE("\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\n\""),
 	CASE("{\"\xc3\xa9\xc3\xa9\":\n\"\xe1\xbb\x87\",\"x\" 1}"),
 	/* numbers */
-	CASE("0"), CASE("-0"), CASE("-0.0"), CASE("0.0"), CASE("00"),
-	CASE("01"), CASE("-01"), CASE("-"), CASE("--1"), CASE("+1"),
-	CASE("-a"), CASE(".5"), CASE("5."), CASE("5.e3"), CASE("5.x"),
-	CASE("1e"), CASE("1e+"), CASE("1e-"), CASE("1E5"), CASE("1e+5"),
-	CASE("1e-5"), CASE("1.5e5"), CASE("-1.5E-5"), CASE("1ee5"),
-	CASE("1e5.5"), CASE("0x10"), CASE("1_000"), CASE("[1.]"),
-	CASE("[-]"), CASE("[1e]"), CASE("9223372036854775807"),
-	CASE("9223372036854775808"), CASE("-9223372036854775808"),
-	CASE("-9223372036854775809"), CASE("18446744073709551615"),
-	CASE("18446744073709551616"), CASE("99999999999999999999"),
-	CASE("-99999999999999999999"), CASE("[9223372036854775808]"),
-	CASE("12345678901234567890123"), CASE("1.7976931348623157e308"),
-	CASE("1.7976931348623159e308"), CASE("1e308"), CASE("1e309"),
-	CASE("-1e309"), CASE("1e400"), CASE("1e-400"), CASE("-1e-400"),
-	CASE("4.9e-324"), CASE("2.2250738585072014e-308"), CASE("1e22"),
-	CASE("1e23"), CASE("1e-22"), CASE("1e-23"), CASE("9007199254740993"),
-	CASE("9007199254740993.0"), CASE("9007199254740992.0"),
-	CASE("0.1"), CASE("0.30000000000000004"), CASE("123456789012345678.9"),
-	CASE("1234567890123456789.0"), CASE("12345678901234567890.0"),
-	CASE("0.000000000000000000000000000001"), CASE("1e0000000000000001"),
-	CASE("1e-0000000000000001"), CASE("1.0e+00"), CASE("-0e0"),
-	CASE("-0.0e-0"), CASE("1E400"), CASE("[1e309]"), CASE("1\xff"),
-	CASE("1.\xff"), CASE("1e\xff"), CASE("0\xff"), CASE("-\xff"),
-	CASE("12345678901234567890\xff"), CASE("1\xc3\xa9"), CASE("1.5\n"),
-	CASE("1 2"), CASE("1,2"), CASE("1.5.5"), CASE("1-2"), CASE("1e5e5"),
+	CASE("0"),
+	CASE("-0"),
+	CASE("-0.0"),
+	CASE("0.0"),
+	CASE("00"),
+	CASE("01"),
+	CASE("-01"),
+	CASE("-"),
+	CASE("--1"),
+	CASE("+1"),
+	CASE("-a"),
+	CASE(".5"),
+	CASE("5."),
+	CASE("5.e3"),
+	CASE("5.x"),
+	CASE("1e"),
+	CASE("1e+"),
+	CASE("1e-"),
+	CASE("1E5"),
+	CASE("1e+5"),
+	CASE("1e-5"),
+	CASE("1.5e5"),
+	CASE("-1.5E-5"),
+	CASE("1ee5"),
+	CASE("1e5.5"),
+	CASE("0x10"),
+	CASE("1_000"),
+	CASE("[1.]"),
+	CASE("[-]"),
+	CASE("[1e]"),
+	CASE("9223372036854775807"),
+	CASE("9223372036854775808"),
+	CASE("-9223372036854775808"),
+	CASE("-9223372036854775809"),
+	CASE("18446744073709551615"),
+	CASE("18446744073709551616"),
+	CASE("99999999999999999999"),
+	CASE("-99999999999999999999"),
+	CASE("[9223372036854775808]"),
+	CASE("12345678901234567890123"),
+	CASE("1.7976931348623157e308"),
+	CASE("1.7976931348623159e308"),
+	CASE("1e308"),
+	CASE("1e309"),
+	CASE("-1e309"),
+	CASE("1e400"),
+	CASE("1e-400"),
+	CASE("-1e-400"),
+	CASE("4.9e-324"),
+	CASE("2.2250738585072014e-308"),
+	CASE("1e22"),
+	CASE("1e23"),
+	CASE("1e-22"),
+	CASE("1e-23"),
+	CASE("9007199254740993"),
+	CASE("9007199254740993.0"),
+	CASE("9007199254740992.0"),
+	CASE("0.1"),
+	CASE("0.30000000000000004"),
+	CASE("123456789012345678.9"),
+	CASE("1234567890123456789.0"),
+	CASE("12345678901234567890.0"),
+	CASE("0.000000000000000000000000000001"),
+	CASE("1e0000000000000001"),
+	CASE("1e-0000000000000001"),
+	CASE("1.0e+00"),
+	CASE("-0e0"),
+	CASE("-0.0e-0"),
+	CASE("1E400"),
+	CASE("[1e309]"),
+	CASE("1\xff"),
+	CASE("1.\xff"),
+	CASE("1e\xff"),
+	CASE("0\xff"),
+	CASE("-\xff"),
+	CASE("12345678901234567890\xff"),
+	CASE("1\xc3\xa9"),
+	CASE("1.5\n"),
+	CASE("1 2"),
+	CASE("1,2"),
+	CASE("1.5.5"),
+	CASE("1-2"),
+	CASE("1e5e5"),
 	CASE("[0.5,-0.25,100,1e2,1E-2]"),
 	CASE("12345678901234567890123456789012345678901234567890e-30"),
 	CASE("1234567890123456789012345678901234567890123456789012345678901234"
 	     "567890.5"),
 	/* lines and columns */
-	CASE("{\n  \"a\": 1,\n  \"b\": x\n}"), CASE("[\n\n\n]]"),
+	CASE("{\n  \"a\": 1,\n  \"b\": x\n}"),
+	CASE("[\n\n\n]]"),
 	CASE("[\"\xc3\xa9\xe1\xbb\x87\xf0\x9f\x98\x80\", x]"),
-	CASE("\n\n\n"), CASE("[1,\n"), CASE("{\"a\":\n"),
+	CASE("\n\n\n"),
+	CASE("[1,\n"),
+	CASE("{\"a\":\n"),
 	CASE("\r\n[1,\r\n2 3]"),
 };
 
@@ -321,9 +492,9 @@ static void test_json__parse_errors(void **state)
 
 	(void)state;
 	gw_err_clear(&err);
-	assert_int_equal(gw_json_parse("{\"a\":1,\n\"a\":2}", 14, "m.json",
-				       &j, &err),
-			 GW_ERR_PARSE);
+	assert_int_equal(
+		gw_json_parse("{\"a\":1,\n\"a\":2}", 14, "m.json", &j, &err),
+		GW_ERR_PARSE);
 	assert_null(j);
 	assert_string_equal(err.msg,
 			    "m.json:2:3: duplicate object key near '\"a\"'");
@@ -340,13 +511,13 @@ static void test_json__parse_errors(void **state)
 			 GW_ERR_PARSE);
 	assert_string_equal(err.msg,
 			    "t.json:1:5: real number overflow near '1e999'");
-	assert_int_equal(gw_json_parse("[9223372036854775808]", 21, "t.json",
-				       &j, &err),
-			 GW_ERR_PARSE);
+	assert_int_equal(
+		gw_json_parse("[9223372036854775808]", 21, "t.json", &j, &err),
+		GW_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "too big integer"));
-	assert_int_equal(gw_json_parse("-9223372036854775809", 20, "t.json",
-				       &j, &err),
-			 GW_ERR_PARSE);
+	assert_int_equal(
+		gw_json_parse("-9223372036854775809", 20, "t.json", &j, &err),
+		GW_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "too big negative integer"));
 	assert_int_equal(gw_json_parse("", 0, "empty.json", &j, &err),
 			 GW_ERR_PARSE);
@@ -372,7 +543,8 @@ static void test_json__values(void **state)
 {
 	static const char doc[] =
 		"{\"i\":-9223372036854775808,\"r\":-0.0,\"e\":1E2,"
-		"\"s\":\"a\\u00e9\\uD834\\uDD1E\\n\",\"raw\":\"Vi\xe1\xbb\x87t\","
+		"\"s\":\"a\\u00e9\\uD834\\uDD1E\\n\",\"raw\":"
+		"\"Vi\xe1\xbb\x87t\","
 		"\"a\":[true,false,null,{}],\"z\":-0}";
 	json_error_t je;
 	json_t *j = gw_json_loadb(doc, sizeof(doc) - 1, 0, &je);
@@ -419,15 +591,43 @@ static void gen_ws(struct gw_buf *b)
 static void gen_string(struct gw_buf *b)
 {
 	static const char *pieces[] = {
-		"a", "Z", " ", "0", "~", "/", "\\\"", "\\\\", "\\/", "\\b",
-		"\\f", "\\n", "\\r", "\\t", "\\u0041", "\\u00e9", "\\u20AC",
-		"\\uD83D\\uDE00", "\\uffff", "\\u0001", "\xc3\xa9",
-		"\xe1\xbb\x87", "\xf0\x9f\x98\x80", "\xc2\x80", "\xef\xbf\xbf",
-		"\xf4\x8f\xbf\xbf", "quite a long piece of plain ascii text ",
+		"a",
+		"Z",
+		" ",
+		"0",
+		"~",
+		"/",
+		"\\\"",
+		"\\\\",
+		"\\/",
+		"\\b",
+		"\\f",
+		"\\n",
+		"\\r",
+		"\\t",
+		"\\u0041",
+		"\\u00e9",
+		"\\u20AC",
+		"\\uD83D\\uDE00",
+		"\\uffff",
+		"\\u0001",
+		"\xc3\xa9",
+		"\xe1\xbb\x87",
+		"\xf0\x9f\x98\x80",
+		"\xc2\x80",
+		"\xef\xbf\xbf",
+		"\xf4\x8f\xbf\xbf",
+		"quite a long piece of plain ascii text ",
 		"0123456789abcdefghijklmnopqrstuvwxyz-_",
 		/* rarely: what must be refused */
-		"\\uD800", "\\uDC00", "\\u0000", "\\x", "\x01", "\xed\xa0\x80",
-		"\xc0\xaf", "\xff",
+		"\\uD800",
+		"\\uDC00",
+		"\\u0000",
+		"\\x",
+		"\x01",
+		"\xed\xa0\x80",
+		"\xc0\xaf",
+		"\xff",
 	};
 	unsigned n = rnd(12), i;
 
@@ -472,7 +672,9 @@ static void gen_number(struct gw_buf *b)
 
 		add(b, e[rnd(GW_ARRAY_LEN(e))]);
 		snprintf(t, sizeof(t), "%u",
-			 rnd(3) ? rnd(30) : rnd(2) ? rnd(400) : rnd(100000));
+			 rnd(3)	  ? rnd(30)
+			 : rnd(2) ? rnd(400)
+				  : rnd(100000));
 		add(b, t);
 	}
 }
@@ -484,18 +686,12 @@ static void gen_value(struct gw_buf *b, int depth)
 
 	gen_ws(b);
 	switch (k) {
-	case 0:
-		add(b, rnd(2) ? "true" : rnd(2) ? "false" : "null");
-		break;
+	case 0: add(b, rnd(2) ? "true" : rnd(2) ? "false" : "null"); break;
 	case 1:
-	case 2:
-		gen_number(b);
-		break;
+	case 2: gen_number(b); break;
 	case 3:
 	case 4:
-	case 5:
-		gen_string(b);
-		break;
+	case 5: gen_string(b); break;
 	case 6:
 	case 7:
 		add(b, "{");
@@ -503,8 +699,7 @@ static void gen_value(struct gw_buf *b, int depth)
 		for (i = 0; i < n; i++) {
 			gen_ws(b);
 			if (rnd(6)) {
-				snprintf(key, sizeof(key), "\"k%u\"",
-					 rnd(40));
+				snprintf(key, sizeof(key), "\"k%u\"", rnd(40));
 				add(b, key); /* duplicates now and then */
 			} else {
 				gen_string(b);
@@ -576,9 +771,7 @@ static void test_json__generated_same_as_jansson(void **state)
 				s[at] = bytes[rnd(sizeof(bytes) - 1)];
 				len++;
 				break;
-			default:
-				len = at;
-				break;
+			default: len = at; break;
 			}
 			check_same(s, len);
 			free(s);
