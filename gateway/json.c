@@ -548,7 +548,8 @@ static void scan_number(struct parser *P)
 	} else {
 		return;
 	}
-	if (c != '.' && c != 'e' && c != 'E') {
+	if (c != '.' && c != 'e' && c != 'E' &&
+	    !(P->flags & JSON_DECODE_INT_AS_REAL)) {
 		if (digits > 19 || m > (uint64_t)INT64_MAX + (uint64_t)neg) {
 			fail(P, json_error_numeric_overflow,
 			     neg ? "too big negative integer"
@@ -826,7 +827,7 @@ static json_t *parse_value(struct parser *P)
 	}
 	switch (P->token) {
 	case T_STRING:
-		if (P->str_nul) {
+		if (P->str_nul && !(P->flags & JSON_ALLOW_NUL)) {
 			fail(P, json_error_null_character,
 			     "\\u0000 is not allowed without JSON_ALLOW_NUL");
 			return NULL;

@@ -15,7 +15,9 @@
  * flags, je), with our own faster parser (json.c): the same values, the
  * same refusals, the same error text, line, column and position in *je
  * (may be NULL). flags: 0 (the top-level value must be an object or an
- * array) or JSON_DECODE_ANY; duplicate member names are always refused.
+ * array) or any of JSON_DECODE_ANY, JSON_DECODE_INT_AS_REAL and
+ * JSON_ALLOW_NUL with jansson's meaning; duplicate member names are always
+ * refused.
  * Returns a new reference, or NULL with *je filled; on allocation failure
  * json_error_code(je) is json_error_out_of_memory. buf is borrowed. */
 json_t *gw_json_loadb(const char *buf, size_t len, size_t flags,

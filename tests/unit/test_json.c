@@ -102,7 +102,10 @@ static void show(const char *buf, size_t len)
  * print any difference. */
 static void check_same(const char *buf, size_t len)
 {
-	static const size_t flag_sets[] = { 0, JSON_DECODE_ANY };
+	static const size_t flag_sets[] = { 0, JSON_DECODE_ANY,
+					    JSON_DECODE_ANY |
+						    JSON_DECODE_INT_AS_REAL |
+						    JSON_ALLOW_NUL };
 	size_t f;
 
 	for (f = 0; f < GW_ARRAY_LEN(flag_sets); f++) {
