@@ -14,6 +14,11 @@
  * differentially against jansson itself). Its structure follows jansson's
  * lexer and parser on purpose: a token is scanned, then judged, so that
  * the first error raised is the one jansson would raise.
+ *
+ * One difference on purpose: jansson's input stream ends a character with
+ * a NUL byte, so a NUL byte it reads as the look-ahead after a number or a
+ * literal and puts back is lost, and "0\0" or "[true\0]" are accepted. A
+ * NUL byte is no JSON white space; we refuse it there like anywhere else.
  */
 #include "json.h"
 
