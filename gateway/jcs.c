@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
 /* Deeper than jansson's own parser limit, so only hand-built (or cyclic)
  * values ever reach it; it keeps the recursion off the end of the stack. */
 #define MAX_DEPTH 4096
@@ -383,11 +385,12 @@ gw_rc gw_jcs_canonicalize(const char *json, size_t len, struct gw_buf *out,
 	/* Every number is read as a double (JSON_DECODE_INT_AS_REAL), so
 	 * integers past 2^53, even past int64, round exactly as strtod of the
 	 * text does; real overflow is refused by jansson. JSON_ALLOW_NUL
-	 * because "\u0000" is a valid string that JCS must carry. */
-	v = json_loadb(json, len,
-		       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
-			       JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
-		       &jerr);
+	 * because "\u0000" is a valid string that JCS must carry. Our parser
+	 * (json.c), as json_loadb(JSON_REJECT_DUPLICATES) with these flags. */
+	v = gw_json_loadb(json, len,
+			  JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL |
+				  JSON_ALLOW_NUL,
+			  &jerr);
 	if (!v)
 		return gw_err_set(err, GW_ERR_PARSE,
 				  "cannot canonicalize json: %s at line %d "

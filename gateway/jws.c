@@ -21,6 +21,7 @@
 #include <openssl/param_build.h>
 
 #include "jcs.h"
+#include "json.h"
 
 /* ---- JWK ------------------------------------------------------------------- */
 
@@ -451,8 +452,7 @@ static gw_rc verify_one(const struct gw_sign_verifier *v, const struct jsig *js,
 				      "no protected header (\"alg\" must be "
 				      "protected)");
 	if (gw_b64_decode(js->prot, js->prot_len, 1, &hraw, &hlen) ||
-	    !(hdr = json_loadb((const char *)hraw, hlen, JSON_REJECT_DUPLICATES,
-			       &je)) ||
+	    !(hdr = gw_json_loadb((const char *)hraw, hlen, 0, &je)) ||
 	    !json_is_object(hdr)) {
 		rc = gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
 				    "protected header is not a base64url json "
@@ -728,7 +728,7 @@ gw_rc gw_jws_verify(const struct gw_sign_verifier *v, const char *msg,
 	while (len && strchr(" \t\r\n", msg[0]))
 		msg++, len--;
 	if (len && msg[0] == '{') {
-		if (!(j = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je))) {
+		if (!(j = gw_json_loadb(msg, len, 0, &je))) {
 			rc = gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
 					    "not json: %d: %s", je.line,
 					    je.text);
