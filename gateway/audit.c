@@ -61,7 +61,7 @@ struct gw_audit {
 	struct gw_audit_opts o;
 	char *path;
 	sqlite3 *db;
-	sqlite3_stmt *ins, *ins_pl, *put_state;
+	sqlite3_stmt *ins, *ins_pl, *has_pl, *put_state;
 	struct gw_merkle_tree tree; /* committed entries; under dbmu */
 	pthread_mutex_t mu, dbmu;
 	pthread_cond_t cv, room; /* room: the thread took the pending */
@@ -395,11 +395,23 @@ static gw_rc save_state(struct gw_audit *a, struct gw_err *err)
 static gw_rc archive(struct gw_audit *a, const struct item *it,
 		     struct gw_err *err)
 {
-	uLongf zlen = compressBound((uLong)it->plen);
-	Bytef *z = gw_malloc(zlen ? zlen : 1);
+	uLongf zlen;
+	Bytef *z;
 	gw_rc rc = GW_OK;
+	int r;
 
-	if (!z)
+	/* the same bytes come with several steps of a message (received,
+	 * stored, each attempt, delivered): kept once, compressed once */
+	sqlite3_reset(a->has_pl);
+	sqlite3_bind_text(a->has_pl, 1, it->e.digest, -1, SQLITE_STATIC);
+	r = sqlite3_step(a->has_pl);
+	sqlite3_reset(a->has_pl);
+	if (r == SQLITE_ROW)
+		return GW_OK;
+	if (r != SQLITE_DONE)
+		return db_err(a->db, err, "look up a payload");
+	zlen = compressBound((uLong)it->plen);
+	if (!(z = gw_malloc(zlen ? zlen : 1)))
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 	if (compress2(z, &zlen, it->payload, (uLong)it->plen, Z_BEST_SPEED) !=
 	    Z_OK) {
@@ -662,6 +674,7 @@ static gw_rc prepare(struct gw_audit *a, struct gw_err *err)
 			   " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)" },
 		{ &a->ins_pl, "INSERT OR IGNORE INTO payloads (digest,"
 			      " time_ms, len, data) VALUES (?1, ?2, ?3, ?4)" },
+		{ &a->has_pl, "SELECT 1 FROM payloads WHERE digest = ?1" },
 		{ &a->put_state, "INSERT OR REPLACE INTO state (id, size,"
 				 " frontier) VALUES (1, ?1, ?2)" },
 	};
@@ -794,6 +807,7 @@ void gw_audit_close(struct gw_audit *a)
 	free_items(a->pend, a->npend);
 	sqlite3_finalize(a->ins);
 	sqlite3_finalize(a->ins_pl);
+	sqlite3_finalize(a->has_pl);
 	sqlite3_finalize(a->put_state);
 	if (a->db)
 		sqlite3_close(a->db);
