@@ -2,10 +2,16 @@
  * inbox.c - the SQLite inbox of the inbound server (see inbox.h).
  *
  * Schema: inbox (one row per message id: the exact bytes and their
- * SHA-256, the partner, the signed receipt answered, and delivered = 1 once
- * the internal delivery is done) and heartbeat (one row rewritten by
+ * SHA-256, the partner, the signed receipt answered), undelivered (the
+ * ids whose internal delivery is not done, in the order they came: a row
+ * deleted when it is, so that marking a message delivered does not
+ * rewrite its row, bodies included) and heartbeat (one row rewritten by
  * gw_inbox_ping to prove the store can be written). WAL with
  * synchronous=FULL: a commit is on disk when it returns.
+ *
+ * inbox.delivered is what stores kept before the undelivered table
+ * (user_version 0): its pending rows are moved there once, on the first
+ * open, and the column is not maintained after that.
  */
 #include "inbox.h"
 #include "sqlutil.h"
@@ -18,7 +24,7 @@
 
 struct gw_inbox {
 	sqlite3 *db;
-	sqlite3_stmt *get, *put, *done, *pending, *counts, *ping;
+	sqlite3_stmt *get, *put, *undel, *done, *pending, *counts, *ping;
 };
 
 static const char schema[] =
@@ -30,7 +36,8 @@ static const char schema[] =
 	" body BLOB NOT NULL, received_ms INTEGER NOT NULL,"
 	" receipt BLOB NOT NULL, receipt_type TEXT NOT NULL,"
 	" canonical TEXT, delivered INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(delivered);"
+	"CREATE TABLE IF NOT EXISTS undelivered ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE IF NOT EXISTS heartbeat ("
 	" one INTEGER PRIMARY KEY CHECK (one = 1), at_ms INTEGER NOT NULL);";
 
@@ -45,6 +52,40 @@ static gw_rc db_err(struct gw_inbox *ib, struct gw_err *err, const char *what)
 
 	return gw_err_set(err, rc, "inbox: cannot %s: %s", what,
 			  sqlite3_errmsg(ib->db));
+}
+
+/* Stores of user_version 0 marked what was delivered in inbox.delivered:
+ * their pending ids go into undelivered, once (under the write lock, so
+ * two processes opening the store do it once). */
+static gw_rc migrate(struct gw_inbox *ib, struct gw_err *err)
+{
+	static const char *const steps[] = {
+		"INSERT OR IGNORE INTO undelivered (id) SELECT id FROM inbox "
+		"WHERE delivered = 0 ORDER BY received_ms",
+		"DROP INDEX IF EXISTS inbox_pending",
+		"PRAGMA user_version = 1",
+	};
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int v = -1;
+
+	if (sqlite3_exec(ib->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+		return db_err(ib, err, "begin a transaction");
+	if (!sqlite3_prepare_v2(ib->db, "PRAGMA user_version", -1, &st, NULL) &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	for (i = 0; v == 0 && i < GW_ARRAY_LEN(steps); i++)
+		if (sqlite3_exec(ib->db, steps[i], NULL, NULL, NULL))
+			break;
+	if ((v == 0 && i < GW_ARRAY_LEN(steps)) || v < 0 ||
+	    sqlite3_exec(ib->db, "COMMIT", NULL, NULL, NULL)) {
+		gw_rc rc = db_err(ib, err, "upgrade the store");
+
+		sqlite3_exec(ib->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return GW_OK;
 }
 
 gw_rc gw_inbox_open(const char *path, struct gw_inbox **out, struct gw_err *err)
@@ -70,6 +111,8 @@ gw_rc gw_inbox_open(const char *path, struct gw_inbox **out, struct gw_err *err)
 				path, sqlite3_errmsg(ib->db));
 		goto out;
 	}
+	if ((rc = migrate(ib, err)))
+		goto out;
 #define PREP(st, sql)                                             \
 	if (sqlite3_prepare_v2(ib->db, sql, -1, &ib->st, NULL)) { \
 		rc = db_err(ib, err, "prepare a statement");      \
@@ -81,12 +124,13 @@ gw_rc gw_inbox_open(const char *path, struct gw_inbox **out, struct gw_err *err)
 		  "content_type, body, received_ms, receipt, receipt_type, "
 		  "canonical) "
 		  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-	PREP(done, "UPDATE inbox SET delivered = 1 WHERE id = ?1");
-	PREP(pending, "SELECT id, content_type, body, canonical, kind, sender "
-		      "FROM inbox "
-		      "WHERE delivered = 0 ORDER BY received_ms LIMIT ?1");
-	PREP(counts, "SELECT count(*), coalesce(sum(delivered = 0), 0) "
-		     "FROM inbox");
+	PREP(undel, "INSERT INTO undelivered (id) VALUES (?1)");
+	PREP(done, "DELETE FROM undelivered WHERE id = ?1");
+	PREP(pending, "SELECT i.id, i.content_type, i.body, i.canonical, "
+		      "i.kind, i.sender FROM undelivered u "
+		      "JOIN inbox i ON i.id = u.id ORDER BY u.seq LIMIT ?1");
+	PREP(counts, "SELECT (SELECT count(*) FROM inbox), "
+		     "(SELECT count(*) FROM undelivered)");
 	PREP(ping, "INSERT OR REPLACE INTO heartbeat (one, at_ms) "
 		   "VALUES (1, ?1)");
 #undef PREP
@@ -103,6 +147,7 @@ void gw_inbox_close(struct gw_inbox *ib)
 		return;
 	sqlite3_finalize(ib->get);
 	sqlite3_finalize(ib->put);
+	sqlite3_finalize(ib->undel);
 	sqlite3_finalize(ib->done);
 	sqlite3_finalize(ib->pending);
 	sqlite3_finalize(ib->counts);
@@ -193,6 +238,13 @@ gw_rc gw_inbox_put(struct gw_inbox *ib, const struct gw_inbox_msg *m, size_t n,
 					m[i].id);
 		else if (r != SQLITE_DONE)
 			rc = db_err(ib, err, "store a message");
+		if (rc)
+			break;
+		sqlite3_reset(ib->undel);
+		sqlite3_bind_text(ib->undel, 1, m[i].id, -1, SQLITE_STATIC);
+		if (sqlite3_step(ib->undel) != SQLITE_DONE)
+			rc = db_err(ib, err, "store a message");
+		sqlite3_reset(ib->undel);
 	}
 	sqlite3_reset(s);
 	if (rc) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "inbox.h"
@@ -254,6 +255,72 @@ static void test_server__loopback_and_fingerprints(void **state)
 	assert_int_equal(gw_tls_fingerprint_norm("zz", fp), -1);
 }
 
+/* A store written before the undelivered table (user_version 0, state in
+ * inbox.delivered): its pending messages are still pending after the
+ * upgrade, in the order they came, and only once. */
+static void test_server__inbox_upgrade_keeps_pending(void **state)
+{
+	char dir[] = "/tmp/gwinXXXXXX", path[64];
+	struct gw_inbox *ib = NULL;
+	struct gw_inbox_pending *p = NULL;
+	struct gw_err err;
+	const char *ids[] = { "late" };
+	int64_t total = -1, pending = -1;
+	sqlite3 *db = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/inbox.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(
+			db,
+			"CREATE TABLE inbox (id TEXT PRIMARY KEY, sha256 TEXT "
+			"NOT "
+			"NULL, partner TEXT NOT NULL, kind TEXT, sender TEXT, "
+			"content_type TEXT NOT NULL, body BLOB NOT NULL, "
+			"received_ms INTEGER NOT NULL, receipt BLOB NOT NULL, "
+			"receipt_type TEXT NOT NULL, canonical TEXT, delivered "
+			"INTEGER NOT NULL DEFAULT 0);"
+			"CREATE INDEX inbox_pending ON inbox(delivered);"
+			"INSERT INTO inbox VALUES ('late', 's', 'p', 'plan', "
+			"'o', 'application/xml', '<l/>', 30, 'r', 'x', '{}', "
+			"0),"
+			"('done', 's', 'p', 'plan', 'o', 'application/xml', "
+			"'<d/>', 10, 'r', 'x', '{}', 1),"
+			"('early', 's', 'p', 'plan', 'o', 'application/xml', "
+			"'<e/>', 20, 'r', 'x', '{}', 0);",
+			NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(gw_inbox_open(path, &ib, &err), GW_OK);
+	assert_int_equal(gw_inbox_counts(ib, &total, &pending, &err), GW_OK);
+	assert_int_equal(total, 3);
+	assert_int_equal(pending, 2);
+	assert_int_equal(gw_inbox_pending(ib, 10, &p, &n, &err), GW_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(p[0].id, "early");
+	assert_string_equal(p[1].id, "late");
+	assert_string_equal(p[1].kind, "plan");
+	gw_inbox_pending_free(p, n);
+	assert_int_equal(gw_inbox_done(ib, ids, 1, &err), GW_OK);
+	gw_inbox_close(ib);
+	/* upgraded once: the column left at 0 does not make it pending */
+	assert_int_equal(gw_inbox_open(path, &ib, &err), GW_OK);
+	assert_int_equal(gw_inbox_pending(ib, 10, &p, &n, &err), GW_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].id, "early");
+	gw_inbox_pending_free(p, n);
+	gw_inbox_close(ib);
+	assert_int_equal(unlink(path), 0);
+	strcat(path, "-wal"); /* left only when a close could not clean up */
+	(void)unlink(path);
+	strcpy(path + strlen(path) - 3, "shm");
+	(void)unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_server__inbox_dedup_and_pending(void **state)
 {
 	char dir[] = "/tmp/gwinXXXXXX", path[64], sha[65], partner[64];
@@ -464,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_server__problem_xml_escapes),
 		cmocka_unit_test(test_server__loopback_and_fingerprints),
 		cmocka_unit_test(test_server__inbox_dedup_and_pending),
+		cmocka_unit_test(test_server__inbox_upgrade_keeps_pending),
 		cmocka_unit_test(test_server__format_registry),
 		cmocka_unit_test(test_server__allocation_failures),
 	};
