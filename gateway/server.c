@@ -1877,6 +1877,8 @@ static void check_signed(const struct gw_sign_verifier *ver,
 			 const char *body, size_t len, int xml, struct check *c)
 {
 	struct gw_buf content, stripped;
+	const char *vdata = NULL; /* what is validated: stripped or content */
+	size_t vlen = 0;
 	struct collect col = { NULL };
 	struct gw_err err;
 	xmlDocPtr doc = NULL;
@@ -2026,15 +2028,18 @@ static void check_signed(const struct gw_sign_verifier *ver,
 				     : "");
 			goto out;
 		}
-		if (gw_buf_add(&stripped, content.data, content.len)) {
-			fail(c, 500, "out of memory");
-			goto out;
-		}
+		/* validated where it is: no copy of the payload */
+		vdata = content.data;
+		vlen = content.len;
 	}
 	col.errors = json_array();
 	gw_err_clear(&err);
-	if (gw_validate_buffer(vd, "message", stripped.data, stripped.len,
-			       collect_line, &col, &c->val, &err) ||
+	if (!vdata) {
+		vdata = stripped.data;
+		vlen = stripped.len;
+	}
+	if (gw_validate_buffer(vd, "message", vdata, vlen, collect_line, &col,
+			       &c->val, &err) ||
 	    !c->val.json) {
 		c->vstatus = err.rc == GW_ERR_PARSE ? 400 : 422;
 		snprintf(c->detail, sizeof(c->detail), "%s",
@@ -2069,7 +2074,7 @@ static void post_finish(struct rq *r, const struct gw_partner *pt,
 	size_t rlen = 0, olen = 0;
 	struct gw_err err;
 	const char *id, *kind, *sender;
-	char *canonical = NULL;
+	char *canonical = NULL, *ids = NULL, *kinds = NULL, *senders = NULL;
 	int found = 0;
 	size_t i;
 
@@ -2164,9 +2169,17 @@ static void post_finish(struct rq *r, const struct gw_partner *pt,
 		goto out;
 	}
 	canonical = json_dumps(c->val.json, JSON_COMPACT);
-	if (!canonical || batch_add(s, r, i < s->nbatch ? (long)i : -1, id, sha,
-				    pt->name, kind, sender, ctype, body, len,
-				    rcpt, rlen, rtype, canonical)) {
+	/* the message's tree is not needed any more: free it before the
+	 * body is copied into the batch (a large message's peak) */
+	if (!(ids = gw_strdup(id)) || !(kinds = gw_strdup(kind)) ||
+	    !(senders = gw_strdup(sender ? sender : ""))) {
+		problem(r, 500, NULL, "out of memory");
+		goto out;
+	}
+	gw_validated_release(&c->val);
+	if (!canonical || batch_add(s, r, i < s->nbatch ? (long)i : -1, ids,
+				    sha, pt->name, kinds, senders, ctype, body,
+				    len, rcpt, rlen, rtype, canonical)) {
 		problem(r, 500, NULL, "out of memory");
 		goto out;
 	}
@@ -2178,6 +2191,9 @@ out:
 	free(canonical);
 	free(old);
 	free(old_type);
+	free(ids);
+	free(kinds);
+	free(senders);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2538,8 +2554,12 @@ static void handle_post(struct rq *r, const struct gw_partner *pt,
 	xml = fmt || strstr(ctype, "xml") != NULL;
 	r->xml = xml;
 	if (!fmt && s->pool &&
-	    !pool_submit(s, r, pt, peer, ctype, xml, body, len, sha))
+	    !pool_submit(s, r, pt, peer, ctype, xml, body, len, sha)) {
+		/* the worker has its copy: the request's own is freed now,
+		 * not when it is answered (a large message's peak) */
+		evbuffer_drain(in, len);
 		goto out; /* answered when a worker is done (post_done) */
+	}
 	check_signed(s->verifier, s->validator, fmt, pt->unsigned_wire,
 		     pt->name, peer->subject, body, len, xml, &c);
 	post_finish(r, pt, peer->subject, fmt, ctype, xml, body, len, sha, &c);
