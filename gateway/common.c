@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 gw_rc gw_err_set(struct gw_err *err, gw_rc rc, const char *fmt, ...)
@@ -89,6 +91,26 @@ static int alloc_should_fail(void)
 void *gw_malloc(size_t n)
 {
 	return alloc_should_fail() ? NULL : malloc(n ? n : 1);
+}
+
+int gw_thread_nice(int nice)
+{
+#ifdef __linux__
+	/* on Linux a thread id names one thread for setpriority; nice
+	 * adds to the thread's current value */
+	id_t tid = (id_t)syscall(SYS_gettid);
+	int cur;
+
+	errno = 0;
+	cur = getpriority(PRIO_PROCESS, tid);
+	if (cur == -1 && errno)
+		return -1;
+	return setpriority(PRIO_PROCESS, tid,
+			   cur + nice > 19 ? 19 : cur + nice);
+#else
+	(void)nice;
+	return 0;
+#endif
 }
 
 void gw_trim_after(size_t len)

@@ -60,6 +60,12 @@ void *gw_calloc(size_t n, size_t size);
  * what a thread frees in that thread's arena, so without it the peaks of
  * the threads a large message goes through add up). No-op otherwise. */
 void gw_trim_after(size_t len);
+/* Lower the calling thread's CPU priority by nice more (Linux: per
+ * thread; at most 19), so that background work (internal delivery,
+ * forwarding) yields the CPU to the threads answering requests when the
+ * machine is busy. -1 with errno when it cannot (0 elsewhere than
+ * Linux). */
+int gw_thread_nice(int nice);
 void *gw_realloc(void *p, size_t n);
 char *gw_strdup(const char *s);
 char *gw_strndup(const char *s, size_t n);

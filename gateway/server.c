@@ -620,6 +620,8 @@ struct gw_server {
 	volatile sig_atomic_t dstop;
 	struct gw_forwarding dfw;
 
+	int bg_nice; /* server.background_nice */
+
 	/* the internal delivery thread; fw_lock guards fw (SIGHUP) */
 	pthread_mutex_t lock, fw_lock;
 	pthread_cond_t cond;
@@ -1553,6 +1555,20 @@ out:
 	return done;
 }
 
+/* For the internal delivery and delivery threads: server.background_nice
+ * (default 10) lowers their CPU priority, so that on a busy machine the
+ * event loop and the verification workers, which answer the partners,
+ * run first; what they accepted waits durably in the inbox and outbox.
+ * (Their write transactions on the inbox, which the loop also writes, are
+ * short: a delete of delivered ids.) */
+static void background(struct gw_server *s)
+{
+	if (s->bg_nice && gw_thread_nice(s->bg_nice) < 0)
+		gw_log(GW_LOG_WARN, "priority", NULL,
+		       "cannot lower the priority of a background thread: %s",
+		       strerror(errno));
+}
+
 /* The internal delivery thread: woken after each committed batch (and
  * every second, which also retries what failed), it delivers what the
  * inbox holds as pending, with its own store connections. */
@@ -1566,6 +1582,7 @@ static void *idl_main(void *arg)
 	long got;
 
 	gw_err_clear(&err);
+	background(s);
 	if (gw_inbox_open(s->inbox_path, &ib, &err) ||
 	    gw_outbox_open_sqlite(s->outbox_path, &ob, &err)) {
 		gw_log(GW_LOG_ERROR, "delivery-pending", NULL,
@@ -3150,6 +3167,7 @@ static gw_rc server_load(const char *conf_path, int check_only,
 	s->port = (int)gw_config_int(s->cfg, "/server/port", 8443);
 	s->plain = gw_config_bool(s->cfg, "/server/plain_http", 0);
 	s->nworkers = (int)gw_config_int(s->cfg, "/server/workers", 2);
+	s->bg_nice = (int)gw_config_int(s->cfg, "/server/background_nice", 10);
 	s->org_id = gw_strdup(
 		gw_config_str(s->cfg, "/gateway/organization/orgId", ""));
 	s->org_name = gw_strdup(
@@ -3266,6 +3284,7 @@ static void *deliver_main(void *arg)
 	struct gw_err err;
 
 	gw_err_clear(&err);
+	background(s);
 	if (gw_outbox_open_sqlite(s->outbox_path, &o, &err) ||
 	    gw_deliver_run(o, &s->dfw, 64, 0, 0, &s->dstop, &st, &err))
 		gw_log(GW_LOG_ERROR, "deliver", NULL, "%s", err.msg);
