@@ -8,7 +8,7 @@ RUNS=${BENCH_RUNS:-5}
 BENCH_PIDS=()
 bench_cleanup() {
 	local p
-	for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${BENCH_PIDS[@]}"; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$p" 2>/dev/null || true
