@@ -201,7 +201,7 @@ rows.append(bl.row("lienthong serve: peak RSS (VmHWM), the highest of the runs (
                    target="< 100 MB", met=lambda v, b: v < 100, note=missing))
 notes = ("Load: tests/tools/loadgen.c (libcurl multi, TLS 1.2+, client certificate ministry-ec, keep-alive, "
          "%s connections), POST /v1/messages of flattened JWS (ES256, x5c) of a 2 KB indicator report, "
-         "%d different message ids sent in turn across the runs, about %d bytes each. Saturation: every connection sends its next request "
+         "%d different message ids, about %d bytes each; each load against serve gets a fresh process and data folder (no id is replayed), and after it the bench waits until what serve accepted has reached the sink. Saturation: every connection sends its next request "
          "as soon as the answer arrives. Fixed rate: request i is due at start + i/rate and its latency counts "
          "from then (no coordinated omission). %s s warm-up, then the measured window. The load generator, "
          "the server and the sink share the same 2 cores, so every figure is a lower bound for a server with "
