@@ -310,6 +310,112 @@ static void variant_key(const struct gw_dest *dest, char *out, size_t n)
 		snprintf(out, n, "%s", dest->format);
 }
 
+/* The variant of m for dest (named name, which has a format): a new one
+ * in vs, or name added to the variant of that format and profile already
+ * made for m. */
+static gw_rc make_variant(const struct gw_sign_key *key,
+			  enum gw_sign_alg xml_alg, enum gw_sign_alg jws_alg,
+			  const struct gw_out_msg *m, const json_t *msg,
+			  struct gw_variants *vs, const struct gw_dest *dest,
+			  const char *name, struct gw_err *err)
+{
+	const char *mt = NULL, **dl;
+	char id[37], *body = NULL, vkey[PATH_MAX + 64];
+	struct gw_profile *prof = NULL;
+	struct gw_buf out;
+	void *tree; /* the validated wire document (XML formats) */
+	size_t k, len = 0;
+	gw_rc rc;
+
+	variant_key(dest, vkey, sizeof(vkey));
+	/* a variant of this format already made: add the dest */
+	for (k = 0; k < vs->n; k++)
+		if (vs->of[k] == m->id &&
+		    gw_format_wire_id(m->id, vkey, id) == 0 &&
+		    strcmp(vs->ids[k], id) == 0)
+			break;
+	if (k < vs->n) {
+		size_t c = 0;
+
+		while (vs->v[k].dests[c])
+			c++;
+		dl = gw_realloc((void *)vs->v[k].dests, (c + 2) * sizeof(*dl));
+		if (!dl)
+			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		dl[c] = name;
+		dl[c + 1] = NULL;
+		vs->v[k].dests = dl;
+		return GW_OK;
+	}
+	if (!vs->fmt && (rc = gw_format_new(gw_schema_dir(), &vs->fmt, err)))
+		return rc;
+	if ((rc = dest_profile(vs, dest, &prof, err)))
+		return rc;
+	gw_buf_init(&out);
+	tree = NULL;
+	if ((rc = gw_format_to_wire_checked(vs->fmt, dest->format, prof, msg, 1,
+					    &out, &tree, &mt, NULL, err))) {
+		char why[GW_ERR_MSG_MAX];
+
+		gw_buf_release(&out);
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return gw_err_set(err, rc, "for '%s' (%s): %s", name,
+				  dest->format, why);
+	}
+	body = gw_buf_detach(&out, &len);
+	if (!key && tree) {
+		xmlFreeDoc(tree);
+		tree = NULL;
+	}
+	if (key) {
+		struct gw_validated sv;
+		char *signed_buf = NULL;
+		size_t slen = 0;
+		enum gw_msg_format f = gw_msg_detect(body, len);
+
+		memset(&sv, 0, sizeof(sv));
+		sv.format = f;
+		sv.xml = tree; /* what the bytes parse to, or NULL */
+		tree = NULL;
+		if ((f == GW_FMT_XML && !sv.xml &&
+		     (rc = gw_xml_parse(body, len, dest->format, &sv.xml,
+					err))) ||
+		    (rc = sign_one(key, xml_alg, jws_alg, &sv, body, len,
+				   &signed_buf, &slen, err))) {
+			gw_validated_release(&sv);
+			free(body);
+			return rc;
+		}
+		gw_validated_release(&sv);
+		free(body);
+		body = signed_buf;
+		len = slen;
+		if (f == GW_FMT_JSON)
+			mt = "application/jose+json";
+	}
+	if (gw_format_wire_id(m->id, vkey, id)) {
+		free(body);
+		return gw_err_set(err, GW_ERR_INTERNAL, "cannot derive an id");
+	}
+	dl = gw_calloc(2, sizeof(*dl));
+	if (!dl || variants_grow(vs) || !(vs->ids[vs->n] = gw_strdup(id))) {
+		free(dl);
+		free(body);
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	}
+	dl[0] = name;
+	vs->bodies[vs->n] = body;
+	vs->of[vs->n] = m->id;
+	vs->v[vs->n] = *m;
+	vs->v[vs->n].id = vs->ids[vs->n];
+	vs->v[vs->n].content_type = mt;
+	vs->v[vs->n].body = body;
+	vs->v[vs->n].len = len;
+	vs->v[vs->n].dests = dl;
+	vs->n++;
+	return GW_OK;
+}
+
 /*
  * Destinations that want a wire format (destinations: NAME: format:) get
  * their own outbox message: the canonical message converted by the format
@@ -327,117 +433,20 @@ gw_rc gw_split_formats(const struct gw_forwarding *fw,
 		       struct gw_err *err)
 {
 	const char **d = (const char **)m->dests;
-	size_t i, j, k, keep = 0;
+	size_t i, j, keep = 0;
 	gw_rc rc = GW_OK;
 
 	for (i = 0; d && d[i]; i++) {
 		const struct gw_dest *dest = NULL;
-		struct gw_buf out;
-		const char *mt = NULL, **dl;
-		char id[37], *body = NULL, vkey[PATH_MAX + 64];
-		struct gw_profile *prof = NULL;
-		void *tree; /* the validated wire document (XML formats) */
-		size_t len = 0;
 
 		for (j = 0; j < fw->ndests && !dest; j++)
 			if (strcmp(fw->dests[j].name, d[i]) == 0)
 				dest = &fw->dests[j];
-		if (!dest || !dest->format) {
+		if (!dest || !dest->format)
 			d[keep++] = d[i];
-			continue;
-		}
-		variant_key(dest, vkey, sizeof(vkey));
-		/* a variant of this format already made: add the dest */
-		for (k = 0; k < vs->n; k++)
-			if (vs->of[k] == m->id &&
-			    gw_format_wire_id(m->id, vkey, id) == 0 &&
-			    strcmp(vs->ids[k], id) == 0)
-				break;
-		if (k < vs->n) {
-			size_t c = 0;
-
-			while (vs->v[k].dests[c])
-				c++;
-			dl = gw_realloc((void *)vs->v[k].dests,
-					(c + 2) * sizeof(*dl));
-			if (!dl)
-				return gw_err_set(err, GW_ERR_NOMEM,
-						  "out of memory");
-			dl[c] = d[i];
-			dl[c + 1] = NULL;
-			vs->v[k].dests = dl;
-			continue;
-		}
-		if (!vs->fmt &&
-		    (rc = gw_format_new(gw_schema_dir(), &vs->fmt, err)))
-			return rc;
-		if ((rc = dest_profile(vs, dest, &prof, err)))
-			return rc;
-		gw_buf_init(&out);
-		tree = NULL;
-		if ((rc = gw_format_to_wire_checked(vs->fmt, dest->format, prof,
-						    msg, 1, &out, &tree, &mt,
-						    NULL, err))) {
-			char why[GW_ERR_MSG_MAX];
-
-			gw_buf_release(&out);
-			snprintf(why, sizeof(why), "%s", err->msg);
-			return gw_err_set(err, rc, "for '%s' (%s): %s", d[i],
-					  dest->format, why);
-		}
-		body = gw_buf_detach(&out, &len);
-		if (!key && tree) {
-			xmlFreeDoc(tree);
-			tree = NULL;
-		}
-		if (key) {
-			struct gw_validated sv;
-			char *signed_buf = NULL;
-			size_t slen = 0;
-			enum gw_msg_format f = gw_msg_detect(body, len);
-
-			memset(&sv, 0, sizeof(sv));
-			sv.format = f;
-			sv.xml = tree; /* what the bytes parse to, or NULL */
-			tree = NULL;
-			if ((f == GW_FMT_XML && !sv.xml &&
-			     (rc = gw_xml_parse(body, len, dest->format,
-						&sv.xml, err))) ||
-			    (rc = sign_one(key, xml_alg, jws_alg, &sv, body,
-					   len, &signed_buf, &slen, err))) {
-				gw_validated_release(&sv);
-				free(body);
-				return rc;
-			}
-			gw_validated_release(&sv);
-			free(body);
-			body = signed_buf;
-			len = slen;
-			if (f == GW_FMT_JSON)
-				mt = "application/jose+json";
-		}
-		if (gw_format_wire_id(m->id, vkey, id)) {
-			free(body);
-			return gw_err_set(err, GW_ERR_INTERNAL,
-					  "cannot derive an id");
-		}
-		dl = gw_calloc(2, sizeof(*dl));
-		if (!dl || variants_grow(vs) ||
-		    !(vs->ids[vs->n] = gw_strdup(id))) {
-			free(dl);
-			free(body);
-			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-		}
-		dl[0] = d[i];
-		vs->bodies[vs->n] = body;
-		vs->of[vs->n] = m->id;
-		vs->v[vs->n] = *m;
-		vs->v[vs->n].id = vs->ids[vs->n];
-		vs->v[vs->n].content_type = mt;
-		vs->v[vs->n].body = body;
-		vs->v[vs->n].len = len;
-		vs->v[vs->n].dests = dl;
-		vs->n++;
+		else if (!rc) /* after a failure, only the list is finished */
+			rc = make_variant(key, xml_alg, jws_alg, m, msg, vs,
+					  dest, d[i], err);
 	}
 	if (d)
 		d[keep] = NULL;

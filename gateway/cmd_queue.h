@@ -72,8 +72,10 @@ void gw_variants_release(struct gw_variants *vs);
  * unsigned) like any other message, under an id derived from m->id and
  * the format (gw_format_wire_id: stable, so resending is idempotent).
  * Those destinations are removed from m->dests (a mutable array); one
- * variant per format and profile. Errors: the conversion's or signature's,
- * naming the destination and format; m and vs stay consistent.
+ * variant per format and profile. Errors: the first conversion's or
+ * signature's, naming the destination and format; m->dests then holds the
+ * destinations without a format (the others get nothing) and vs the
+ * variants made before the failure.
  */
 gw_rc gw_split_formats(const struct gw_forwarding *fw,
 		       const struct gw_sign_key *key, enum gw_sign_alg xml_alg,

@@ -1282,35 +1282,6 @@ static int fw_needs_full(const struct gw_forwarding *fw)
 	return 0;
 }
 
-/* A copy of the NULL-terminated list d (the strings are borrowed). */
-static const char **dests_dup(const char *const *d)
-{
-	size_t n = 0;
-	const char **c;
-
-	while (d[n])
-		n++;
-	if ((c = gw_calloc(n + 1, sizeof(*c))))
-		memcpy(c, d, n * sizeof(*c));
-	return c;
-}
-
-/* out = the destinations of d that have no format: (out has room). */
-static void without_formats(const struct gw_forwarding *fw,
-			    const char *const *d, const char **out)
-{
-	size_t i, j, k = 0;
-
-	for (i = 0; d[i]; i++) {
-		for (j = 0; j < fw->ndests; j++)
-			if (!strcmp(fw->dests[j].name, d[i]))
-				break;
-		if (j == fw->ndests || !fw->dests[j].format)
-			out[k++] = d[i];
-	}
-	out[k] = NULL;
-}
-
 /* The webhooks and routes of p[0..n) into the outbox, one transaction;
  * a message the outbox refuses (its id used there for other bytes) is
  * logged and left out rather than holding up the others. Destinations
@@ -1378,14 +1349,8 @@ static gw_rc outbox_batch(struct gw_server *s, struct gw_outbox *ob,
 		om[k].dests = dl[i];
 		if (msgs[i]) {
 			struct gw_err e1;
-			const char **copy = dests_dup(dl[i]);
 
 			gw_err_clear(&e1);
-			if (!copy) {
-				rc = gw_err_set(err, GW_ERR_NOMEM,
-						"out of memory");
-				break;
-			}
 			if (gw_split_formats(&s->fw, s->key, s->xml_alg,
 					     s->jws_alg, &om[k], msgs[i], vs,
 					     &e1)) {
@@ -1398,21 +1363,18 @@ static gw_rc outbox_batch(struct gw_server *s, struct gw_outbox *ob,
 				};
 
 				if (e1.rc == GW_ERR_NOMEM) {
-					free(copy);
 					*err = e1;
 					rc = e1.rc;
 					break;
 				}
+				/* the variants made before the failure stay;
+				 * the destinations without a format still
+				 * get the message (dl[i] holds them), those
+				 * with one do not get the canonical bytes */
 				gw_log(GW_LOG_ERROR, "forward-refused",
 				       om[k].id, "%s", e1.msg);
 				server_event(s, &e);
-				/* the variants made before the failure stay;
-				 * the destinations without a format still
-				 * get the message, those with one do not
-				 * get the canonical bytes instead */
-				without_formats(&s->fw, copy, dl[i]);
 			}
-			free(copy);
 		}
 		if (dl[i][0])
 			k++;
@@ -1425,9 +1387,8 @@ static gw_rc outbox_batch(struct gw_server *s, struct gw_outbox *ob,
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < k; i++)
-		if (om[i].dests[0])
-			all[nall++] = om[i];
+	for (i = 0; i < k; i++) /* each with a destination left */
+		all[nall++] = om[i];
 	for (i = 0; i < vs->n; i++)
 		all[nall++] = vs->v[i];
 	if (!nall)
