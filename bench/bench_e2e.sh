@@ -99,12 +99,7 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 			"$LIENTHONG" serve -c "$W/gw/gateway.yaml" >"$W/gw/stdout" 2>"$W/gw/stderr" &
 			GW_PID=$!
 			BENCH_PIDS+=("$GW_PID")
-			for _ in $(seq 100); do
-				python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$GW" 2>/dev/null && break
-				kill -0 "$GW_PID" 2>/dev/null || break
-				sleep 0.1
-			done
-			if ! kill -0 "$GW_PID" 2>/dev/null; then
+			if ! wait_port "$GW" "$GW_PID"; then
 				echo "e2e: lienthong serve did not start:" >&2
 				tail -5 "$W/gw/stderr" >&2
 				SERVE=failed

@@ -66,16 +66,6 @@ SINK=$(free_port)
 python3 "$TOP/bench/sink.py" "$SINK" "$P/hub-full.pem" "$P/hub.key" "$P/root.pem" "$W/sink.log" \
 	2>"$W/sink.stderr" &
 BENCH_PIDS+=("$!")
-# wait_port PORT PID: until PORT accepts connections (10 s) while PID lives
-wait_port() {
-	for _ in $(seq 100); do
-		python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" \
-			2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
 wait_port "$SINK" "${BENCH_PIDS[-1]}" || { echo "large: sink did not start" >&2; cat "$W/sink.stderr" >&2; exit 3; }
 # arrival SHA FROM_LINE: the sink's time for a body with this SHA-256 logged
 # after line FROM_LINE (bounded wait), or "-"

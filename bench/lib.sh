@@ -95,6 +95,17 @@ EOC
 	echo "}" >>"$d/nginx.conf"
 }
 
+# wait_port PORT PID: until PORT accepts connections (10 s) while PID lives
+wait_port() {
+	for _ in $(seq 100); do
+		python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" \
+			2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # nginx_start DIR PORT: run nginx in the foreground (the master is our
 # child) and wait until PORT accepts connections. Sets NGINX_PID.
 nginx_start() {
@@ -103,13 +114,7 @@ nginx_start() {
 		>"$d/logs/stdout" 2>&1 &
 	NGINX_PID=$!
 	BENCH_PIDS+=("$NGINX_PID")
-	for _ in $(seq 100); do
-		if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$port" 2>/dev/null; then
-			return 0
-		fi
-		kill -0 "$NGINX_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_port "$port" "$NGINX_PID" && return 0
 	echo "bench: nginx did not start (see $d/logs/error.log)" >&2
 	cat "$d/logs/error.log" >&2
 	return 1
