@@ -43,7 +43,8 @@ endif
 # Built-in adapters (adapters/NAME/*.c, except the out-of-tree example)
 # are linked into the core library and register themselves statically.
 ADAPTER_SRC := $(filter-out adapters/example/%,$(wildcard adapters/*/*.c))
-CORE_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c)) $(ADAPTER_SRC)
+# gateway/LAYER/*.c (docs/ARCHITECTURE.md); cli/main.c is the executable's.
+CORE_SRC := $(filter-out gateway/cli/main.c,$(wildcard gateway/*/*.c)) $(ADAPTER_SRC)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -63,11 +64,14 @@ $(B)/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# Adapters include their public header by its installed name, "adapter.h".
+$(B)/adapters/%.o: CFLAGS += -Igateway/adapt
+
 $(B)/libgw.a: $(CORE_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LIENTHONG): $(B)/gateway/main.o $(B)/libgw.a
+$(LIENTHONG): $(B)/gateway/cli/main.o $(B)/libgw.a
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -94,7 +98,7 @@ test: deps-test
 
 check: test
 
-LINT_SRC = $(wildcard gateway/*.c gateway/*.h adapters/*/*.c adapters/*/*.h \
+LINT_SRC = $(wildcard gateway/*/*.c gateway/*/*.h adapters/*/*.c adapters/*/*.h \
 	tests/unit/*.c tests/tools/*.c)
 lint:
 	@scripts/deps.sh lint
@@ -108,16 +112,16 @@ bench:
 	@B=$(B) LIENTHONG=$(LIENTHONG) bench/run.sh
 
 # Installs the executable, the schemas, and for out-of-tree adapters the
-# public header gateway/adapter.h with a pkg-config file.
+# public header gateway/adapt/adapter.h with a pkg-config file.
 install: $(LIENTHONG)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lienthong/schemas \
 		$(DESTDIR)$(PREFIX)/include/lienthong $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(LIENTHONG) $(DESTDIR)$(PREFIX)/bin/lienthong
 	install -m 644 schemas/*.json schemas/*.xsd $(wildcard schemas/*.yaml) \
 		$(DESTDIR)$(PREFIX)/share/lienthong/schemas/
-	$(if $(wildcard gateway/adapter.h),install -m 644 gateway/adapter.h $(DESTDIR)$(PREFIX)/include/lienthong/)
+	$(if $(wildcard gateway/adapt/adapter.h),install -m 644 gateway/adapt/adapter.h $(DESTDIR)$(PREFIX)/include/lienthong/)
 	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: lienthong-adapter\nDescription: build adapters for the Lienthong gateway\nVersion: %s\nRequires: jansson\nCflags: -I$${includedir}/lienthong\n' \
-		'$(PREFIX)' "$$(sed -n 's/^#define GW_VERSION "\(.*\)"/\1/p' gateway/cli.h)" \
+		'$(PREFIX)' "$$(sed -n 's/^#define GW_VERSION "\(.*\)"/\1/p' gateway/cli/cli.h)" \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/lienthong-adapter.pc
 	install -d $(DESTDIR)$(PREFIX)/share/lienthong/conf
 	install -m 644 conf/indicators.json $(DESTDIR)$(PREFIX)/share/lienthong/conf/
@@ -140,13 +144,13 @@ fuzz: deps-test $(LIENTHONG)
 	{ printf '\014'; bin/lienthong convert --to report-packet-json --profile conf/profiles/report-packet-vn.yaml conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r3; \
 	for f in conf/mappings/*.csv; do \
 		{ printf '\006'; cat $$f; } > build/fuzz/corpus/c$$i; i=$$((i+1)); done
-	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway -Iadapters \
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway -Igateway/adapt -Iadapters \
 		-o build/fuzz/fuzz_parsers tests/fuzz/fuzz_parsers.c \
-		$(filter-out gateway/main.c gateway/cli.c,$(wildcard gateway/*.c)) $(ADAPTER_SRC) $(LIBS)
+		$(filter-out gateway/cli/main.c gateway/cli/cli.c,$(wildcard gateway/*/*.c)) $(ADAPTER_SRC) $(LIBS)
 	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		build/fuzz/corpus
 
 clean:
 	rm -rf build bin
 
--include $(CORE_OBJ:.o=.d) $(B)/gateway/main.d
+-include $(CORE_OBJ:.o=.d) $(B)/gateway/cli/main.d

@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "model/config.h"
 #include "csv/csv.h"
-#include "format.h"
-#include "json.h"
-#include "message.h"
-#include "profile.h"
-#include "xml.h"
+#include "adapt/format.h"
+#include "base/json.h"
+#include "model/message.h"
+#include "adapt/profile.h"
+#include "base/xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "outbox.h"
-#include "sign.h"
+#include "audit/audit.h"
+#include "store/outbox.h"
+#include "crypto/sign.h"
 
 static double now_s(void)
 {

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "sign.h"
-#include "xml.h"
+#include "base/common.h"
+#include "crypto/sign.h"
+#include "base/xml.h"
 
 int main(int argc, char **argv)
 {

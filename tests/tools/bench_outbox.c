@@ -17,7 +17,7 @@
 
 #include <sqlite3.h>
 
-#include "outbox.h"
+#include "store/outbox.h"
 
 /* Messages per second of raw inserts in batches of bs; -1 on failure. */
 static double raw_rate(const char *path, size_t bs, size_t n, const char *body,

@@ -40,9 +40,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "common.h"
-#include "sign.h"
-#include "xml.h"
+#include "base/common.h"
+#include "crypto/sign.h"
+#include "base/xml.h"
 
 struct job {
 	const char *format; /* "xml" or "jws" */

@@ -22,9 +22,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "common.h"
-#include "json.h"
-#include "jsonschema.h"
+#include "base/common.h"
+#include "base/json.h"
+#include "model/jsonschema.h"
 
 static double now_s(void)
 {

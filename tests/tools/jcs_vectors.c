@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "jcs.h"
+#include "base/common.h"
+#include "model/jcs.h"
 
 static int passed, failed;
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "jsonschema.h"
+#include "model/jsonschema.h"
 
 struct known {
 	char **lines; /* "file|group|test" */

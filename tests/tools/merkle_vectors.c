@@ -23,8 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common.h"
-#include "merkle.h"
+#include "base/common.h"
+#include "audit/merkle.h"
 
 #define MAX_LEAVES 64
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sign.h"
+#include "crypto/sign.h"
 
 int main(int argc, char **argv)
 {

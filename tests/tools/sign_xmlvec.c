@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sign.h"
-#include "xml.h"
+#include "crypto/sign.h"
+#include "base/xml.h"
 
 int main(int argc, char **argv)
 {

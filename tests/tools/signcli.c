@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd_sign.h"
+#include "cli/cmd_sign.h"
 
 int main(int argc, char **argv)
 {

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #define GW_CORE
-#include "adapter.h"
-#include "common.h"
+#include "adapt/adapter.h"
+#include "base/common.h"
 
 static int nop_run(void *state, struct gw_adapter_job *job)
 {
@@ -129,7 +129,7 @@ static int build_so(const char *dir, const char *name, const char *src)
 	fputs(src, f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd),
-		 "cc -shared -fPIC -std=c11 -I%s/gateway "
+		 "cc -shared -fPIC -std=c11 -I%s/gateway/adapt "
 		 "$(pkg-config --cflags jansson) -o %s/%s.so %s 2>&1",
 		 getenv("TOP") ? getenv("TOP") : ".", dir, name, path);
 	if (system(cmd) != 0)

@@ -13,12 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "jcs.h"
-#include "log.h"
-#include "merkle.h"
-#include "outbox.h"
-#include "sign.h"
+#include "audit/audit.h"
+#include "model/jcs.h"
+#include "base/log.h"
+#include "audit/merkle.h"
+#include "store/outbox.h"
+#include "crypto/sign.h"
 
 struct fx {
 	char dir[64], db[96], key[96], cert[96];

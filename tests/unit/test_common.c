@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "base/common.h"
 
 static void test_common__err_untouched_on_success(void **state)
 {

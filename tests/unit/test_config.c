@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
+#include "model/config.h"
+#include "base/log.h"
 
 static void test_config__yaml_types(void **state)
 {

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "format.h"
-#include "json.h"
-#include "xml.h"
+#include "base/common.h"
+#include "adapt/format.h"
+#include "base/json.h"
+#include "base/xml.h"
 
 static struct gw_format *F;
 

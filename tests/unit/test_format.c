@@ -13,10 +13,10 @@
 #include <string.h>
 
 #define GW_CORE
-#include "adapter.h"
-#include "common.h"
-#include "format.h"
-#include "xml.h"
+#include "adapt/adapter.h"
+#include "base/common.h"
+#include "adapt/format.h"
+#include "base/xml.h"
 
 static int nop_run(void *state, struct gw_adapter_job *job)
 {

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "jcs.h"
+#include "base/common.h"
+#include "model/jcs.h"
 
 /* Canonicalize json and compare with want (NUL-free expectations). */
 static void check_canon(const char *json, const char *want)

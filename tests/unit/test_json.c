@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "base/json.h"
 
 /* Values equal in type, order and bits (json_equal ignores member order
  * and compares reals with ==, so -0.0 would equal 0.0). */

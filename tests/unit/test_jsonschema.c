@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jsonschema.h"
+#include "model/jsonschema.h"
 
 static json_t *parse(const char *text)
 {

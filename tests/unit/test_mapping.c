@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mapping.h"
+#include "adapt/mapping.h"
 
 static char dir[64];
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "merkle.h"
+#include "base/common.h"
+#include "audit/merkle.h"
 
 #define N 64
 

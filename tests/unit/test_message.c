@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "message.h"
-#include "xml.h"
+#include "base/json.h"
+#include "model/message.h"
+#include "base/xml.h"
 
 static json_t *load(const char *path)
 {

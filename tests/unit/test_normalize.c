@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "normalize.h"
+#include "base/normalize.h"
 
 static void tl(const char *raw, const char *kind, const char *start,
 	       const char *end, const char *due)

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "deliver.h"
-#include "outbox.h"
+#include "flow/deliver.h"
+#include "store/outbox.h"
 
 static void test_outbox__enqueue_dedup_and_due(void **state)
 {

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #define GW_CORE
-#include "common.h"
-#include "format.h"
-#include "profile.h"
-#include "xml.h"
+#include "base/common.h"
+#include "adapt/format.h"
+#include "adapt/profile.h"
+#include "base/xml.h"
 
 #define VN "conf/profiles/report-packet-vn.yaml"
 #define RP_NS "urn:lienthong:report-packet:1"

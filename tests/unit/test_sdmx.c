@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "format.h"
-#include "jsonschema.h"
-#include "xml.h"
+#include "base/common.h"
+#include "adapt/format.h"
+#include "model/jsonschema.h"
+#include "base/xml.h"
 
 #define SDMX "../shared/testsuites/sdmx"
 #define REPORT "conf/examples/indicator-report-2024-targets.json"

@@ -12,10 +12,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include "inbox.h"
-#include "json.h"
-#include "server.h"
-#include "tls.h"
+#include "store/inbox.h"
+#include "base/json.h"
+#include "net/server.h"
+#include "net/tls.h"
 
 #define FP_COLONS                                                            \
 	"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:" \

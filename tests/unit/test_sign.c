@@ -17,9 +17,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "common.h"
-#include "sign.h"
-#include "trust.h"
+#include "base/common.h"
+#include "crypto/sign.h"
+#include "crypto/trust.h"
 
 static const char MSG_XML[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

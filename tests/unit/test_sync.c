@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sync.h"
+#include "flow/sync.h"
 
 /* "2024-07-08 10:07" (UTC, the tests set TZ=UTC) -> time_t */
 static time_t at(const char *s)

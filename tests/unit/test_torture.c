@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "model/config.h"
 #include "csv/csv.h"
-#include "json.h"
-#include "mapping.h"
-#include "message.h"
-#include "profile.h"
-#include "xml.h"
+#include "base/json.h"
+#include "adapt/mapping.h"
+#include "model/message.h"
+#include "adapt/profile.h"
+#include "base/xml.h"
 
 static char *xml_strdup(const char *s)
 {

@@ -24,8 +24,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "common.h"
-#include "sign.h"
+#include "base/common.h"
+#include "crypto/sign.h"
 
 static const char MSG_XML[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

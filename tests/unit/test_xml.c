@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xml.h"
+#include "base/xml.h"
 
 static gw_rc parse(const char *s, struct gw_err *err)
 {
