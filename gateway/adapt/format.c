@@ -18,7 +18,6 @@
 
 #include <libxml/tree.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +28,7 @@
 #include "adapt/profile.h"
 #include "model/validate.h"
 #include "base/xml.h"
+#include "crypto/digest.h"
 
 #define KEY_PREFIX "urn:lienthong:key:"
 #define SHA_PREFIX "urn:lienthong:sha256:"
@@ -477,38 +477,12 @@ out:
 
 static int uuid5(const char *name, char out[37])
 {
-	unsigned char b[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok =
-		ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-		EVP_DigestUpdate(ctx, wire_namespace, sizeof(wire_namespace)) &&
-		EVP_DigestUpdate(ctx, name, strlen(name)) &&
-		EVP_DigestFinal_ex(ctx, b, &n);
-
-	EVP_MD_CTX_free(ctx);
-	if (!ok || n < 16)
-		return -1;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x50);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x"
-		 "%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
-	return 0;
+	return gw_uuid5(wire_namespace, name, out);
 }
 
 static int sha256_hex(const char *s, char out[65])
 {
-	unsigned char b[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	if (!EVP_Digest(s, strlen(s), b, &n, EVP_sha256(), NULL) || n != 32)
-		return -1;
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-	return 0;
+	return gw_sha256_hex(s, strlen(s), out);
 }
 
 /* Replace a derived-key placeholder at obj[member]. */

@@ -5,7 +5,7 @@
  * -o DIR). Rows the adapter could not map are summarized on stderr with
  * their reasons.
  *
- * Ids are fresh UUIDv4 (OpenSSL RAND_bytes), or with --deterministic
+ * Ids are fresh UUIDv4 (crypto/digest.h), or with --deterministic
  * name-based UUIDv5 over the message kind and the adapter's stable key
  * (document number + task path), so that importing the same document again
  * yields the same ids; the creation time is then the document's date.
@@ -15,8 +15,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +26,7 @@
 #include "base/common.h"
 #include "model/message.h"
 #include "model/validate.h"
+#include "crypto/digest.h"
 
 #define DEFAULT_SENDER_ID "000.00.00.G12"
 #define DEFAULT_SENDER_NAME "Bộ Tài chính"
@@ -55,41 +54,10 @@ struct import {
 	int tty, bar, last_pct;
 };
 
-static void format_uuid(const unsigned char b[16], char out[37])
-{
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x"
-		 "%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-/* UUIDv4 from RAND_bytes, or UUIDv5 (SHA-1) of name when name is set. */
+/* UUIDv4, or UUIDv5 (SHA-1) of name when name is set. */
 int gw_import_make_id(const char *name, char out[37])
 {
-	unsigned char b[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	if (name) {
-		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-		int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-			 EVP_DigestUpdate(ctx, id_namespace,
-					  sizeof(id_namespace)) &&
-			 EVP_DigestUpdate(ctx, name, strlen(name)) &&
-			 EVP_DigestFinal_ex(ctx, b, &n);
-
-		EVP_MD_CTX_free(ctx);
-		if (!ok || n < 16)
-			return -1;
-		b[6] = (unsigned char)((b[6] & 0x0f) | 0x50);
-	} else {
-		if (RAND_bytes(b, 16) != 1)
-			return -1;
-		b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	}
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	format_uuid(b, out);
-	return 0;
+	return name ? gw_uuid5(id_namespace, name, out) : gw_uuid4(out);
 }
 
 void gw_import_now(char out[32])

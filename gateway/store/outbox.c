@@ -10,8 +10,8 @@
  */
 #include "store/outbox.h"
 #include "store/sqlutil.h"
+#include "crypto/digest.h"
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,13 +71,8 @@ static gw_rc db_err(struct sq *s, struct gw_err *err, const char *what)
 
 static void sha256_hex(const char *p, size_t n, char out[65])
 {
-	unsigned char md[32];
-	unsigned int len = 0;
-	int i;
-
-	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
+	if (gw_sha256_hex(p, n, out) != 0)
+		memset(out, '0', 64), out[64] = '\0';
 }
 
 static gw_rc sq_enqueue(struct gw_outbox *o, const struct gw_out_msg *m,
