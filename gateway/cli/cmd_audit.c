@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cmd_queue.h"
+#include "flow/runtime.h"
 #include "base/log.h"
 #include "store/outbox.h"
 #include "crypto/sign.h"
@@ -51,79 +51,6 @@ static void print_line(void *arg, gw_rc rc, const char *line)
 {
 	fprintf(stderr, "%s\n", line);
 }
-
-gw_rc gw_cmd_audit_open(const struct gw_config *cfg, unsigned flags,
-			struct gw_audit **out, char *signer, struct gw_err *err)
-{
-	struct gw_audit_opts o;
-	struct gw_sign_key *key = NULL;
-	enum gw_sign_alg xa, ja;
-	char *path = NULL, *dir = NULL;
-	const char *name;
-	gw_rc rc;
-
-	*out = NULL;
-	if (signer)
-		signer[0] = '\0';
-	if (!gw_config_get(cfg, "/audit"))
-		return GW_OK;
-	memset(&o, 0, sizeof(o));
-	if (!(flags & GW_AUDIT_READONLY)) {
-		if ((rc = gw_cmd_load_signer(cfg, &key, &xa, &ja, err)))
-			return rc;
-		if (key && signer)
-			gw_sign_key_subject(key, signer, 256);
-		o.key = key;
-		flags |= GW_AUDIT_OWNS_KEY;
-	}
-	if (gw_config_bool(cfg, "/audit/archive", 1))
-		flags |= GW_AUDIT_ARCHIVE;
-	o.flags = flags;
-	o.checkpoint_s = (unsigned)gw_config_int(
-		cfg, "/audit/checkpoint_interval_s", 3600);
-	o.retention_days =
-		(unsigned)gw_config_int(cfg, "/audit/retention_days", 365);
-	name = gw_config_str(cfg, "/audit/name", NULL);
-	o.log_name = name ? name : gw_config_str(cfg, "/gateway/name", NULL);
-	if (gw_config_get(cfg, "/audit/store")) {
-		path = gw_config_path(cfg, "/audit/store");
-	} else {
-		struct gw_buf b;
-
-		dir = gw_config_get(cfg, "/gateway/data_dir")
-			      ? gw_config_path(cfg, "/gateway/data_dir")
-			      : gw_strdup("var");
-		gw_buf_init(&b);
-		if (dir && !(flags & GW_AUDIT_READONLY) && mkdir(dir, 0750) &&
-		    errno != EEXIST) {
-			rc = gw_err_set(err, GW_ERR_IO,
-					"cannot create data folder '%s': %s",
-					dir, strerror(errno));
-			free(dir);
-			gw_sign_key_free(key);
-			return rc;
-		}
-		gw_buf_addf(&b, "%s/audit.db", dir ? dir : "var");
-		path = gw_buf_detach(&b, NULL);
-		free(dir);
-	}
-	if (!path) {
-		gw_sign_key_free(key);
-		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	}
-	if ((flags & GW_AUDIT_READONLY) && access(path, F_OK)) {
-		rc = gw_err_set(err, GW_ERR_IO,
-				"no audit log at '%s' yet (it is made by the "
-				"first send, deliver or audit checkpoint)",
-				path);
-		free(path);
-		return rc;
-	}
-	rc = gw_audit_open(path, &o, out, err); /* frees key on failure */
-	free(path);
-	return rc;
-}
-
 /* ---- helpers ---- */
 
 static int load_cfg(const char *conf, struct gw_config **cfg)
@@ -159,7 +86,7 @@ static int open_log(const char *conf, unsigned flags, struct gw_config **cfg,
 	if ((st = load_cfg(conf, cfg)))
 		return st;
 	gw_err_clear(&err);
-	if (gw_cmd_audit_open(*cfg, flags, a, NULL, &err)) {
+	if (gw_runtime_audit_open(*cfg, flags, a, NULL, &err)) {
 		fprintf(stderr, "lienthong audit: %s\n", err.msg);
 		return gw_rc_exit(err.rc) == 2 ? 3 : gw_rc_exit(err.rc);
 	}

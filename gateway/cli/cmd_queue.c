@@ -22,7 +22,8 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
-#include "cli/cmd_audit.h"
+#include "flow/convert.h"
+#include "flow/runtime.h"
 #include "model/config.h"
 #include "flow/deliver.h"
 #include "adapt/format.h"
@@ -99,94 +100,6 @@ static const char *conf_opt(int *argc, char ***argv)
 	return NULL;
 }
 
-/* The signing key of the configuration's "signing" section, or NULL when
- * there is none (messages then travel as they were handed in). */
-gw_rc gw_cmd_load_signer(const struct gw_config *cfg, struct gw_sign_key **k,
-			 enum gw_sign_alg *xml_alg, enum gw_sign_alg *jws_alg,
-			 struct gw_err *err)
-{
-	char *key = NULL, *cert = NULL, *chain = NULL, *pass = NULL;
-	const char *xa, *ja, *penv;
-	gw_rc rc;
-
-	*k = NULL;
-	if (!gw_config_get(cfg, "/signing"))
-		return GW_OK;
-	if ((rc = gw_sign_init(err)))
-		return rc;
-	key = gw_config_path(cfg, "/signing/key");
-	cert = gw_config_path(cfg, "/signing/cert");
-	chain = gw_config_get(cfg, "/signing/chain")
-			? gw_config_path(cfg, "/signing/chain")
-			: NULL;
-	/* {env: NAME} / {file: PATH} -> the signer's "env:NAME" / "file:PATH" */
-	if ((penv = gw_config_str(cfg, "/signing/passphrase/env", NULL))) {
-		struct gw_buf b;
-
-		gw_buf_init(&b);
-		gw_buf_addf(&b, "env:%s", penv);
-		pass = gw_buf_detach(&b, NULL);
-	} else if (gw_config_get(cfg, "/signing/passphrase/file")) {
-		char *f = gw_config_path(cfg, "/signing/passphrase/file");
-		struct gw_buf b;
-
-		gw_buf_init(&b);
-		gw_buf_addf(&b, "file:%s", f ? f : "");
-		pass = gw_buf_detach(&b, NULL);
-		free(f);
-	}
-	rc = gw_sign_key_load(key, pass, cert, chain, k, err);
-	if (rc)
-		gw_sign_shutdown();
-	xa = gw_config_str(cfg, "/signing/xml_alg", "");
-	ja = gw_config_str(cfg, "/signing/jws_alg", "");
-	*xml_alg = !strcmp(xa, "rsa-sha256")	   ? GW_SIGN_ALG_RS256
-		   : !strcmp(xa, "rsa-pss-sha256") ? GW_SIGN_ALG_PS256
-		   : !strcmp(xa, "ecdsa-sha256")   ? GW_SIGN_ALG_ES256
-						   : GW_SIGN_ALG_DEFAULT;
-	*jws_alg = *ja ? (enum gw_sign_alg)gw_sign_alg_parse(ja)
-		       : GW_SIGN_ALG_DEFAULT;
-	free(key);
-	free(cert);
-	free(chain);
-	free(pass);
-	return rc;
-}
-
-/* Sign a validated message: an enveloped XML-DSig for XML, a flattened JWS
- * over the RFC 8785 form for JSON. *out is new. */
-static gw_rc sign_one(const struct gw_sign_key *k, enum gw_sign_alg xml_alg,
-		      enum gw_sign_alg jws_alg, struct gw_validated *res,
-		      const char *buf, size_t len, char **out, size_t *olen,
-		      struct gw_err *err)
-{
-	struct gw_buf b;
-	gw_rc rc;
-
-	gw_buf_init(&b);
-	if (res->format == GW_FMT_XML) {
-		xmlChar *mem = NULL;
-		int size = 0;
-
-		if ((rc = gw_sign_xml(k, xml_alg, res->xml, err)))
-			return rc;
-		xmlDocDumpMemoryEnc(res->xml, &mem, &size, "UTF-8");
-		if (!mem)
-			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-		rc = gw_buf_add(&b, mem, (size_t)size);
-		xmlFree(mem);
-	} else {
-		rc = gw_sign_json(k, jws_alg, buf, len, GW_SIGN_FLATTENED, &b,
-				  err);
-	}
-	if (rc) {
-		gw_buf_release(&b);
-		return rc;
-	}
-	*out = gw_buf_detach(&b, olen);
-	return GW_OK;
-}
-
 /* One audit entry about an outgoing message (no-op without a log). */
 static void note(struct gw_audit *a, const char *event, const json_t *msg,
 		 const char *outcome, const char *reason, const char *receiver,
@@ -219,238 +132,11 @@ static int open_audit(const char *cmd, struct gw_config *cfg,
 	struct gw_err err;
 
 	gw_err_clear(&err);
-	if (gw_cmd_audit_open(cfg, GW_AUDIT_BACKGROUND, a, NULL, &err)) {
+	if (gw_runtime_audit_open(cfg, GW_AUDIT_BACKGROUND, a, NULL, &err)) {
 		fprintf(stderr, "lienthong %s: %s\n", cmd, err.msg);
 		return err.rc == GW_ERR_IO || err.rc == GW_ERR_NOMEM ? 3 : 1;
 	}
 	return 0;
-}
-
-void gw_variants_release(struct gw_variants *vs)
-{
-	size_t i;
-
-	for (i = 0; i < vs->n; i++) {
-		free(vs->bodies[i]);
-		free(vs->ids[i]);
-		free((void *)vs->v[i].dests);
-	}
-	for (i = 0; i < vs->nprofs; i++)
-		gw_profile_free(vs->profs[i]);
-	free(vs->profs);
-	if (!vs->keep_fmt)
-		gw_format_free(vs->fmt);
-	free(vs->v);
-	free(vs->bodies);
-	free(vs->ids);
-	free(vs->of);
-	vs->v = NULL;
-	vs->bodies = vs->ids = NULL;
-	vs->of = NULL;
-	vs->profs = NULL;
-	vs->n = vs->nprofs = 0;
-	if (!vs->keep_fmt)
-		vs->fmt = NULL;
-}
-
-/* Room for one more variant in each array. */
-static int variants_grow(struct gw_variants *vs)
-{
-	void *p;
-
-	if (!(p = gw_realloc(vs->v, (vs->n + 1) * sizeof(*vs->v))))
-		return -1;
-	vs->v = p;
-	if (!(p = gw_realloc(vs->bodies, (vs->n + 1) * sizeof(*vs->bodies))))
-		return -1;
-	vs->bodies = p;
-	if (!(p = gw_realloc(vs->ids, (vs->n + 1) * sizeof(*vs->ids))))
-		return -1;
-	vs->ids = p;
-	if (!(p = gw_realloc(vs->of, (vs->n + 1) * sizeof(*vs->of))))
-		return -1;
-	vs->of = p;
-	return 0;
-}
-
-/* The profile of dest (NULL when it has none), loaded once per send. */
-static gw_rc dest_profile(struct gw_variants *vs, const struct gw_dest *dest,
-			  struct gw_profile **out, struct gw_err *err)
-{
-	struct gw_profile **grown;
-	size_t i;
-	gw_rc rc;
-
-	*out = NULL;
-	if (!dest->profile)
-		return GW_OK;
-	for (i = 0; i < vs->nprofs; i++)
-		if (!strcmp(gw_profile_path(vs->profs[i]), dest->profile)) {
-			*out = vs->profs[i];
-			return GW_OK;
-		}
-	grown = gw_realloc(vs->profs, (vs->nprofs + 1) * sizeof(*grown));
-	if (!grown)
-		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	vs->profs = grown;
-	if ((rc = gw_profile_load(dest->profile, gw_schema_dir(), NULL, NULL,
-				  &vs->profs[vs->nprofs], err)))
-		return rc; /* GW_ERR_CONFIG: exit 3, not the message's fault */
-	*out = vs->profs[vs->nprofs++];
-	return GW_OK;
-}
-
-/* What tells the variants of one message apart: the format, and the
- * profile when there is one ("report-packet;profile=/etc/...yaml"). */
-static void variant_key(const struct gw_dest *dest, char *out, size_t n)
-{
-	if (dest->profile)
-		snprintf(out, n, "%s;profile=%s", dest->format, dest->profile);
-	else
-		snprintf(out, n, "%s", dest->format);
-}
-
-/* The variant of m for dest (named name, which has a format): a new one
- * in vs, or name added to the variant of that format and profile already
- * made for m. */
-static gw_rc make_variant(const struct gw_sign_key *key,
-			  enum gw_sign_alg xml_alg, enum gw_sign_alg jws_alg,
-			  const struct gw_out_msg *m, const json_t *msg,
-			  struct gw_variants *vs, const struct gw_dest *dest,
-			  const char *name, struct gw_err *err)
-{
-	const char *mt = NULL, **dl;
-	char id[37], *body = NULL, vkey[PATH_MAX + 64];
-	struct gw_profile *prof = NULL;
-	struct gw_buf out;
-	void *tree; /* the validated wire document (XML formats) */
-	size_t k, len = 0;
-	gw_rc rc;
-
-	variant_key(dest, vkey, sizeof(vkey));
-	/* a variant of this format already made: add the dest */
-	for (k = 0; k < vs->n; k++)
-		if (vs->of[k] == m->id &&
-		    gw_format_wire_id(m->id, vkey, id) == 0 &&
-		    strcmp(vs->ids[k], id) == 0)
-			break;
-	if (k < vs->n) {
-		size_t c = 0;
-
-		while (vs->v[k].dests[c])
-			c++;
-		dl = gw_realloc((void *)vs->v[k].dests, (c + 2) * sizeof(*dl));
-		if (!dl)
-			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-		dl[c] = name;
-		dl[c + 1] = NULL;
-		vs->v[k].dests = dl;
-		return GW_OK;
-	}
-	if (!vs->fmt && (rc = gw_format_new(gw_schema_dir(), &vs->fmt, err)))
-		return rc;
-	if ((rc = dest_profile(vs, dest, &prof, err)))
-		return rc;
-	gw_buf_init(&out);
-	tree = NULL;
-	if ((rc = gw_format_to_wire_checked(vs->fmt, dest->format, prof, msg, 1,
-					    &out, &tree, &mt, NULL, err))) {
-		char why[GW_ERR_MSG_MAX];
-
-		gw_buf_release(&out);
-		snprintf(why, sizeof(why), "%s", err->msg);
-		return gw_err_set(err, rc, "for '%s' (%s): %s", name,
-				  dest->format, why);
-	}
-	body = gw_buf_detach(&out, &len);
-	if (!key && tree) {
-		xmlFreeDoc(tree);
-		tree = NULL;
-	}
-	if (key) {
-		struct gw_validated sv;
-		char *signed_buf = NULL;
-		size_t slen = 0;
-		enum gw_msg_format f = gw_msg_detect(body, len);
-
-		memset(&sv, 0, sizeof(sv));
-		sv.format = f;
-		sv.xml = tree; /* what the bytes parse to, or NULL */
-		tree = NULL;
-		if ((f == GW_FMT_XML && !sv.xml &&
-		     (rc = gw_xml_parse(body, len, dest->format, &sv.xml,
-					err))) ||
-		    (rc = sign_one(key, xml_alg, jws_alg, &sv, body, len,
-				   &signed_buf, &slen, err))) {
-			gw_validated_release(&sv);
-			free(body);
-			return rc;
-		}
-		gw_validated_release(&sv);
-		free(body);
-		body = signed_buf;
-		len = slen;
-		if (f == GW_FMT_JSON)
-			mt = "application/jose+json";
-	}
-	if (gw_format_wire_id(m->id, vkey, id)) {
-		free(body);
-		return gw_err_set(err, GW_ERR_INTERNAL, "cannot derive an id");
-	}
-	dl = gw_calloc(2, sizeof(*dl));
-	if (!dl || variants_grow(vs) || !(vs->ids[vs->n] = gw_strdup(id))) {
-		free(dl);
-		free(body);
-		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	}
-	dl[0] = name;
-	vs->bodies[vs->n] = body;
-	vs->of[vs->n] = m->id;
-	vs->v[vs->n] = *m;
-	vs->v[vs->n].id = vs->ids[vs->n];
-	vs->v[vs->n].content_type = mt;
-	vs->v[vs->n].body = body;
-	vs->v[vs->n].len = len;
-	vs->v[vs->n].dests = dl;
-	vs->n++;
-	return GW_OK;
-}
-
-/*
- * Destinations that want a wire format (destinations: NAME: format:) get
- * their own outbox message: the canonical message converted by the format
- * adapter (output validated against the format's schema), signed like any
- * other message, under an id derived from the message id and the format
- * (the idempotency key stays the same when the message is sent again).
- * Those destinations are removed from m->dests; one variant per format
- * and profile (a destination's profile: renames the report packet's
- * fields for it, profile.h).
- */
-gw_rc gw_split_formats(const struct gw_forwarding *fw,
-		       const struct gw_sign_key *key, enum gw_sign_alg xml_alg,
-		       enum gw_sign_alg jws_alg, struct gw_out_msg *m,
-		       const json_t *msg, struct gw_variants *vs,
-		       struct gw_err *err)
-{
-	const char **d = (const char **)m->dests;
-	size_t i, j, keep = 0;
-	gw_rc rc = GW_OK;
-
-	for (i = 0; d && d[i]; i++) {
-		const struct gw_dest *dest = NULL;
-
-		for (j = 0; j < fw->ndests && !dest; j++)
-			if (strcmp(fw->dests[j].name, d[i]) == 0)
-				dest = &fw->dests[j];
-		if (!dest || !dest->format)
-			d[keep++] = d[i];
-		else if (!rc) /* after a failure, only the list is finished */
-			rc = make_variant(key, xml_alg, jws_alg, m, msg, vs,
-					  dest, d[i], err);
-	}
-	if (d)
-		d[keep] = NULL;
-	return rc;
 }
 
 /*
@@ -485,7 +171,7 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 	gw_err_clear(&err);
 	if (gw_forwarding_load(cfg, &fw, &err) ||
 	    gw_validator_new(gw_schema_dir(), 0, &v, &err) ||
-	    gw_cmd_load_signer(cfg, &key, &xml_alg, &jws_alg, &err)) {
+	    gw_runtime_signer_load(cfg, &key, &xml_alg, &jws_alg, &err)) {
 		fprintf(stderr, "lienthong send: %s\n", err.msg);
 		status = err.rc == GW_ERR_CONFIG ? 1 : 3;
 		goto out;
@@ -541,8 +227,9 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 			char *signed_buf = NULL;
 			size_t slen = 0;
 
-			if (sign_one(key, xml_alg, jws_alg, &res[n], bufs[n],
-				     len, &signed_buf, &slen, &err)) {
+			if (gw_sign_validated(key, xml_alg, jws_alg, &res[n],
+					      bufs[n], len, &signed_buf, &slen,
+					      &err)) {
 				fprintf(stderr, "%s: cannot sign: %s\n",
 					paths[i], err.msg);
 				status = 3;

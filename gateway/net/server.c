@@ -48,8 +48,8 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
-#include "cli/cmd_audit.h"
-#include "cli/cmd_queue.h"
+#include "flow/runtime.h"
+#include "flow/convert.h"
 #include "flow/deliver.h"
 #include "adapt/format.h"
 #include "store/inbox.h"
@@ -2903,8 +2903,8 @@ static gw_rc load_signer(struct gw_server *s, struct gw_err *err)
 				  "key that signs receipts)",
 				  s->cfg->path);
 	/* the same key and algorithms as send signs with */
-	return gw_cmd_load_signer(s->cfg, &s->key, &s->xml_alg, &s->jws_alg,
-				  err);
+	return gw_runtime_signer_load(s->cfg, &s->key, &s->xml_alg, &s->jws_alg,
+				      err);
 }
 
 /* Partners and routes of cfg into p and fw (for start and SIGHUP). */
@@ -3210,8 +3210,8 @@ static gw_rc server_load(const char *conf_path, int check_only,
 	}
 	if ((rc = gw_inbox_open(inbox, &s->inbox, err)) ||
 	    (rc = gw_outbox_open_sqlite(s->outbox_path, &s->outbox, err)) ||
-	    (rc = gw_cmd_audit_open(s->cfg, GW_AUDIT_BACKGROUND, &s->audit,
-				    NULL, err)))
+	    (rc = gw_runtime_audit_open(s->cfg, GW_AUDIT_BACKGROUND, &s->audit,
+					NULL, err)))
 		goto out;
 	gw_server_format_register(&edxml_placeholder, NULL);
 	gw_server_format_register(&sdmx_placeholder, NULL);
