@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "adapt/adapter.h"
-#include "flow/import.h"
+#include "cli/cmd_import.h"
 #include "model/config.h"
 #include "store/outbox.h"
 
