@@ -14,8 +14,10 @@
  * refused. A refusal is GW_ERR_REFUSED with a reason in the result record;
  * other result codes mean the check could not be made (I/O, memory, bug).
  *
- * OpenSSL and xmlsec stay behind this header (sign.c, xmldsig.c, jws.c,
- * trust.c): callers see only opaque handles.
+ * This is the facade of the crypto layer: the vocabulary (algorithms,
+ * reasons, results) is in alg.h, the OpenSSL primitives in keys.c, the
+ * trust store in trust.c, the two formats in jws.c and xmldsig.c; callers
+ * see only this header and opaque handles.
  */
 #ifndef GW_SIGN_H
 #define GW_SIGN_H
@@ -25,69 +27,13 @@
 #include <time.h>
 
 #include "base/common.h"
-
-/* Signature algorithms, named as in JOSE. For XML-DSig: RS256 is
- * rsa-sha256, PS256 is sha256-rsa-MGF1 (RFC 6931), ES256 ecdsa-sha256. */
-enum gw_sign_alg {
-	GW_SIGN_ALG_DEFAULT = 0, /* from the key: RS256, ES256 or EdDSA */
-	GW_SIGN_ALG_RS256,
-	GW_SIGN_ALG_PS256,
-	GW_SIGN_ALG_ES256,
-	GW_SIGN_ALG_ES384,
-	GW_SIGN_ALG_ES512,
-	GW_SIGN_ALG_EDDSA,
-	GW_SIGN_ALG_HS256,
-	GW_SIGN_ALG_OTHER /* verified through xmlsec (interop profile) */
-};
-
-/* Why a verification failed. */
-enum gw_sign_reason {
-	GW_SIGN_VALID = 0,
-	GW_SIGN_BAD_DIGEST,    /* the signed content was changed */
-	GW_SIGN_BAD_SIGNATURE, /* the signature does not match the key */
-	GW_SIGN_UNTRUSTED,     /* no chain to a trust anchor, wrong key usage */
-	GW_SIGN_EXPIRED,       /* a certificate of the chain is out of date */
-	GW_SIGN_REVOKED,       /* a certificate of the chain is in a CRL */
-	GW_SIGN_WRAPPED,       /* signature structure not the one allowed */
-	GW_SIGN_UNSUPPORTED,   /* algorithm or form this gateway refuses */
-	GW_SIGN_MALFORMED      /* not a signed message at all */
-};
-
-/* Flags for gw_sign_json. */
-#define GW_SIGN_FLATTENED 0x1u /* flattened JSON serialization */
-#define GW_SIGN_DETACHED 0x2u  /* payload left out (RFC 7515 appendix F) */
-
-/* Flags for verification. GW_SIGN_INTEROP is for test vectors from other
- * implementations only: XML signatures may then use any Reference, any
- * transform and any algorithm that xmlsec knows (sha1, c14n 1.0, XPath,
- * enveloping Objects by Id). */
-#define GW_SIGN_INTEROP 0x100u
-
-/* What a verification found. subject is the signer's certificate subject
- * (RFC 2253) or, with pinned keys, the key's label. */
-struct gw_sign_result {
-	enum gw_sign_reason reason;
-	enum gw_sign_alg alg;
-	char subject[256];
-	char detail[256];
-};
-
-struct gw_sign_key;	 /* a private key, its certificate and chain */
-struct gw_sign_verifier; /* a trust store or pinned keys */
+#include "crypto/alg.h"
 
 /* Initialise libxml2, xmlsec and the OpenSSL crypto back end. Idempotent;
  * call before threads start. gw_sign_shutdown releases the global state
  * (for leak checkers); nothing may be used after it. */
 gw_rc gw_sign_init(struct gw_err *err);
 void gw_sign_shutdown(void);
-
-/* "RS256" -> GW_SIGN_ALG_RS256 (case-sensitive JOSE names, also "EdDSA").
- * Returns -1 for an unknown name. */
-int gw_sign_alg_parse(const char *name);
-const char *gw_sign_alg_name(enum gw_sign_alg alg);
-/* "bad digest", "bad signature", "untrusted", "expired", "revoked",
- * "wrapped", "unsupported algorithm", "malformed". */
-const char *gw_sign_reason_name(enum gw_sign_reason r);
 
 /*
  * Load a signing key. key is a PEM file (PKCS#8, traditional, encrypted or
@@ -162,14 +108,6 @@ void gw_sign_verifier_free(struct gw_sign_verifier *v);
  * not cached. Pinned-key verifiers have no cache: these calls do nothing
  * there (stats all zero, reload GW_OK).
  */
-struct gw_sign_cache_stats {
-	unsigned long hits;	 /* lookups answered from the cache */
-	unsigned long misses;	 /* lookups that checked the chain */
-	unsigned long inserts;	 /* chains that passed and were cached */
-	unsigned long evictions; /* entries dropped for room (LRU) */
-	unsigned long flushes;	 /* flushes and reloads */
-	size_t entries;		 /* entries held now */
-};
 
 /* Set the cache size (entries; 0 turns caching off; default 1024) and TTL
  * in seconds (default 300). Empties the cache. Thread-safe. GW_ERR_NOMEM
