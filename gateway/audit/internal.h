@@ -3,13 +3,15 @@
  * nothing else sees: the log handle, its pending entries, the entry's
  * canonical form helpers and the steps that need the log's locks.
  *
- * audit.c    the log: open, close, the writer queue and its thread,
- *            commits, size and root, queries, the payload archive
- * entry.c    the entry's canonical (RFC 8785) form, hex and times
+ * log.c        the log: open, close, the writer queue and its thread,
+ *              commits, size and root, queries, the payload archive
+ *              (not audit.c: audit.c with audit.h and this file would
+ *              be an include cycle)
+ * entry.c      the entry's canonical (RFC 8785) form, hex and times
  * checkpoint.c publishing and reading the log's checkpoints
- * verify.c   the full verification of a log
- * prove.c    inclusion and consistency proofs from a log
- * offline.c  checking checkpoints and proofs from their text alone
+ * verify.c     the full verification of a log
+ * prove.c      inclusion and consistency proofs from a log
+ * offline.c    checking checkpoints and proofs from their text alone
  */
 #ifndef GW_AUDIT_INTERNAL_H
 #define GW_AUDIT_INTERNAL_H
@@ -84,7 +86,7 @@ void gw_audit_entry_to_row(struct gw_audit_entry *e, const uint8_t *leaf,
 void gw_audit_entry_from_row(const struct gw_store_audit_row *r,
 			     struct gw_audit_entry *e);
 
-/* ---- audit.c ---- */
+/* ---- log.c ---- */
 
 /* Bring the tree (a cache) to the persisted size and frontier, which
  * another process writing the same log may have advanced; dbmu held. */

@@ -1,5 +1,5 @@
 /*
- * audit.c - the verifiable audit log (see audit.h and docs/AUDIT.md): the
+ * log.c - the verifiable audit log (see audit.h and docs/AUDIT.md): the
  * handle, the writer queue and its background thread, the commits of
  * batches, queries and the payload archive. Storage is reached only
  * through struct gw_store_audit_ops (store/store.h); the entry's form,
