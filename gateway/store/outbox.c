@@ -141,35 +141,36 @@ gw_rc gw_outbox_show(struct gw_outbox *o, const char *id, FILE *out,
 	return rc;
 }
 
-static gw_rc changed_or_refused(gw_rc rc, int changed, const char *id,
-				struct gw_err *err)
+/* An operator's change that found nothing to change is refused. */
+static gw_rc nothing_changed(const char *id, struct gw_err *err)
 {
-	if (!rc && !changed)
-		return gw_err_set(err, GW_ERR_REFUSED,
-				  "no message '%s' to change in the outbox",
-				  id);
-	return rc;
+	return gw_err_set(err, GW_ERR_REFUSED,
+			  "no message '%s' to change in the outbox", id);
 }
 
 gw_rc gw_outbox_retry(struct gw_outbox *o, const char *id, int64_t now_ms,
 		      struct gw_err *err)
 {
 	int changed = 0;
+	gw_rc rc;
 
 	if (!o->ops->retry)
 		return unsupported(err);
-	return changed_or_refused(o->ops->retry(o, id, now_ms, &changed, err),
-				  changed, id, err);
+	if ((rc = o->ops->retry(o, id, now_ms, &changed, err)))
+		return rc;
+	return changed ? GW_OK : nothing_changed(id, err);
 }
 
 gw_rc gw_outbox_drop(struct gw_outbox *o, const char *id, struct gw_err *err)
 {
 	int changed = 0;
+	gw_rc rc;
 
 	if (!o->ops->drop)
 		return unsupported(err);
-	return changed_or_refused(o->ops->drop(o, id, &changed, err), changed,
-				  id, err);
+	if ((rc = o->ops->drop(o, id, &changed, err)))
+		return rc;
+	return changed ? GW_OK : nothing_changed(id, err);
 }
 
 gw_rc gw_outbox_sync_get(struct gw_outbox *o, const char *source,
