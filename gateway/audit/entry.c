@@ -4,8 +4,7 @@
  * members, strings already valid UTF-8) rather than through jansson: it is
  * the RFC 8785 form byte for byte (tests/unit/test_audit.c compares it
  * with model/jcs.c), and it keeps the 1,000,000-entry verification fast.
- * Also the hex and time forms the checkpoints and proofs use, and the
- * UTF-8 cleaning of the strings an entry is given.
+ * Also the hex and time forms the checkpoints and proofs use.
  */
 #include "audit/internal.h"
 
@@ -191,100 +190,4 @@ gw_rc gw_audit_entry_json(const struct gw_audit_entry *e, struct gw_buf *out,
 		return gw_err_set(err, rc, "out of memory");
 	}
 	return GW_OK;
-}
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, at most U+10FFFF), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if ((s[0] == 0xe0 && s[1] < 0xa0) ||
-		    (s[0] == 0xed && s[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((s[0] == 0xf0 && s[1] < 0x90) ||
-		    (s[0] == 0xf4 && s[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-size_t gw_audit_clean_len(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)nz(s);
-	size_t n = 0, l;
-
-	while (*p) {
-		l = utf8_len(p);
-		n += l ? l : 3;
-		p += l ? l : 1;
-	}
-	return n + 1;
-}
-
-char *gw_audit_clean_copy(char *dst, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)nz(s);
-	size_t l;
-
-	while (*p) {
-		l = utf8_len(p);
-		if (l) {
-			memcpy(dst, p, l);
-			dst += l;
-			p += l;
-		} else {
-			memcpy(dst, "\xef\xbf\xbd", 3);
-			dst += 3;
-			p++;
-		}
-	}
-	*dst++ = '\0';
-	return dst;
-}
-
-const char **gw_audit_field(struct gw_audit_entry *e, int i)
-{
-	const char **f[NSTR] = { &e->msg_id,  &e->kind,	    &e->msg_kind,
-				 &e->sender,  &e->receiver, &e->direction,
-				 &e->outcome, &e->reason,   &e->digest,
-				 &e->signer };
-
-	return f[i];
-}
-
-void gw_audit_entry_to_row(struct gw_audit_entry *e, const uint8_t *leaf,
-			   struct gw_store_audit_row *r)
-{
-	int i;
-
-	r->index = e->index;
-	r->time_ms = e->time_ms;
-	for (i = 0; i < NSTR; i++)
-		r->str[i] = *gw_audit_field(e, i);
-	r->leaf = leaf;
-}
-
-void gw_audit_entry_from_row(const struct gw_store_audit_row *r,
-			     struct gw_audit_entry *e)
-{
-	int i;
-
-	memset(e, 0, sizeof(*e));
-	e->index = r->index;
-	e->time_ms = r->time_ms;
-	for (i = 0; i < NSTR; i++)
-		*gw_audit_field(e, i) = r->str[i];
 }

@@ -30,6 +30,71 @@
 /* pending entries held in background mode before writers wait */
 #define AUDIT_MAX_PENDING_BYTES (8u * 1024 * 1024)
 
+/* ---- entries given ---- */
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, at most U+10FFFF), 0 when invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xe0 && s[1] < 0xa0) ||
+		    (s[0] == 0xed && s[1] > 0x9f))
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xf0 && s[1] < 0x90) ||
+		    (s[0] == 0xf4 && s[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* Bytes needed to copy s with invalid UTF-8 replaced by U+FFFD. */
+static size_t clean_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = 0, l;
+
+	while (*p) {
+		l = utf8_len(p);
+		n += l ? l : 3;
+		p += l ? l : 1;
+	}
+	return n + 1;
+}
+
+static char *clean_copy(char *dst, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t l;
+
+	while (*p) {
+		l = utf8_len(p);
+		if (l) {
+			memcpy(dst, p, l);
+			dst += l;
+			p += l;
+		} else {
+			memcpy(dst, "\xef\xbf\xbd", 3);
+			dst += 3;
+			p++;
+		}
+	}
+	*dst++ = '\0';
+	return dst;
+}
+
 /* ---- commits ---- */
 
 static gw_rc save_state(struct gw_audit *a, struct gw_err *err)
@@ -428,14 +493,14 @@ gw_rc gw_audit_append(struct gw_audit *a, const struct gw_audit_entry *e,
 		it.e.digest = digest;
 	}
 	for (i = 0; i < NSTR; i++)
-		need += gw_audit_clean_len(*gw_audit_field(&it.e, i));
+		need += clean_len(*gw_audit_field(&it.e, i));
 	if (!(p = it.strs = gw_malloc(need)))
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 	for (i = 0; i < NSTR; i++) {
 		const char **f = gw_audit_field(&it.e, i);
 		char *start = p;
 
-		p = gw_audit_clean_copy(p, *f);
+		p = clean_copy(p, *f);
 		*f = start;
 	}
 	if (payload && (a->o.flags & GW_AUDIT_ARCHIVE)) {
