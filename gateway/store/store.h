@@ -261,9 +261,13 @@ struct gw_inbox {
 
 #define GW_STORE_AUDIT_NSTR 10 /* string fields of an entry */
 
-/* One entry as stored. str[] are, in order: message id, event, message
+/* One entry as stored, keyed by index (unique, 0, 1, 2, ... with no gap
+ * when the log is sound). str[] are, in order: message id, event, message
  * kind, sender, receiver, direction, outcome, reason, payload digest,
- * signer; never NULL when read back ("" for a NULL column). */
+ * signer: valid UTF-8, never NULL (written "" rather than NULL; read back
+ * "" for a missing value). leaf: the entry's leaf hash, required on
+ * write; on read given by entry_scan (NULL when what is stored is not 32
+ * bytes: the verifier reports it), NULL from entry_query. */
 struct gw_store_audit_row {
 	uint64_t index;
 	int64_t time_ms;
@@ -280,7 +284,8 @@ struct gw_store_audit_cp {
 	const char *jws;
 };
 
-/* Entry selection; zero / NULL members do not filter. last 0: open. */
+/* Entry selection, all bounds inclusive; zero / NULL members do not
+ * filter (first 0 is the start, last 0 the end). */
 struct gw_store_audit_filter {
 	uint64_t first, last;
 	int64_t since_ms, until_ms;
