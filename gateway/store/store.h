@@ -24,14 +24,17 @@
  *     connection lost, locked for longer than the backend waits);
  *     GW_ERR_INTERNAL for an unexpected failure (a statement that cannot
  *     be prepared); GW_ERR_NOMEM; GW_ERR_REFUSED and GW_ERR_USAGE where an
- *     op says so. A failed op inside a transaction leaves the transaction
- *     open: the caller rolls it back.
+ *     op says so. An op that is a whole transaction (outbox enqueue, inbox
+ *     put and done) rolls back itself when it fails, as does the outbox's
+ *     commit; any other failed op inside a transaction leaves it open for
+ *     the caller to roll back (audit rollback).
  *   - Durability: a commit returns once the data is on durable storage
  *     (SQLite: WAL with synchronous=FULL; PostgreSQL: synchronous_commit
  *     on). Callers acknowledge messages on that promise.
  *   - Concurrency: several processes may use one store at once (send,
  *     deliver and serve share an outbox and an audit log). A handle is used
- *     by one thread at a time (its owner serializes); writers wait for each
+ *     by one thread at a time (its owner serializes), not always the same
+ *     one (the audit log's writer thread); writers wait for each
  *     other for a few seconds before failing with GW_ERR_IO.
  *   - Hot paths (enqueue, due, record, audit entry_put) keep their
  *     statements prepared from open to close: one call per operation.
@@ -372,8 +375,9 @@ struct gw_store_audit_ops {
 	gw_rc (*payload_put)(struct gw_store_audit *s, const char *digest,
 			     int64_t time_ms, int64_t len, const void *z,
 			     size_t zlen, struct gw_err *err);
-	/* The payload of digest: *found 0 when not kept, else cb once with
-	 * its length and compressed bytes (borrowed); cb's gw_rc returned. */
+	/* The payload of digest: *found 0 when not kept (SQLite: or when it
+	 * cannot be read), else cb once with its length and compressed bytes
+	 * (borrowed); cb's gw_rc is returned. */
 	gw_rc (*payload_get)(struct gw_store_audit *s, const char *digest,
 			     int *found,
 			     gw_rc (*cb)(void *arg, int64_t len, const void *z,
