@@ -24,8 +24,8 @@
 #include <zlib.h>
 
 #include "base/log.h"
+#include "crypto/digest.h"
 #include "crypto/sign.h"
-#include "store/outbox.h" /* gw_outbox_sha256_hex */
 
 /* pending entries held in background mode before writers wait */
 #define AUDIT_MAX_PENDING_BYTES (8u * 1024 * 1024)
@@ -489,7 +489,8 @@ gw_rc gw_audit_append(struct gw_audit *a, const struct gw_audit_entry *e,
 	if (!it.e.time_ms)
 		it.e.time_ms = gw_now_ms();
 	if (!e->digest && payload) {
-		gw_outbox_sha256_hex(payload, plen, digest);
+		if (gw_sha256_hex(payload, plen, digest) != 0)
+			memset(digest, '0', 64), digest[64] = '\0';
 		it.e.digest = digest;
 	}
 	for (i = 0; i < NSTR; i++)
