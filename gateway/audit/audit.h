@@ -2,14 +2,15 @@
  * audit.h - the verifiable audit log: every event of a message's life
  * (received, refused, validated, signed, queued, each delivery attempt,
  * delivered, receipt received, dead-lettered) is one entry, and the entries
- * are the leaves of an append-only RFC 9162 Merkle tree (gateway/merkle.c).
+ * are the leaves of an append-only RFC 9162 Merkle tree (audit/merkle.c).
  *
  * An entry's leaf is SHA-256(0x00 || JCS(entry)), where entry is the JSON
  * object described in docs/AUDIT.md (index, time, message id, event kind,
  * message kind, sender, receiver, direction, outcome, reason, SHA-256 of
  * the payload bytes, signer). Entries, leaf hashes, the tree frontier and
- * signed checkpoints (tree size, root, time; a JWS made by gateway/sign.c)
- * live in one SQLite file (WAL); payloads may be archived zlib-compressed
+ * signed checkpoints (tree size, root, time; a JWS made by crypto/sign.c)
+ * live in one store (struct gw_store_audit_ops of store/store.h: one SQLite
+ * file in WAL mode today); payloads may be archived zlib-compressed
  * beside them with a retention, entries and digests are kept for ever.
  *
  * Appending is cheap: gw_audit_append() copies the entry into a memory
@@ -32,6 +33,7 @@
 
 #include "base/common.h"
 #include "audit/merkle.h"
+#include "store/store.h" /* struct gw_store_backend */
 
 struct gw_sign_key;
 struct gw_sign_verifier;
@@ -80,6 +82,12 @@ struct gw_audit;
  * does not match the stored size), GW_ERR_NOMEM. */
 gw_rc gw_audit_open(const char *path, const struct gw_audit_opts *opts,
 		    struct gw_audit **out, struct gw_err *err);
+
+/* The same on store backend b (borrowed, static) at where (its path or
+ * connection string); gw_audit_open is this with gw_store_sqlite. */
+gw_rc gw_audit_open_backend(const struct gw_store_backend *b, const char *where,
+			    const struct gw_audit_opts *opts,
+			    struct gw_audit **out, struct gw_err *err);
 
 /* Commit what is buffered, stop the thread, close. a may be NULL. A
  * failure to commit is reported to the gateway log. */

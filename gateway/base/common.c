@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 gw_rc gw_err_set(struct gw_err *err, gw_rc rc, const char *fmt, ...)
@@ -38,6 +39,14 @@ void gw_err_clear(struct gw_err *err)
 		return;
 	err->rc = GW_OK;
 	err->msg[0] = '\0';
+}
+
+int64_t gw_now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 const char *gw_rc_name(gw_rc rc)

@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
 	GW_OK = 0,
@@ -97,6 +98,9 @@ gw_rc gw_buf_addf(struct gw_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Detach the data (caller frees); b is reset. */
 char *gw_buf_detach(struct gw_buf *b, size_t *len);
+
+/* Milliseconds since the epoch (wall clock). */
+int64_t gw_now_ms(void);
 
 #define GW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

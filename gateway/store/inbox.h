@@ -6,7 +6,9 @@
  * signed receipt that was answered, and whether the internal delivery
  * (drop folder, onward routes) is done.
  *
- * SQLite in WAL mode with synchronous=FULL, like the outbox: gw_inbox_put
+ * Reached through struct gw_inbox_ops (store/store.h); gw_inbox_open
+ * gives the SQLite one, in WAL mode with synchronous=FULL, like the
+ * outbox: gw_inbox_put
  * returns only once the message and its receipt are on disk, so the
  * receipt can be sent. A message stored but not yet delivered internally
  * (the gateway stopped in between) is found again by gw_inbox_pending.
@@ -18,29 +20,16 @@
 #include <stdint.h>
 
 #include "base/common.h"
-
-struct gw_inbox;
-
-/* One received message. All strings borrowed. */
-struct gw_inbox_msg {
-	const char *id;
-	const char *sha256; /* hex SHA-256 of body[0..len) */
-	const char *partner;
-	const char *kind;
-	const char *sender;
-	const char *content_type;
-	const char *body;
-	size_t len;
-	const char *receipt; /* the signed receipt answered for it */
-	size_t receipt_len;
-	const char *receipt_type;
-	const char *canonical; /* the validated canonical JSON (for routing) */
-};
+#include "store/store.h" /* struct gw_inbox_msg, gw_inbox_pending */
 
 /* Open (creating) the inbox at path; *out is new, close with
  * gw_inbox_close. GW_ERR_IO when the file cannot be opened or set up. */
 gw_rc gw_inbox_open(const char *path, struct gw_inbox **out,
 		    struct gw_err *err);
+/* The same with backend b (borrowed, static) at where. */
+gw_rc gw_inbox_open_backend(const struct gw_store_backend *b, const char *where,
+			    struct gw_inbox **out, struct gw_err *err);
+/* Close ib (may be NULL). */
 void gw_inbox_close(struct gw_inbox *ib);
 
 /* What the inbox knows of id: *found is 0 when nothing. Otherwise sha256
@@ -60,13 +49,6 @@ gw_rc gw_inbox_put(struct gw_inbox *ib, const struct gw_inbox_msg *m, size_t n,
 /* Mark ids[0..n) delivered internally, in one committed transaction. */
 gw_rc gw_inbox_done(struct gw_inbox *ib, const char *const *ids, size_t n,
 		    struct gw_err *err);
-
-/* One stored message whose internal delivery is not done. */
-struct gw_inbox_pending {
-	char *id, *content_type, *body, *canonical; /* canonical may be "" */
-	char *kind, *sender;			    /* "" when not known */
-	size_t len;
-};
 
 /* Up to max messages not yet delivered internally, oldest first: a new
  * array (*out, *n) released with gw_inbox_pending_free. */

@@ -1046,6 +1046,39 @@ static void test_audit__background_backpressure_keeps_all(void **state)
 	free(pl);
 }
 
+/* The log opened on a store backend by name gives what gw_audit_open
+ * gives; a backend without an audit log is refused. */
+static void test_audit__store_backends(void **state)
+{
+	const struct gw_store_backend none = { "none", NULL, NULL, NULL };
+	struct fx *f = *state;
+	struct gw_audit_opts o;
+	struct gw_audit *a = NULL;
+	struct gw_err err;
+	int i;
+
+	fresh(f, "backend");
+	memset(&o, 0, sizeof(o));
+	o.log_name = "unit";
+	gw_err_clear(&err);
+	assert_int_equal(gw_audit_open_backend(gw_store_backend_find("sqlite"),
+					       f->db, &o, &a, &err),
+			 GW_OK);
+	for (i = 0; i < 10; i++)
+		add(a, i, "");
+	assert_int_equal(gw_audit_flush(a, &err), GW_OK);
+	gw_audit_close(a);
+	a = open_log(f, GW_AUDIT_READONLY, 0);
+	assert_int_equal(gw_audit_size(a), 10);
+	assert_int_equal(gw_audit_verify(a, NULL, NULL, NULL, NULL, &err),
+			 GW_OK);
+	gw_audit_close(a);
+	a = NULL;
+	assert_int_equal(gw_audit_open_backend(&none, f->db, &o, &a, &err),
+			 GW_ERR_UNSUPPORTED);
+	assert_null(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1061,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(test_audit__proof_origin_signer_duplicates),
 		cmocka_unit_test(
 			test_audit__failed_commits_retried_and_reported),
+		cmocka_unit_test(test_audit__store_backends),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "flow/deliver.h"
+#include "store/inbox.h"
 #include "store/outbox.h"
 
 static void test_outbox__enqueue_dedup_and_due(void **state)
@@ -182,6 +183,139 @@ static void test_outbox__sync_state_upgrade(void **state)
 	rmdir(dir);
 }
 
+/* A second backend plugs in through struct gw_outbox_ops: a memory
+ * outbox with only the required ops; the optional ones it leaves NULL are
+ * answered by store/outbox.c. */
+static gw_rc mem_enqueue(struct gw_outbox *o, const struct gw_out_msg *m,
+			 size_t n, int *dup, struct gw_err *err)
+{
+	size_t i;
+
+	(void)m;
+	(void)err;
+	for (i = 0; dup && i < n; i++)
+		dup[i] = 0;
+	*(size_t *)o->impl += n;
+	return GW_OK;
+}
+
+static gw_rc mem_due(struct gw_outbox *o, int64_t now_ms, size_t max,
+		     struct gw_due **out, size_t *n, struct gw_err *err)
+{
+	(void)now_ms;
+	(void)max;
+	(void)err;
+	gw_outbox_due_release(o);
+	*out = NULL;
+	*n = 0;
+	return GW_OK;
+}
+
+static gw_rc mem_tx(struct gw_outbox *o, struct gw_err *err)
+{
+	(void)o;
+	(void)err;
+	return GW_OK;
+}
+
+static gw_rc mem_record(struct gw_outbox *o, const char *msg_id,
+			const char *dest, int64_t now_ms, int http_status,
+			const char *error, enum gw_dlv_state state,
+			int64_t next_ms, struct gw_err *err)
+{
+	(void)o, (void)msg_id, (void)dest, (void)now_ms, (void)http_status;
+	(void)error, (void)state, (void)next_ms, (void)err;
+	return GW_OK;
+}
+
+static void mem_close(struct gw_outbox *o)
+{
+	free(o->impl);
+}
+
+static const struct gw_outbox_ops mem_ops = {
+	.enqueue = mem_enqueue,
+	.due = mem_due,
+	.begin = mem_tx,
+	.commit = mem_tx,
+	.record = mem_record,
+	.close = mem_close,
+};
+
+static gw_rc mem_open(const char *where, struct gw_outbox **out,
+		      struct gw_err *err)
+{
+	struct gw_outbox *o = calloc(1, sizeof(*o));
+
+	(void)where;
+	(void)err;
+	if (!o || !(o->impl = calloc(1, sizeof(size_t)))) {
+		free(o);
+		return GW_ERR_NOMEM;
+	}
+	o->ops = &mem_ops;
+	*out = o;
+	return GW_OK;
+}
+
+static void test_outbox__backends(void **state)
+{
+	const struct gw_store_backend mem = { "memory", mem_open, NULL, NULL };
+	const char *dests[] = { "hub", NULL };
+	struct gw_out_msg m = { "id-1", "plan", "s",  "application/json",
+				"{}",	2,	dests };
+	char dir[] = "/tmp/gwoutXXXXXX", path[64], digest[65], id[37];
+	struct gw_outbox *o = NULL;
+	struct gw_inbox *ib = NULL;
+	struct gw_err err;
+	int has = 1;
+
+	(void)state;
+	assert_ptr_equal(gw_store_backend_find("sqlite"), &gw_store_sqlite);
+	assert_null(gw_store_backend_find("nosuch"));
+	assert_null(gw_store_backend_find(NULL));
+
+	/* the SQLite backend opened by name */
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/o.db", dir);
+	assert_int_equal(
+		gw_outbox_open(gw_store_backend_find("sqlite"), path, &o, &err),
+		GW_OK);
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, NULL, &err), GW_OK);
+	assert_int_equal(gw_outbox_has(o, "id-1", &has, &err), GW_OK);
+	assert_int_equal(has, 1);
+	assert_int_equal(gw_outbox_retry(o, "id-2", 0, &err), GW_ERR_REFUSED);
+	assert_int_equal(gw_outbox_drop(o, "id-1", &err), GW_OK);
+	assert_int_equal(gw_outbox_drop(o, "id-1", &err), GW_ERR_REFUSED);
+	gw_outbox_close(o);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/o.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/o.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+
+	/* a backend without the optional ops */
+	assert_int_equal(gw_outbox_open(&mem, "", &o, &err), GW_OK);
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, NULL, &err), GW_OK);
+	assert_int_equal(*(size_t *)o->impl, 1);
+	assert_int_equal(gw_outbox_has(o, "id-1", &has, &err),
+			 GW_ERR_UNSUPPORTED);
+	assert_int_equal(has, 0);
+	assert_int_equal(gw_outbox_list(o, NULL, stdout, &err),
+			 GW_ERR_UNSUPPORTED);
+	assert_int_equal(gw_outbox_sync_last(o, "s", "k", digest, id, &err),
+			 GW_ERR_UNSUPPORTED);
+	assert_string_equal(digest, "");
+	assert_int_equal(gw_outbox_receipt(o, "id-1", "hub", 0, "r", 1, &err),
+			 GW_OK);
+	assert_int_equal(gw_outbox_stats(o, NULL, NULL, &err), GW_OK);
+	gw_outbox_close(o);
+	assert_int_equal(gw_inbox_open_backend(&mem, "", &ib, &err),
+			 GW_ERR_UNSUPPORTED);
+	assert_null(ib);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_outbox__backoff),
 		cmocka_unit_test(test_outbox__routes),
 		cmocka_unit_test(test_outbox__sync_state_upgrade),
+		cmocka_unit_test(test_outbox__backends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
