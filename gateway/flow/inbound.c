@@ -318,8 +318,8 @@ static gw_rc outbox_batch(struct gw_receiver *s, struct gw_outbox *ob,
 
 			gw_err_clear(&e1);
 			if (gw_split_formats(&s->fw, s->sign.key,
-					     s->sign.xml_alg, s->sign.jws_alg, &om[k], msgs[i], vs,
-					     &e1)) {
+					     s->sign.xml_alg, s->sign.jws_alg,
+					     &om[k], msgs[i], vs, &e1)) {
 				struct gw_recv_event e = {
 					.event = "forward-refused",
 					.msg_id = om[k].id,

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* ------------------------------------------------------------------ */
 /* Partners                                                            */
 
@@ -106,9 +105,12 @@ gw_rc gw_partners_load(const json_t *arr, struct gw_partners *p,
 		pt->name = gw_strdup(name);
 		pt->org_id = gw_strdup(org);
 		pt->subject = subj ? gw_strdup(subj) : NULL;
-		pt->kinds = gw_partners_strv_from_json(json_object_get(o, "kinds"));
-		pt->receivers = gw_partners_strv_from_json(json_object_get(o, "receivers"));
-		pt->signers = gw_partners_strv_from_json(json_object_get(o, "signers"));
+		pt->kinds =
+			gw_partners_strv_from_json(json_object_get(o, "kinds"));
+		pt->receivers = gw_partners_strv_from_json(
+			json_object_get(o, "receivers"));
+		pt->signers = gw_partners_strv_from_json(
+			json_object_get(o, "signers"));
 		pt->unsigned_wire = json_is_false(json_object_get(o, "signed"));
 		if (!pt->name || !pt->org_id || (subj && !pt->subject) ||
 		    !pt->kinds || !pt->receivers || !pt->signers) {

@@ -148,17 +148,19 @@ static char *dupn(const char *s)
 /* Add a message to the batch (copies everything but receipt and
  * canonical, which it takes on success: a large message's canonical text
  * is not copied again) and make sure a flush is coming. */
-static gw_rc batch_add(struct gw_receiver *s, const struct gw_recv_req *r, long replay_of,
-		       const char *id, const char *sha, const char *partner,
-		       const char *kind, const char *sender, const char *ctype,
-		       const char *body, size_t len, char *receipt, size_t rlen,
+static gw_rc batch_add(struct gw_receiver *s, const struct gw_recv_req *r,
+		       long replay_of, const char *id, const char *sha,
+		       const char *partner, const char *kind,
+		       const char *sender, const char *ctype, const char *body,
+		       size_t len, char *receipt, size_t rlen,
 		       const char *rtype, char *canonical)
 {
 	struct gw_recv_pending *p;
 
 	if (s->nbatch == s->batch_cap) {
 		size_t cap = s->batch_cap ? s->batch_cap * 2 : 64;
-		struct gw_recv_pending *nb = gw_realloc(s->batch, cap * sizeof(*nb));
+		struct gw_recv_pending *nb =
+			gw_realloc(s->batch, cap * sizeof(*nb));
 
 		if (!nb)
 			return GW_ERR_NOMEM;
@@ -232,7 +234,8 @@ void gw_recv_flush(struct gw_receiver *s)
 			p->replay_of >= 0 ? &s->batch[p->replay_of] : p;
 
 		if (rc) {
-			gw_recv_problem(&p->r, rc == GW_ERR_IO ? 503 : 500, NULL,
+			gw_recv_problem(
+				&p->r, rc == GW_ERR_IO ? 503 : 500, NULL,
 				"the message was not stored: %s; send it "
 				"again later",
 				err.msg);
@@ -256,13 +259,14 @@ void gw_recv_flush(struct gw_receiver *s)
 				e.plen = p->len;
 				gw_receiver_event(s, &e);
 			}
-			gw_recv_req_event(&p->r, "receipt-sent", 200,
-				 p->replay_of >= 0 ? "duplicate" : "ok",
-				 p->replay_of >= 0
-					 ? "replay: the original receipt"
-					 : NULL);
-			s->io.reply(&p->r, 200, "OK", o->rtype, o->receipt, o->rlen,
-				    p->replay_of >= 0);
+			gw_recv_req_event(
+				&p->r, "receipt-sent", 200,
+				p->replay_of >= 0 ? "duplicate" : "ok",
+				p->replay_of >= 0
+					? "replay: the original receipt"
+					: NULL);
+			s->io.reply(&p->r, 200, "OK", o->rtype, o->receipt,
+				    o->rlen, p->replay_of >= 0);
 		}
 		s->io.rearm(&p->r);
 	}
@@ -276,8 +280,6 @@ void gw_recv_flush(struct gw_receiver *s)
 	if (!rc)
 		gw_receiver_wake(s);
 }
-
-
 
 void gw_recv_batch_clear(struct gw_receiver *s)
 {
@@ -334,7 +336,8 @@ static void post_finish(struct gw_recv_req *r, const struct gw_partner *pt,
 	}
 	snprintf(r->signer, sizeof(r->signer), "%s", c->sres.subject);
 	if (!gw_partner_signer_ok(pt, peer_subject, c->sres.subject)) {
-		gw_recv_problem(r, 403, NULL,
+		gw_recv_problem(
+			r, 403, NULL,
 			"the message is signed by '%s', which is not partner "
 			"'%s' (add it to the partner's signers to allow it)",
 			c->sres.subject, pt->name);
@@ -352,14 +355,16 @@ static void post_finish(struct gw_recv_req *r, const struct gw_partner *pt,
 	if (!id || !kind || !gw_check_msg_id(id)) {
 		/* the schemas make ids UUIDs; the inbox and the drop folder
 		 * rely on it */
-		gw_recv_problem(r, 422, NULL, "message id '%s' is not a lowercase UUID",
-			id ? id : "");
+		gw_recv_problem(r, 422, NULL,
+				"message id '%s' is not a lowercase UUID",
+				id ? id : "");
 		goto out;
 	}
 	snprintf(r->kind, sizeof(r->kind), "%s", kind);
 	snprintf(r->sender, sizeof(r->sender), "%s", sender ? sender : "");
 	gw_recv_req_event(r, "validated", 0, "ok",
-		 c->unsigned_wire ? "unsigned wire format accepted (partner "
+			  c->unsigned_wire
+				  ? "unsigned wire format accepted (partner "
 				    "signed: false): the client certificate "
 				    "stands for the signer"
 				  : NULL);
@@ -377,7 +382,8 @@ static void post_finish(struct gw_recv_req *r, const struct gw_partner *pt,
 	}
 	if (found) {
 		if (strcmp(old_sha, sha)) {
-			gw_recv_problem(r, 409, NULL,
+			gw_recv_problem(
+				r, 409, NULL,
 				"message id '%s' was already received with "
 				"other content (sha256 %s); a new message "
 				"needs a new id",
@@ -386,7 +392,7 @@ static void post_finish(struct gw_recv_req *r, const struct gw_partner *pt,
 		}
 		s->m.replays++;
 		gw_recv_req_event(r, "receipt-sent", 200, "duplicate",
-			 "replay: the original receipt");
+				  "replay: the original receipt");
 		s->io.reply(r, 200, "OK", old_type, old, olen, 1);
 		goto out;
 	}
@@ -395,7 +401,8 @@ static void post_finish(struct gw_recv_req *r, const struct gw_partner *pt,
 		if (!strcmp(s->batch[i].id, id))
 			break;
 	if (i < s->nbatch && strcmp(s->batch[i].sha, sha)) {
-		gw_recv_problem(r, 409, NULL,
+		gw_recv_problem(
+			r, 409, NULL,
 			"message id '%s' was already received with other "
 			"content (sha256 %s); a new message needs a new id",
 			id, s->batch[i].sha);
@@ -408,9 +415,11 @@ static void post_finish(struct gw_recv_req *r, const struct gw_partner *pt,
 		c->rcpt = NULL;
 	} else if (i == s->nbatch &&
 		   gw_receipt_make(&s->sign, c->val.json, sha, xml,
-				   gw_recv_format_is_edxml(fmt) ? "edxml" : NULL,
+				   gw_recv_format_is_edxml(fmt) ? "edxml"
+								: NULL,
 				   &rcpt, &rlen, &rtype, &err)) {
-		gw_recv_problem(r, 500, NULL, "cannot sign the receipt: %s", err.msg);
+		gw_recv_problem(r, 500, NULL, "cannot sign the receipt: %s",
+				err.msg);
 		goto out;
 	}
 	canonical = json_dumps(c->val.json, JSON_COMPACT);
@@ -452,7 +461,8 @@ void gw_recv_post_done(void *arg, struct gw_job *j)
 		gw_partners_match(&s->partners, j->peer_subject, j->peer_sha);
 
 	if (!pt)
-		gw_recv_problem(r, 403, NULL,
+		gw_recv_problem(
+			r, 403, NULL,
 			"client certificate '%s' is no longer a registered "
 			"partner (the configuration was reloaded)",
 			j->peer_subject);
@@ -478,7 +488,8 @@ int gw_recv_post(struct gw_recv_req *r, const struct gw_partner *pt,
 	xml = strstr(mt, "xml") != NULL;
 	r->xml = xml;
 	if (len > max_body) { /* chunked bodies end up here */
-		gw_recv_problem(r, 413, NULL,
+		gw_recv_problem(
+			r, 413, NULL,
 			"the body is larger than %zu bytes (server.limits."
 			"max_body_bytes)",
 			max_body);
@@ -486,8 +497,8 @@ int gw_recv_post(struct gw_recv_req *r, const struct gw_partner *pt,
 	}
 	if (!len || !body) {
 		gw_recv_problem(r, 400, NULL,
-			"the body is empty: send a signed "
-			"message");
+				"the body is empty: send a signed "
+				"message");
 		goto out;
 	}
 	/* choose the format by media type */
@@ -501,14 +512,16 @@ int gw_recv_post(struct gw_recv_req *r, const struct gw_partner *pt,
 		fmt = gw_server_format_find(mt);
 		if (!fmt || !fmt->decode) {
 			if (fmt)
-				gw_recv_problem(r, 415, NULL,
+				gw_recv_problem(
+					r, 415, NULL,
 					"'%s' (%s) needs a format adapter and "
 					"none is loaded; send canonical JSON "
 					"(application/jose+json) or XML "
 					"(application/xml)",
 					mt, fmt->name);
 			else
-				gw_recv_problem(r, 415, NULL,
+				gw_recv_problem(
+					r, 415, NULL,
 					"content type '%s' is not accepted: "
 					"send application/jose+json, "
 					"application/json or application/xml",
@@ -536,7 +549,7 @@ out:
 }
 
 void gw_recv_receipt(struct gw_recv_req *r, const struct gw_partner *pt,
-			   const char *id)
+		     const char *id)
 {
 	char sha[65], partner[64];
 	char *rc_body = NULL, *rtype = NULL;
@@ -557,8 +570,9 @@ void gw_recv_receipt(struct gw_recv_req *r, const struct gw_partner *pt,
 	}
 	if (!found || strcmp(partner, pt->name)) {
 		/* another partner's message is as good as absent */
-		gw_recv_problem(r, 404, NULL, "no message '%s' was received from '%s'",
-			id, pt->name);
+		gw_recv_problem(r, 404, NULL,
+				"no message '%s' was received from '%s'", id,
+				pt->name);
 	} else {
 		r->xml = strstr(rtype, "xml") != NULL;
 		r->s->io.reply(r, 200, "OK", rtype, rc_body, rlen, 0);

@@ -42,8 +42,8 @@ struct gw_recv_io {
 		      int replay);
 	/* Answer r with an RFC 9457 problem (detail and errors borrowed,
 	 * errors may be NULL) and record the refusal. */
-	void (*problem)(struct gw_recv_req *r, int status,
-			const json_t *errors, const char *detail);
+	void (*problem)(struct gw_recv_req *r, int status, const json_t *errors,
+			const char *detail);
 	/* Run gw_recv_flush soon, in the loop (the batch has its first
 	 * message). */
 	void (*flush_soon)(void *arg);
@@ -82,7 +82,7 @@ struct gw_receiver {
 	int bg_nice;		  /* server.background_nice */
 
 	struct gw_recv_io io;
-	struct gw_workers *pool; /* verification workers, or NULL */
+	struct gw_workers *pool;       /* verification workers, or NULL */
 	struct gw_recv_pending *batch; /* accepted, waiting for the commit */
 	size_t nbatch, batch_cap;
 	struct gw_metrics m;
@@ -134,7 +134,8 @@ void gw_recv_req_event(const struct gw_recv_req *r, const char *event,
 /* Answer r with a problem whose detail is printf(fmt, ...), through
  * s->io.problem. */
 void gw_recv_problem(struct gw_recv_req *r, int status, const json_t *errors,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /*
  * POST /v1/messages from partner pt (borrowed), whose client certificate

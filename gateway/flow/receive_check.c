@@ -36,7 +36,6 @@ static int has_dsig(xmlNodePtr n)
 	return 0;
 }
 
-
 struct collect {
 	json_t *errors;
 };
@@ -71,10 +70,10 @@ static void fail(struct gw_check *c, int status, const char *fmt, ...)
 }
 
 void gw_check_signed(const struct gw_sign_verifier *ver,
-			 struct gw_validator *vd,
-			 const struct gw_server_format *fmt, int unsigned_ok,
-			 const char *partner, const char *peer_subject,
-			 const char *body, size_t len, int xml, struct gw_check *c)
+		     struct gw_validator *vd,
+		     const struct gw_server_format *fmt, int unsigned_ok,
+		     const char *partner, const char *peer_subject,
+		     const char *body, size_t len, int xml, struct gw_check *c)
 {
 	struct gw_buf content, stripped;
 	const char *vdata = NULL; /* what is validated: stripped or content */

@@ -55,8 +55,7 @@ void gw_check_signed(const struct gw_sign_verifier *ver,
 		     struct gw_validator *vd,
 		     const struct gw_server_format *fmt, int unsigned_ok,
 		     const char *partner, const char *peer_subject,
-		     const char *body, size_t len, int xml,
-		     struct gw_check *c);
+		     const char *body, size_t len, int xml, struct gw_check *c);
 
 /* 1 when id can be a message id here: lowercase hex and '-', 1 to 63
  * characters (the inbox and the drop folder name files after it). */

@@ -99,7 +99,6 @@ static const struct gw_server_format packet_format = {
 	decode_packet
 };
 
-
 void gw_recv_formats_placeholders(void)
 {
 	gw_server_format_register(&edxml_placeholder, NULL);

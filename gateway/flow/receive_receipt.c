@@ -133,8 +133,9 @@ gw_rc gw_receipt_make(const struct gw_receipt_signer *rs, const json_t *msg,
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		if (!(rc = gw_sign_json(rs->key, rs->jws_alg, text, strlen(text),
-					GW_SIGN_FLATTENED, &b, err)))
+		if (!(rc = gw_sign_json(rs->key, rs->jws_alg, text,
+					strlen(text), GW_SIGN_FLATTENED, &b,
+					err)))
 			rc = gw_buf_adds(&b, "\n");
 		*ctype = "application/jose+json";
 	}

@@ -124,7 +124,6 @@ static gw_rc mkdirs(const char *path, struct gw_err *err)
 	return GW_OK;
 }
 
-
 /* The trust store again (anchors and CRLs) for message signatures, in the
  * loop's verifier and in each worker's; a failure keeps the old store. */
 static void reload_trust(struct gw_receiver *s)
@@ -282,8 +281,8 @@ void gw_receiver_reload(struct gw_receiver *s)
 
 	gw_err_clear(&err);
 	memset(&p, 0, sizeof(p));
-	if (gw_config_load(s->conf_path, gw_schema_dir(), gw_receiver_print_line, NULL,
-			   &cfg, &err) ||
+	if (gw_config_load(s->conf_path, gw_schema_dir(),
+			   gw_receiver_print_line, NULL, &cfg, &err) ||
 	    load_policy(cfg, &p, &fw, &err)) {
 		gw_log(GW_LOG_ERROR, "reload", NULL,
 		       "configuration not reloaded, the old one stays: %s",

@@ -25,7 +25,6 @@
 #include "crypto/trust.h"
 #include "model/validate.h"
 
-
 struct worker {
 	struct gw_workers *pool;
 	pthread_t th;
@@ -79,7 +78,7 @@ static void sign_ahead(const struct gw_receipt_signer *rs, struct gw_job *j)
 		return;
 	gw_err_clear(&err);
 	if (gw_receipt_make(rs, j->c.val.json, j->sha, 0, NULL, &j->c.rcpt,
-			 &j->c.rlen, &j->c.rtype, &err))
+			    &j->c.rlen, &j->c.rtype, &err))
 		j->c.rcpt = NULL;
 }
 
@@ -107,7 +106,8 @@ static void *worker_main(void *arg)
 		/* the partner's signed: false only concerns wire formats,
 		 * which never come here */
 		gw_check_signed(w->ver, w->vd, NULL, 0, j->partner,
-			     j->peer_subject, j->body, j->len, j->xml, &j->c);
+				j->peer_subject, j->body, j->len, j->xml,
+				&j->c);
 		sign_ahead(p->rs, j);
 
 		pthread_mutex_lock(&p->mu);
@@ -272,8 +272,7 @@ void gw_workers_reload_trust(struct gw_workers *p)
 
 	for (i = 0; p && i < p->n; i++) {
 		gw_err_clear(&err);
-		if (p->w[i].ver &&
-		    gw_sign_verifier_reload(p->w[i].ver, &err))
+		if (p->w[i].ver && gw_sign_verifier_reload(p->w[i].ver, &err))
 			gw_log(GW_LOG_ERROR, "reload", NULL,
 			       "trust store (worker %d): %s", i, err.msg);
 	}

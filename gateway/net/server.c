@@ -46,7 +46,6 @@
 /* ------------------------------------------------------------------ */
 /* Limits and problems                                                 */
 
-
 gw_rc gw_server_limits_parse(const json_t *server, struct gw_server_limits *l,
 			     struct gw_err *err)
 {
@@ -284,7 +283,6 @@ static void reply(struct gw_recv_req *r, int status, const char *reason,
 		evbuffer_free(out);
 }
 
-
 static const char *status_reason(int st)
 {
 	switch (st) {
@@ -397,8 +395,8 @@ static void handle_post(struct gw_server *s, struct gw_recv_req *r,
 				   ? NULL
 				   : (const char *)evbuffer_pullup(in, -1);
 
-	if (gw_recv_post(r, pt, peer->subject, peer->sha256, ctype_h, body,
-			 len, s->lim.max_body))
+	if (gw_recv_post(r, pt, peer->subject, peer->sha256, ctype_h, body, len,
+			 s->lim.max_body))
 		/* the worker has its copy: the request's own is freed now,
 		 * not when it is answered (a large message's peak) */
 		evbuffer_drain(in, len);
@@ -408,8 +406,7 @@ static void handle_metrics(struct gw_server *s, struct gw_recv_req *r)
 {
 	struct gw_buf b;
 
-	gw_metrics_render(&s->rcv.m, s->conns, s->rcv.inbox, s->rcv.outbox,
-			  &b);
+	gw_metrics_render(&s->rcv.m, s->conns, s->rcv.inbox, s->rcv.outbox, &b);
 	reply(r, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
 	      b.data ? b.data : "", b.len, 0);
 	gw_buf_release(&b);
@@ -502,26 +499,28 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	if (strncmp(path, "/v1/", 4)) {
 		gw_recv_problem(&r, 404, NULL,
-			"no resource '%s' (see schemas/openapi.yaml)", path);
+				"no resource '%s' (see schemas/openapi.yaml)",
+				path);
 		goto out;
 	}
 	/* everything under /v1 needs a partner */
 	gw_tls_peer_get(bev, &peer);
 	if (!peer.has_cert) {
 		gw_recv_problem(&r, 401, NULL,
-			peer.tls ? "no client certificate: present the "
-				   "partner's certificate (mutual TLS)"
-				 : "plain http: /v1 needs mutual TLS");
+				peer.tls ? "no client certificate: present the "
+					   "partner's certificate (mutual TLS)"
+					 : "plain http: /v1 needs mutual TLS");
 		goto out;
 	}
 	if (!peer.verified) {
 		gw_recv_problem(&r, 401, NULL, "client certificate '%s': %s",
-			peer.subject, peer.verify_error);
+				peer.subject, peer.verify_error);
 		goto out;
 	}
 	if (!(pt = gw_partners_match(&s->rcv.partners, peer.subject,
 				     peer.sha256))) {
-		gw_recv_problem(&r, 403, NULL,
+		gw_recv_problem(
+			&r, 403, NULL,
 			"client certificate '%s' (sha256 %s) is not a "
 			"registered partner (partners: in the configuration)",
 			peer.subject, peer.sha256);
@@ -553,8 +552,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		gw_recv_receipt(&r, pt, id);
 		goto out;
 	}
-	gw_recv_problem(&r, 404, NULL, "no resource '%s' (see schemas/openapi.yaml)",
-		path);
+	gw_recv_problem(&r, 404, NULL,
+			"no resource '%s' (see schemas/openapi.yaml)", path);
 out:
 	if (c)
 		arm_deadline(c); /* the next request gets its own time */
@@ -676,12 +675,14 @@ static gw_rc server_load(const char *conf_path, int check_only,
 	*out = NULL;
 	if (!s)
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	rc = gw_receiver_init(&s->rcv, conf_path, check_only, err);
+	/* the receive pipeline answers through the transport */
 	s->rcv.io.reply = reply;
 	s->rcv.io.problem = problem;
 	s->rcv.io.flush_soon = flush_soon;
 	s->rcv.io.rearm = rearm;
 	s->rcv.io.arg = s;
-	if ((rc = gw_receiver_init(&s->rcv, conf_path, check_only, err)))
+	if (rc)
 		goto out;
 	cfg = s->rcv.cfg;
 	if (!(srv = gw_config_get(cfg, "/server"))) {
@@ -701,7 +702,8 @@ static gw_rc server_load(const char *conf_path, int check_only,
 	}
 	if ((rc = gw_server_limits_parse(srv, &s->lim, err)))
 		goto out;
-	s->listen = gw_strdup(gw_config_str(cfg, "/server/listen", "127.0.0.1"));
+	s->listen =
+		gw_strdup(gw_config_str(cfg, "/server/listen", "127.0.0.1"));
 	s->port = (int)gw_config_int(cfg, "/server/port", 8443);
 	s->plain = gw_config_bool(cfg, "/server/plain_http", 0);
 	if (!s->listen) {
@@ -879,16 +881,14 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 	if (s->rcv.nworkers > 0) {
 		char *trust = gw_config_path(s->rcv.cfg, "/trust/dir");
 
-		rc = trust ? gw_workers_new(&s->rcv.sign, s->rcv.nworkers, trust,
-					    &s->rcv.pool, err)
+		rc = trust ? gw_workers_new(&s->rcv.sign, s->rcv.nworkers,
+					    trust, &s->rcv.pool, err)
 			   : gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		free(trust);
-		if (!rc &&
-		    (!(s->ev_jobs = event_new(s->base,
-					      gw_workers_fd(s->rcv.pool),
-					      EV_READ | EV_PERSIST, on_jobs_done,
-					      s)) ||
-		     event_add(s->ev_jobs, NULL)))
+		if (!rc && (!(s->ev_jobs = event_new(
+				      s->base, gw_workers_fd(s->rcv.pool),
+				      EV_READ | EV_PERSIST, on_jobs_done, s)) ||
+			    event_add(s->ev_jobs, NULL)))
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		if (rc)
 			goto out;

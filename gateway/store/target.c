@@ -47,10 +47,9 @@ gw_rc gw_target_open(const char *path, struct gw_target **out,
 			       "received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
 			       "?7)",
 			       -1, &t->ins, NULL))
-		rc = gw_err_set(err, GW_ERR_IO,
-				"server.sqlite: cannot use '%s': %s", path,
-				t->db ? sqlite3_errmsg(t->db)
-				      : "out of memory");
+		rc = gw_err_set(
+			err, GW_ERR_IO, "server.sqlite: cannot use '%s': %s",
+			path, t->db ? sqlite3_errmsg(t->db) : "out of memory");
 	if (rc)
 		gw_target_free(t);
 	else
