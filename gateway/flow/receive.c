@@ -439,7 +439,7 @@ static void post_finish(struct gw_recv_req *r, const struct gw_partner *pt,
 	}
 	rcpt = NULL; /* the batch owns them now */
 	canonical = NULL;
-	/* answered by on_flush once the batch is committed */
+	/* answered by gw_recv_flush once the batch is committed */
 out:
 	free(rcpt);
 	free(canonical);
@@ -539,7 +539,7 @@ int gw_recv_post(struct gw_recv_req *r, const struct gw_partner *pt,
 	if (!fmt && s->pool &&
 	    !gw_workers_submit(s->pool, r, pt->name, peer_subject, peer_sha,
 			       ctype, xml, body, len, sha))
-		return 1; /* answered when a worker is done (post_done) */
+		return 1; /* answered when a worker is done (gw_recv_post_done) */
 	gw_check_signed(s->verifier, s->validator, fmt, pt->unsigned_wire,
 			pt->name, peer_subject, body, len, xml, &c);
 	post_finish(r, pt, peer_subject, fmt, ctype, xml, body, len, sha, &c);

@@ -84,7 +84,7 @@ static gw_rc decode_packet(const char *body, size_t len, json_t **msg,
 	return decode_wire("report-packet", body, len, msg, err);
 }
 
-/* The wire formats of gateway/format.h that POST /v1/messages accepts:
+/* The wire formats of adapt/format.h that POST /v1/messages accepts:
  * the XML ones (their signature is an enveloped XML-DSig over the wire
  * bytes). SDMX-JSON and the JSON report packet would need a JWS over the
  * wire form and are not accepted inbound. */

@@ -19,7 +19,7 @@
  * the server parses it with the safe parser and verifies the signature
  * (and that the signer is the partner) first, then decode turns the wire
  * bytes into a new canonical message (*msg, a new reference; with
- * gateway/format.h: gw_format_from_wire), which is validated, checked
+ * adapt/format.h: gw_format_from_wire), which is validated, checked
  * against the partner's rights, stored (the wire bytes, as received) and
  * answered with an XML receipt. decode returns GW_OK, GW_ERR_PARSE (400)
  * or another code (422).
