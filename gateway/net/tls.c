@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "crypto/trust.h"
+#include "flow/partners.h"
 
 struct gw_tls {
 	SSL_CTX *ctx;
@@ -252,20 +253,5 @@ void gw_tls_peer_get(struct bufferevent *bev, struct gw_tls_peer *p)
 
 int gw_tls_fingerprint_norm(const char *in, char out[65])
 {
-	size_t n = 0;
-
-	for (; *in; in++) {
-		char c = *in;
-
-		if (c == ':')
-			continue;
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) ||
-		    n == 64)
-			return -1;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return n == 64 ? 0 : -1;
+	return gw_partners_fingerprint_norm(in, out);
 }

@@ -1,0 +1,125 @@
+/*
+ * receive_formats.c - the registry of the wire formats POST /v1/messages
+ * accepts (by media type), and the built-in decoders of adapt/format.h.
+ */
+#include "flow/receive_formats.h"
+
+#include <strings.h>
+
+/* ------------------------------------------------------------------ */
+/* Formats                                                             */
+
+#define MAX_FORMATS 16
+static const struct gw_server_format *formats[MAX_FORMATS];
+static size_t nformats;
+
+gw_rc gw_server_format_register(const struct gw_server_format *f,
+				struct gw_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < nformats; i++)
+		if (!strcasecmp(formats[i]->media_type, f->media_type)) {
+			formats[i] = f; /* a decoder replaces a placeholder */
+			return GW_OK;
+		}
+	if (nformats == MAX_FORMATS)
+		return gw_err_set(err, GW_ERR_USAGE,
+				  "too many server formats (at most %d)",
+				  MAX_FORMATS);
+	formats[nformats++] = f;
+	return GW_OK;
+}
+
+const struct gw_server_format *gw_server_format_find(const char *media_type)
+{
+	size_t i;
+
+	for (i = 0; i < nformats; i++)
+		if (!strcasecmp(formats[i]->media_type, media_type))
+			return formats[i];
+	return NULL;
+}
+
+/* Placeholders: known media types that answer 415 "no adapter loaded"
+ * rather than "unknown" (SDMX generic data has no adapter). */
+static const struct gw_server_format edxml_placeholder = {
+	"application/edxml+xml", "edXML", NULL
+};
+static const struct gw_server_format sdmx_placeholder = {
+	"application/vnd.sdmx.genericdata+xml", "SDMX", NULL
+};
+
+/* The converter of the running server (its schemas loaded once). The
+ * decode callbacks take no context, and one process runs one server:
+ * server_load sets it, server_free clears it. Used by the event loop
+ * thread only (a converter caches wire schemas and is not thread-safe). */
+static struct gw_format *wire_conv;
+
+static gw_rc decode_wire(const char *name, const char *body, size_t len,
+			 json_t **msg, struct gw_err *err)
+{
+	if (!wire_conv)
+		return gw_err_set(err, GW_ERR_INTERNAL,
+				  "no format converter loaded");
+	return gw_format_from_wire(wire_conv, name, body, len, "body", msg,
+				   NULL, err);
+}
+
+static gw_rc decode_edxml(const char *body, size_t len, json_t **msg,
+			  struct gw_err *err)
+{
+	return decode_wire("edxml", body, len, msg, err);
+}
+
+static gw_rc decode_sdmx_ml(const char *body, size_t len, json_t **msg,
+			    struct gw_err *err)
+{
+	return decode_wire("sdmx-ml", body, len, msg, err);
+}
+
+static gw_rc decode_packet(const char *body, size_t len, json_t **msg,
+			   struct gw_err *err)
+{
+	return decode_wire("report-packet", body, len, msg, err);
+}
+
+/* The wire formats of adapt/format.h that POST /v1/messages accepts:
+ * the XML ones (their signature is an enveloped XML-DSig over the wire
+ * bytes). SDMX-JSON and the JSON report packet would need a JWS over the
+ * wire form and are not accepted inbound. */
+static const struct gw_server_format edxml_format = { "application/edxml+xml",
+						      "edXML", decode_edxml };
+static const struct gw_server_format sdmx_ml_format = {
+	"application/vnd.sdmx.structurespecificdata+xml", "SDMX-ML",
+	decode_sdmx_ml
+};
+static const struct gw_server_format packet_format = {
+	"application/vnd.lienthong.report-packet+xml", "report packet",
+	decode_packet
+};
+
+void gw_recv_formats_placeholders(void)
+{
+	gw_server_format_register(&edxml_placeholder, NULL);
+	gw_server_format_register(&sdmx_placeholder, NULL);
+}
+
+void gw_recv_formats_load(struct gw_format *conv)
+{
+	wire_conv = conv;
+	gw_server_format_register(&edxml_format, NULL);
+	gw_server_format_register(&sdmx_ml_format, NULL);
+	gw_server_format_register(&packet_format, NULL);
+}
+
+void gw_recv_formats_unload(const struct gw_format *conv)
+{
+	if (wire_conv == conv)
+		wire_conv = NULL;
+}
+
+int gw_recv_format_is_edxml(const struct gw_server_format *f)
+{
+	return f == &edxml_format;
+}
