@@ -1,6 +1,6 @@
 /*
  * cmd_audit.c - "lienthong audit": the operator's and the auditor's view
- * of the verifiable audit log (gateway/audit.c, docs/AUDIT.md).
+ * of the verifiable audit log (gateway/audit/, docs/AUDIT.md).
  *
  * Subcommands that read the gateway's log take -c CONF and open the store
  * of its audit: section; verify-proof and verify-consistency need nothing
@@ -53,42 +53,37 @@ static void print_line(void *arg, gw_rc rc, const char *line)
 }
 /* ---- helpers ---- */
 
-static int load_cfg(const char *conf, struct gw_config **cfg)
+/* The configuration and its audit log (flags as gw_audit_open) in a new
+ * runtime *rt (free it; *cfg and *a borrowed from it); returns the exit
+ * status, having said what failed. */
+static int open_log(const char *conf, unsigned flags, struct gw_runtime **rt,
+		    struct gw_config **cfg, struct gw_audit **a)
 {
+	enum gw_runtime_step step;
 	struct gw_err err;
 	gw_rc rc;
 
+	*a = NULL;
+	*cfg = NULL;
 	gw_err_clear(&err);
-	rc = gw_config_load(conf, gw_schema_dir(), print_line, NULL, cfg, &err);
-	if (rc == GW_ERR_CONFIG)
+	rc = gw_runtime_new(conf, GW_RT_AUDIT, flags, print_line, NULL, rt,
+			    &step, &err);
+	if (rc && step == GW_RT_STEP_CONFIG && rc == GW_ERR_CONFIG)
 		return 1;
 	if (rc) {
 		fprintf(stderr, "lienthong audit: %s\n", err.msg);
-		return gw_rc_exit(rc);
+		if (step == GW_RT_STEP_CONFIG)
+			return gw_rc_exit(rc);
+		return gw_rc_exit(rc) == 2 ? 3 : gw_rc_exit(rc);
 	}
+	*cfg = (*rt)->cfg;
+	*a = (*rt)->audit;
 	if (!gw_config_get(*cfg, "/audit")) {
 		fprintf(stderr,
 			"lienthong audit: '%s' has no audit: section (add one: "
 			"see docs/AUDIT.md)\n",
 			conf);
 		return 1;
-	}
-	return 0;
-}
-
-static int open_log(const char *conf, unsigned flags, struct gw_config **cfg,
-		    struct gw_audit **a)
-{
-	struct gw_err err;
-	int st;
-
-	*a = NULL;
-	if ((st = load_cfg(conf, cfg)))
-		return st;
-	gw_err_clear(&err);
-	if (gw_runtime_audit_open(*cfg, flags, a, NULL, &err)) {
-		fprintf(stderr, "lienthong audit: %s\n", err.msg);
-		return gw_rc_exit(err.rc) == 2 ? 3 : gw_rc_exit(err.rc);
 	}
 	return 0;
 }
@@ -234,6 +229,7 @@ static int sub_verify(const char *conf, const char *trust, const char *key,
 		      int require_signed)
 {
 	char which[300];
+	struct gw_runtime *rt = NULL;
 	struct gw_config *cfg = NULL;
 	struct gw_audit *a = NULL;
 	struct gw_sign_verifier *v = NULL;
@@ -244,7 +240,7 @@ static int sub_verify(const char *conf, const char *trust, const char *key,
 	gw_rc rc;
 
 	memset(&c, 0, sizeof(c));
-	if ((st = open_log(conf, GW_AUDIT_READONLY, &cfg, &a)) ||
+	if ((st = open_log(conf, GW_AUDIT_READONLY, &rt, &cfg, &a)) ||
 	    (st = make_verifier(trust, key, cfg, &v, which)))
 		goto out;
 	if (!v && require_signed) {
@@ -283,8 +279,7 @@ static int sub_verify(const char *conf, const char *trust, const char *key,
 out:
 	gw_audit_checkpoint_release(&c);
 	gw_sign_verifier_free(v);
-	gw_audit_close(a);
-	gw_config_free(cfg);
+	gw_runtime_free(rt);
 	return st;
 }
 
@@ -317,6 +312,7 @@ static int collect_idx(void *arg, const struct gw_audit_entry *e)
 
 static int sub_prove(const char *conf, const char *id, const char *outf)
 {
+	struct gw_runtime *rt = NULL;
 	struct gw_config *cfg = NULL;
 	struct gw_audit *a = NULL;
 	struct gw_audit_filter f;
@@ -331,7 +327,7 @@ static int sub_prove(const char *conf, const char *id, const char *outf)
 	memset(&l, 0, sizeof(l));
 	memset(&f, 0, sizeof(f));
 	gw_buf_init(&p);
-	if ((st = open_log(conf, 0, &cfg, &a)))
+	if ((st = open_log(conf, 0, &rt, &cfg, &a)))
 		goto out;
 	gw_err_clear(&err);
 	f.msg_id = id;
@@ -383,8 +379,7 @@ out:
 	gw_buf_release(&p);
 	gw_audit_checkpoint_release(&c);
 	free(l.v);
-	gw_audit_close(a);
-	gw_config_free(cfg);
+	gw_runtime_free(rt);
 	return st;
 }
 
@@ -392,6 +387,7 @@ out:
 
 static int sub_checkpoint(const char *conf, const char *get, const char *outf)
 {
+	struct gw_runtime *rt = NULL;
 	struct gw_config *cfg = NULL;
 	struct gw_audit *a = NULL;
 	struct gw_audit_checkpoint c;
@@ -401,7 +397,7 @@ static int sub_checkpoint(const char *conf, const char *get, const char *outf)
 	gw_rc rc;
 
 	memset(&c, 0, sizeof(c));
-	if ((st = open_log(conf, get ? GW_AUDIT_READONLY : 0, &cfg, &a)))
+	if ((st = open_log(conf, get ? GW_AUDIT_READONLY : 0, &rt, &cfg, &a)))
 		goto out;
 	gw_err_clear(&err);
 	if (get) {
@@ -437,8 +433,7 @@ static int sub_checkpoint(const char *conf, const char *get, const char *outf)
 		printf("%s\n", c.jws);
 out:
 	gw_audit_checkpoint_release(&c);
-	gw_audit_close(a);
-	gw_config_free(cfg);
+	gw_runtime_free(rt);
 	return st;
 }
 
@@ -447,6 +442,7 @@ out:
 static int sub_consistency(const char *conf, const char *from, const char *to,
 			   const char *outf)
 {
+	struct gw_runtime *rt = NULL;
 	struct gw_config *cfg = NULL;
 	struct gw_audit *a = NULL;
 	struct gw_audit_checkpoint c1, c2;
@@ -466,7 +462,7 @@ static int sub_consistency(const char *conf, const char *from, const char *to,
 				"...)\n");
 		return 2;
 	}
-	if ((st = open_log(conf, GW_AUDIT_READONLY, &cfg, &a)))
+	if ((st = open_log(conf, GW_AUDIT_READONLY, &rt, &cfg, &a)))
 		goto out;
 	gw_err_clear(&err);
 	if ((rc = gw_audit_checkpoint_get(a, s1, &c1, &err)) ||
@@ -488,8 +484,7 @@ out:
 	gw_buf_release(&p);
 	gw_audit_checkpoint_release(&c1);
 	gw_audit_checkpoint_release(&c2);
-	gw_audit_close(a);
-	gw_config_free(cfg);
+	gw_runtime_free(rt);
 	return st;
 }
 
@@ -657,6 +652,7 @@ static int list_one(void *arg, const struct gw_audit_entry *e)
 static int sub_ls(const char *conf, const struct gw_audit_filter *f,
 		  enum fmt fmt, int detail, const char *id)
 {
+	struct gw_runtime *rt = NULL;
 	struct gw_config *cfg = NULL;
 	struct gw_audit *a = NULL;
 	struct lister l;
@@ -668,7 +664,7 @@ static int sub_ls(const char *conf, const struct gw_audit_filter *f,
 	l.fmt = fmt;
 	l.detail = detail;
 	gw_buf_init(&l.b);
-	if ((st = open_log(conf, GW_AUDIT_READONLY, &cfg, &a)))
+	if ((st = open_log(conf, GW_AUDIT_READONLY, &rt, &cfg, &a)))
 		goto out;
 	gw_err_clear(&err);
 	rc = gw_audit_query(a, f, list_one, &l, &err);
@@ -686,8 +682,7 @@ static int sub_ls(const char *conf, const struct gw_audit_filter *f,
 	}
 out:
 	gw_buf_release(&l.b);
-	gw_audit_close(a);
-	gw_config_free(cfg);
+	gw_runtime_free(rt);
 	return st;
 }
 

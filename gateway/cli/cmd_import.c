@@ -5,7 +5,7 @@
  * -o DIR). Rows the adapter could not map are summarized on stderr with
  * their reasons.
  *
- * Ids are fresh UUIDv4 (crypto/digest.h), or with --deterministic
+ * Ids are fresh UUIDv4 (flow/import.h), or with --deterministic
  * name-based UUIDv5 over the message kind and the adapter's stable key
  * (document number + task path), so that importing the same document again
  * yields the same ids; the creation time is then the document's date.
@@ -26,18 +26,12 @@
 #include "base/common.h"
 #include "model/message.h"
 #include "model/validate.h"
-#include "crypto/digest.h"
+#include "flow/import.h"
 
 #define DEFAULT_SENDER_ID "000.00.00.G12"
 #define DEFAULT_SENDER_NAME "Bộ Tài chính"
 #define DEFAULT_RECEIVER_ID "000.00.00.G23"
 #define DEFAULT_RECEIVER_NAME "Hệ thống thông tin báo cáo Chính phủ"
-
-/* A fixed namespace for name-based ids (UUIDv5, RFC 9562). */
-static const unsigned char id_namespace[16] = { 0x6c, 0x69, 0x65, 0x6e,
-						0x74, 0x68, 0x6f, 0x6e,
-						0x67, 0x2d, 0x69, 0x6d,
-						0x70, 0x6f, 0x72, 0x74 };
 
 struct import {
 	struct gw_validator *v;
@@ -54,21 +48,6 @@ struct import {
 	int tty, bar, last_pct;
 };
 
-/* UUIDv4, or UUIDv5 (SHA-1) of name when name is set. */
-int gw_import_make_id(const char *name, char out[37])
-{
-	return name ? gw_uuid5(id_namespace, name, out) : gw_uuid4(out);
-}
-
-void gw_import_now(char out[32])
-{
-	time_t t = time(NULL) + 7 * 3600;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
-}
-
 static void print_problem(void *arg, gw_rc rc, const char *line)
 {
 	fprintf(stderr, "import: %s\n", line);
@@ -84,47 +63,6 @@ static int kind_index(const char *kind)
 	enum gw_msg_kind k = gw_msg_kind_parse(kind);
 
 	return (int)k >= 0 && (int)k < 8 ? (int)k : 0;
-}
-
-json_t *gw_import_complete(const json_t *partial, const json_t *sender,
-			   const json_t *receivers, const char *classification,
-			   const char *id, const char *created)
-{
-	const char *kind = json_string_value(json_object_get(partial, "kind"));
-	json_t *msg, *v;
-	const char *k;
-
-	if (!kind)
-		return NULL;
-	msg = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "id", id, "kind",
-			kind, "schemaVersion", GW_MSG_SCHEMA_VERSION, "sender",
-			sender, "receivers", receivers, "created", created,
-			"classification", classification);
-	if (!msg)
-		return NULL;
-	/* the mapping's envelope fields win over the defaults */
-	json_object_foreach((json_t *)partial, k, v)
-	{
-		json_t *old = json_object_get(msg, k);
-
-		if (!strcmp(k, "kind"))
-			continue;
-		if (json_is_object(old) && json_is_object(v) &&
-		    strcmp(k, "payload")) {
-			/* /sender/orgId alone keeps the default name */
-			json_t *m2 = json_deep_copy(old);
-
-			if (!m2 || json_object_update(m2, v) ||
-			    json_object_set_new(msg, k, m2)) {
-				json_decref(msg);
-				return NULL;
-			}
-		} else if (json_object_set(msg, k, v)) {
-			json_decref(msg);
-			return NULL;
-		}
-	}
-	return msg;
 }
 
 /* A partial message {kind, payload, [sender, receivers, correlationId,

@@ -2,8 +2,9 @@
  * deliver.c - the delivery engine.
  *
  * Each round takes the due deliveries from the outbox, sends them all at
- * once through one curl multi handle (connections are kept and reused
- * between rounds), then records every outcome in one transaction. A
+ * once through the forwarding's HTTP transport (flow/transport.h; libcurl
+ * in net/client.c keeps and reuses connections between rounds), then
+ * records every outcome in one transaction. A
  * delivery is recorded only after the destination answered, so a crash
  * at any moment means "send again": the message id travels as the
  * idempotency key (Idempotency-Key, X-Road-Id) so that a receiver that
@@ -17,7 +18,6 @@
  */
 #include "flow/deliver.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -272,32 +272,26 @@ int64_t gw_deliver_backoff(const struct gw_dest *d, int attempts,
 
 /* ---- one round ----------------------------------------------------------- */
 
+/* The headers of a delivery: X-Road's two, Content-Type, Idempotency-Key,
+ * Expect, Authorization, and the NULL that ends them. */
+#define NHDRS 7
+
 struct xfer {
 	struct gw_due *due;
 	struct gw_dest *dest;
 	const char *fail; /* failed before sending (no token): retry */
-	CURL *h;
-	struct curl_slist *hdrs;
-	struct gw_buf body;
+	struct gw_http_exchange ex;
+	struct gw_buf url;
+	char hbuf[NHDRS - 1][512];
+	const char *hdrs[NHDRS];
 	char xroad_error[128];
 	long retry_after_s;
-	CURLcode cc;
 	int done;
 };
 
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+static void on_header(void *arg, const char *p, size_t len)
 {
 	struct xfer *x = arg;
-
-	if (x->body.len < 65536)
-		(void)gw_buf_add(&x->body, p, sz * n);
-	return sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *arg)
-{
-	struct xfer *x = arg;
-	size_t len = sz * n;
 
 	if (len > 14 && strncasecmp(p, "X-Road-Error:", 13) == 0) {
 		snprintf(x->xroad_error, sizeof(x->xroad_error), "%.*s",
@@ -306,7 +300,6 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 	} else if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
 		x->retry_after_s = strtol(p + 12, NULL, 10);
 	}
-	return len;
 }
 
 static struct gw_dest *find_dest(struct gw_forwarding *f, const char *name)
@@ -319,29 +312,14 @@ static struct gw_dest *find_dest(struct gw_forwarding *f, const char *name)
 	return NULL;
 }
 
-static void tls_opts(CURL *h, const struct gw_dest *d)
+/* The TLS files and timeout of destination d in ex. */
+static void dest_opts(struct gw_http_exchange *ex, const struct gw_dest *d)
 {
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-			 d->allow_http ? "https,http" : "https");
-	curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (d->ca)
-		curl_easy_setopt(h, CURLOPT_CAINFO, d->ca);
-	if (d->cert)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, d->cert);
-	if (d->key)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, d->key);
-}
-
-static size_t to_buf(char *p, size_t sz, size_t n, void *arg)
-{
-	struct gw_buf *b = arg;
-
-	if (b->len + sz * n > 65536 || gw_buf_add(b, p, sz * n))
-		return 0;
-	return sz * n;
+	ex->timeout_ms = d->timeout_ms;
+	ex->ca = d->ca;
+	ex->cert = d->cert;
+	ex->key = d->key;
+	ex->allow_http = d->allow_http;
 }
 
 /*
@@ -349,17 +327,16 @@ static size_t to_buf(char *p, size_t sz, size_t n, void *arg)
  * {"accessKey", "secretKey"} to the token URL, get {"access_token",
  * "expires_in"}. Returns NULL, or why it failed (a static string).
  */
-static const char *get_token(struct gw_dest *d, int64_t now)
+static const char *get_token(const struct gw_http_transport *t,
+			     struct gw_dest *d, int64_t now)
 {
-	CURL *h = curl_easy_init();
-	struct curl_slist *hdrs = NULL;
-	struct gw_buf resp;
+	static const char *const hdrs[] = { "Content-Type: application/json",
+					    NULL };
+	struct gw_http_exchange ex;
 	json_t *req, *j = NULL;
 	char *body;
-	long status = 0;
 	json_int_t ttl;
 	const char *why = NULL, *tok;
-	CURLcode cc;
 
 	free(d->token);
 	d->token = NULL;
@@ -367,30 +344,31 @@ static const char *get_token(struct gw_dest *d, int64_t now)
 			d->token_secret);
 	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
-	gw_buf_init(&resp);
-	if (!h || !body) {
+	memset(&ex, 0, sizeof(ex));
+	gw_buf_init(&ex.body);
+	if (!body) {
 		why = "out of memory";
 		goto out;
 	}
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	curl_easy_setopt(h, CURLOPT_URL, d->token_url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, d->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, to_buf);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
-	tls_opts(h, d);
-	cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
+	ex.url = d->token_url;
+	ex.headers = hdrs;
+	ex.payload = body;
+	ex.len = strlen(body);
+	ex.strict_limit = 1;
+	dest_opts(&ex, d);
+	if (t->perform(&ex)) {
+		why = "out of memory";
+		goto out;
+	}
+	if (ex.error) {
 		why = "cannot reach the token endpoint";
 		goto out;
 	}
-	if (status != 200) {
+	if (ex.status != 200) {
 		why = "the token endpoint refused the access key";
 		goto out;
 	}
-	j = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+	j = json_loadb(ex.body.data ? ex.body.data : "", ex.body.len, 0, NULL);
 	tok = json_string_value(json_object_get(j, "access_token"));
 	if (!tok || !*tok || strpbrk(tok, "\r\n")) {
 		why = "the token endpoint gave no usable access_token";
@@ -402,10 +380,8 @@ static const char *get_token(struct gw_dest *d, int64_t now)
 	d->token_expires_ms = now + (ttl > 60 ? ttl - 30 : 30) * 1000;
 out:
 	json_decref(j);
-	gw_buf_release(&resp);
-	curl_slist_free_all(hdrs);
-	if (h)
-		curl_easy_cleanup(h);
+	gw_buf_release(&ex.body);
+	t->release(NULL, &ex);
 	free(body);
 	return why;
 }
@@ -429,54 +405,42 @@ static int take_token(struct gw_dest *d, int64_t now)
 	return 1;
 }
 
-static gw_rc setup(struct xfer *x, CURLSH *share)
+/* The request of delivery x: URL, headers, the stored body (not copied). */
+static gw_rc setup(struct xfer *x)
 {
 	const struct gw_dest *d = x->dest;
-	char h[512];
-	struct gw_buf url;
+	struct gw_http_exchange *ex = &x->ex;
+	size_t n = 0;
 
-	gw_buf_init(&url);
-	x->h = curl_easy_init();
-	if (!x->h)
-		return GW_ERR_NOMEM;
+#define HDR(...)                                                \
+	(snprintf(x->hbuf[n], sizeof(x->hbuf[n]), __VA_ARGS__), \
+	 x->hdrs[n] = x->hbuf[n], n++)
 	if (d->transport == GW_TRANSPORT_XROAD) {
 		/* REST protocol: /r1/{instance}/{class}/{member}/{sub}/{service} */
-		if (gw_buf_addf(&url, "%s/r1/%s", d->url,
+		if (gw_buf_addf(&x->url, "%s/r1/%s", d->url,
 				d->xroad_service ? d->xroad_service : ""))
 			return GW_ERR_NOMEM;
-		snprintf(h, sizeof(h), "X-Road-Client: %s",
-			 d->xroad_client ? d->xroad_client : "");
-		x->hdrs = curl_slist_append(x->hdrs, h);
-		snprintf(h, sizeof(h), "X-Road-Id: %s", x->due->msg_id);
-		x->hdrs = curl_slist_append(x->hdrs, h);
-	} else if (gw_buf_adds(&url, d->url)) {
+		HDR("X-Road-Client: %s",
+		    d->xroad_client ? d->xroad_client : "");
+		HDR("X-Road-Id: %s", x->due->msg_id);
+	} else if (gw_buf_adds(&x->url, d->url)) {
 		return GW_ERR_NOMEM;
 	}
-	snprintf(h, sizeof(h), "Content-Type: %s", x->due->content_type);
-	x->hdrs = curl_slist_append(x->hdrs, h);
-	snprintf(h, sizeof(h), "Idempotency-Key: %s", x->due->msg_id);
-	x->hdrs = curl_slist_append(x->hdrs, h);
-	x->hdrs = curl_slist_append(x->hdrs, "Expect:");
-	if (d->token) {
-		snprintf(h, sizeof(h), "Authorization: Bearer %s", d->token);
-		x->hdrs = curl_slist_append(x->hdrs, h);
-	}
-	curl_easy_setopt(x->h, CURLOPT_URL, url.data);
-	gw_buf_release(&url);
-	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(x->h, CURLOPT_POST, 1L);
-	curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->due->body);
-	curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE,
-			 (curl_off_t)x->due->len);
-	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, x->dest->timeout_ms);
-	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	tls_opts(x->h, d);
-	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(x->h, CURLOPT_SHARE, share);
-	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+	HDR("Content-Type: %s", x->due->content_type);
+	HDR("Idempotency-Key: %s", x->due->msg_id);
+	HDR("Expect:");
+	if (d->token)
+		HDR("Authorization: Bearer %s", d->token);
+#undef HDR
+	x->hdrs[n] = NULL;
+	ex->url = x->url.data;
+	ex->headers = x->hdrs;
+	ex->payload = x->due->body;
+	ex->len = x->due->len;
+	ex->connect_timeout_ms = 5000;
+	dest_opts(ex, d);
+	ex->on_header = on_header;
+	ex->arg = x;
 	return GW_OK;
 }
 
@@ -487,9 +451,9 @@ static const char *check_receipt(struct xfer *x)
 	json_t *j, *p;
 	const char *why = NULL, *id, *oc;
 
-	if (!x->body.len)
+	if (!x->ex.body.len)
 		return NULL;
-	j = json_loadb(x->body.data, x->body.len, 0, NULL);
+	j = json_loadb(x->ex.body.data, x->ex.body.len, 0, NULL);
 	if (!j)
 		return NULL;
 	if (json_is_string(json_object_get(j, "kind")) &&
@@ -538,8 +502,7 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 	int64_t next = now;
 	enum gw_dlv_state state;
 
-	if (x->h)
-		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	status = x->ex.status;
 	if (x->fail) {
 		what = RETRY;
 		snprintf(why, sizeof(why), "%s", x->fail);
@@ -550,9 +513,9 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 		what = RETRY;
 		now_again = 1;
 		snprintf(why, sizeof(why), "HTTP 401: access token refused");
-	} else if (x->cc != CURLE_OK) {
+	} else if (x->ex.error) {
 		what = RETRY;
-		snprintf(why, sizeof(why), "%s", curl_easy_strerror(x->cc));
+		snprintf(why, sizeof(why), "%s", x->ex.error);
 	} else if (x->xroad_error[0]) {
 		what = strncmp(x->xroad_error, "Client.", 7) == 0 ? DEAD
 								  : RETRY;
@@ -568,7 +531,7 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 	} else {
 		what = DEAD;
 		snprintf(why, sizeof(why), "HTTP %ld: %.300s", status,
-			 x->body.data ? x->body.data : "");
+			 x->ex.body.data ? x->ex.body.data : "");
 	}
 	st->attempts++;
 	if (what == RETRY) {
@@ -613,16 +576,17 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 		if (what == DONE)
 			note(audit, x->due, d->name, "delivered", "ok", code,
 			     dg, NULL, 0);
-		if (what == DONE && x->body.len)
+		if (what == DONE && x->ex.body.len)
 			note(audit, x->due, d->name, "receipt", "ok", NULL,
-			     NULL, x->body.data, x->body.len);
+			     NULL, x->ex.body.data, x->ex.body.len);
 		if (what == DEAD)
 			note(audit, x->due, d->name, "dead-lettered", "failed",
 			     why, dg, NULL, 0);
 	}
-	if (what == DONE && x->body.len) {
-		gw_rc rc = gw_outbox_receipt(o, x->due->msg_id, d->name, now,
-					     x->body.data, x->body.len, err);
+	if (what == DONE && x->ex.body.len) {
+		gw_rc rc =
+			gw_outbox_receipt(o, x->due->msg_id, d->name, now,
+					  x->ex.body.data, x->ex.body.len, err);
 
 		if (rc)
 			return rc;
@@ -632,23 +596,24 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 }
 
 static gw_rc round_trip(struct gw_outbox *o, struct gw_forwarding *f,
-			CURLM *multi, CURLSH *share, struct gw_due *due,
-			size_t n, size_t *sent, struct gw_deliver_stats *st,
+			void *session, struct gw_due *due, size_t n,
+			size_t *sent, struct gw_deliver_stats *st,
 			struct gw_err *err)
 {
+	const struct gw_http_transport *t = f->transport;
 	struct xfer *xs = gw_calloc(n, sizeof(*xs));
-	int running = 0;
 	size_t i;
 	gw_rc rc = GW_OK;
-	CURLMsg *m;
-	int left;
 
 	if (!xs)
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		xs[i].due = &due[i];
 		xs[i].dest = find_dest(f, due[i].dest);
-		gw_buf_init(&xs[i].body);
+		gw_buf_init(&xs[i].ex.body);
+		gw_buf_init(&xs[i].url);
+	}
+	for (i = 0; i < n; i++) {
 		if (!xs[i].dest) {
 			xs[i].done = -1; /* destination removed from config */
 			continue;
@@ -659,31 +624,17 @@ static gw_rc round_trip(struct gw_outbox *o, struct gw_forwarding *f,
 		if (xs[i].dest->token_url &&
 		    (!xs[i].dest->token ||
 		     gw_now_ms() >= xs[i].dest->token_expires_ms) &&
-		    (xs[i].fail = get_token(xs[i].dest, gw_now_ms()))) {
+		    (xs[i].fail = get_token(t, xs[i].dest, gw_now_ms()))) {
 			xs[i].done = 1;
 			continue;
 		}
-		if (setup(&xs[i], share)) {
+		if (setup(&xs[i]) || t->submit(session, &xs[i].ex)) {
 			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		curl_multi_add_handle(multi, xs[i].h);
+		xs[i].done = 1; /* recorded once the transport ran */
 	}
-	do {
-		curl_multi_perform(multi, &running);
-		while ((m = curl_multi_info_read(multi, &left))) {
-			struct xfer *x = NULL;
-
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
-					  (char **)&x);
-			x->cc = m->data.result;
-			x->done = 1;
-		}
-		if (running)
-			curl_multi_poll(multi, NULL, 0, 1000, NULL);
-	} while (running);
+	t->run(session);
 	if ((rc = gw_outbox_begin(o, err)))
 		goto out;
 	for (i = 0; i < n && !rc; i++) {
@@ -705,15 +656,19 @@ static gw_rc round_trip(struct gw_outbox *o, struct gw_forwarding *f,
 		rc = gw_outbox_commit(o, err);
 out:
 	for (i = 0; i < n; i++) {
-		if (xs[i].h) {
-			curl_multi_remove_handle(multi, xs[i].h);
-			curl_easy_cleanup(xs[i].h);
-		}
-		curl_slist_free_all(xs[i].hdrs);
-		gw_buf_release(&xs[i].body);
+		t->release(session, &xs[i].ex);
+		gw_buf_release(&xs[i].ex.body);
+		gw_buf_release(&xs[i].url);
 	}
 	free(xs);
 	return rc;
+}
+
+static const struct gw_http_transport *default_transport;
+
+void gw_deliver_set_default_transport(const struct gw_http_transport *t)
+{
+	default_transport = t;
 }
 
 gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
@@ -721,27 +676,17 @@ gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 		     volatile sig_atomic_t *stop, struct gw_deliver_stats *st,
 		     struct gw_err *err)
 {
-	CURLM *multi;
-	CURLSH *share;
+	void *session;
 	gw_rc rc = GW_OK;
 	int64_t idle_since = gw_now_ms();
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	multi = curl_multi_init();
-	share = curl_share_init();
-	if (!multi || !share) {
-		rc = gw_err_set(err, GW_ERR_NOMEM, "cannot start libcurl");
-		goto out;
-	}
-	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-	curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-			  (long)max_inflight);
-	/* keep every connection of a full round: by default libcurl keeps 4
-	 * per easy handle added, so a small round after a full one closed
-	 * connections that the next full round had to open again (a TLS
-	 * handshake, the client key and CA file loaded, per connection) */
-	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)max_inflight);
+	if (!f->transport)
+		f->transport = default_transport;
+	if (!f->transport)
+		return gw_err_set(err, GW_ERR_INTERNAL,
+				  "no HTTP transport set for delivery");
+	if (!(session = f->transport->open(max_inflight)))
+		return gw_err_set(err, GW_ERR_NOMEM, "cannot start libcurl");
 	/* *stop is set by a signal handler (deliver) or by another thread
 	 * (serve): an atomic load serves both */
 	while (!(stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE))) {
@@ -754,8 +699,8 @@ gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 		if (n) {
 			size_t sent = 0;
 
-			if ((rc = round_trip(o, f, multi, share, due, n, &sent,
-					     st, err)))
+			if ((rc = round_trip(o, f, session, due, n, &sent, st,
+					     err)))
 				break;
 			idle_since = gw_now_ms();
 			if (!sent) /* all held back by rate limits */
@@ -766,9 +711,6 @@ gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 			break;
 		usleep(50000);
 	}
-out:
-	curl_multi_cleanup(multi);
-	curl_share_cleanup(share);
-	curl_global_cleanup();
+	f->transport->close(session);
 	return rc;
 }

@@ -610,6 +610,7 @@ gw_rc gw_inbound_deliver_start(struct gw_receiver *s, struct gw_err *err)
 	if ((rc = gw_forwarding_load(s->cfg, &s->dfw, err)))
 		return rc;
 	s->dfw.audit = s->audit; /* attempts and deliveries are audited */
+	s->dfw.transport = s->http;
 	__atomic_store_n(&s->dstop, 0, __ATOMIC_RELEASE);
 	if (pthread_create(&s->thread, NULL, deliver_main, s)) {
 		gw_forwarding_release(&s->dfw);

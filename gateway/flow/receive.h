@@ -82,6 +82,8 @@ struct gw_receiver {
 	int bg_nice;		  /* server.background_nice */
 
 	struct gw_recv_io io;
+	/* how the delivery thread sends (net/client.c), set by the transport */
+	const struct gw_http_transport *http;
 	struct gw_workers *pool;       /* verification workers, or NULL */
 	struct gw_recv_pending *batch; /* accepted, waiting for the commit */
 	size_t nbatch, batch_cap;

@@ -1,6 +1,7 @@
 /*
  * runtime.c - what the pipeline needs, built from the configuration in
- * one place: the signing key and algorithms, the audit log (runtime.h).
+ * one place (runtime.h): the configuration, the data folder and outbox,
+ * the forwarding, the signing key and algorithms, the audit log.
  */
 #include "flow/runtime.h"
 
@@ -139,4 +140,140 @@ gw_rc gw_runtime_audit_open(const struct gw_config *cfg, unsigned flags,
 	rc = gw_audit_open(path, &o, out, err); /* frees key on failure */
 	free(path);
 	return rc;
+}
+
+static void release(struct gw_runtime *rt)
+{
+	gw_forwarding_release(&rt->fw);
+	gw_audit_close(rt->audit);
+	gw_outbox_close(rt->outbox);
+	gw_config_free(rt->cfg);
+	free(rt->data_dir);
+	free(rt->conf_path);
+	memset(rt, 0, sizeof(*rt));
+}
+
+void gw_runtime_free(struct gw_runtime *rt)
+{
+	if (!rt)
+		return;
+	release(rt);
+	free(rt);
+}
+
+/* Open in rt (its cfg and what set) what it asks for. */
+static gw_rc open_parts(struct gw_runtime *rt, enum gw_runtime_step *step,
+			struct gw_err *err)
+{
+	struct gw_buf path;
+	gw_rc rc;
+
+	rt->data_dir = gw_config_get(rt->cfg, "/gateway/data_dir")
+			       ? gw_config_path(rt->cfg, "/gateway/data_dir")
+			       : gw_strdup("var");
+	if (rt->what & GW_RT_OUTBOX) {
+		*step = GW_RT_STEP_DATA_DIR;
+		if (!rt->data_dir ||
+		    (mkdir(rt->data_dir, 0750) < 0 && errno != EEXIST))
+			return gw_err_set(err, GW_ERR_IO,
+					  "cannot create data folder '%s': %s",
+					  rt->data_dir ? rt->data_dir : "?",
+					  strerror(errno));
+		*step = GW_RT_STEP_OUTBOX;
+		gw_buf_init(&path);
+		if (gw_buf_addf(&path, "%s/outbox.db", rt->data_dir))
+			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		rc = gw_outbox_open_sqlite(path.data, &rt->outbox, err);
+		gw_buf_release(&path);
+		if (rc)
+			return rc;
+	} else if (!rt->data_dir) {
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	}
+	if (rt->what & GW_RT_FORWARDING) {
+		*step = GW_RT_STEP_FORWARDING;
+		if ((rc = gw_forwarding_load(rt->cfg, &rt->fw, err)))
+			return rc;
+	}
+	if (rt->what & GW_RT_AUDIT) {
+		*step = GW_RT_STEP_AUDIT;
+		if ((rc = gw_runtime_audit_open(rt->cfg, rt->audit_flags,
+						&rt->audit, NULL, err)))
+			return rc;
+		rt->fw.audit = rt->audit; /* attempts and deliveries audited */
+	}
+	return GW_OK;
+}
+
+gw_rc gw_runtime_open(struct gw_config *cfg, unsigned what,
+		      unsigned audit_flags, struct gw_runtime **out,
+		      enum gw_runtime_step *failed, struct gw_err *err)
+{
+	struct gw_runtime *rt = gw_calloc(1, sizeof(*rt));
+	enum gw_runtime_step step = GW_RT_STEP_CONFIG;
+	gw_rc rc;
+
+	*out = NULL;
+	if (!rt) {
+		gw_config_free(cfg);
+		if (failed)
+			*failed = step;
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	}
+	rt->cfg = cfg;
+	rt->what = what;
+	rt->audit_flags = audit_flags;
+	if ((rc = open_parts(rt, &step, err))) {
+		gw_runtime_free(rt);
+		if (failed)
+			*failed = step;
+		return rc;
+	}
+	*out = rt;
+	return GW_OK;
+}
+
+gw_rc gw_runtime_new(const char *conf_path, unsigned what, unsigned audit_flags,
+		     gw_report_cb cb, void *cb_arg, struct gw_runtime **out,
+		     enum gw_runtime_step *failed, struct gw_err *err)
+{
+	struct gw_config *cfg = NULL;
+	gw_rc rc;
+
+	*out = NULL;
+	if (failed)
+		*failed = GW_RT_STEP_CONFIG;
+	if ((rc = gw_config_load(conf_path, gw_schema_dir(), cb, cb_arg, &cfg,
+				 err)))
+		return rc;
+	if ((rc = gw_runtime_open(cfg, what, audit_flags, out, failed, err)))
+		return rc;
+	(*out)->cb = cb;
+	(*out)->cb_arg = cb_arg;
+	if (!((*out)->conf_path = gw_strdup(conf_path))) {
+		gw_runtime_free(*out);
+		*out = NULL;
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	}
+	return GW_OK;
+}
+
+gw_rc gw_runtime_reload(struct gw_runtime *rt, enum gw_runtime_step *failed,
+			struct gw_err *err)
+{
+	struct gw_runtime *n;
+	gw_rc rc;
+
+	if (!rt->conf_path)
+		return gw_err_set(err, GW_ERR_USAGE,
+				  "this runtime was built from a loaded "
+				  "configuration: it cannot be read again");
+	if ((rc = gw_runtime_new(rt->conf_path, rt->what, rt->audit_flags,
+				 rt->cb, rt->cb_arg, &n, failed, err)))
+		return rc;
+	n->fw.transport = rt->fw.transport;
+	release(rt);
+	*rt = *n;
+	free(n);
+	return GW_OK;
 }

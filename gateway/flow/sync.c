@@ -1,6 +1,6 @@
 /*
  * sync.c - schedules and the record half of scheduled sync (see sync.h).
- * The drop-folder half (files, by name and SHA-256) is in cmd_queue.c.
+ * The drop-folder half (files, by name and SHA-256) is in sync_folder.c.
  */
 #define GW_CORE
 #include "flow/sync.h"
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "adapt/adapter.h"
-#include "cli/cmd_import.h"
+#include "flow/import.h"
 #include "model/config.h"
 #include "store/outbox.h"
 

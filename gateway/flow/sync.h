@@ -67,4 +67,16 @@ typedef int (*gw_sync_send_fn)(void *arg, char **names, char **bufs,
 int gw_sync_records(struct gw_config *cfg, struct gw_outbox *o,
 		    const char *name, gw_sync_send_fn send, void *arg);
 
+/*
+ * One pass over the source `name` of the configuration: a drop folder
+ * (adapter folder, the default: every .json or .xml file whose bytes
+ * changed since they were last queued, or that is new, is sent with
+ * gw_send_files) or a record source (gw_sync_records, sent with
+ * gw_send_buffers). Each send step is noted in audit (borrowed, may be
+ * NULL). Prints a summary line on stderr; returns the exit status.
+ */
+struct gw_audit;
+int gw_sync_source(struct gw_config *cfg, struct gw_outbox *o, const char *name,
+		   struct gw_audit *audit);
+
 #endif

@@ -41,6 +41,7 @@
 #include "base/log.h"
 #include "flow/inbound.h"
 #include "flow/receive_state.h"
+#include "net/client.h"
 #include "net/tls.h"
 
 /* ------------------------------------------------------------------ */
@@ -682,6 +683,7 @@ static gw_rc server_load(const char *conf_path, int check_only,
 	s->rcv.io.flush_soon = flush_soon;
 	s->rcv.io.rearm = rearm;
 	s->rcv.io.arg = s;
+	s->rcv.http = gw_client_transport();
 	if (rc)
 		goto out;
 	cfg = s->rcv.cfg;

@@ -1,5 +1,5 @@
 /*
- * tls.h - the server side of TLS for the inbound server (gateway/server.c):
+ * tls.h - the server side of TLS for the inbound server (net/server.c):
  * one OpenSSL context (TLS 1.2 or newer, the server certificate and its
  * chain, client certificates verified against the trust store with its
  * CRLs) and libevent bufferevents over it. OpenSSL stays behind this file

@@ -97,7 +97,7 @@ static void test_outbox__routes(void **state)
 	char *cls[] = { "public", NULL };
 	struct gw_route r[2];
 	struct gw_dest d[2];
-	struct gw_forwarding f = { d, 2, r, 2, NULL };
+	struct gw_forwarding f = { d, 2, r, 2, NULL, NULL };
 	json_t *msg = json_pack("{s:s, s:{s:s}, s:[{s:s}], s:s}", "kind",
 				"indicator.report", "sender", "orgId", "x",
 				"receivers", "orgId", "y", "classification",

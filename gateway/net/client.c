@@ -1,0 +1,232 @@
+/*
+ * client.c - the libcurl transport of the delivery engine (client.h,
+ * flow/transport.h). A session is one curl multi handle and one share
+ * handle (TLS sessions, DNS): each round's exchanges are added at once
+ * and run together, and the connections they opened are kept for the
+ * next round (up to max_inflight, per host and in all).
+ */
+#include "net/client.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct session {
+	CURLM *multi;
+	CURLSH *share;
+};
+
+/* what an exchange holds while it is in libcurl's hands (ex->priv) */
+struct handle {
+	CURL *h;
+	struct curl_slist *hdrs;
+	int added; /* to the session's multi handle */
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+{
+	struct gw_http_exchange *ex = arg;
+
+	if (ex->body.len < GW_HTTP_BODY_MAX)
+		(void)gw_buf_add(&ex->body, p, sz * n);
+	return sz * n;
+}
+
+static size_t on_body_strict(char *p, size_t sz, size_t n, void *arg)
+{
+	struct gw_http_exchange *ex = arg;
+
+	if (ex->body.len + sz * n > GW_HTTP_BODY_MAX ||
+	    gw_buf_add(&ex->body, p, sz * n))
+		return 0;
+	return sz * n;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *arg)
+{
+	struct gw_http_exchange *ex = arg;
+
+	if (ex->on_header)
+		ex->on_header(ex->arg, p, sz * n);
+	return sz * n;
+}
+
+static void tls_opts(CURL *h, const struct gw_http_exchange *ex)
+{
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
+			 ex->allow_http ? "https,http" : "https");
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ex->ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ex->ca);
+	if (ex->cert)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, ex->cert);
+	if (ex->key)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, ex->key);
+}
+
+/* An easy handle for ex (ex->priv), GW_ERR_NOMEM. */
+static gw_rc prepare(struct gw_http_exchange *ex, CURLSH *share)
+{
+	struct handle *hd = gw_calloc(1, sizeof(*hd));
+	size_t i;
+
+	ex->priv = hd;
+	ex->done = 0;
+	ex->status = 0;
+	ex->error = NULL;
+	if (!hd || !(hd->h = curl_easy_init()))
+		return GW_ERR_NOMEM;
+	for (i = 0; ex->headers && ex->headers[i]; i++)
+		hd->hdrs = curl_slist_append(hd->hdrs, ex->headers[i]);
+	curl_easy_setopt(hd->h, CURLOPT_URL, ex->url);
+	curl_easy_setopt(hd->h, CURLOPT_HTTPHEADER, hd->hdrs);
+	curl_easy_setopt(hd->h, CURLOPT_POST, 1L);
+	curl_easy_setopt(hd->h, CURLOPT_POSTFIELDS, ex->payload);
+	curl_easy_setopt(hd->h, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)ex->len);
+	curl_easy_setopt(hd->h, CURLOPT_TIMEOUT_MS, ex->timeout_ms);
+	if (ex->connect_timeout_ms)
+		curl_easy_setopt(hd->h, CURLOPT_CONNECTTIMEOUT_MS,
+				 ex->connect_timeout_ms);
+	tls_opts(hd->h, ex);
+	curl_easy_setopt(hd->h, CURLOPT_WRITEFUNCTION,
+			 ex->strict_limit ? on_body_strict : on_body);
+	curl_easy_setopt(hd->h, CURLOPT_WRITEDATA, ex);
+	if (ex->on_header) {
+		curl_easy_setopt(hd->h, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(hd->h, CURLOPT_HEADERDATA, ex);
+	}
+	if (share)
+		curl_easy_setopt(hd->h, CURLOPT_SHARE, share);
+	curl_easy_setopt(hd->h, CURLOPT_PRIVATE, ex);
+	return GW_OK;
+}
+
+/* The outcome of ex's transfer, cc. */
+static void finish(struct gw_http_exchange *ex, CURLcode cc)
+{
+	struct handle *hd = ex->priv;
+
+	ex->done = 1;
+	ex->error = cc == CURLE_OK ? NULL : curl_easy_strerror(cc);
+	curl_easy_getinfo(hd->h, CURLINFO_RESPONSE_CODE, &ex->status);
+}
+
+static void s_close(void *session)
+{
+	struct session *s = session;
+
+	if (!s)
+		return;
+	curl_multi_cleanup(s->multi);
+	curl_share_cleanup(s->share);
+	curl_global_cleanup();
+	free(s);
+}
+
+static void *s_open(int max_inflight)
+{
+	struct session *s = gw_calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	s->multi = curl_multi_init();
+	s->share = curl_share_init();
+	if (!s->multi || !s->share) {
+		s_close(s);
+		return NULL;
+	}
+	curl_share_setopt(s->share, CURLSHOPT_SHARE,
+			  CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+			  (long)max_inflight);
+	/* keep every connection of a full round: by default libcurl keeps 4
+	 * per easy handle added, so a small round after a full one closed
+	 * connections that the next full round had to open again (a TLS
+	 * handshake, the client key and CA file loaded, per connection) */
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)max_inflight);
+	return s;
+}
+
+static gw_rc s_submit(void *session, struct gw_http_exchange *ex)
+{
+	struct session *s = session;
+	gw_rc rc = prepare(ex, s->share);
+	struct handle *hd = ex->priv;
+
+	if (rc)
+		return rc;
+	curl_multi_add_handle(s->multi, hd->h);
+	hd->added = 1;
+	return GW_OK;
+}
+
+static void s_run(void *session)
+{
+	struct session *s = session;
+	int running = 0, left;
+	CURLMsg *m;
+
+	do {
+		curl_multi_perform(s->multi, &running);
+		while ((m = curl_multi_info_read(s->multi, &left))) {
+			struct gw_http_exchange *ex = NULL;
+
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&ex);
+			finish(ex, m->data.result);
+		}
+		if (running)
+			curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+	} while (running);
+}
+
+static void s_release(void *session, struct gw_http_exchange *ex)
+{
+	struct session *s = session;
+	struct handle *hd = ex->priv;
+
+	if (!hd)
+		return;
+	if (hd->h) {
+		if (hd->added && s)
+			curl_multi_remove_handle(s->multi, hd->h);
+		curl_easy_cleanup(hd->h);
+	}
+	curl_slist_free_all(hd->hdrs);
+	free(hd);
+	ex->priv = NULL;
+}
+
+static gw_rc s_perform(struct gw_http_exchange *ex)
+{
+	struct handle *hd;
+	gw_rc rc = prepare(ex, NULL);
+
+	if (rc)
+		return rc;
+	hd = ex->priv;
+	finish(ex, curl_easy_perform(hd->h));
+	return GW_OK;
+}
+
+static const struct gw_http_transport curl_transport = {
+	.open = s_open,
+	.close = s_close,
+	.submit = s_submit,
+	.run = s_run,
+	.release = s_release,
+	.perform = s_perform,
+};
+
+const struct gw_http_transport *gw_client_transport(void)
+{
+	return &curl_transport;
+}
