@@ -23,8 +23,11 @@ int gw_sha256_hex(const void *p, size_t n, char out[65])
 	unsigned char md[32];
 	int i;
 
-	if (gw_sha256(p, n, md) != 0)
+	if (gw_sha256(p, n, md) != 0) {
+		memset(out, '0', 64);
+		out[64] = '\0';
 		return -1;
+	}
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];

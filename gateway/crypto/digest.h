@@ -12,7 +12,8 @@
 /* SHA-256 of n bytes into out (32 bytes). 0, or -1 when OpenSSL fails. */
 int gw_sha256(const void *p, size_t n, unsigned char out[32]);
 
-/* The same as 64 lowercase hex digits and a NUL. */
+/* The same as 64 lowercase hex digits and a NUL (64 zeros and -1 when
+ * OpenSSL fails, so that out is always a string). */
 int gw_sha256_hex(const void *p, size_t n, char out[65]);
 
 /* A random UUIDv4 as 36 characters and a NUL. 0, or -1 without entropy. */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "crypto/digest.h"
 
 static char *dup_path(const struct gw_config *cfg, const char *ptr)
 {
@@ -566,7 +567,7 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 	if (audit) {
 		char dg[65], code[32];
 
-		gw_outbox_sha256_hex(x->due->body, x->due->len, dg);
+		gw_sha256_hex(x->due->body, x->due->len, dg);
 		snprintf(code, sizeof(code), "HTTP %ld", status);
 		note(audit, x->due, d->name, "attempt",
 		     what == DONE   ? "ok"
@@ -664,13 +665,6 @@ out:
 	return rc;
 }
 
-static const struct gw_http_transport *default_transport;
-
-void gw_deliver_set_default_transport(const struct gw_http_transport *t)
-{
-	default_transport = t;
-}
-
 gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 		     int max_inflight, int once, int64_t linger_ms,
 		     volatile sig_atomic_t *stop, struct gw_deliver_stats *st,
@@ -680,8 +674,6 @@ gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 	gw_rc rc = GW_OK;
 	int64_t idle_since = gw_now_ms();
 
-	if (!f->transport)
-		f->transport = default_transport;
 	if (!f->transport)
 		return gw_err_set(err, GW_ERR_INTERNAL,
 				  "no HTTP transport set for delivery");

@@ -62,7 +62,7 @@ struct gw_forwarding {
 	struct gw_route *routes;
 	size_t nroutes;
 	/* borrowed, may be NULL: every attempt, delivery, receipt and dead
-	 * letter is noted in this audit log (gateway/audit.h) */
+	 * letter is noted in this audit log (audit/audit.h) */
 	struct gw_audit *audit;
 	/* borrowed: how deliveries are sent (gw_client_transport() from
 	 * net/client.h); gw_deliver_run needs it, routing does not */
@@ -91,17 +91,13 @@ struct gw_deliver_stats {
  * destinations get an access token first (cached until it expires, got
  * again after a 401). With once, return when nothing is due any more and
  * nothing waits for a retry (or a retry is further than linger_ms away);
- * otherwise run until *stop becomes non-zero. Sent through f->transport,
- * else the default transport (GW_ERR_INTERNAL when neither is set).
+ * otherwise run until *stop becomes non-zero. Sent through f->transport
+ * (GW_ERR_INTERNAL when it is not set).
  */
 gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 		     int max_inflight, int once, int64_t linger_ms,
 		     volatile sig_atomic_t *stop, struct gw_deliver_stats *st,
 		     struct gw_err *err);
-
-/* The transport of a forwarding that names none (borrowed, kept): set
- * once at start, before any thread runs gw_deliver_run. */
-void gw_deliver_set_default_transport(const struct gw_http_transport *t);
 
 /* The next delay after attempts failed attempts: backoff * 2^(attempts-1),
  * capped, times a jitter in [0.5, 1.5). Exposed for the tests. */

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "crypto/digest.h"
 
 static const char *nz(const char *s)
 {
@@ -532,7 +533,7 @@ int gw_recv_post(struct gw_recv_req *r, const struct gw_partner *pt,
 		 * checked below like a canonical XML message's */
 		ctype = fmt->media_type;
 	}
-	gw_outbox_sha256_hex(body, len, sha);
+	gw_sha256_hex(body, len, sha);
 	memcpy(r->sha, sha, sizeof(r->sha));
 	xml = fmt || strstr(ctype, "xml") != NULL;
 	r->xml = xml;

@@ -89,9 +89,7 @@ static char *data_path(const struct gw_config *cfg, const char *ptr,
 
 	if (ptr && gw_config_get(cfg, ptr))
 		return gw_config_path(cfg, ptr);
-	dir = gw_config_get(cfg, "/gateway/data_dir")
-		      ? gw_config_path(cfg, "/gateway/data_dir")
-		      : gw_strdup("var");
+	dir = gw_runtime_data_dir(cfg);
 	if (!dir)
 		return NULL;
 	gw_buf_init(&b);

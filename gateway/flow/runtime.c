@@ -69,6 +69,13 @@ gw_rc gw_runtime_signer_load(const struct gw_config *cfg,
 	return rc;
 }
 
+char *gw_runtime_data_dir(const struct gw_config *cfg)
+{
+	return gw_config_get(cfg, "/gateway/data_dir")
+		       ? gw_config_path(cfg, "/gateway/data_dir")
+		       : gw_strdup("var");
+}
+
 gw_rc gw_runtime_audit_open(const struct gw_config *cfg, unsigned flags,
 			    struct gw_audit **out, char *signer,
 			    struct gw_err *err)
@@ -108,9 +115,7 @@ gw_rc gw_runtime_audit_open(const struct gw_config *cfg, unsigned flags,
 	} else {
 		struct gw_buf b;
 
-		dir = gw_config_get(cfg, "/gateway/data_dir")
-			      ? gw_config_path(cfg, "/gateway/data_dir")
-			      : gw_strdup("var");
+		dir = gw_runtime_data_dir(cfg);
 		gw_buf_init(&b);
 		if (dir && !(flags & GW_AUDIT_READONLY) && mkdir(dir, 0750) &&
 		    errno != EEXIST) {
@@ -168,9 +173,7 @@ static gw_rc open_parts(struct gw_runtime *rt, enum gw_runtime_step *step,
 	struct gw_buf path;
 	gw_rc rc;
 
-	rt->data_dir = gw_config_get(rt->cfg, "/gateway/data_dir")
-			       ? gw_config_path(rt->cfg, "/gateway/data_dir")
-			       : gw_strdup("var");
+	rt->data_dir = gw_runtime_data_dir(rt->cfg);
 	if (rt->what & GW_RT_OUTBOX) {
 		*step = GW_RT_STEP_DATA_DIR;
 		if (!rt->data_dir ||

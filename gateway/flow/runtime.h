@@ -27,6 +27,10 @@ gw_rc gw_runtime_signer_load(const struct gw_config *cfg,
 			     struct gw_sign_key **k, enum gw_sign_alg *xml_alg,
 			     enum gw_sign_alg *jws_alg, struct gw_err *err);
 
+/* The data folder of cfg (gateway.data_dir made absolute, or "var"): a
+ * new string the caller frees, NULL when out of memory. Not created. */
+char *gw_runtime_data_dir(const struct gw_config *cfg);
+
 /* The audit log of cfg's audit: section: a new log (flags as
  * gw_audit_open: background commits, payload archive as configured) whose
  * checkpoints are signed with the signing: key, or NULL when cfg has no

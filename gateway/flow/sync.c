@@ -14,6 +14,7 @@
 #include "flow/import.h"
 #include "model/config.h"
 #include "store/outbox.h"
+#include "crypto/digest.h"
 
 /* --- schedules ----------------------------------------------------------- */
 
@@ -295,7 +296,7 @@ static int pass_emit(void *arg, const char *key, const char *date,
 	if (!kind || !key ||
 	    !(canon = json_dumps(partial, JSON_SORT_KEYS | JSON_COMPACT)))
 		goto out;
-	gw_outbox_sha256_hex(canon, strlen(canon), digest);
+	gw_sha256_hex(canon, strlen(canon), digest);
 	if (gw_outbox_sync_last(ps->o, ps->name, key, last, last_id, &err)) {
 		fprintf(stderr, "lienthong sync: %s\n", err.msg);
 		ps->io_error = 1;

@@ -15,6 +15,7 @@
 #include "flow/sync.h"
 #include "model/config.h"
 #include "store/outbox.h"
+#include "crypto/digest.h"
 
 static int has_suffix(const char *s, const char *suf)
 {
@@ -90,7 +91,7 @@ static int sync_folder(struct gw_config *cfg, struct gw_outbox *o,
 			status = 3;
 			continue;
 		}
-		gw_outbox_sha256_hex(buf, len, digests[ntodo]);
+		gw_sha256_hex(buf, len, digests[ntodo]);
 		free(buf);
 		if (strcmp(last, digests[ntodo]) == 0)
 			continue;

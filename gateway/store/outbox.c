@@ -6,7 +6,6 @@
  * begin, commit, record) are inline in outbox.h: one indirect call each.
  */
 #include "store/outbox.h"
-#include "crypto/digest.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -232,10 +231,4 @@ gw_rc gw_outbox_stats(struct gw_outbox *o, gw_outbox_stat_cb cb, void *arg,
 	if (!o->ops->stats)
 		return GW_OK;
 	return o->ops->stats(o, cb, arg, err);
-}
-
-void gw_outbox_sha256_hex(const char *p, size_t n, char out[65])
-{
-	if (gw_sha256_hex(p, n, out) != 0)
-		memset(out, '0', 64), out[64] = '\0';
 }

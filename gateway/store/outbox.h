@@ -109,9 +109,6 @@ gw_rc gw_outbox_has(struct gw_outbox *o, const char *id, int *has,
 gw_rc gw_outbox_stats(struct gw_outbox *o, gw_outbox_stat_cb cb, void *arg,
 		      struct gw_err *err);
 
-/* Lowercase hex SHA-256 of p[0..n). */
-void gw_outbox_sha256_hex(const char *p, size_t n, char out[65]);
-
 /* gw_now_ms() is declared in base/common.h (included above). */
 
 #endif

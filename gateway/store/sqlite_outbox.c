@@ -12,6 +12,7 @@
 #include "store/outbox.h"
 #include "store/sqlite.h"
 #include "store/sqlutil.h"
+#include "crypto/digest.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -75,7 +76,7 @@ static gw_rc sq_enqueue(struct gw_outbox *o, const struct gw_out_msg *m,
 		char hex[65];
 		int r;
 
-		gw_outbox_sha256_hex(m[i].body, m[i].len, hex);
+		gw_sha256_hex(m[i].body, m[i].len, hex);
 		if (dup)
 			dup[i] = 0;
 		sqlite3_reset(s->get_msg);

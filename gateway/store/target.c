@@ -7,8 +7,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
-#include "store/outbox.h"
 #include "store/sqlutil.h"
+#include "crypto/digest.h"
 
 struct gw_target {
 	sqlite3 *db;
@@ -81,7 +81,7 @@ gw_rc gw_target_put(struct gw_target *t, const char *id, const char *kind,
 	char sha[65];
 	int r;
 
-	gw_outbox_sha256_hex(body, len, sha);
+	gw_sha256_hex(body, len, sha);
 	sqlite3_reset(t->ins);
 	sqlite3_bind_text(t->ins, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(t->ins, 2, kind, -1, SQLITE_TRANSIENT);

@@ -19,6 +19,7 @@
 #include "audit/merkle.h"
 #include "store/outbox.h"
 #include "crypto/sign.h"
+#include "crypto/digest.h"
 
 struct fx {
 	char dir[64], db[96], key[96], cert[96];
@@ -92,7 +93,7 @@ static void add(struct gw_audit *a, int i, const char *reason)
 	uint64_t idx;
 
 	snprintf(id, sizeof(id), "msg-%d", i / 3);
-	gw_outbox_sha256_hex(id, strlen(id), dig);
+	gw_sha256_hex(id, strlen(id), dig);
 	memset(&e, 0, sizeof(e));
 	e.time_ms = 1764400000000LL + i;
 	e.msg_id = id;
@@ -977,8 +978,8 @@ static void test_audit__archive_and_prune(void **state)
 	assert_int_equal(
 		gw_audit_append(a, &e, new_p, strlen(new_p), NULL, &err),
 		GW_OK);
-	gw_outbox_sha256_hex(old_p, strlen(old_p), old_d);
-	gw_outbox_sha256_hex(new_p, strlen(new_p), new_d);
+	gw_sha256_hex(old_p, strlen(old_p), old_d);
+	gw_sha256_hex(new_p, strlen(new_p), new_d);
 	gw_buf_init(&out);
 	assert_int_equal(gw_audit_payload(a, old_d, &out, &err), GW_OK);
 	assert_string_equal(out.data, old_p);
@@ -1030,7 +1031,7 @@ static void test_audit__background_backpressure_keeps_all(void **state)
 	for (i = 0; i < N; i += 53) {
 		memset(pl, 'a' + i % 26, SIZE);
 		memcpy(pl, &i, sizeof(i));
-		gw_outbox_sha256_hex(pl, SIZE, d);
+		gw_sha256_hex(pl, SIZE, d);
 		out.len = 0;
 		assert_int_equal(gw_audit_payload(a, d, &out, &err), GW_OK);
 		assert_int_equal(out.len, SIZE);
