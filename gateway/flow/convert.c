@@ -15,8 +15,10 @@
 #include "adapt/profile.h"
 #include "base/common.h"
 #include "base/xml.h"
+#include "crypto/digest.h"
 #include "crypto/sign.h"
 #include "flow/deliver.h"
+#include "model/jcs.h"
 #include "model/validate.h"
 #include "store/outbox.h"
 
@@ -99,6 +101,22 @@ static int variants_grow(struct gw_variants *vs)
 		return -1;
 	vs->of = p;
 	return 0;
+}
+
+gw_rc gw_content_digest(const json_t *msg, const char *variant, char out[65],
+			struct gw_err *err)
+{
+	struct gw_buf b;
+	gw_rc rc;
+
+	gw_buf_init(&b);
+	if (gw_buf_addf(&b, "%s\n", variant ? variant : ""))
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	else if (!(rc = gw_jcs_serialize(msg, &b, err)) &&
+		 gw_sha256_hex(b.data, b.len, out))
+		rc = gw_err_set(err, GW_ERR_INTERNAL, "cannot hash a message");
+	gw_buf_release(&b);
+	return rc;
 }
 
 /* The profile of dest (NULL when it has none), loaded once per send. */
@@ -241,7 +259,7 @@ static gw_rc make_variant(const struct gw_sign_key *key,
 	vs->v[vs->n].len = len;
 	vs->v[vs->n].dests = dl;
 	vs->n++;
-	return GW_OK;
+	return gw_content_digest(msg, vkey, vs->v[vs->n - 1].content_sha, err);
 }
 
 /*

@@ -46,6 +46,14 @@ struct gw_variants {
  * again. */
 void gw_variants_release(struct gw_variants *vs);
 
+/* The SHA-256 (hex) of the canonical unsigned content of msg: its RFC 8785
+ * form, after variant (a wire format's key, or NULL for the canonical
+ * message) and a newline. What the outbox compares to tell a resend of
+ * the same message from new content under the same id (gw_out_msg
+ * content_sha). GW_ERR_NOMEM. */
+gw_rc gw_content_digest(const json_t *msg, const char *variant, char out[65],
+			struct gw_err *err);
+
 /*
  * Destinations of m (routed by fw) that want a wire format
  * (destinations: NAME: format:, profile:) get their own outbox message in

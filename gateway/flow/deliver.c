@@ -1,20 +1,26 @@
 /*
  * deliver.c - the delivery engine.
  *
- * Each round takes the due deliveries from the outbox, sends them all at
- * once through the forwarding's HTTP transport (flow/transport.h; libcurl
- * in net/client.c keeps and reuses connections between rounds), then
- * records every outcome in one transaction. A
- * delivery is recorded only after the destination answered, so a crash
- * at any moment means "send again": the message id travels as the
- * idempotency key (Idempotency-Key, X-Road-Id) so that a receiver that
- * deduplicates sees each message once.
+ * A window of up to max_inflight deliveries is in flight through the
+ * forwarding's HTTP transport (flow/transport.h; libcurl in
+ * net/client.c keeps and reuses connections). Each delivery taken from
+ * the outbox is leased (due again only after its timeout), and its
+ * outcome is recorded as soon as its answer is there, together with the
+ * others that completed meanwhile, in one transaction; its slot is then
+ * filled again. A delivery is recorded only after the destination
+ * answered, so a crash at any moment means "send again" for what was in
+ * flight, and only that: the message id travels as the idempotency key
+ * (Idempotency-Key, X-Road-Id) so that a receiver that deduplicates sees
+ * each message once.
  *
- * Outcomes: 2xx completes (a receipt in the body that names another
- * message or says "rejected" does not); 408, 429, 5xx, timeouts and
- * connection errors retry with backoff; other 4xx and an X-Road "Client."
- * error go to the dead letters with the reason, as does a delivery that
- * ran out of attempts or age.
+ * Outcomes: 2xx completes when the answer is what the destination's
+ * receipt policy expects (flow/deliver_receipt.c: a receipt must verify,
+ * be signed by the destination, name the message and bind the bytes
+ * sent; a forged or wrong one is a failed attempt, a verified one saying
+ * "rejected" a dead letter); 408, 429, 5xx, timeouts and connection
+ * errors retry with backoff; other 4xx and an X-Road "Client." error go
+ * to the dead letters with the reason, as does a delivery that ran out of
+ * attempts or age.
  */
 #include "flow/deliver.h"
 
@@ -24,7 +30,9 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "base/log.h"
 #include "crypto/digest.h"
+#include "flow/deliver_receipt.h"
 
 static char *dup_path(const struct gw_config *cfg, const char *ptr)
 {
@@ -106,6 +114,30 @@ gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,
 			(int)gw_config_int(cfg, P("rate_limit_per_s"), 0);
 		d->format = dup_str(cfg, P("format"));
 		d->profile = dup_path(cfg, P("profile"));
+		d->receipt_policy = gw_receipt_policy_parse(
+			gw_config_str(cfg, P("receipt"), "optional"));
+		d->receipt_signer = dup_str(cfg, P("receipt_signer"));
+		d->receipt_key = dup_path(cfg, P("receipt_key"));
+		d->receipt_trust = gw_config_get(cfg, P("receipt_trust"))
+					   ? dup_path(cfg, P("receipt_trust"))
+					   : dup_path(cfg, "/trust/dir");
+		if (d->receipt_policy < 0)
+			return gw_err_set(err, GW_ERR_CONFIG,
+					  "%s: destinations.%s.receipt: "
+					  "'%s' is not required, optional "
+					  "or none",
+					  cfg->path, name,
+					  gw_config_str(cfg, P("receipt"), ""));
+		if (d->receipt_policy == GW_RECEIPT_REQUIRED &&
+		    !d->receipt_signer && !d->receipt_key)
+			return gw_err_set(
+				err, GW_ERR_CONFIG,
+				"%s: destinations.%s.receipt: required needs "
+				"receipt_signer (the subject of the "
+				"certificate the destination signs with) or "
+				"receipt_key, so that no other certificate "
+				"can stand in for it",
+				cfg->path, name);
 		d->token_url = dup_str(cfg, P("token/url"));
 		if (d->token_url) {
 			gw_rc rc = gw_config_secret(cfg, P("token/access_key"),
@@ -188,6 +220,10 @@ void gw_forwarding_release(struct gw_forwarding *f)
 		free(d->token);
 		free(d->format);
 		free(d->profile);
+		free(d->receipt_signer);
+		free(d->receipt_key);
+		free(d->receipt_trust);
+		gw_receipt_release(d);
 	}
 	for (i = 0; f->routes && i < f->nroutes; i++) {
 		free_list(f->routes[i].kinds);
@@ -271,14 +307,15 @@ int64_t gw_deliver_backoff(const struct gw_dest *d, int attempts,
 	return (int64_t)((double)delay * (0.5 + jitter01));
 }
 
-/* ---- one round ----------------------------------------------------------- */
+/* ---- the window of deliveries in flight ---------------------------------- */
 
 /* The headers of a delivery: X-Road's two, Content-Type, Idempotency-Key,
  * Expect, Authorization, and the NULL that ends them. */
 #define NHDRS 7
 
 struct xfer {
-	struct gw_due *due;
+	struct gw_due *due; /* &own while in the window */
+	struct gw_due own;
 	struct gw_dest *dest;
 	const char *fail; /* failed before sending (no token): retry */
 	struct gw_http_exchange ex;
@@ -287,7 +324,6 @@ struct xfer {
 	const char *hdrs[NHDRS];
 	char xroad_error[128];
 	long retry_after_s;
-	int done;
 };
 
 static void on_header(void *arg, const char *p, size_t len)
@@ -445,33 +481,6 @@ static gw_rc setup(struct xfer *x)
 	return GW_OK;
 }
 
-/* A body we can check: a canonical receipt must name our message and must
- * not say "rejected". Anything else in a 2xx is accepted as is. */
-static const char *check_receipt(struct xfer *x)
-{
-	json_t *j, *p;
-	const char *why = NULL, *id, *oc;
-
-	if (!x->ex.body.len)
-		return NULL;
-	j = json_loadb(x->ex.body.data, x->ex.body.len, 0, NULL);
-	if (!j)
-		return NULL;
-	if (json_is_string(json_object_get(j, "kind")) &&
-	    strcmp(json_string_value(json_object_get(j, "kind")), "receipt") ==
-		    0) {
-		p = json_object_get(j, "payload");
-		id = json_string_value(json_object_get(p, "messageId"));
-		oc = json_string_value(json_object_get(p, "outcome"));
-		if (id && strcmp(id, x->due->msg_id))
-			why = "the receipt names another message";
-		else if (oc && strcmp(oc, "rejected") == 0)
-			why = "the receiver's receipt says rejected";
-	}
-	json_decref(j);
-	return why;
-}
-
 /* One audit entry about a delivery of due (no-op without an audit log). */
 static void note(struct gw_audit *a, const struct gw_due *due, const char *dest,
 		 const char *event, const char *outcome, const char *reason,
@@ -497,9 +506,8 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 	struct gw_dest *d = x->dest;
 	int now_again = 0; /* retry at once: only the token was stale */
 	long status = 0;
-	char why[512] = "";
+	char why[512] = "", verdict[512] = "";
 	enum { DONE, RETRY, DEAD } what;
-	const char *bad;
 	int64_t next = now;
 	enum gw_dlv_state state;
 
@@ -522,10 +530,23 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 								  : RETRY;
 		snprintf(why, sizeof(why), "X-Road error %s", x->xroad_error);
 	} else if (status >= 200 && status < 300) {
-		bad = check_receipt(x);
-		what = bad ? DEAD : DONE;
-		if (bad)
-			snprintf(why, sizeof(why), "%s", bad);
+		switch (gw_receipt_check(d, x->due->msg_id, x->due->body,
+					 x->due->len, x->ex.body.data,
+					 x->ex.body.len, verdict,
+					 sizeof(verdict))) {
+		case GW_RECEIPT_OK:
+		case GW_RECEIPT_ABSENT: what = DONE; break;
+		case GW_RECEIPT_REJECTED:
+			what = DEAD;
+			snprintf(why, sizeof(why), "%s", verdict);
+			break;
+		default:
+			what = RETRY;
+			snprintf(why, sizeof(why), "HTTP %ld, but %s", status,
+				 verdict);
+			gw_log(GW_LOG_WARN, "receipt", x->due->msg_id,
+			       "destination=%s: %s", d->name, why);
+		}
 	} else if (status == 408 || status == 429 || status >= 500) {
 		what = RETRY;
 		snprintf(why, sizeof(why), "HTTP %ld", status);
@@ -578,16 +599,16 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 			note(audit, x->due, d->name, "delivered", "ok", code,
 			     dg, NULL, 0);
 		if (what == DONE && x->ex.body.len)
-			note(audit, x->due, d->name, "receipt", "ok", NULL,
+			note(audit, x->due, d->name, "receipt", "ok", verdict,
 			     NULL, x->ex.body.data, x->ex.body.len);
 		if (what == DEAD)
 			note(audit, x->due, d->name, "dead-lettered", "failed",
 			     why, dg, NULL, 0);
 	}
 	if (what == DONE && x->ex.body.len) {
-		gw_rc rc =
-			gw_outbox_receipt(o, x->due->msg_id, d->name, now,
-					  x->ex.body.data, x->ex.body.len, err);
+		gw_rc rc = gw_outbox_receipt(o, x->due->msg_id, d->name, now,
+					     x->ex.body.data, x->ex.body.len,
+					     verdict, err);
 
 		if (rc)
 			return rc;
@@ -596,73 +617,135 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 				what == DONE ? NULL : why, state, next, err);
 }
 
-static gw_rc round_trip(struct gw_outbox *o, struct gw_forwarding *f,
-			void *session, struct gw_due *due, size_t n,
-			size_t *sent, struct gw_deliver_stats *st,
-			struct gw_err *err)
+/* Take due row d from the outbox's answer into x (the outbox frees what
+ * is left of it at its next call). */
+static void own_due(struct xfer *x, struct gw_due *d)
+{
+	x->own = *d;
+	memset(d, 0, sizeof(*d));
+	x->due = &x->own;
+}
+
+static void clear_slot(const struct gw_http_transport *t, void *session,
+		       struct xfer *x)
+{
+	t->release(session, &x->ex);
+	gw_buf_release(&x->ex.body);
+	gw_buf_release(&x->url);
+	free(x->own.msg_id);
+	free(x->own.dest);
+	free(x->own.content_type);
+	free(x->own.body);
+	free(x->own.kind);
+	free(x->own.sender);
+	memset(x, 0, sizeof(*x));
+}
+
+/* How long a delivery in flight to d is leased: its whole timeout and a
+ * margin, so that it is never taken twice while it may still be sent. */
+static int64_t lease_ms(const struct gw_dest *d)
+{
+	return (d->timeout_ms > 0 ? d->timeout_ms : 10000) + 5000;
+}
+
+/*
+ * One step of the window, in one transaction: record every exchange of
+ * xs[0..max) that completed, then fill the free slots with due deliveries,
+ * leasing each one taken (and holding back until its next token one over
+ * its destination's rate limit, *held raised to the end of that hold).
+ * *taken is the number of deliveries taken (slots to submit), *seen the
+ * number found due.
+ */
+static gw_rc step(struct gw_outbox *o, struct gw_forwarding *f, void *session,
+		  struct xfer *xs, size_t max, int fetch, size_t *taken,
+		  size_t *seen, int64_t *held, struct gw_deliver_stats *st,
+		  struct gw_err *err)
 {
 	const struct gw_http_transport *t = f->transport;
-	struct xfer *xs = gw_calloc(n, sizeof(*xs));
-	size_t i;
-	gw_rc rc = GW_OK;
+	size_t i, nfree = 0, n = 0, k;
+	struct gw_due *due = NULL;
+	gw_rc rc;
 
-	if (!xs)
-		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		xs[i].due = &due[i];
-		xs[i].dest = find_dest(f, due[i].dest);
-		gw_buf_init(&xs[i].ex.body);
-		gw_buf_init(&xs[i].url);
-	}
-	for (i = 0; i < n; i++) {
-		if (!xs[i].dest) {
-			xs[i].done = -1; /* destination removed from config */
-			continue;
-		}
-		if (!take_token(xs[i].dest, gw_now_ms()))
-			continue; /* over the rate limit: stays due */
-		(*sent)++;
-		if (xs[i].dest->token_url &&
-		    (!xs[i].dest->token ||
-		     gw_now_ms() >= xs[i].dest->token_expires_ms) &&
-		    (xs[i].fail = get_token(t, xs[i].dest, gw_now_ms()))) {
-			xs[i].done = 1;
-			continue;
-		}
-		if (setup(&xs[i]) || t->submit(session, &xs[i].ex)) {
-			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		xs[i].done = 1; /* recorded once the transport ran */
-	}
-	t->run(session);
+	*taken = *seen = 0;
 	if ((rc = gw_outbox_begin(o, err)))
-		goto out;
-	for (i = 0; i < n && !rc; i++) {
-		int64_t now = gw_now_ms();
+		return rc;
+	for (i = 0; i < max && !rc; i++) {
+		struct xfer *x = &xs[i];
 
-		if (xs[i].done == -1) {
-			note(f->audit, &due[i], due[i].dest, "dead-lettered",
+		if (x->due && x->ex.done) {
+			rc = record(o, f->audit, x, gw_now_ms(), st, err);
+			clear_slot(t, session, x);
+		}
+		nfree += !x->due;
+	}
+	if (!rc && fetch && nfree)
+		rc = gw_outbox_due(o, gw_now_ms(), nfree, &due, &n, err);
+	*seen = n;
+	for (k = 0, i = 0; !rc && k < n; k++) {
+		int64_t now = gw_now_ms();
+		struct gw_dest *d = find_dest(f, due[k].dest);
+
+		if (!d) {
+			note(f->audit, &due[k], due[k].dest, "dead-lettered",
 			     "failed", "destination no longer configured", NULL,
-			     due[i].body, due[i].len);
+			     due[k].body, due[k].len);
 			rc = gw_outbox_record(
-				o, due[i].msg_id, due[i].dest, now, 0,
+				o, due[k].msg_id, due[k].dest, now, 0,
 				"destination no longer configured", GW_DLV_DEAD,
 				now, err);
-		} else if (xs[i].done == 1) {
-			rc = record(o, f->audit, &xs[i], now, st, err);
+			continue;
 		}
+		if (!take_token(d, now)) {
+			/* over the rate limit: due again with its next token */
+			int64_t until = now + 1 +
+					(int64_t)((1.0 - d->bucket) * 1000.0 /
+						  d->rate_per_s);
+
+			if (until > *held)
+				*held = until;
+			rc = gw_outbox_lease(o, due[k].msg_id, due[k].dest,
+					     until, err);
+			continue;
+		}
+		while (xs[i].due)
+			i++;
+		if ((rc = gw_outbox_lease(o, due[k].msg_id, due[k].dest,
+					  now + lease_ms(d), err)))
+			break;
+		own_due(&xs[i], &due[k]);
+		xs[i].dest = d;
+		gw_buf_init(&xs[i].ex.body);
+		gw_buf_init(&xs[i].url);
+		(*taken)++;
 	}
 	if (!rc)
 		rc = gw_outbox_commit(o, err);
-out:
-	for (i = 0; i < n; i++) {
-		t->release(session, &xs[i].ex);
-		gw_buf_release(&xs[i].ex.body);
-		gw_buf_release(&xs[i].url);
-	}
-	free(xs);
 	return rc;
+}
+
+/* Submit the deliveries step() took (slots not yet sent). */
+static gw_rc submit_taken(struct gw_forwarding *f, void *session,
+			  struct xfer *xs, size_t max, struct gw_err *err)
+{
+	const struct gw_http_transport *t = f->transport;
+	size_t i;
+
+	for (i = 0; i < max; i++) {
+		struct xfer *x = &xs[i];
+
+		if (!x->due || x->ex.priv || x->ex.done)
+			continue;
+		if (x->dest->token_url &&
+		    (!x->dest->token ||
+		     gw_now_ms() >= x->dest->token_expires_ms) &&
+		    (x->fail = get_token(t, x->dest, gw_now_ms()))) {
+			x->ex.done = 1; /* recorded as a retry */
+			continue;
+		}
+		if (setup(x) || t->submit(session, &x->ex))
+			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	}
+	return GW_OK;
 }
 
 gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
@@ -670,39 +753,78 @@ gw_rc gw_deliver_run(struct gw_outbox *o, struct gw_forwarding *f,
 		     volatile sig_atomic_t *stop, struct gw_deliver_stats *st,
 		     struct gw_err *err)
 {
+	const struct gw_http_transport *t = f->transport;
+	size_t max = max_inflight > 0 ? (size_t)max_inflight : 1, i;
+	struct xfer *xs;
 	void *session;
 	gw_rc rc = GW_OK;
-	int64_t idle_since = gw_now_ms();
+	int64_t idle_since = gw_now_ms(), fetch_at = 0, held = 0;
 
-	if (!f->transport)
+	if (!t)
 		return gw_err_set(err, GW_ERR_INTERNAL,
 				  "no HTTP transport set for delivery");
-	if (!(session = f->transport->open(max_inflight)))
+	if (!(xs = gw_calloc(max, sizeof(*xs))))
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	if (!(session = t->open(max_inflight))) {
+		free(xs);
 		return gw_err_set(err, GW_ERR_NOMEM, "cannot start libcurl");
-	/* *stop is set by a signal handler (deliver) or by another thread
-	 * (serve): an atomic load serves both */
-	while (!(stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE))) {
-		struct gw_due *due;
-		size_t n;
+	}
+	/*
+	 * A continuous window: each exchange's outcome is recorded as soon as
+	 * it completes (with the others that completed meanwhile, in one
+	 * transaction), and its slot is filled again at once, so one slow
+	 * destination never holds back the others and a crash repeats at
+	 * most what was in flight. *stop is set by a signal handler
+	 * (deliver) or by another thread (serve): an atomic load serves both.
+	 */
+	for (;;) {
+		size_t taken = 0, seen = 0, inflight = 0, done = 0;
+		int64_t now = gw_now_ms();
+		int fetch = 0;
+		/* once stopped, what is in flight is still awaited and
+		 * recorded, but nothing new is taken */
+		int stopping = stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE);
 
-		if ((rc = gw_outbox_due(o, gw_now_ms(), (size_t)max_inflight,
-					&due, &n, err)))
+		for (i = 0; i < max; i++) {
+			inflight += xs[i].due != NULL;
+			done += xs[i].due && xs[i].ex.done;
+		}
+		if (stopping && !inflight)
 			break;
-		if (n) {
-			size_t sent = 0;
+		if (done || (!stopping && inflight < max && now >= fetch_at)) {
+			fetch = !stopping && inflight - done < max &&
+				now >= fetch_at;
 
-			if ((rc = round_trip(o, f, session, due, n, &sent, st,
-					     err)))
+			if ((rc = step(o, f, session, xs, max, fetch, &taken,
+				       &seen, &held, st, err)) ||
+			    (rc = submit_taken(f, session, xs, max, err)))
 				break;
-			idle_since = gw_now_ms();
-			if (!sent) /* all held back by rate limits */
-				usleep(20000);
+			inflight = inflight - done + taken;
+			if (fetch && !seen) /* nothing due: look again soon */
+				fetch_at = gw_now_ms() + 50;
+			else if (fetch && !taken) /* all over rate limits */
+				fetch_at = gw_now_ms() + 20;
+			if (inflight || seen)
+				idle_since = gw_now_ms();
+		}
+		if (!inflight) {
+			/* with once, deliveries this run held back for their
+			 * rate limit are still waited for */
+			if (once && fetch && !seen && gw_now_ms() >= held &&
+			    gw_now_ms() - idle_since >= linger_ms)
+				break;
+			if (fetch_at > gw_now_ms())
+				usleep((useconds_t)(fetch_at - gw_now_ms()) *
+				       1000);
 			continue;
 		}
-		if (once && gw_now_ms() - idle_since >= linger_ms)
-			break;
-		usleep(50000);
+		t->wait(session,
+			fetch_at > gw_now_ms() ? fetch_at - gw_now_ms() : 50);
 	}
-	f->transport->close(session);
+	for (i = 0; i < max; i++)
+		if (xs[i].due)
+			clear_slot(t, session, &xs[i]);
+	free(xs);
+	t->close(session);
 	return rc;
 }

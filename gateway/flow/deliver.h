@@ -47,6 +47,12 @@ struct gw_dest {
 	/* profile mapping of the format's field names (an absolute path,
 	 * profile.h), NULL: the format's own names */
 	char *profile;
+	/* what the destination's answer must be (flow/deliver_receipt.h) */
+	int receipt_policy;   /* enum gw_receipt_policy */
+	char *receipt_signer; /* subject its receipts are signed by */
+	char *receipt_key;    /* or its pinned key file */
+	char *receipt_trust;  /* trust store folder (default trust.dir) */
+	void *receipt_state;  /* verifier and converter, loaded on use */
 };
 
 struct gw_route {

@@ -132,6 +132,12 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 					  : "application/json";
 		note(audit, "validated", res[n].json, "ok", NULL, NULL, NULL,
 		     NULL, bufs[n], len);
+		if (gw_content_digest(res[n].json, NULL, m->content_sha,
+				      &err)) {
+			fprintf(stderr, "%s: %s\n", paths[i], err.msg);
+			status = 3;
+			goto out;
+		}
 		if (key) {
 			char *signed_buf = NULL;
 			size_t slen = 0;
@@ -230,7 +236,7 @@ static int send_common(struct gw_config *cfg, struct gw_outbox *o, char **paths,
 						alldup[k] ? "duplicate" : "ok",
 					.reason = alldup[k] ? "already queued "
 							      "with the same "
-							      "bytes"
+							      "content"
 							    : NULL },
 				all[k].body, all[k].len);
 		}

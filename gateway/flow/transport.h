@@ -2,9 +2,10 @@
  * transport.h - how the delivery engine (flow/deliver.c) talks HTTP
  * without knowing the HTTP library: a table of function pointers, like
  * SQLite's VFS or curl's struct Curl_ssl. The engine fills one exchange
- * per delivery (URL, headers, body, TLS files), submits them all, lets
- * the transport run until every one has its answer, then reads status,
- * headers (through a callback) and body. The libcurl implementation is in
+ * per delivery (URL, headers, body, TLS files), submits it, lets the
+ * transport run until some have their answers, reads their status,
+ * headers (through a callback) and body, and submits more: a window of
+ * exchanges in flight, each one's outcome taken as soon as it is there. The libcurl implementation is in
  * net/client.c; tests may plug in their own.
  */
 #ifndef GW_TRANSPORT_H
@@ -49,14 +50,16 @@ struct gw_http_exchange {
 
 struct gw_http_transport {
 	/* A session for up to max_inflight exchanges at once, keeping
-	 * connections between rounds: a new one (close it), NULL on no
+	 * connections for the next exchanges: a new one (close it), NULL on no
 	 * memory or when the library cannot start. */
 	void *(*open)(int max_inflight);
 	void (*close)(void *session); /* accepts NULL */
 	/* Start ex (borrowed until released); GW_ERR_NOMEM. */
 	gw_rc (*submit)(void *session, struct gw_http_exchange *ex);
-	/* Run until every submitted exchange is done. */
-	void (*run)(void *session);
+	/* Run until at least one submitted exchange completes (its done is
+	 * set), none is left in flight, or timeout_ms passes. Returns how
+	 * many completed during the call. */
+	int (*wait)(void *session, long timeout_ms);
 	/* Release what submit or perform took for ex (not ex->body); a
 	 * submitted exchange is withdrawn. Accepts a never-submitted ex. */
 	void (*release)(void *session, struct gw_http_exchange *ex);

@@ -1,9 +1,9 @@
 /*
  * client.c - the libcurl transport of the delivery engine (client.h,
  * flow/transport.h). A session is one curl multi handle and one share
- * handle (TLS sessions, DNS): each round's exchanges are added at once
- * and run together, and the connections they opened are kept for the
- * next round (up to max_inflight, per host and in all).
+ * handle (TLS sessions, DNS): exchanges are added as the engine's window
+ * has room, run together, and the connections they opened are kept for
+ * the next ones (up to max_inflight, per host and in all).
  */
 #include "net/client.h"
 
@@ -145,9 +145,9 @@ static void *s_open(int max_inflight)
 	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 			  (long)max_inflight);
-	/* keep every connection of a full round: by default libcurl keeps 4
-	 * per easy handle added, so a small round after a full one closed
-	 * connections that the next full round had to open again (a TLS
+	/* keep every connection of a full window: by default libcurl keeps
+	 * 4 per easy handle added, so a quiet moment after a busy one closed
+	 * connections that the next busy moment had to open again (a TLS
 	 * handshake, the client key and CA file loaded, per connection) */
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)max_inflight);
 	return s;
@@ -166,13 +166,14 @@ static gw_rc s_submit(void *session, struct gw_http_exchange *ex)
 	return GW_OK;
 }
 
-static void s_run(void *session)
+static int s_wait(void *session, long timeout_ms)
 {
 	struct session *s = session;
-	int running = 0, left;
+	int running = 0, left, n = 0;
+	int64_t end = gw_now_ms() + timeout_ms;
 	CURLMsg *m;
 
-	do {
+	for (;;) {
 		curl_multi_perform(s->multi, &running);
 		while ((m = curl_multi_info_read(s->multi, &left))) {
 			struct gw_http_exchange *ex = NULL;
@@ -182,10 +183,16 @@ static void s_run(void *session)
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 					  (char **)&ex);
 			finish(ex, m->data.result);
+			n++;
 		}
-		if (running)
-			curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
-	} while (running);
+		if (n || !running || gw_now_ms() >= end)
+			return n;
+		curl_multi_poll(s->multi, NULL, 0,
+				(int)(end - gw_now_ms() > 1000
+					      ? 1000
+					      : end - gw_now_ms()),
+				NULL);
+	}
 }
 
 static void s_release(void *session, struct gw_http_exchange *ex)
@@ -221,7 +228,7 @@ static const struct gw_http_transport curl_transport = {
 	.open = s_open,
 	.close = s_close,
 	.submit = s_submit,
-	.run = s_run,
+	.wait = s_wait,
 	.release = s_release,
 	.perform = s_perform,
 };

@@ -116,11 +116,14 @@ static void show_att(void *arg, const char *dest, int64_t at_ms, int status,
 		status, error ? error : "");
 }
 
-static void show_rcpt(void *arg, const char *dest, const char *body, size_t len)
+static void show_rcpt(void *arg, const char *dest, const char *body, size_t len,
+		      const char *verdict)
 {
 	struct show_ctx *c = arg;
 
 	fprintf(c->out, "  receipt from %s: %.*s\n", dest, (int)len, body);
+	if (verdict)
+		fprintf(c->out, "    checked: %s\n", verdict);
 }
 
 gw_rc gw_outbox_show(struct gw_outbox *o, const char *id, FILE *out,
@@ -218,11 +221,12 @@ gw_rc gw_outbox_has(struct gw_outbox *o, const char *id, int *has,
 
 gw_rc gw_outbox_receipt(struct gw_outbox *o, const char *msg_id,
 			const char *dest, int64_t now_ms, const char *body,
-			size_t len, struct gw_err *err)
+			size_t len, const char *verdict, struct gw_err *err)
 {
 	if (!o->ops->receipt)
 		return GW_OK; /* a store that keeps no receipts */
-	return o->ops->receipt(o, msg_id, dest, now_ms, body, len, err);
+	return o->ops->receipt(o, msg_id, dest, now_ms, body, len, verdict,
+			       err);
 }
 
 gw_rc gw_outbox_stats(struct gw_outbox *o, gw_outbox_stat_cb cb, void *arg,

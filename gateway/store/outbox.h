@@ -62,6 +62,13 @@ static inline gw_rc gw_outbox_record(struct gw_outbox *o, const char *msg_id,
 			      state, next_ms, err);
 }
 
+static inline gw_rc gw_outbox_lease(struct gw_outbox *o, const char *msg_id,
+				    const char *dest, int64_t until_ms,
+				    struct gw_err *err)
+{
+	return o->ops->lease(o, msg_id, dest, until_ms, err);
+}
+
 /* Operator commands (GW_ERR_UNSUPPORTED when the backend has none): list deliveries (state filter may be
  * NULL) as lines to out; show one message; make a dead or pending delivery
  * due now; drop a message and its deliveries. */
@@ -92,11 +99,12 @@ gw_rc gw_outbox_sync_record(struct gw_outbox *o, const char *source,
 			    const char *key, const char *digest,
 			    const char *msg_id, struct gw_err *err);
 
-/* Keep what a destination answered for a completed delivery (its receipt),
- * between begin and commit. */
+/* Keep what a destination answered for a completed delivery (its receipt)
+ * and what checking it found (verdict, may be NULL), between begin and
+ * commit. */
 gw_rc gw_outbox_receipt(struct gw_outbox *o, const char *msg_id,
 			const char *dest, int64_t now_ms, const char *body,
-			size_t len, struct gw_err *err);
+			size_t len, const char *verdict, struct gw_err *err);
 
 /* Whether a message of that id is stored: how a sync that
  * was cut off between enqueueing and recording its digests knows. */

@@ -15,12 +15,13 @@
 #include "crypto/digest.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct sq {
 	sqlite3 *db;
-	sqlite3_stmt *ins_msg, *get_msg, *ins_dlv, *due, *upd, *ins_att;
+	sqlite3_stmt *ins_msg, *get_msg, *ins_dlv, *due, *upd, *ins_att, *lease;
 };
 
 static const char schema[] =
@@ -30,7 +31,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS messages ("
 	" id TEXT PRIMARY KEY, kind TEXT, sender TEXT, sha256 TEXT NOT NULL,"
 	" content_type TEXT NOT NULL, body BLOB NOT NULL,"
-	" created_ms INTEGER NOT NULL);"
+	" created_ms INTEGER NOT NULL, content_sha256 TEXT);"
 	"CREATE TABLE IF NOT EXISTS deliveries ("
 	" msg_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
 	" dest TEXT NOT NULL, state INTEGER NOT NULL DEFAULT 0,"
@@ -41,7 +42,7 @@ static const char schema[] =
 	"next_ms);"
 	"CREATE TABLE IF NOT EXISTS receipts ("
 	" msg_id TEXT NOT NULL, dest TEXT NOT NULL, at_ms INTEGER NOT NULL,"
-	" body BLOB NOT NULL, PRIMARY KEY (msg_id, dest));"
+	" body BLOB NOT NULL, verdict TEXT, PRIMARY KEY (msg_id, dest));"
 	"CREATE TABLE IF NOT EXISTS sync_state ("
 	" source TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL,"
 	" msg_id TEXT, PRIMARY KEY (source, key));"
@@ -85,8 +86,13 @@ static gw_rc sq_enqueue(struct gw_outbox *o, const struct gw_out_msg *m,
 		if (r == SQLITE_ROW) {
 			const char *old = (const char *)sqlite3_column_text(
 				s->get_msg, 0);
+			const char *oldc = (const char *)sqlite3_column_text(
+				s->get_msg, 1);
+			int same = oldc && *oldc && m[i].content_sha[0]
+					   ? strcmp(oldc, m[i].content_sha) == 0
+					   : old && strcmp(old, hex) == 0;
 
-			if (old && strcmp(old, hex) == 0) {
+			if (same) {
 				if (dup)
 					dup[i] = 1;
 				continue;
@@ -111,6 +117,11 @@ static gw_rc sq_enqueue(struct gw_outbox *o, const struct gw_out_msg *m,
 		sqlite3_bind_blob64(s->ins_msg, 6, m[i].body, m[i].len,
 				    SQLITE_STATIC);
 		sqlite3_bind_int64(s->ins_msg, 7, now);
+		if (m[i].content_sha[0])
+			sqlite3_bind_text(s->ins_msg, 8, m[i].content_sha, -1,
+					  SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s->ins_msg, 8);
 		if (sqlite3_step(s->ins_msg) != SQLITE_DONE) {
 			rc = db_err(s, err, "store a message");
 			break;
@@ -243,6 +254,20 @@ static gw_rc sq_record(struct gw_outbox *o, const char *msg_id,
 	return GW_OK;
 }
 
+static gw_rc sq_lease(struct gw_outbox *o, const char *msg_id, const char *dest,
+		      int64_t until_ms, struct gw_err *err)
+{
+	struct sq *s = o->impl;
+
+	sqlite3_reset(s->lease);
+	sqlite3_bind_int64(s->lease, 1, until_ms);
+	sqlite3_bind_text(s->lease, 2, msg_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->lease, 3, dest, -1, SQLITE_STATIC);
+	if (sqlite3_step(s->lease) != SQLITE_DONE)
+		return db_err(s, err, "lease a delivery");
+	return GW_OK;
+}
+
 static void sq_close(struct gw_outbox *o)
 {
 	struct sq *s = o->impl;
@@ -255,27 +280,32 @@ static void sq_close(struct gw_outbox *o)
 	sqlite3_finalize(s->due);
 	sqlite3_finalize(s->upd);
 	sqlite3_finalize(s->ins_att);
+	sqlite3_finalize(s->lease);
 	sqlite3_close(s->db);
 	free(s);
 }
 
-/* sync_state.msg_id came after the first release: add it to an older
- * outbox (another process opening it at the same moment may win). */
-static gw_rc add_sync_msg_id(struct sq *s, const char *path, struct gw_err *err)
+/* Columns that came after the first release (sync_state.msg_id,
+ * messages.content_sha256): added to an older outbox (another process
+ * opening it at the same moment may win). */
+static gw_rc add_column(struct sq *s, const char *path, const char *table,
+			const char *col, struct gw_err *err)
 {
 	sqlite3_stmt *probe = NULL;
+	char sql[160];
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		if (sqlite3_prepare_v2(s->db, "SELECT msg_id FROM sync_state",
-				       -1, &probe, NULL) == SQLITE_OK) {
+		snprintf(sql, sizeof(sql), "SELECT %s FROM %s", col, table);
+		if (sqlite3_prepare_v2(s->db, sql, -1, &probe, NULL) ==
+		    SQLITE_OK) {
 			sqlite3_finalize(probe);
 			return GW_OK;
 		}
-		if (i == 0 && sqlite3_exec(s->db,
-					   "ALTER TABLE sync_state ADD COLUMN "
-					   "msg_id TEXT",
-					   NULL, NULL, NULL) == SQLITE_OK)
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s TEXT",
+			 table, col);
+		if (i == 0 &&
+		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
 			return GW_OK;
 	}
 	return gw_err_set(err, GW_ERR_IO, "cannot set up outbox '%s': %s", path,
@@ -316,7 +346,9 @@ gw_rc gw_sqlite_outbox_open(const char *path, struct gw_outbox **out,
 				path, sqlite3_errmsg(s->db));
 		goto out;
 	}
-	if ((rc = add_sync_msg_id(s, path, err)))
+	if ((rc = add_column(s, path, "sync_state", "msg_id", err)) ||
+	    (rc = add_column(s, path, "messages", "content_sha256", err)) ||
+	    (rc = add_column(s, path, "receipts", "verdict", err)))
 		goto out;
 #define PREP(st, sql)                                           \
 	if (sqlite3_prepare_v2(s->db, sql, -1, &s->st, NULL)) { \
@@ -324,8 +356,8 @@ gw_rc gw_sqlite_outbox_open(const char *path, struct gw_outbox **out,
 		goto out;                                       \
 	}
 	PREP(ins_msg, "INSERT INTO messages(id,kind,sender,sha256,content_type,"
-		      "body,created_ms) VALUES(?,?,?,?,?,?,?)")
-	PREP(get_msg, "SELECT sha256 FROM messages WHERE id=?")
+		      "body,created_ms,content_sha256) VALUES(?,?,?,?,?,?,?,?)")
+	PREP(get_msg, "SELECT sha256,content_sha256 FROM messages WHERE id=?")
 	PREP(ins_dlv, "INSERT OR IGNORE INTO deliveries(msg_id,dest,next_ms,"
 		      "first_ms) VALUES(?,?,?,?)")
 	PREP(due,
@@ -337,6 +369,8 @@ gw_rc gw_sqlite_outbox_open(const char *path, struct gw_outbox **out,
 		  "last_error=?,attempts=attempts+1 WHERE msg_id=? AND dest=?")
 	PREP(ins_att, "INSERT INTO attempts(msg_id,dest,at_ms,status,error) "
 		      "VALUES(?,?,?,?,?)")
+	PREP(lease, "UPDATE deliveries SET next_ms=? WHERE msg_id=? AND "
+		    "dest=? AND state=0")
 #undef PREP
 out:
 	if (rc) {
@@ -391,7 +425,8 @@ static gw_rc sq_show(struct gw_outbox *o, const char *id, int *found,
 		     void (*att_cb)(void *arg, const char *dest, int64_t at_ms,
 				    int status, const char *error),
 		     void (*rcpt_cb)(void *arg, const char *dest,
-				     const char *body, size_t len),
+				     const char *body, size_t len,
+				     const char *verdict),
 		     void *arg, struct gw_err *err)
 {
 	sqlite3 *db = sqdb(o);
@@ -431,14 +466,15 @@ static gw_rc sq_show(struct gw_outbox *o, const char *id, int *found,
 	sqlite3_finalize(st);
 	sqlite3_prepare_v2(
 		db,
-		"SELECT dest,body FROM receipts WHERE msg_id=? ORDER "
-		"BY dest",
+		"SELECT dest,body,verdict FROM receipts WHERE msg_id=? "
+		"ORDER BY dest",
 		-1, &st, NULL);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		rcpt_cb(arg, (const char *)sqlite3_column_text(st, 0),
 			(const char *)sqlite3_column_blob(st, 1),
-			(size_t)sqlite3_column_bytes(st, 1));
+			(size_t)sqlite3_column_bytes(st, 1),
+			(const char *)sqlite3_column_text(st, 2));
 	sqlite3_finalize(st);
 	return GW_OK;
 }
@@ -566,7 +602,7 @@ static gw_rc sq_has(struct gw_outbox *o, const char *id, int *has,
 
 static gw_rc sq_receipt(struct gw_outbox *o, const char *msg_id,
 			const char *dest, int64_t now_ms, const char *body,
-			size_t len, struct gw_err *err)
+			size_t len, const char *verdict, struct gw_err *err)
 {
 	sqlite3 *db = sqdb(o);
 	sqlite3_stmt *st = NULL;
@@ -575,7 +611,7 @@ static gw_rc sq_receipt(struct gw_outbox *o, const char *msg_id,
 	if (sqlite3_prepare_v2(
 		    db,
 		    "INSERT OR REPLACE INTO receipts(msg_id,dest,at_ms,"
-		    "body) VALUES(?,?,?,?)",
+		    "body,verdict) VALUES(?,?,?,?,?)",
 		    -1, &st, NULL))
 		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
 				  sqlite3_errmsg(db));
@@ -583,6 +619,7 @@ static gw_rc sq_receipt(struct gw_outbox *o, const char *msg_id,
 	sqlite3_bind_text(st, 2, dest, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now_ms);
 	sqlite3_bind_blob64(st, 4, body, len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, verdict, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return r == SQLITE_DONE ? GW_OK
@@ -619,6 +656,7 @@ static const struct gw_outbox_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.record = sq_record,
+	.lease = sq_lease,
 	.close = sq_close,
 	.list = sq_list,
 	.show = sq_show,

@@ -61,6 +61,11 @@ struct gw_out_msg {
 	const char *body;
 	size_t len;
 	const char *const *dests; /* destination names, NULL-terminated */
+	/* SHA-256 (hex) of the message's canonical unsigned content, what
+	 * tells a resend from new content under the same id whatever the
+	 * signature (ECDSA signs differently every time); "" compares the
+	 * bytes themselves. */
+	char content_sha[65];
 };
 
 /* A delivery that is due. Strings owned by the outbox until the next call
@@ -107,9 +112,10 @@ struct gw_outbox;
 struct gw_outbox_ops {
 	/* Enqueue m[0..n) and their deliveries (one per dests[], state
 	 * pending, due now) in one committed transaction (one fsync).
-	 * dup[i] (may be NULL) is set to 1 for a message whose id and bytes
-	 * (their SHA-256) were already stored (nothing done); an id stored
-	 * with other bytes fails the whole batch with GW_ERR_REFUSED. */
+	 * dup[i] (may be NULL) is set to 1 for a message whose id and content
+	 * were already stored (nothing done): the same content_sha when both
+	 * have one, else the same bytes (their SHA-256); an id stored with
+	 * other content fails the whole batch with GW_ERR_REFUSED. */
 	gw_rc (*enqueue)(struct gw_outbox *o, const struct gw_out_msg *m,
 			 size_t n, int *dup, struct gw_err *err);
 	/* Up to max pending deliveries due at now_ms (next_ms <= now_ms),
@@ -130,6 +136,14 @@ struct gw_outbox_ops {
 			const char *dest, int64_t now_ms, int http_status,
 			const char *error, enum gw_dlv_state state,
 			int64_t next_ms, struct gw_err *err);
+	/* Between begin and commit: hold a pending delivery back until
+	 * until_ms without counting an attempt (it is being sent, or waits
+	 * for its destination's rate limit): its lease. A process that dies
+	 * with deliveries in flight leaves them due again when their leases
+	 * end, and another process draining the same outbox does not take
+	 * them meanwhile. */
+	gw_rc (*lease)(struct gw_outbox *o, const char *msg_id,
+		       const char *dest, int64_t until_ms, struct gw_err *err);
 	/* Release the backend's state (o->impl); o itself is freed by the
 	 * caller. Called with a half-opened impl too. */
 	void (*close)(struct gw_outbox *o);
@@ -141,13 +155,15 @@ struct gw_outbox_ops {
 		      void *arg, struct gw_err *err);
 	/* Optional. Message id: *found 0 when not stored; else msg_cb once,
 	 * then att_cb per attempt (by time: dest, at_ms, status, error may
-	 * be NULL), then rcpt_cb per receipt (by destination). */
+	 * be NULL), then rcpt_cb per receipt (by destination; verdict may
+	 * be NULL for one kept before receipts were checked). */
 	gw_rc (*show)(struct gw_outbox *o, const char *id, int *found,
 		      void (*msg_cb)(void *arg, const struct gw_out_msg_row *m),
 		      void (*att_cb)(void *arg, const char *dest, int64_t at_ms,
 				     int status, const char *error),
 		      void (*rcpt_cb)(void *arg, const char *dest,
-				      const char *body, size_t len),
+				      const char *body, size_t len,
+				      const char *verdict),
 		      void *arg, struct gw_err *err);
 	/* Optional. Make the deliveries of id that are not done pending and
 	 * due at now_ms with 0 attempts; *changed the rows changed. */
@@ -167,10 +183,12 @@ struct gw_outbox_ops {
 			     const char *key, const char *digest,
 			     const char *msg_id, struct gw_err *err);
 	/* Optional (NULL: receipts are not kept, GW_OK). Between begin and
-	 * commit: keep (replace) the receipt body a destination answered. */
+	 * commit: keep (replace) the body a destination answered for a
+	 * completed delivery, with what checking it found (verdict: a line
+	 * of text, may be NULL). */
 	gw_rc (*receipt)(struct gw_outbox *o, const char *msg_id,
 			 const char *dest, int64_t now_ms, const char *body,
-			 size_t len, struct gw_err *err);
+			 size_t len, const char *verdict, struct gw_err *err);
 	/* Optional. *has 1 when a message of that id is stored. */
 	gw_rc (*has)(struct gw_outbox *o, const char *id, int *has,
 		     struct gw_err *err);

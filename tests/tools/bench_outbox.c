@@ -120,7 +120,8 @@ int main(int argc, char **argv)
 							    "application/json",
 							    body,
 							    sizeof(body),
-							    dests };
+							    dests,
+							    "" };
 			}
 			if (gw_outbox_enqueue(o, m, nb, NULL, &err)) {
 				fprintf(stderr, "%s\n", err.msg);

@@ -19,8 +19,8 @@ static void test_outbox__enqueue_dedup_and_due(void **state)
 	char dir[] = "/tmp/gwoutXXXXXX", path[64];
 	const char *dests[] = { "hub", "report", NULL };
 	struct gw_out_msg m = {
-		"id-1", "plan", "000.00.00.G12", "application/json", "{}",
-		2,	dests
+		"id-1", "plan", "000.00.00.G12", "application/json",
+		"{}",	2,	dests,		 ""
 	};
 	struct gw_outbox *o = NULL;
 	struct gw_due *due;
@@ -65,6 +65,76 @@ static void test_outbox__enqueue_dedup_and_due(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(due[0].dest, "report");
 	assert_int_equal(due[0].attempts, 1);
+	gw_outbox_close(o);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/o.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/o.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Dedup by canonical content when both sides have it (a resend signed
+ * anew), by the bytes otherwise; a lease holds a delivery back without
+ * counting an attempt. */
+static void test_outbox__content_dedup_and_lease(void **state)
+{
+	char dir[] = "/tmp/gwoutXXXXXX", path[64];
+	const char *dests[] = { "hub", NULL };
+	struct gw_out_msg m = { "id-2",	 "plan", "s",	"application/jose+json",
+				"sig-1", 5,	 dests, "" };
+	struct gw_outbox *o = NULL;
+	struct gw_due *due;
+	struct gw_err err;
+	size_t n;
+	int dup = -1;
+	int64_t now = gw_now_ms();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/o.db", dir);
+	assert_int_equal(gw_outbox_open_sqlite(path, &o, &err), GW_OK);
+	snprintf(m.content_sha, sizeof(m.content_sha), "%064d", 1);
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, &dup, &err), GW_OK);
+	assert_int_equal(dup, 0);
+	m.body = "sig-2"; /* signed again: other bytes, same content */
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, &dup, &err), GW_OK);
+	assert_int_equal(dup, 1);
+	snprintf(m.content_sha, sizeof(m.content_sha), "%064d", 2);
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, &dup, &err),
+			 GW_ERR_REFUSED);
+	assert_non_null(strstr(err.msg, "other content"));
+	m.content_sha[0] = '\0'; /* no content digest: the bytes decide */
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, &dup, &err),
+			 GW_ERR_REFUSED);
+	m.body = "sig-1";
+	assert_int_equal(gw_outbox_enqueue(o, &m, 1, &dup, &err), GW_OK);
+	assert_int_equal(dup, 1);
+	/* lease: not due until it ends, no attempt counted */
+	assert_int_equal(gw_outbox_begin(o, &err), GW_OK);
+	assert_int_equal(gw_outbox_lease(o, "id-2", "hub", now + 60000, &err),
+			 GW_OK);
+	assert_int_equal(gw_outbox_commit(o, &err), GW_OK);
+	assert_int_equal(gw_outbox_due(o, now + 1000, 10, &due, &n, &err),
+			 GW_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(gw_outbox_due(o, now + 60000, 10, &due, &n, &err),
+			 GW_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(due[0].attempts, 0);
+	/* a lease never revives a delivery that is done */
+	assert_int_equal(gw_outbox_begin(o, &err), GW_OK);
+	assert_int_equal(gw_outbox_record(o, "id-2", "hub", now, 200, NULL,
+					  GW_DLV_DONE, 0, &err),
+			 GW_OK);
+	assert_int_equal(gw_outbox_lease(o, "id-2", "hub", now, &err), GW_OK);
+	assert_int_equal(gw_outbox_receipt(o, "id-2", "hub", now, "r", 1,
+					   "receipt verified", &err),
+			 GW_OK);
+	assert_int_equal(gw_outbox_commit(o, &err), GW_OK);
+	assert_int_equal(gw_outbox_due(o, now + 120000, 10, &due, &n, &err),
+			 GW_OK);
+	assert_int_equal(n, 0);
 	gw_outbox_close(o);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/o.db-wal", dir);
@@ -228,6 +298,13 @@ static gw_rc mem_record(struct gw_outbox *o, const char *msg_id,
 	return GW_OK;
 }
 
+static gw_rc mem_lease(struct gw_outbox *o, const char *msg_id,
+		       const char *dest, int64_t until_ms, struct gw_err *err)
+{
+	(void)o, (void)msg_id, (void)dest, (void)until_ms, (void)err;
+	return GW_OK;
+}
+
 static void mem_close(struct gw_outbox *o)
 {
 	free(o->impl);
@@ -239,6 +316,7 @@ static const struct gw_outbox_ops mem_ops = {
 	.begin = mem_tx,
 	.commit = mem_tx,
 	.record = mem_record,
+	.lease = mem_lease,
 	.close = mem_close,
 };
 
@@ -262,8 +340,8 @@ static void test_outbox__backends(void **state)
 {
 	const struct gw_store_backend mem = { "memory", mem_open, NULL, NULL };
 	const char *dests[] = { "hub", NULL };
-	struct gw_out_msg m = { "id-1", "plan", "s",  "application/json",
-				"{}",	2,	dests };
+	struct gw_out_msg m = { "id-1", "plan", "s",   "application/json",
+				"{}",	2,	dests, "" };
 	char dir[] = "/tmp/gwoutXXXXXX", path[64], digest[65], id[37];
 	struct gw_outbox *o = NULL;
 	struct gw_inbox *ib = NULL;
@@ -307,8 +385,9 @@ static void test_outbox__backends(void **state)
 	assert_int_equal(gw_outbox_sync_last(o, "s", "k", digest, id, &err),
 			 GW_ERR_UNSUPPORTED);
 	assert_string_equal(digest, "");
-	assert_int_equal(gw_outbox_receipt(o, "id-1", "hub", 0, "r", 1, &err),
-			 GW_OK);
+	assert_int_equal(
+		gw_outbox_receipt(o, "id-1", "hub", 0, "r", 1, NULL, &err),
+		GW_OK);
 	assert_int_equal(gw_outbox_stats(o, NULL, NULL, &err), GW_OK);
 	gw_outbox_close(o);
 	assert_int_equal(gw_inbox_open_backend(&mem, "", &ib, &err),
@@ -320,6 +399,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outbox__enqueue_dedup_and_due),
+		cmocka_unit_test(test_outbox__content_dedup_and_lease),
 		cmocka_unit_test(test_outbox__backoff),
 		cmocka_unit_test(test_outbox__routes),
 		cmocka_unit_test(test_outbox__sync_state_upgrade),
