@@ -10,7 +10,10 @@
 #      over HTTPS with mutual TLS (64 in flight) to a local sink (nginx,
 #      answering 200), messages delivered per second, next to the load
 #      generator POSTing to the same sink as fast as it answers (the
-#      HTTPS capacity of this machine for that sink: the ceiling).
+#      HTTPS capacity of this machine for that sink: the ceiling);
+#   4. what checking a destination's receipt costs per message
+#      (tests/tools/bench_receipt.c: ES256 receipts against the trust
+#      store, signer pinned), next to deliver's whole CPU per message.
 # Writes $RESULTS/outbox.json.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -65,11 +68,16 @@ for r in $(seq "$RUNS"); do
 	t0=$(now)
 	"$LIENTHONG" send -c "$W/gateway.yaml" "$W"/msgs/*.json >"$W/sent.$r" 2>"$W/send.$r.err"
 	t1=$(now)
-	"$LIENTHONG" deliver -c "$W/gateway.yaml" --once --max-inflight 64 >"$W/deliver.$r.out" 2>&1
+	# deliver's CPU (user + system) besides its wall time
+	cpu=$(python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.STDOUT)
+r = resource.getrusage(resource.RUSAGE_CHILDREN); print(r.ru_utime + r.ru_stime)' \
+		"$W/deliver.$r.out" "$LIENTHONG" deliver -c "$W/gateway.yaml" --once --max-inflight 64)
 	t2=$(now)
+	"$TOP/$B/tools/bench_receipt" "$P" 2000 >"$W/receipt.$r.json"
 	sent=$(grep -c ' -> sink$' "$W/sent.$r" || true)
 	done_=$("$LIENTHONG" queue -c "$W/gateway.yaml" ls done 2>/dev/null | grep -c ' done ' || true)
-	echo "{\"sent\": $sent, \"delivered\": $done_, \"send_s\": $(python3 -c "print($t1-$t0)"), \"deliver_s\": $(python3 -c "print($t2-$t1)")}" >"$W/e2e.$r.json"
+	echo "{\"sent\": $sent, \"delivered\": $done_, \"send_s\": $(python3 -c "print($t1-$t0)"), \"deliver_s\": $(python3 -c "print($t2-$t1)"), \"deliver_cpu_s\": $cpu}" >"$W/e2e.$r.json"
 	"$TOP/$B/tools/loadgen" --url "https://127.0.0.1:$SINK/v1/messages" --bodies "$W/bodies.txt" \
 		--cert "$P/ministry-ec-full.pem" --key "$P/ministry-ec.key" --cacert "$P/root.pem" \
 		--conns 64 --warmup 1 --duration 3 >"$W/sinkcap.$r.json"
@@ -83,7 +91,7 @@ import benchlib as bl
 w, results, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def each(prefix):
     return [json.load(open(f)) for f in sorted(glob.glob(os.path.join(w, prefix + ".*.json")))]
-enq, e2e, cap = each("enqueue"), each("e2e"), each("sinkcap")
+enq, e2e, cap, rcpt = each("enqueue"), each("e2e"), each("sinkcap"), each("receipt")
 rows = []
 for i, b in enumerate(enq[0]["batches"]):
     bs = b["batch"]
@@ -99,6 +107,10 @@ rows.append(bl.row("lienthong deliver --once: %d messages over HTTPS mTLS to a l
     "messages/s", [e["delivered"] / e["deliver_s"] for e in e2e if e["deliver_s"] > 0],
     baseline="loadgen POSTs to the same sink (64 connections, keep-alive)",
     baseline_values=[c["rps"] for c in cap], note=note))
+rows.append(bl.row("receipt check by the sender: ES256 flattened JWS, trust store (cached chain), signer pinned, "
+    "message id and SHA-256 checked", "µs per receipt", [min(x["check_us"]) for x in rcpt],
+    baseline="lienthong deliver --once: CPU (user+system) per message delivered, no receipt",
+    baseline_values=[e["deliver_cpu_s"] * 1e6 / e["delivered"] for e in e2e if e["delivered"]], higher_is_better=False))
 notes = ("Enqueue: bench_outbox.c, 2,048-byte bodies, batch 1 over %d messages, larger batches over %d; the "
          "outbox writes a message row, one delivery row per destination and the dedup keys. send and deliver are "
          "the real commands on a fresh data_dir each run (process start, configuration, keys included); "

@@ -196,6 +196,17 @@ if "$LIENTHONG" help serve >/dev/null 2>&1; then
 	step "9. The ministry's gateway has forwarded the queued indicator targets to the hub ($HUB_FORMAT over mutual TLS), which answered with a signed receipt"
 	for _ in $(seq 100); do [ -n "$(ls var/hub/drop 2>/dev/null)" ] && break; sleep 0.1; done
 	echo "hub drop folder: $(ls var/hub/drop | tr '\n' ' ')"
+	# the ministry checked the hub's receipt before calling it delivered
+	# (receipt: required, receipt_signer: the hub; docs/DELIVERY.md)
+	OUT_ID=$(sed -n 's/^\([0-9a-f-]*\)\( (already queued)\)\{0,1\} -> national-hub.*/\1/p' "$OUT/send-hub.out" | head -1)
+	for _ in $(seq 100); do
+		"$LIENTHONG" queue -c "$MCONF" show "$OUT_ID" 2>/dev/null | grep -q 'checked: receipt verified' && break
+		sleep 0.1
+	done
+	"$LIENTHONG" queue -c "$MCONF" show "$OUT_ID" | grep 'checked:' ||
+		fail "the ministry did not verify the hub's receipt for $OUT_ID (see $OUT/ministry-serve.log)"
+	"$LIENTHONG" queue -c "$MCONF" show "$OUT_ID" | grep -q 'checked: receipt verified' ||
+		fail "the hub's receipt for $OUT_ID did not verify"
 	run "$LIENTHONG" queue -c "$MCONF" ls
 	if [ -n "$HUB_ID" ]; then
 		run curl -sS --cacert $C/root.pem --cert $C/ministry-ec-full.pem --key $C/ministry-ec.key \

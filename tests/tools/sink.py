@@ -17,6 +17,9 @@ ap.add_argument("--down-until", type=float, default=0)
 ap.add_argument("--status", type=int, default=200)
 ap.add_argument("--save", help="keep each accepted body as DIR/ID")
 ap.add_argument("--token", help="KEY:SECRET: require a bearer token from POST /token")
+ap.add_argument("--answer-cmd",
+                help="answer each accepted post with what this shell command prints"
+                     " (run with MSG_ID and SHA256 of the body in its environment)")
 ap.add_argument("--rotate-every", type=int, default=0,
                 help="invalidate the token after this many accepted posts")
 a = ap.parse_args()
@@ -60,8 +63,15 @@ class H(http.server.BaseHTTPRequestHandler):
             if a.save and status < 300 and "/" not in key:
                 open("%s/%s" % (a.save, key), "wb").write(data)
         body = b'{"ok": true}' if status < 300 else b'{"error": "refused"}'
+        ctype = "application/json"
+        if a.answer_cmd and status < 300:
+            import hashlib, os, subprocess
+            env = dict(os.environ, MSG_ID=key, SHA256=hashlib.sha256(data).hexdigest())
+            body = subprocess.run(a.answer_cmd, shell=True, env=env,
+                                  stdout=subprocess.PIPE).stdout
+            ctype = "application/jose+json"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
