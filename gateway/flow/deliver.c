@@ -32,7 +32,6 @@
 #include "audit/audit.h"
 #include "base/log.h"
 #include "crypto/digest.h"
-#include "flow/deliver_receipt.h"
 
 static char *dup_path(const struct gw_config *cfg, const char *ptr)
 {
@@ -114,22 +113,22 @@ gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,
 			(int)gw_config_int(cfg, P("rate_limit_per_s"), 0);
 		d->format = dup_str(cfg, P("format"));
 		d->profile = dup_path(cfg, P("profile"));
-		d->receipt_policy = gw_receipt_policy_parse(
+		d->receipt.policy = gw_receipt_policy_parse(
 			gw_config_str(cfg, P("receipt"), "optional"));
-		d->receipt_signer = dup_str(cfg, P("receipt_signer"));
-		d->receipt_key = dup_path(cfg, P("receipt_key"));
-		d->receipt_trust = gw_config_get(cfg, P("receipt_trust"))
+		d->receipt.signer = dup_str(cfg, P("receipt_signer"));
+		d->receipt.key = dup_path(cfg, P("receipt_key"));
+		d->receipt.trust = gw_config_get(cfg, P("receipt_trust"))
 					   ? dup_path(cfg, P("receipt_trust"))
 					   : dup_path(cfg, "/trust/dir");
-		if (d->receipt_policy < 0)
+		if (d->receipt.policy < 0)
 			return gw_err_set(err, GW_ERR_CONFIG,
 					  "%s: destinations.%s.receipt: "
 					  "'%s' is not required, optional "
 					  "or none",
 					  cfg->path, name,
 					  gw_config_str(cfg, P("receipt"), ""));
-		if (d->receipt_policy == GW_RECEIPT_REQUIRED &&
-		    !d->receipt_signer && !d->receipt_key)
+		if (d->receipt.policy == GW_RECEIPT_REQUIRED &&
+		    !d->receipt.signer && !d->receipt.key)
 			return gw_err_set(
 				err, GW_ERR_CONFIG,
 				"%s: destinations.%s.receipt: required needs "
@@ -220,10 +219,7 @@ void gw_forwarding_release(struct gw_forwarding *f)
 		free(d->token);
 		free(d->format);
 		free(d->profile);
-		free(d->receipt_signer);
-		free(d->receipt_key);
-		free(d->receipt_trust);
-		gw_receipt_release(d);
+		gw_receipt_release(&d->receipt);
 	}
 	for (i = 0; f->routes && i < f->nroutes; i++) {
 		free_list(f->routes[i].kinds);
@@ -530,10 +526,10 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 								  : RETRY;
 		snprintf(why, sizeof(why), "X-Road error %s", x->xroad_error);
 	} else if (status >= 200 && status < 300) {
-		switch (gw_receipt_check(d, x->due->msg_id, x->due->body,
-					 x->due->len, x->ex.body.data,
-					 x->ex.body.len, verdict,
-					 sizeof(verdict))) {
+		switch (gw_receipt_check(
+			&d->receipt, d->name, d->format, x->due->msg_id,
+			x->due->body, x->due->len, x->ex.body.data,
+			x->ex.body.len, verdict, sizeof(verdict))) {
 		case GW_RECEIPT_OK:
 		case GW_RECEIPT_ABSENT: what = DONE; break;
 		case GW_RECEIPT_REJECTED:

@@ -13,6 +13,7 @@
 
 #include "base/common.h"
 #include "model/config.h"
+#include "flow/deliver_receipt.h"
 #include "flow/transport.h"
 #include "store/outbox.h"
 
@@ -48,11 +49,7 @@ struct gw_dest {
 	 * profile.h), NULL: the format's own names */
 	char *profile;
 	/* what the destination's answer must be (flow/deliver_receipt.h) */
-	int receipt_policy;   /* enum gw_receipt_policy */
-	char *receipt_signer; /* subject its receipts are signed by */
-	char *receipt_key;    /* or its pinned key file */
-	char *receipt_trust;  /* trust store folder (default trust.dir) */
-	void *receipt_state;  /* verifier and converter, loaded on use */
+	struct gw_receipt_rule receipt;
 };
 
 struct gw_route {

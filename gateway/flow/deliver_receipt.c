@@ -16,7 +16,6 @@
 #include "base/xml.h"
 #include "crypto/digest.h"
 #include "crypto/sign.h"
-#include "flow/deliver.h"
 #include "model/message.h"
 #include "model/validate.h"
 
@@ -38,48 +37,50 @@ int gw_receipt_policy_parse(const char *s)
 	return -1;
 }
 
-void gw_receipt_release(struct gw_dest *d)
+void gw_receipt_release(struct gw_receipt_rule *rule)
 {
-	struct rstate *r = d->receipt_state;
+	struct rstate *r = rule->state;
 
-	if (!r)
-		return;
-	gw_sign_verifier_free(r->ver);
-	gw_format_free(r->fmt);
-	free(r);
-	d->receipt_state = NULL;
+	free(rule->signer);
+	free(rule->key);
+	free(rule->trust);
+	if (r) {
+		gw_sign_verifier_free(r->ver);
+		gw_format_free(r->fmt);
+		free(r);
+	}
+	memset(rule, 0, sizeof(*rule));
 }
 
 /* The destination's verifier, loaded once; NULL with why set. */
-static struct rstate *state(struct gw_dest *d, char *why, size_t n)
+static struct rstate *state(struct gw_receipt_rule *d, const char *dest,
+			    char *why, size_t n)
 {
-	struct rstate *r = d->receipt_state;
+	struct rstate *r = d->state;
 	struct gw_err err;
 
-	if (!r && !(r = d->receipt_state = gw_calloc(1, sizeof(*r)))) {
+	if (!r && !(r = d->state = gw_calloc(1, sizeof(*r)))) {
 		snprintf(why, n, "out of memory");
 		return NULL;
 	}
 	if (!r->tried) {
 		r->tried = 1;
 		gw_err_clear(&err);
-		if (!d->receipt_key && !d->receipt_signer)
+		if (!d->key && !d->signer)
 			snprintf(r->why, sizeof(r->why),
 				 "cannot tell who signed it: set "
 				 "destinations.%s.receipt_signer (or "
 				 "receipt_key)",
-				 d->name);
-		else if (!d->receipt_key && !d->receipt_trust)
+				 dest);
+		else if (!d->key && !d->trust)
 			snprintf(r->why, sizeof(r->why),
 				 "no trust store to check it against: set "
 				 "trust.dir or destinations.%s.receipt_trust",
-				 d->name);
+				 dest);
 		else if (gw_sign_init(&err) ||
-			 (d->receipt_key
-				  ? gw_sign_verifier_key(d->receipt_key,
-							 &r->ver, &err)
-				  : gw_sign_verifier_trust(d->receipt_trust,
-							   &r->ver, &err)))
+			 (d->key ? gw_sign_verifier_key(d->key, &r->ver, &err)
+				 : gw_sign_verifier_trust(d->trust, &r->ver,
+							  &err)))
 			snprintf(r->why, sizeof(r->why), "%s", err.msg);
 	}
 	if (!r->ver) {
@@ -161,10 +162,11 @@ static enum gw_receipt_verdict check_content(const json_t *r,
 	return GW_RECEIPT_OK;
 }
 
-enum gw_receipt_verdict gw_receipt_check(struct gw_dest *d, const char *msg_id,
-					 const char *sent, size_t sent_len,
-					 const char *body, size_t len,
-					 char *why, size_t n)
+enum gw_receipt_verdict gw_receipt_check(struct gw_receipt_rule *d,
+					 const char *dest, const char *format,
+					 const char *msg_id, const char *sent,
+					 size_t sent_len, const char *body,
+					 size_t len, char *why, size_t n)
 {
 	enum gw_receipt_verdict v = GW_RECEIPT_BAD;
 	struct gw_sign_result res;
@@ -182,7 +184,7 @@ enum gw_receipt_verdict gw_receipt_check(struct gw_dest *d, const char *msg_id,
 		len--;
 	while (len && strchr(" \t\r\n", *body))
 		body++, len--;
-	if (d->receipt_policy == GW_RECEIPT_NONE) {
+	if (d->policy == GW_RECEIPT_NONE) {
 		snprintf(why, n, "not checked (receipt: none)");
 		return GW_RECEIPT_ABSENT;
 	}
@@ -207,11 +209,11 @@ enum gw_receipt_verdict gw_receipt_check(struct gw_dest *d, const char *msg_id,
 		jws = compact_jws(body, len);
 	}
 	if (!jws && !doc) {
-		if (d->receipt_policy == GW_RECEIPT_REQUIRED) {
+		if (d->policy == GW_RECEIPT_REQUIRED) {
 			snprintf(why, n,
 				 "no receipt in the answer (%zu bytes), and "
 				 "destinations.%s.receipt is required",
-				 len, d->name);
+				 len, dest);
 			goto out;
 		}
 		snprintf(why, n,
@@ -219,7 +221,7 @@ enum gw_receipt_verdict gw_receipt_check(struct gw_dest *d, const char *msg_id,
 		v = GW_RECEIPT_ABSENT;
 		goto out;
 	}
-	if (!(r = state(d, why, n)))
+	if (!(r = state(d, dest, why, n)))
 		goto out;
 	if (jws) {
 		if (gw_sign_verify_jws(r->ver, body, len, NULL, 0, 0, &res,
@@ -244,7 +246,7 @@ enum gw_receipt_verdict gw_receipt_check(struct gw_dest *d, const char *msg_id,
 		if (gw_msg_xml_is_canonical(doc)) {
 			if (gw_msg_xml_to_json(doc, &msg, &err))
 				msg = NULL;
-		} else if (d->format && !strcmp(d->format, "edxml") &&
+		} else if (format && !strcmp(format, "edxml") &&
 			   (r->fmt ||
 			    !gw_format_new(gw_schema_dir(), &r->fmt, &err))) {
 			if (gw_format_from_wire(r->fmt, "edxml", body, len,
@@ -258,12 +260,11 @@ enum gw_receipt_verdict gw_receipt_check(struct gw_dest *d, const char *msg_id,
 			goto out;
 		}
 	}
-	if (d->receipt_signer && !d->receipt_key &&
-	    strcmp(res.subject, d->receipt_signer)) {
+	if (d->signer && !d->key && strcmp(res.subject, d->signer)) {
 		snprintf(why, n,
 			 "the receipt is signed by '%s', not by the "
 			 "destination ('%s')",
-			 res.subject, d->receipt_signer);
+			 res.subject, d->signer);
 		goto out;
 	}
 	v = check_content(msg, msg_id, sent, sent_len, &res, why, n);

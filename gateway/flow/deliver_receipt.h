@@ -20,8 +20,6 @@
 
 #include "base/common.h"
 
-struct gw_dest;
-
 enum gw_receipt_policy {
 	GW_RECEIPT_OPTIONAL = 0, /* the default */
 	GW_RECEIPT_REQUIRED,
@@ -35,24 +33,34 @@ enum gw_receipt_verdict {
 	GW_RECEIPT_REJECTED /* a verified receipt saying "rejected" */
 };
 
+/* A destination's receipt rule (in struct gw_dest, flow/deliver.h). */
+struct gw_receipt_rule {
+	int policy;   /* enum gw_receipt_policy */
+	char *signer; /* subject its receipts are signed by */
+	char *key;    /* or its pinned key file */
+	char *trust;  /* trust store folder (default trust.dir) */
+	void *state;  /* verifier and converter, loaded on first use */
+};
+
 /* "required", "optional", "none" -> the policy; -1 for anything else. */
 int gw_receipt_policy_parse(const char *s);
 
 /*
- * Check the answer body[0..len) of destination d to the delivery of
- * msg_id whose bytes were sent[0..sent_len). why (n bytes) receives one
- * line: for OK and ABSENT what was found (kept with the receipt, shown by
- * queue show), for BAD and REJECTED the reason. The destination's
- * verifier is loaded on first use and kept in d (released with the
- * forwarding); a verifier that cannot be loaded makes every receipt BAD,
- * with the reason.
+ * Check the answer body[0..len) of destination dest (its rule r, its wire
+ * format or NULL) to the delivery of msg_id whose bytes were
+ * sent[0..sent_len). why (n bytes) receives one line: for OK and ABSENT
+ * what was found (kept with the receipt, shown by queue show), for BAD
+ * and REJECTED the reason. The verifier is loaded on first use and kept
+ * in r (gw_receipt_release); one that cannot be loaded makes every
+ * receipt BAD, with the reason.
  */
-enum gw_receipt_verdict gw_receipt_check(struct gw_dest *d, const char *msg_id,
-					 const char *sent, size_t sent_len,
-					 const char *body, size_t len,
-					 char *why, size_t n);
+enum gw_receipt_verdict gw_receipt_check(struct gw_receipt_rule *r,
+					 const char *dest, const char *format,
+					 const char *msg_id, const char *sent,
+					 size_t sent_len, const char *body,
+					 size_t len, char *why, size_t n);
 
-/* Release what gw_receipt_check kept in d. */
-void gw_receipt_release(struct gw_dest *d);
+/* Release what r holds (its strings and state). */
+void gw_receipt_release(struct gw_receipt_rule *r);
 
 #endif

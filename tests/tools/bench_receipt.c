@@ -20,7 +20,6 @@
 #include "base/common.h"
 #include "crypto/digest.h"
 #include "crypto/sign.h"
-#include "flow/deliver.h"
 #include "flow/deliver_receipt.h"
 
 static double now_s(void)
@@ -35,7 +34,7 @@ int main(int argc, char **argv)
 {
 	char path[3][4096], trust[4096], why[512];
 	struct gw_sign_key *k = NULL;
-	struct gw_dest d;
+	struct gw_receipt_rule d;
 	struct gw_err err;
 	struct gw_buf *r;
 	char(*sent)[64];
@@ -77,11 +76,10 @@ int main(int argc, char **argv)
 		}
 	}
 	memset(&d, 0, sizeof(d));
-	d.name = "hub";
-	d.receipt_policy = GW_RECEIPT_REQUIRED;
-	d.receipt_signer =
-		"CN=National Data Exchange Hub,O=Lienthong Test PKI,C=VN";
-	d.receipt_trust = trust;
+	d.policy = GW_RECEIPT_REQUIRED;
+	d.signer = gw_strdup(
+		"CN=National Data Exchange Hub,O=Lienthong Test PKI,C=VN");
+	d.trust = gw_strdup(trust);
 	printf("{\"n\": %d, \"check_us\": [", n);
 	for (run = 0; run < 3; run++) {
 		double t0 = now_s();
@@ -90,8 +88,9 @@ int main(int argc, char **argv)
 			char id[32];
 
 			snprintf(id, sizeof(id), "m-%d", i);
-			if (gw_receipt_check(&d, id, sent[i], strlen(sent[i]),
-					     r[i].data, r[i].len, why,
+			if (gw_receipt_check(&d, "hub", NULL, id, sent[i],
+					     strlen(sent[i]), r[i].data,
+					     r[i].len, why,
 					     sizeof(why)) != GW_RECEIPT_OK) {
 				fprintf(stderr, "bench_receipt: %s\n", why);
 				return 1;
