@@ -146,16 +146,6 @@ static gw_rc dest_profile(struct gw_variants *vs, const struct gw_dest *dest,
 	return GW_OK;
 }
 
-/* What tells the variants of one message apart: the format, and the
- * profile when there is one ("report-packet;profile=/etc/...yaml"). */
-static void variant_key(const struct gw_dest *dest, char *out, size_t n)
-{
-	if (dest->profile)
-		snprintf(out, n, "%s;profile=%s", dest->format, dest->profile);
-	else
-		snprintf(out, n, "%s", dest->format);
-}
-
 /* The variant of m for dest (named name, which has a format): a new one
  * in vs, or name added to the variant of that format and profile already
  * made for m. */
@@ -173,7 +163,7 @@ static gw_rc make_variant(const struct gw_sign_key *key,
 	size_t k, len = 0;
 	gw_rc rc;
 
-	variant_key(dest, vkey, sizeof(vkey));
+	gw_dest_variant_key(dest, vkey, sizeof(vkey));
 	/* a variant of this format already made: add the dest */
 	for (k = 0; k < vs->n; k++)
 		if (vs->of[k] == m->id &&

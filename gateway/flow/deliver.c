@@ -24,6 +24,8 @@
  */
 #include "flow/deliver.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -65,6 +67,14 @@ static void free_list(char **l)
 	for (i = 0; l && l[i]; i++)
 		free(l[i]);
 	free(l);
+}
+
+void gw_dest_variant_key(const struct gw_dest *d, char *out, size_t n)
+{
+	if (d->profile)
+		snprintf(out, n, "%s;profile=%s", d->format, d->profile);
+	else
+		snprintf(out, n, "%s", d->format ? d->format : "");
 }
 
 gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,

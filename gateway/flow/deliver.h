@@ -72,6 +72,12 @@ struct gw_forwarding {
 	const struct gw_http_transport *transport;
 };
 
+/* What tells the wire-format variants of one message apart, for d (which
+ * has a format): the format, and the profile when there is one
+ * ("report-packet;profile=/etc/...yaml"); with gw_format_wire_id, the
+ * variant's id. */
+void gw_dest_variant_key(const struct gw_dest *d, char *out, size_t n);
+
 /* Read destinations and routes from the configuration (paths made
  * absolute). A route naming an unknown destination is GW_ERR_CONFIG. */
 gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,

@@ -119,12 +119,29 @@ static int has_signature(xmlNodePtr n)
 	return 0;
 }
 
+/* Drop the (verified) enveloped Signature from the document element, so
+ * that the rest reads as a canonical message. */
+static void drop_signature(xmlDocPtr doc)
+{
+	xmlNodePtr n = xmlDocGetRootElement(doc), c, next;
+
+	for (c = n ? n->children : NULL; c; c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE && c->ns &&
+		    !strcmp((const char *)c->name, "Signature") &&
+		    !strcmp((const char *)c->ns->href,
+			    "http://www.w3.org/2000/09/xmldsig#")) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+}
+
 /* The receipt's content against the message sent. */
-static enum gw_receipt_verdict check_content(const json_t *r,
-					     const char *msg_id,
-					     const char *sent, size_t sent_len,
-					     const struct gw_sign_result *res,
-					     char *why, size_t n)
+static enum gw_receipt_verdict
+check_content(const json_t *r, const char *msg_id, const char *variant,
+	      const char *sent, size_t sent_len,
+	      const struct gw_sign_result *res, char *why, size_t n)
 {
 	const json_t *p = json_object_get(r, "payload");
 	const char *kind = json_string_value(json_object_get(r, "kind"));
@@ -132,13 +149,17 @@ static enum gw_receipt_verdict check_content(const json_t *r,
 	const char *sha = json_string_value(json_object_get(p, "sha256"));
 	const char *oc = json_string_value(json_object_get(p, "outcome"));
 	const char *at = json_string_value(json_object_get(p, "time"));
-	char hex[65];
+	char hex[65], vid[37];
 
 	if (!kind || strcmp(kind, "receipt")) {
 		snprintf(why, n, "the signed answer is a '%s', not a receipt",
 			 kind ? kind : "?");
 		return GW_RECEIPT_BAD;
 	}
+	/* a wire-format variant's receipt may name the canonical message */
+	if (id && strcmp(id, msg_id) && variant &&
+	    gw_format_wire_id(id, variant, vid) == 0 && !strcmp(vid, msg_id))
+		msg_id = id;
 	if (!id || strcmp(id, msg_id)) {
 		snprintf(why, n, "the receipt names another message (%.40s)",
 			 id ? id : "none");
@@ -163,7 +184,7 @@ static enum gw_receipt_verdict check_content(const json_t *r,
 }
 
 enum gw_receipt_verdict gw_receipt_check(struct gw_receipt_rule *d,
-					 const char *dest, const char *format,
+					 const char *dest, const char *variant,
 					 const char *msg_id, const char *sent,
 					 size_t sent_len, const char *body,
 					 size_t len, char *why, size_t n)
@@ -244,9 +265,10 @@ enum gw_receipt_verdict gw_receipt_check(struct gw_receipt_rule *d,
 			goto out;
 		}
 		if (gw_msg_xml_is_canonical(doc)) {
+			drop_signature(doc);
 			if (gw_msg_xml_to_json(doc, &msg, &err))
 				msg = NULL;
-		} else if (format && !strcmp(format, "edxml") &&
+		} else if (variant && !strncmp(variant, "edxml", 5) &&
 			   (r->fmt ||
 			    !gw_format_new(gw_schema_dir(), &r->fmt, &err))) {
 			if (gw_format_from_wire(r->fmt, "edxml", body, len,
@@ -267,7 +289,7 @@ enum gw_receipt_verdict gw_receipt_check(struct gw_receipt_rule *d,
 			 res.subject, d->signer);
 		goto out;
 	}
-	v = check_content(msg, msg_id, sent, sent_len, &res, why, n);
+	v = check_content(msg, msg_id, variant, sent, sent_len, &res, why, n);
 out:
 	if (msg != j)
 		json_decref(msg);

@@ -46,16 +46,18 @@ struct gw_receipt_rule {
 int gw_receipt_policy_parse(const char *s);
 
 /*
- * Check the answer body[0..len) of destination dest (its rule r, its wire
- * format or NULL) to the delivery of msg_id whose bytes were
- * sent[0..sent_len). why (n bytes) receives one line: for OK and ABSENT
+ * Check the answer body[0..len) of destination dest (its rule r) to the
+ * delivery of msg_id whose bytes were sent[0..sent_len). variant is the
+ * destination's variant key (gw_dest_variant_key: its wire format and
+ * profile) or NULL: the receipt of a wire-format variant may name the
+ * canonical message whose variant msg_id is (gw_format_wire_id). why (n bytes) receives one line: for OK and ABSENT
  * what was found (kept with the receipt, shown by queue show), for BAD
  * and REJECTED the reason. The verifier is loaded on first use and kept
  * in r (gw_receipt_release); one that cannot be loaded makes every
  * receipt BAD, with the reason.
  */
 enum gw_receipt_verdict gw_receipt_check(struct gw_receipt_rule *r,
-					 const char *dest, const char *format,
+					 const char *dest, const char *variant,
 					 const char *msg_id, const char *sent,
 					 size_t sent_len, const char *body,
 					 size_t len, char *why, size_t n);
