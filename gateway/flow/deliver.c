@@ -673,7 +673,7 @@ static gw_rc step(struct gw_outbox *o, struct gw_forwarding *f, void *session,
 	gw_rc rc;
 
 	*taken = *seen = 0;
-	if ((rc = gw_outbox_begin(o, err)))
+	if ((rc = gw_outbox_begin_outcomes(o, err)))
 		return rc;
 	for (i = 0; i < max && !rc; i++) {
 		struct xfer *x = &xs[i];

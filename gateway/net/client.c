@@ -14,6 +14,11 @@
 struct session {
 	CURLM *multi;
 	CURLSH *share;
+	/* easy handles of finished exchanges, reset and used again (as a
+	 * load generator does): a new handle per request costs more than
+	 * the request itself on a kept-alive TLS connection */
+	CURL **pool;
+	int npool, cap;
 };
 
 /* what an exchange holds while it is in libcurl's hands (ex->priv) */
@@ -67,17 +72,25 @@ static void tls_opts(CURL *h, const struct gw_http_exchange *ex)
 		curl_easy_setopt(h, CURLOPT_SSLKEY, ex->key);
 }
 
-/* An easy handle for ex (ex->priv), GW_ERR_NOMEM. */
-static gw_rc prepare(struct gw_http_exchange *ex, CURLSH *share)
+/* An easy handle for ex (ex->priv), from the pool of session s (may be
+ * NULL) or new; GW_ERR_NOMEM. */
+static gw_rc prepare(struct gw_http_exchange *ex, struct session *s)
 {
 	struct handle *hd = gw_calloc(1, sizeof(*hd));
+	CURLSH *share = s ? s->share : NULL;
 	size_t i;
 
 	ex->priv = hd;
 	ex->done = 0;
 	ex->status = 0;
 	ex->error = NULL;
-	if (!hd || !(hd->h = curl_easy_init()))
+	if (hd && s && s->npool) {
+		hd->h = s->pool[--s->npool];
+		curl_easy_reset(hd->h);
+	} else if (hd) {
+		hd->h = curl_easy_init();
+	}
+	if (!hd || !hd->h)
 		return GW_ERR_NOMEM;
 	for (i = 0; ex->headers && ex->headers[i]; i++)
 		hd->hdrs = curl_slist_append(hd->hdrs, ex->headers[i]);
@@ -121,6 +134,9 @@ static void s_close(void *session)
 
 	if (!s)
 		return;
+	while (s->npool)
+		curl_easy_cleanup(s->pool[--s->npool]);
+	free(s->pool);
 	curl_multi_cleanup(s->multi);
 	curl_share_cleanup(s->share);
 	curl_global_cleanup();
@@ -136,7 +152,9 @@ static void *s_open(int max_inflight)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	s->multi = curl_multi_init();
 	s->share = curl_share_init();
-	if (!s->multi || !s->share) {
+	s->cap = max_inflight;
+	s->pool = gw_calloc((size_t)max_inflight + 1, sizeof(*s->pool));
+	if (!s->multi || !s->share || !s->pool) {
 		s_close(s);
 		return NULL;
 	}
@@ -156,7 +174,7 @@ static void *s_open(int max_inflight)
 static gw_rc s_submit(void *session, struct gw_http_exchange *ex)
 {
 	struct session *s = session;
-	gw_rc rc = prepare(ex, s->share);
+	gw_rc rc = prepare(ex, s);
 	struct handle *hd = ex->priv;
 
 	if (rc)
@@ -205,7 +223,10 @@ static void s_release(void *session, struct gw_http_exchange *ex)
 	if (hd->h) {
 		if (hd->added && s)
 			curl_multi_remove_handle(s->multi, hd->h);
-		curl_easy_cleanup(hd->h);
+		if (s && s->npool < s->cap)
+			s->pool[s->npool++] = hd->h;
+		else
+			curl_easy_cleanup(hd->h);
 	}
 	curl_slist_free_all(hd->hdrs);
 	free(hd);

@@ -44,7 +44,15 @@ static inline gw_rc gw_outbox_due(struct gw_outbox *o, int64_t now_ms,
 
 static inline gw_rc gw_outbox_begin(struct gw_outbox *o, struct gw_err *err)
 {
-	return o->ops->begin(o, err);
+	return o->ops->begin(o, 1, err);
+}
+
+/* A transaction of delivery outcomes and leases, not waiting for the disk
+ * (struct gw_outbox_ops begin, store/store.h). */
+static inline gw_rc gw_outbox_begin_outcomes(struct gw_outbox *o,
+					     struct gw_err *err)
+{
+	return o->ops->begin(o, 0, err);
 }
 
 static inline gw_rc gw_outbox_commit(struct gw_outbox *o, struct gw_err *err)

@@ -21,7 +21,9 @@
 
 struct sq {
 	sqlite3 *db;
-	sqlite3_stmt *ins_msg, *get_msg, *ins_dlv, *due, *upd, *ins_att, *lease;
+	sqlite3_stmt *ins_msg, *get_msg, *ins_dlv, *due, *upd, *ins_att, *lease,
+		*ins_rcpt;
+	int relaxed; /* the open transaction does not wait for the disk */
 };
 
 static const char schema[] =
@@ -206,26 +208,44 @@ static gw_rc sq_due(struct gw_outbox *o, int64_t now_ms, size_t max,
 	return GW_OK;
 }
 
-static gw_rc sq_begin(struct gw_outbox *o, struct gw_err *err)
+static gw_rc sq_begin(struct gw_outbox *o, int durable, struct gw_err *err)
 {
 	struct sq *s = o->impl;
 
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+	/* WAL with synchronous=NORMAL: committed to the WAL file without an
+	 * fsync (a crash of the process loses nothing, a power cut may lose
+	 * the last such commits; the database stays consistent). Set back
+	 * to FULL at commit, for enqueue. */
+	if (!durable &&
+	    sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL))
 		return db_err(s, err, "begin a transaction");
+	s->relaxed = !durable;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
+		gw_rc rc = db_err(s, err, "begin a transaction");
+
+		if (s->relaxed)
+			sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL,
+				     NULL, NULL);
+		s->relaxed = 0;
+		return rc;
+	}
 	return GW_OK;
 }
 
 static gw_rc sq_commit(struct gw_outbox *o, struct gw_err *err)
 {
 	struct sq *s = o->impl;
+	gw_rc rc = GW_OK;
 
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) {
-		gw_rc rc = db_err(s, err, "commit");
-
+		rc = db_err(s, err, "commit");
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return rc;
 	}
-	return GW_OK;
+	if (s->relaxed)
+		sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL,
+			     NULL);
+	s->relaxed = 0;
+	return rc;
 }
 
 static gw_rc sq_record(struct gw_outbox *o, const char *msg_id,
@@ -281,6 +301,7 @@ static void sq_close(struct gw_outbox *o)
 	sqlite3_finalize(s->upd);
 	sqlite3_finalize(s->ins_att);
 	sqlite3_finalize(s->lease);
+	sqlite3_finalize(s->ins_rcpt);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -371,6 +392,8 @@ gw_rc gw_sqlite_outbox_open(const char *path, struct gw_outbox **out,
 		      "VALUES(?,?,?,?,?)")
 	PREP(lease, "UPDATE deliveries SET next_ms=? WHERE msg_id=? AND "
 		    "dest=? AND state=0")
+	PREP(ins_rcpt, "INSERT OR REPLACE INTO receipts(msg_id,dest,at_ms,"
+		       "body,verdict) VALUES(?,?,?,?,?)")
 #undef PREP
 out:
 	if (rc) {
@@ -604,27 +627,18 @@ static gw_rc sq_receipt(struct gw_outbox *o, const char *msg_id,
 			const char *dest, int64_t now_ms, const char *body,
 			size_t len, const char *verdict, struct gw_err *err)
 {
-	sqlite3 *db = sqdb(o);
-	sqlite3_stmt *st = NULL;
-	int r;
+	struct sq *s = o->impl;
 
-	if (sqlite3_prepare_v2(
-		    db,
-		    "INSERT OR REPLACE INTO receipts(msg_id,dest,at_ms,"
-		    "body,verdict) VALUES(?,?,?,?,?)",
-		    -1, &st, NULL))
-		return gw_err_set(err, GW_ERR_INTERNAL, "outbox: %s",
-				  sqlite3_errmsg(db));
-	sqlite3_bind_text(st, 1, msg_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dest, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_blob64(st, 4, body, len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, verdict, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? GW_OK
-				: gw_err_set(err, GW_ERR_IO, "outbox: %s",
-					     sqlite3_errmsg(db));
+	/* one per completed delivery: kept prepared, like record's */
+	sqlite3_reset(s->ins_rcpt);
+	sqlite3_bind_text(s->ins_rcpt, 1, msg_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins_rcpt, 2, dest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->ins_rcpt, 3, now_ms);
+	sqlite3_bind_blob64(s->ins_rcpt, 4, body, len, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins_rcpt, 5, verdict, -1, SQLITE_STATIC);
+	if (sqlite3_step(s->ins_rcpt) != SQLITE_DONE)
+		return db_err(s, err, "keep a receipt");
+	return GW_OK;
 }
 
 static gw_rc sq_stats(struct gw_outbox *o, gw_outbox_stat_cb cb, void *arg,

@@ -125,9 +125,15 @@ struct gw_outbox_ops {
 	 * them in *out / *n; they stay owned by o. */
 	gw_rc (*due)(struct gw_outbox *o, int64_t now_ms, size_t max,
 		     struct gw_due **out, size_t *n, struct gw_err *err);
-	/* A write transaction grouping record() and receipt() calls (one
-	 * fsync); commit rolls back when it fails. */
-	gw_rc (*begin)(struct gw_outbox *o, struct gw_err *err);
+	/* A write transaction grouping record(), lease(), receipt() and
+	 * sync_record() calls; commit rolls back when it fails. durable: the
+	 * commit returns once on durable storage (one fsync). Not durable
+	 * (delivery outcomes and leases only): the commit survives a crash
+	 * of the process but a power cut may forget it, so that the
+	 * delivery is sent again under its idempotency key; the delivery
+	 * engine does not wait for the disk between answers (SQLite: WAL
+	 * with synchronous=NORMAL for that transaction). */
+	gw_rc (*begin)(struct gw_outbox *o, int durable, struct gw_err *err);
 	gw_rc (*commit)(struct gw_outbox *o, struct gw_err *err);
 	/* Between begin and commit: append an attempt (now_ms, http_status,
 	 * error may be NULL) and set the delivery's state, next_ms (when a

@@ -281,11 +281,17 @@ static gw_rc mem_due(struct gw_outbox *o, int64_t now_ms, size_t max,
 	return GW_OK;
 }
 
-static gw_rc mem_tx(struct gw_outbox *o, struct gw_err *err)
+static gw_rc mem_commit(struct gw_outbox *o, struct gw_err *err)
 {
 	(void)o;
 	(void)err;
 	return GW_OK;
+}
+
+static gw_rc mem_begin(struct gw_outbox *o, int durable, struct gw_err *err)
+{
+	(void)durable;
+	return mem_commit(o, err);
 }
 
 static gw_rc mem_record(struct gw_outbox *o, const char *msg_id,
@@ -313,8 +319,8 @@ static void mem_close(struct gw_outbox *o)
 static const struct gw_outbox_ops mem_ops = {
 	.enqueue = mem_enqueue,
 	.due = mem_due,
-	.begin = mem_tx,
-	.commit = mem_tx,
+	.begin = mem_begin,
+	.commit = mem_commit,
 	.record = mem_record,
 	.lease = mem_lease,
 	.close = mem_close,
