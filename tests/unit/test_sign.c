@@ -18,6 +18,7 @@
 
 #include <libxml/parser.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -1149,6 +1150,41 @@ static void test_sign__rfc7515(void **state)
 		   GW_SIGN_ALG_ES256);
 }
 
+/* HMAC never verifies with a public key or a trust store, even keyed
+ * with the public key itself (the classic algorithm confusion). */
+static void test_sign__hmac_with_public_keys(void **state)
+{
+	struct algkeys *ak = algkeys();
+	struct gw_sign_verifier *v = NULL;
+	struct gw_sign_result res;
+	struct gw_err err;
+	struct gw_buf jws;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned maclen = 0;
+	char *pem = slurp(ak->cert[KT_RSA]);
+
+	(void)state;
+	gw_err_clear(&err);
+	gw_buf_init(&jws);
+	/* {"alg":"HS256"} . {"a":1} */
+	gw_buf_adds(&jws, "eyJhbGciOiJIUzI1NiJ9.eyJhIjoxfQ");
+	assert_non_null(HMAC(EVP_sha256(), pem, (int)strlen(pem),
+			     (unsigned char *)jws.data, jws.len, mac, &maclen));
+	gw_buf_adds(&jws, ".");
+	assert_int_equal(gw_b64_encode(mac, maclen, 1, &jws), GW_OK);
+	assert_int_equal(gw_sign_verifier_trust(ak->trust, &v, &err), GW_OK);
+	assert_int_equal(vjws(v, jws.data, &res), GW_ERR_REFUSED);
+	assert_int_equal(res.reason, GW_SIGN_UNSUPPORTED);
+	gw_sign_verifier_free(v);
+	assert_int_equal(gw_sign_verifier_key(ak->cert[KT_RSA], &v, &err),
+			 GW_OK);
+	assert_int_equal(vjws(v, jws.data, &res), GW_ERR_REFUSED);
+	assert_int_equal(res.reason, GW_SIGN_BAD_SIGNATURE);
+	gw_sign_verifier_free(v);
+	gw_buf_release(&jws);
+	free(pem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1169,6 +1205,7 @@ int main(void)
 		cmocka_unit_test(test_sign__wrong_key_type),
 		cmocka_unit_test(test_sign__rfc7520),
 		cmocka_unit_test(test_sign__rfc7515),
+		cmocka_unit_test(test_sign__hmac_with_public_keys),
 	};
 	struct gw_err err;
 
