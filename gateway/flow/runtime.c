@@ -30,7 +30,6 @@ static const struct {
 	{ "ecdsa-sha256", GW_SIGN_ALG_ES256 },
 	{ "ecdsa-sha384", GW_SIGN_ALG_ES384 },
 	{ "ecdsa-sha512", GW_SIGN_ALG_ES512 },
-	{ "eddsa", GW_SIGN_ALG_EDDSA },
 	{ "eddsa-ed25519", GW_SIGN_ALG_EDDSA },
 };
 

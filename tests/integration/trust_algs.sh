@@ -4,7 +4,8 @@
 # signed with RS256 (XML-DSig and JWS) as an unsupported algorithm and
 # accepts PS256, both in the verification workers (the default) and in
 # the event loop (workers: 0); names that cannot be allowed (none, HS256,
-# unknown) are refused by the configuration check.
+# unknown) are refused by the configuration check. The receipts are signed
+# as signing: xml_alg rsa-pss-sha512 and jws_alg PS384 say.
 . tests/lib.sh
 P=$TOP/$B/pki
 sh "$TOP/certs/mkpki.sh" "$P" >/dev/null || { not_ok "make the test PKI"; finish; exit 1; }
@@ -32,9 +33,11 @@ gateway:
   data_dir: $TMP/var-$2
 log: {level: info, file: $TMP/serve.log}
 signing:
-  key: $P/ministry-ec.key
-  cert: $P/ministry-ec.pem
+  key: $P/ministry-rsa.key
+  cert: $P/ministry-rsa.pem
   chain: $P/chain.pem
+  xml_alg: rsa-pss-sha512
+  jws_alg: PS384
 trust:
   dir: $P/trust
   algorithms: $3
@@ -116,8 +119,14 @@ for w in 2 0; do
 	expect_status "workers $w: JWS signed with RS256 is refused" 422 "RS256"
 	post "$TMP/PS256-$w.xml" application/xml
 	expect_status "workers $w: XML signed with PS256 is accepted" 200
+	check "workers $w: the XML receipt is signed with sha512-rsa-MGF1 (xml_alg rsa-pss-sha512)" \
+		sh -c "grep -q 'xmldsig-more#sha512-rsa-MGF1' '$TMP/resp' &&
+			'$LIENTHONG' verify --trust '$P/trust' '$TMP/resp' >/dev/null"
 	post "$TMP/PS256-$w.jws" application/json
 	expect_status "workers $w: JWS signed with PS256 is accepted" 200
+	check "workers $w: the JWS receipt is signed with PS384 (jws_alg PS384)" \
+		sh -c "python3 -c 'import base64,json,sys; h=json.load(open(sys.argv[1]))[\"protected\"]; sys.exit(json.loads(base64.urlsafe_b64decode(h+\"==\"))[\"alg\"]!=\"PS384\")' '$TMP/resp' &&
+			'$LIENTHONG' verify --trust '$P/trust' '$TMP/resp' >/dev/null"
 	kill "$SERVE_PID" 2>/dev/null
 	wait "$SERVE_PID" 2>/dev/null
 	SERVE_PID=
