@@ -9,7 +9,7 @@ set_="${1:-build}"
 BUILD="build-essential pkg-config libxml2-dev libjansson-dev libssl-dev \
 libcurl4-openssl-dev libyaml-dev libpcre2-dev libutf8proc-dev libsqlite3-dev \
 libevent-dev libxmlsec1-dev libcmocka-dev zlib1g-dev"
-TEST="xmlsec1 jose openssl libxml2-utils curl python3 softhsm2 libengine-pkcs11-openssl"
+TEST="xmlsec1 jose openssl libxml2-utils curl python3 python3-jwcrypto softhsm2 libengine-pkcs11-openssl"
 LINT="clang-format cppcheck"
 BENCH="nginx nodejs npm python3-jsonschema gnuplot-nox time"
 

@@ -108,21 +108,26 @@ static const struct command commands[] = {
 	  "                      [--pass env:NAME|file:PATH] [--detached]\n"
 	  "                      [--format compact|flattened] FILE\n"
 	  "\n"
-	  "Writes the signed message to stdout: an enveloped XML-DSig for XML\n"
-	  "(rsa-sha256, rsa-pss-sha256, ecdsa-sha256), a JWS over the RFC "
-	  "8785\n"
-	  "canonical form for JSON (RS256, PS256, ES256, EdDSA). KEY is a PEM\n"
-	  "file or a pkcs11: URI.\n" },
+	  "Writes the signed message to stdout: an enveloped XML-DSig for "
+	  "XML,\n"
+	  "a JWS over the RFC 8785 canonical form for JSON. ALG (JOSE names,\n"
+	  "for both): RS256, RS384, RS512 (RSA PKCS#1 v1.5), PS256, PS384,\n"
+	  "PS512 (RSA-PSS), ES256, ES384, ES512 (ECDSA on P-256, P-384,\n"
+	  "P-521), EdDSA (Ed25519); in XML rsa-shaNNN, shaNNN-rsa-MGF1,\n"
+	  "ecdsa-shaNNN, eddsa-ed25519. Default: from the key (RS256, ESnnn\n"
+	  "by curve, EdDSA). KEY is a PEM file or a pkcs11: URI.\n" },
 	{ "verify", gw_cmd_verify,
 	  "verify a signed message against a trust store",
 	  "usage: lienthong verify (--trust DIR | --key "
 	  "PUBLIC_KEY_PEM_OR_JWK)\n"
-	  "                        [--payload FILE] FILE\n"
+	  "                        [--payload FILE] [--alg ALG[,ALG...]] FILE\n"
 	  "\n"
 	  "Prints the signer and exits 0, or exits 1 with the reason: bad "
 	  "digest,\n"
 	  "bad signature, untrusted, expired, revoked, wrapped, unsupported\n"
-	  "algorithm.\n" },
+	  "algorithm. --alg allows only the algorithms named (JOSE names, as\n"
+	  "trust: algorithms in the configuration); a trust store allows by\n"
+	  "default RS256/384/512, PS256/384/512, ES256/384/512 and EdDSA.\n" },
 	{ "send", gw_cmd_send, "validate, route and durably enqueue messages",
 	  "usage: lienthong send -c CONF FILE...\n"
 	  "\n"

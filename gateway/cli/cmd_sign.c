@@ -20,12 +20,13 @@
 static const char SIGN_USAGE[] =
 	"usage: lienthong sign --key KEY [--pass env:NAME|file:PATH] "
 	"[--cert CERT]\n"
-	"                      [--chain FILE] [--alg RS256|PS256|ES256|EdDSA]"
-	" [--detached]\n"
-	"                      [--format compact|flattened] FILE\n";
+	"                      [--chain FILE] [--alg ALG] [--detached]\n"
+	"                      [--format compact|flattened] FILE\n"
+	"ALG: RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA\n";
 static const char VERIFY_USAGE[] =
 	"usage: lienthong verify (--trust DIR | --key PUBLIC_KEY_PEM_OR_JWK) "
-	"[--payload FILE] FILE\n";
+	"[--payload FILE]\n"
+	"                        [--alg ALG[,ALG...]] FILE\n";
 
 /* Match "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i. */
 static int opt(int argc, char **argv, int *i, const char *name,
@@ -168,7 +169,11 @@ out:
 
 int gw_cmd_verify(int argc, char **argv)
 {
-	const char *trust = NULL, *key = NULL, *payload = NULL, *file = NULL;
+	const char *trust = NULL, *key = NULL, *payload = NULL, *file = NULL,
+		   *allow = NULL;
+	const char *names[GW_SIGN_ALG_OTHER + 1];
+	char *list = NULL, *save = NULL, *tok;
+	size_t n = 0;
 	struct gw_sign_verifier *v = NULL;
 	struct gw_sign_result res;
 	struct gw_err err;
@@ -183,7 +188,8 @@ int gw_cmd_verify(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (opt(argc, argv, &i, "--trust", &trust) ||
 		    opt(argc, argv, &i, "--key", &key) ||
-		    opt(argc, argv, &i, "--payload", &payload))
+		    opt(argc, argv, &i, "--payload", &payload) ||
+		    opt(argc, argv, &i, "--alg", &allow))
 			continue;
 		if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
@@ -221,6 +227,20 @@ int gw_cmd_verify(int argc, char **argv)
 		rc = gw_sign_verifier_key(key, &v, &err);
 	if (rc)
 		goto out;
+	/* --alg A,B,...: the verifier's allow-list */
+	if (allow) {
+		if (!(list = gw_strdup(allow))) {
+			rc = gw_err_set(&err, GW_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (tok = strtok_r(list, ",", &save);
+		     tok && n < GW_ARRAY_LEN(names) - 1;
+		     tok = strtok_r(NULL, ",", &save))
+			names[n++] = tok;
+		names[n] = NULL;
+		if ((rc = gw_sign_verifier_allow(v, names, &err)))
+			goto out;
+	}
 	if (first_char(buf, len) == '<') {
 		if (payload) {
 			rc = gw_err_set(&err, GW_ERR_USAGE,
@@ -241,6 +261,7 @@ out:
 		fprintf(stderr, "verify: '%s': %s\n", file, err.msg);
 	xmlFreeDoc(doc);
 	gw_sign_verifier_free(v);
+	free(list);
 	free(buf);
 	free(pbuf);
 	gw_sign_shutdown();

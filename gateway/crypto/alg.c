@@ -10,6 +10,8 @@ static const char *const alg_names[] = {
 	[GW_SIGN_ALG_PS256] = "PS256",	   [GW_SIGN_ALG_ES256] = "ES256",
 	[GW_SIGN_ALG_ES384] = "ES384",	   [GW_SIGN_ALG_ES512] = "ES512",
 	[GW_SIGN_ALG_EDDSA] = "EdDSA",	   [GW_SIGN_ALG_HS256] = "HS256",
+	[GW_SIGN_ALG_RS384] = "RS384",	   [GW_SIGN_ALG_RS512] = "RS512",
+	[GW_SIGN_ALG_PS384] = "PS384",	   [GW_SIGN_ALG_PS512] = "PS512",
 	[GW_SIGN_ALG_OTHER] = "other",
 };
 

@@ -12,10 +12,13 @@
 
 #include "base/common.h"
 
-/* Signature algorithms, named as in JOSE. For XML-DSig: RS256 is
- * rsa-sha256, PS256 is sha256-rsa-MGF1 (RFC 6931), ES256 ecdsa-sha256. */
+/* Signature algorithms, named as in JOSE (RFC 7518, RFC 8037). For
+ * XML-DSig (RFC 6931, RFC 9231): RSnnn is rsa-shannn, PSnnn
+ * shannn-rsa-MGF1 (salt as long as the digest, MGF1 with the same hash),
+ * ESnnn ecdsa-shannn, EdDSA eddsa-ed25519 (or eddsa-ed448). The numbers
+ * are not stored anywhere (names are): new values go before OTHER. */
 enum gw_sign_alg {
-	GW_SIGN_ALG_DEFAULT = 0, /* from the key: RS256, ES256 or EdDSA */
+	GW_SIGN_ALG_DEFAULT = 0, /* from the key: RS256, ESnnn or EdDSA */
 	GW_SIGN_ALG_RS256,
 	GW_SIGN_ALG_PS256,
 	GW_SIGN_ALG_ES256,
@@ -23,8 +26,21 @@ enum gw_sign_alg {
 	GW_SIGN_ALG_ES512,
 	GW_SIGN_ALG_EDDSA,
 	GW_SIGN_ALG_HS256,
+	GW_SIGN_ALG_RS384,
+	GW_SIGN_ALG_RS512,
+	GW_SIGN_ALG_PS384,
+	GW_SIGN_ALG_PS512,
 	GW_SIGN_ALG_OTHER /* verified through xmlsec (interop profile) */
 };
+
+/* The asymmetric algorithms, which a trust store allows by default
+ * (gw_sign_verifier_allow in sign.h): a bit (1u << alg) each. */
+#define GW_SIGN_ALGS_ASYMMETRIC                                  \
+	((1u << GW_SIGN_ALG_RS256) | (1u << GW_SIGN_ALG_RS384) | \
+	 (1u << GW_SIGN_ALG_RS512) | (1u << GW_SIGN_ALG_PS256) | \
+	 (1u << GW_SIGN_ALG_PS384) | (1u << GW_SIGN_ALG_PS512) | \
+	 (1u << GW_SIGN_ALG_ES256) | (1u << GW_SIGN_ALG_ES384) | \
+	 (1u << GW_SIGN_ALG_ES512) | (1u << GW_SIGN_ALG_EDDSA))
 
 /* Why a verification failed. */
 enum gw_sign_reason {
@@ -61,8 +77,9 @@ struct gw_sign_result {
 struct gw_sign_key;	 /* a private key, its certificate and chain */
 struct gw_sign_verifier; /* a trust store or pinned keys */
 
-/* "RS256" -> GW_SIGN_ALG_RS256 (case-sensitive JOSE names, also "EdDSA").
- * Returns -1 for an unknown name. */
+/* "RS256" -> GW_SIGN_ALG_RS256 (case-sensitive JOSE names: RS256, RS384,
+ * RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, HS256).
+ * Returns -1 for an unknown name ("none" included). */
 int gw_sign_alg_parse(const char *name);
 const char *gw_sign_alg_name(enum gw_sign_alg alg);
 /* "bad digest", "bad signature", "untrusted", "expired", "revoked",

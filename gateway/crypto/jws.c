@@ -340,8 +340,9 @@ gw_rc gw_jws_sign(const struct gw_sign_key *k, enum gw_sign_alg alg,
 	if (alg == GW_SIGN_ALG_HS256 || alg == GW_SIGN_ALG_OTHER ||
 	    alg == GW_SIGN_ALG_DEFAULT) {
 		rc = gw_err_set(err, GW_ERR_UNSUPPORTED,
-				"algorithm '%s' cannot sign here (use RS256, "
-				"PS256, ES256 or EdDSA)",
+				"algorithm '%s' cannot sign here (use "
+				"RS256/384/512, PS256/384/512, ES256/384/512 "
+				"or EdDSA)",
 				gw_sign_alg_name(alg));
 		goto out;
 	}
@@ -486,6 +487,18 @@ static gw_rc verify_one(const struct gw_sign_verifier *v, const struct jsig *js,
 		goto out;
 	}
 	alg = (enum gw_sign_alg)a;
+	if (v->trust && alg == GW_SIGN_ALG_HS256) {
+		rc = gw_sign_refuse(res, err, GW_SIGN_UNSUPPORTED,
+				    "HS256 is refused with a trust store");
+		goto out;
+	}
+	if (!gw_verifier_allows(v, alg)) {
+		rc = gw_sign_refuse(res, err, GW_SIGN_UNSUPPORTED,
+				    "\"alg\": \"%s\" is not among the "
+				    "algorithms this verifier allows",
+				    an);
+		goto out;
+	}
 	if ((crit = json_object_get(hdr, "crit"))) {
 		rc = gw_sign_refuse(res, err, GW_SIGN_UNSUPPORTED,
 				    "critical header parameters are not "
@@ -515,12 +528,6 @@ static gw_rc verify_one(const struct gw_sign_verifier *v, const struct jsig *js,
 		X509 *leaf = NULL;
 		size_t bad = 0;
 
-		if (alg == GW_SIGN_ALG_HS256) {
-			rc = gw_sign_refuse(res, err, GW_SIGN_UNSUPPORTED,
-					    "HS256 is refused with a trust "
-					    "store");
-			goto out;
-		}
 		if (!trust_ok) {
 			rc = gw_sign_refuse(res, err, GW_SIGN_WRAPPED,
 					    "more than one signature");

@@ -167,9 +167,13 @@ static const EVP_MD *alg_md(enum gw_sign_alg alg)
 	case GW_SIGN_ALG_PS256:
 	case GW_SIGN_ALG_ES256:
 	case GW_SIGN_ALG_HS256: return EVP_sha256();
+	case GW_SIGN_ALG_RS384:
+	case GW_SIGN_ALG_PS384:
 	case GW_SIGN_ALG_ES384: return EVP_sha384();
+	case GW_SIGN_ALG_RS512:
+	case GW_SIGN_ALG_PS512:
 	case GW_SIGN_ALG_ES512: return EVP_sha512();
-	default: return NULL;
+	default: return NULL; /* EdDSA hashes by itself */
 	}
 }
 
@@ -179,13 +183,25 @@ static int is_ec(enum gw_sign_alg alg)
 	       alg == GW_SIGN_ALG_ES512;
 }
 
+static int is_pss(enum gw_sign_alg alg)
+{
+	return alg == GW_SIGN_ALG_PS256 || alg == GW_SIGN_ALG_PS384 ||
+	       alg == GW_SIGN_ALG_PS512;
+}
+
 int gw_pk_fits(EVP_PKEY *pkey, enum gw_sign_alg alg)
 {
 	int id = EVP_PKEY_get_base_id(pkey), bits = EVP_PKEY_get_bits(pkey);
 
 	switch (alg) {
 	case GW_SIGN_ALG_RS256:
+	case GW_SIGN_ALG_RS384:
+	case GW_SIGN_ALG_RS512:
+		/* an RSA-PSS key is restricted to PSS padding */
+		return id == EVP_PKEY_RSA;
 	case GW_SIGN_ALG_PS256:
+	case GW_SIGN_ALG_PS384:
+	case GW_SIGN_ALG_PS512:
 		return id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS;
 	case GW_SIGN_ALG_ES256: return id == EVP_PKEY_EC && bits == 256;
 	case GW_SIGN_ALG_ES384: return id == EVP_PKEY_EC && bits == 384;
@@ -225,7 +241,9 @@ static int init_ctx(EVP_MD_CTX *mctx, EVP_PKEY *pkey, enum gw_sign_alg alg,
 		 : EVP_DigestVerifyInit(mctx, &pctx, md, NULL, pkey);
 	if (r != 1)
 		return 0;
-	if (alg == GW_SIGN_ALG_PS256 &&
+	/* RFC 7518 section 3.5, RFC 6931 section 2.3.10: the salt as long
+	 * as the digest, MGF1 with the same hash. */
+	if (is_pss(alg) &&
 	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
 	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) !=
 		     1 ||

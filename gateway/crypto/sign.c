@@ -395,6 +395,7 @@ gw_rc gw_sign_verifier_trust(const char *dir, struct gw_sign_verifier **out,
 		gw_sign_verifier_free(v);
 		return rc;
 	}
+	v->allowed = GW_SIGN_ALGS_ASYMMETRIC;
 	*out = v;
 	return GW_OK;
 }
@@ -566,6 +567,56 @@ gw_rc gw_sign_verifier_add_hmac(struct gw_sign_verifier *v, const char *path,
 	}
 	k->secret = (unsigned char *)data;
 	k->secret_len = len;
+	return GW_OK;
+}
+
+int gw_verifier_allows(const struct gw_sign_verifier *v, enum gw_sign_alg alg)
+{
+	if (alg <= GW_SIGN_ALG_DEFAULT || alg >= GW_SIGN_ALG_OTHER)
+		return 0;
+	return v->allowed == 0 || (v->allowed & (1u << alg)) != 0;
+}
+
+int gw_sign_verifier_allowed(const struct gw_sign_verifier *v,
+			     enum gw_sign_alg alg)
+{
+	return gw_verifier_allows(v, alg);
+}
+
+gw_rc gw_sign_verifier_allow(struct gw_sign_verifier *v,
+			     const char *const *jose_names, struct gw_err *err)
+{
+	unsigned mask = 0;
+	size_t i;
+	int a;
+
+	for (i = 0; jose_names && jose_names[i]; i++) {
+		const char *n = jose_names[i];
+
+		if (strcmp(n, "none") == 0)
+			return gw_err_set(
+				err, GW_ERR_USAGE,
+				"signature algorithm 'none' can never "
+				"be allowed");
+		if ((a = gw_sign_alg_parse(n)) < 0)
+			return gw_err_set(
+				err, GW_ERR_USAGE,
+				"unknown signature algorithm '%s' (known: "
+				"RS256, RS384, RS512, PS256, PS384, PS512, "
+				"ES256, ES384, ES512, EdDSA)",
+				n);
+		if (a == GW_SIGN_ALG_HS256 && v->trust)
+			return gw_err_set(err, GW_ERR_USAGE,
+					  "signature algorithm '%s' cannot be "
+					  "allowed with a trust store (a MAC "
+					  "key is not a public key)",
+					  n);
+		mask |= 1u << a;
+	}
+	if (!mask)
+		return gw_err_set(err, GW_ERR_USAGE,
+				  "no signature algorithm allowed");
+	v->allowed = mask;
 	return GW_OK;
 }
 

@@ -63,14 +63,17 @@ gw_rc gw_sign_key_jwk(const struct gw_sign_key *k, int with_private,
 
 /* Sign doc (borrowed, modified in place): appends an enveloped Signature
  * to the document element, with the certificate chain in KeyInfo. alg:
- * RS256, PS256 or ES256 (DEFAULT picks from the key). */
+ * RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA (DEFAULT picks
+ * from the key); the Reference digest is SHA-256, or SHA-384 / SHA-512
+ * with the algorithms of that hash. */
 gw_rc gw_sign_xml(const struct gw_sign_key *k, enum gw_sign_alg alg,
 		  xmlDocPtr doc, struct gw_err *err);
 
 /* Sign the JSON text json[0..len): the JWS payload is its RFC 8785
  * canonical form; the protected header holds alg and x5c. The compact (or,
  * with GW_SIGN_FLATTENED, flattened JSON) serialization is appended to out.
- * alg: RS256, PS256, ES256 or EdDSA (DEFAULT picks from the key). */
+ * alg: RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA (DEFAULT
+ * picks from the key). */
 gw_rc gw_sign_json(const struct gw_sign_key *k, enum gw_sign_alg alg,
 		   const char *json, size_t len, unsigned flags,
 		   struct gw_buf *out, struct gw_err *err);
@@ -92,6 +95,23 @@ gw_rc gw_sign_verifier_add_untrusted(struct gw_sign_verifier *v,
 /* Add a raw HMAC key (file bytes) for interop vectors. */
 gw_rc gw_sign_verifier_add_hmac(struct gw_sign_verifier *v, const char *path,
 				struct gw_err *err);
+/*
+ * Accept only the signature algorithms named in jose_names (JOSE names,
+ * a NULL-terminated list, at least one; see gw_sign_alg_parse), in JWS
+ * and XML-DSig alike; any other algorithm is refused as
+ * GW_SIGN_UNSUPPORTED with a detail naming it. A trust store allows by
+ * default the ten asymmetric algorithms (RS256/384/512, PS256/384/512,
+ * ES256/384/512, EdDSA); a pinned-key verifier allows any by default.
+ * "none" is never an algorithm, and HS256 cannot be allowed with a trust
+ * store (a MAC key is not a public key): both, and unknown names, are
+ * GW_ERR_USAGE naming the name, v unchanged. Call before the verifier is
+ * shared between threads; a reload keeps the list.
+ */
+gw_rc gw_sign_verifier_allow(struct gw_sign_verifier *v,
+			     const char *const *jose_names, struct gw_err *err);
+/* 1 when v accepts alg. */
+int gw_sign_verifier_allowed(const struct gw_sign_verifier *v,
+			     enum gw_sign_alg alg);
 /* Also trust a key given in the message itself as dsig11:DEREncodedKeyValue
  * (interop vectors only; it proves nothing about the signer). */
 void gw_sign_verifier_allow_keyvalue(struct gw_sign_verifier *v);

@@ -22,8 +22,15 @@ struct gw_sign_verifier {
 	struct gw_pinned_key *keys;
 	size_t nkeys;
 	int allow_keyvalue;
+	/* the algorithms this verifier accepts, a bit (1u << alg) each; 0
+	 * for any (pinned keys by default); GW_SIGN_ALGS_ASYMMETRIC for a
+	 * trust store by default (gw_sign_verifier_allow) */
+	unsigned allowed;
 	char label[200]; /* what signed, in pinned-key mode */
 };
+
+/* 1 when v accepts alg (its allow-list, see gw_sign_verifier_allow). */
+int gw_verifier_allows(const struct gw_sign_verifier *v, enum gw_sign_alg alg);
 
 /* Load dir into a new X509_STORE (anchors and CRLs). */
 gw_rc gw_trust_load(const char *dir, X509_STORE **out, int *has_crl,

@@ -1,15 +1,17 @@
 /*
- * xmldsig.c - enveloped XML-DSig: signing with xmlsec (RSA-SHA256,
- * ECDSA-SHA256) or by hand (RSA-PSS, which Debian's xmlsec 1.2.37 lacks),
- * and strict verification.
+ * xmldsig.c - enveloped XML-DSig: signing by hand on an xmlsec template
+ * (RSA PKCS#1 v1.5, RSA-PSS, ECDSA with SHA-256/384/512, and EdDSA; Debian's
+ * xmlsec 1.2.37 has neither RSA-PSS nor EdDSA), and strict verification.
  *
  * Verification first checks the shape of the signature so that what is
  * verified is what the caller goes on to process: exactly one Signature in
  * the document, a child of the document element, with one Reference
  * URI="" (the whole document) and exactly the enveloped-signature and
- * exclusive C14N transforms, SHA-256 digests. Anything else is refused as
- * "wrapped" or "unsupported algorithm". Only the interop profile (for test
- * vectors of other implementations) lets xmlsec take any shape it knows.
+ * exclusive C14N transforms, SHA-2 digests (256, 384 or 512). Anything
+ * else is refused as "wrapped" or "unsupported algorithm"; so is a
+ * signature method the verifier does not allow (gw_sign_verifier_allow).
+ * Only the interop profile (for test vectors of other implementations)
+ * lets xmlsec take any shape it knows.
  */
 #include "crypto/xmldsig.h"
 
@@ -42,9 +44,57 @@
 #define U_ENVELOPED NS_DSIG "enveloped-signature"
 #define U_XPATH "http://www.w3.org/TR/1999/REC-xpath-19991116"
 #define U_SHA256 "http://www.w3.org/2001/04/xmlenc#sha256"
-#define U_RSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-#define U_ECDSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
-#define U_PSS_SHA256 "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1"
+#define U_SHA384 "http://www.w3.org/2001/04/xmldsig-more#sha384"
+#define U_SHA512 "http://www.w3.org/2001/04/xmlenc#sha512"
+/* Signature methods: RFC 6931 (2001/04 and 2007/05), RFC 9231 (2021/04). */
+#define NS_MORE "http://www.w3.org/2001/04/xmldsig-more#"
+#define NS_MORE07 "http://www.w3.org/2007/05/xmldsig-more#"
+#define NS_MORE21 "http://www.w3.org/2021/04/xmldsig-more#"
+
+static const struct {
+	enum gw_sign_alg alg;
+	int pkey_id; /* the key type the method requires, 0: any of alg's */
+	const char *uri;
+} methods[] = {
+	{ GW_SIGN_ALG_RS256, 0, NS_MORE "rsa-sha256" },
+	{ GW_SIGN_ALG_RS384, 0, NS_MORE "rsa-sha384" },
+	{ GW_SIGN_ALG_RS512, 0, NS_MORE "rsa-sha512" },
+	{ GW_SIGN_ALG_PS256, 0, NS_MORE07 "sha256-rsa-MGF1" },
+	{ GW_SIGN_ALG_PS384, 0, NS_MORE07 "sha384-rsa-MGF1" },
+	{ GW_SIGN_ALG_PS512, 0, NS_MORE07 "sha512-rsa-MGF1" },
+	{ GW_SIGN_ALG_ES256, 0, NS_MORE "ecdsa-sha256" },
+	{ GW_SIGN_ALG_ES384, 0, NS_MORE "ecdsa-sha384" },
+	{ GW_SIGN_ALG_ES512, 0, NS_MORE "ecdsa-sha512" },
+	{ GW_SIGN_ALG_EDDSA, EVP_PKEY_ED25519, NS_MORE21 "eddsa-ed25519" },
+	{ GW_SIGN_ALG_EDDSA, EVP_PKEY_ED448, NS_MORE21 "eddsa-ed448" },
+};
+
+/* The Reference digest of a signature by alg: the signature's own hash
+ * (SHA-256 for EdDSA). */
+static const char *digest_for(enum gw_sign_alg alg)
+{
+	switch (alg) {
+	case GW_SIGN_ALG_RS384:
+	case GW_SIGN_ALG_PS384:
+	case GW_SIGN_ALG_ES384: return U_SHA384;
+	case GW_SIGN_ALG_RS512:
+	case GW_SIGN_ALG_PS512:
+	case GW_SIGN_ALG_ES512: return U_SHA512;
+	default: return U_SHA256;
+	}
+}
+
+/* The digest of a DigestMethod URI, NULL for any but SHA-256/384/512. */
+static const EVP_MD *digest_md(const char *uri)
+{
+	if (strcmp(uri, U_SHA256) == 0)
+		return EVP_sha256();
+	if (strcmp(uri, U_SHA384) == 0)
+		return EVP_sha384();
+	if (strcmp(uri, U_SHA512) == 0)
+		return EVP_sha512();
+	return NULL;
+}
 
 static int inited;
 static _Thread_local char xmlsec_msg[256];
@@ -263,11 +313,13 @@ static gw_rc add_keyinfo(xmlNodePtr sig, const struct gw_sign_key *k,
 	return GW_OK;
 }
 
-/* Sign by hand: digest of the document without the Signature (exc C14N),
- * then the exc-C14N SignedInfo signed by alg; for RSA-PSS with MGF1-SHA256
- * and a 32-byte salt (RFC 6931 section 2.3.10). */
+/* Sign by hand: digest md of the document without the Signature (exc
+ * C14N), then the exc-C14N SignedInfo signed by alg; for RSA-PSS with MGF1
+ * of the same hash and a salt as long as the digest (RFC 6931 section
+ * 2.3.10). */
 static gw_rc sign_manual(const struct gw_sign_key *k, enum gw_sign_alg alg,
-			 xmlDocPtr doc, xmlNodePtr sig, struct gw_err *err)
+			 const EVP_MD *dmd, xmlDocPtr doc, xmlNodePtr sig,
+			 struct gw_err *err)
 {
 	struct gw_buf b;
 	struct vis v = { NULL, NULL };
@@ -296,7 +348,7 @@ static gw_rc sign_manual(const struct gw_sign_key *k, enum gw_sign_alg alg,
 	xmlAddChild(root, sig);
 	if (rc)
 		goto out;
-	if (EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+	if (EVP_Digest(b.data, b.len, md, &mdlen, dmd, NULL) != 1) {
 		rc = gw_err_set(err, GW_ERR_INTERNAL, "cannot digest: %s",
 				gw_ssl_error());
 		goto out;
@@ -331,9 +383,10 @@ gw_rc gw_xmldsig_sign(const struct gw_sign_key *k, enum gw_sign_alg alg,
 		      xmlDocPtr doc, struct gw_err *err)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc), sig = NULL, ref, first;
-	xmlSecTransformId sid;
+	const char *method = NULL, *digest;
+	int id, n = 0;
+	size_t i;
 	gw_rc rc = GW_OK;
-	int n = 0;
 
 	if (!root)
 		return gw_err_set(err, GW_ERR_USAGE, "empty document");
@@ -344,26 +397,28 @@ gw_rc gw_xmldsig_sign(const struct gw_sign_key *k, enum gw_sign_alg alg,
 				  "the document is already signed");
 	if (alg == GW_SIGN_ALG_DEFAULT)
 		alg = gw_pk_default_alg(k->pkey);
-	switch (alg) {
-	case GW_SIGN_ALG_RS256:
-	case GW_SIGN_ALG_PS256:
-		sid = xmlSecOpenSSLTransformRsaSha256GetKlass();
-		break;
-	case GW_SIGN_ALG_ES256:
-		sid = xmlSecOpenSSLTransformEcdsaSha256GetKlass();
-		break;
-	default:
+	id = EVP_PKEY_get_base_id(k->pkey);
+	for (i = 0; i < GW_ARRAY_LEN(methods) && !method; i++)
+		if (methods[i].alg == alg &&
+		    (!methods[i].pkey_id || methods[i].pkey_id == id))
+			method = methods[i].uri;
+	if (!method && alg == GW_SIGN_ALG_EDDSA)
+		return gw_err_set(err, GW_ERR_USAGE,
+				  "algorithm 'EdDSA' does not fit the key");
+	if (!method)
 		return gw_err_set(err, GW_ERR_UNSUPPORTED,
 				  "algorithm '%s' is not supported for xml "
-				  "(use RS256, PS256 or ES256)",
+				  "(use RS256/384/512, PS256/384/512, "
+				  "ES256/384/512 or EdDSA)",
 				  gw_sign_alg_name(alg));
-	}
 	if (!gw_pk_fits(k->pkey, alg))
 		return gw_err_set(err, GW_ERR_USAGE,
 				  "algorithm '%s' does not fit the key",
 				  gw_sign_alg_name(alg));
-	if (!(sig = xmlSecTmplSignatureCreate(doc, xmlSecTransformExclC14NId,
-					      sid, NULL)) ||
+	digest = digest_for(alg);
+	if (!(sig = xmlSecTmplSignatureCreate(
+		      doc, xmlSecTransformExclC14NId,
+		      xmlSecOpenSSLTransformRsaSha256GetKlass(), NULL)) ||
 	    !(ref = xmlSecTmplSignatureAddReference(
 		      sig, xmlSecOpenSSLTransformSha256Id, NULL,
 		      (const xmlChar *)"", NULL)) ||
@@ -373,18 +428,19 @@ gw_rc gw_xmldsig_sign(const struct gw_sign_key *k, enum gw_sign_alg alg,
 		goto out;
 	}
 	xmlAddChild(root, sig);
-	/* Signed by hand, not by xmlSecDSigCtxSign(): xmlsec 1.2.37 has no
-	 * RSA-PSS and cannot sign with keys held by an OpenSSL engine
-	 * (PKCS#11); and by hand is much faster for every algorithm, as
-	 * xmlsec's enveloped transform builds an XPath node set and looks
-	 * every node up in it (xmlXPathNodeSetContains, quadratic), where
-	 * visible() walks the parents. The template and the output are the
-	 * same (the tests verify them with xmlsec1). */
-	if (alg == GW_SIGN_ALG_PS256)
-		xmlSetProp(xmlSecTmplSignatureGetSignMethodNode(sig),
-			   (const xmlChar *)"Algorithm",
-			   (const xmlChar *)U_PSS_SHA256);
-	if ((rc = sign_manual(k, alg, doc, sig, err)))
+	/* Signed by hand, not by xmlSecDSigCtxSign(): xmlsec 1.2.37 has
+	 * neither RSA-PSS nor EdDSA and cannot sign with keys held by an
+	 * OpenSSL engine (PKCS#11); and by hand is much faster for every
+	 * algorithm, as xmlsec's enveloped transform builds an XPath node set
+	 * and looks every node up in it (xmlXPathNodeSetContains, quadratic),
+	 * where visible() walks the parents. The template (its methods set
+	 * here) and the output are the same (the tests verify them with
+	 * xmlsec1). */
+	xmlSetProp(xmlSecTmplSignatureGetSignMethodNode(sig),
+		   (const xmlChar *)"Algorithm", (const xmlChar *)method);
+	xmlSetProp(xmlSecFindChild(ref, xmlSecNodeDigestMethod, xmlSecDSigNs),
+		   (const xmlChar *)"Algorithm", (const xmlChar *)digest);
+	if ((rc = sign_manual(k, alg, digest_md(digest), doc, sig, err)))
 		goto out;
 	rc = add_keyinfo(sig, k, err);
 out:
@@ -406,6 +462,7 @@ struct sinfo {
 	const char *tr[4];  /* Transform algorithms */
 	int ntr, nref, xpath_ok, extra;
 	enum gw_sign_alg alg;
+	int pkey_id; /* the key type the method requires, 0: any of alg's */
 };
 
 /* Read the parts of a Signature; refuses only what cannot be a signature. */
@@ -413,6 +470,7 @@ static gw_rc parse_sig(xmlNodePtr sig, struct sinfo *s,
 		       struct gw_sign_result *res, struct gw_err *err)
 {
 	xmlNodePtr n, t;
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	s->sig = sig;
@@ -492,14 +550,13 @@ static gw_rc parse_sig(xmlNodePtr sig, struct sinfo *s,
 		return gw_sign_refuse(res, err, GW_SIGN_MALFORMED,
 				      "Reference lacks DigestMethod or "
 				      "DigestValue");
-	if (strcmp(s->method, U_RSA_SHA256) == 0)
-		s->alg = GW_SIGN_ALG_RS256;
-	else if (strcmp(s->method, U_PSS_SHA256) == 0)
-		s->alg = GW_SIGN_ALG_PS256;
-	else if (strcmp(s->method, U_ECDSA_SHA256) == 0)
-		s->alg = GW_SIGN_ALG_ES256;
-	else
-		s->alg = GW_SIGN_ALG_OTHER;
+	s->alg = GW_SIGN_ALG_OTHER;
+	for (i = 0; i < GW_ARRAY_LEN(methods); i++)
+		if (strcmp(s->method, methods[i].uri) == 0) {
+			s->alg = methods[i].alg;
+			s->pkey_id = methods[i].pkey_id;
+			break;
+		}
 	res->alg = s->alg;
 	return GW_OK;
 }
@@ -528,7 +585,7 @@ static gw_rc check_strict(const struct sinfo *s, struct gw_sign_result *res,
 	if (strcmp(s->c14n, U_EXC_C14N))
 		return gw_sign_refuse(res, err, GW_SIGN_UNSUPPORTED,
 				      "canonicalization '%s'", s->c14n);
-	if (strcmp(s->digest, U_SHA256))
+	if (!digest_md(s->digest))
 		return gw_sign_refuse(res, err, GW_SIGN_UNSUPPORTED,
 				      "digest '%s'", s->digest);
 	if (s->alg == GW_SIGN_ALG_OTHER)
@@ -553,15 +610,17 @@ static int c14n_mode(const char *uri, int *mode, int *comments)
 	return 1;
 }
 
-/* Verify by hand (RSA-PSS): the shapes allowed are those of the strict
- * profile plus, in the interop profile, c14n 1.0 and the xmlsec samples'
- * XPath equivalent of the enveloped transform. */
+/* Verify by hand (every algorithm of the gateway's profile; RSA-PSS and
+ * EdDSA in the interop profile too): the shapes allowed are those of the
+ * strict profile plus, in the interop profile, c14n 1.0 and the xmlsec
+ * samples' XPath equivalent of the enveloped transform. */
 static gw_rc verify_manual(xmlDocPtr doc, const struct sinfo *s, EVP_PKEY *pk,
 			   struct gw_sign_result *res, struct gw_err *err)
 {
 	struct gw_buf b;
 	struct vis v = { NULL, s->sig };
 	unsigned char md[EVP_MAX_MD_SIZE], *dv = NULL, *sv = NULL;
+	const EVP_MD *dmd = digest_md(s->digest);
 	unsigned mdlen = 0;
 	size_t dvlen = 0, svlen = 0;
 	int i, mode = XML_C14N_1_0, comments = 0, env = 0, r;
@@ -594,7 +653,7 @@ static gw_rc verify_manual(xmlDocPtr doc, const struct sinfo *s, EVP_PKEY *pk,
 				    "no enveloped-signature transform");
 		goto out;
 	}
-	if (strcmp(s->digest, U_SHA256)) {
+	if (!dmd) {
 		rc = gw_sign_refuse(res, err, GW_SIGN_UNSUPPORTED,
 				    "digest '%s'", s->digest);
 		goto out;
@@ -602,7 +661,7 @@ static gw_rc verify_manual(xmlDocPtr doc, const struct sinfo *s, EVP_PKEY *pk,
 	/* Same-document references never carry comments. */
 	if ((rc = c14n(doc, &v, mode, 0, &b, err)))
 		goto out;
-	if (EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+	if (EVP_Digest(b.data, b.len, md, &mdlen, dmd, NULL) != 1) {
 		rc = gw_err_set(err, GW_ERR_INTERNAL, "cannot digest: %s",
 				gw_ssl_error());
 		goto out;
@@ -628,7 +687,9 @@ static gw_rc verify_manual(xmlDocPtr doc, const struct sinfo *s, EVP_PKEY *pk,
 				    "SignatureValue is not base64");
 		goto out;
 	}
-	r = gw_pk_verify(pk, s->alg, b.data, b.len, sv, svlen);
+	r = s->pkey_id && EVP_PKEY_get_base_id(pk) != s->pkey_id
+		    ? -1
+		    : gw_pk_verify(pk, s->alg, b.data, b.len, sv, svlen);
 	if (r < 0)
 		rc = gw_sign_refuse(res, err, GW_SIGN_BAD_SIGNATURE,
 				    "the key does not fit %s",
@@ -693,16 +754,21 @@ static gw_rc verify_with(xmlDocPtr doc, const struct sinfo *s, EVP_PKEY *pk,
 			 const struct gw_pinned_key *secret, unsigned flags,
 			 struct gw_sign_result *res, struct gw_err *err)
 {
-	if (s->alg == GW_SIGN_ALG_PS256)
+	int by_hand =
+		s->alg == GW_SIGN_ALG_PS256 || s->alg == GW_SIGN_ALG_PS384 ||
+		s->alg == GW_SIGN_ALG_PS512 || s->alg == GW_SIGN_ALG_EDDSA;
+
+	/* RSA-PSS and EdDSA, which xmlsec 1.2.37 lacks, by hand. */
+	if (by_hand)
 		return pk ? verify_manual(doc, s, pk, res, err)
 			  : gw_sign_refuse(res, err, GW_SIGN_BAD_SIGNATURE,
-					   "no rsa key");
+					   "no public key for %s",
+					   gw_sign_alg_name(s->alg));
 	/* The gateway's own profile (one enveloped Reference URI="", checked
 	 * by check_strict) is verified by hand too, as it is signed: xmlsec's
 	 * enveloped transform is quadratic in the nodes of the message.
 	 * Interop vectors (any shape xmlsec knows) still go through xmlsec. */
-	if (pk && !(flags & GW_SIGN_INTEROP) &&
-	    (s->alg == GW_SIGN_ALG_RS256 || s->alg == GW_SIGN_ALG_ES256))
+	if (pk && !(flags & GW_SIGN_INTEROP) && s->alg != GW_SIGN_ALG_OTHER)
 		return verify_manual(doc, s, pk, res, err);
 	if (pk)
 		return verify_xmlsec(s, xkey_from_pkey(pk), flags, res, err);
@@ -858,6 +924,16 @@ gw_rc gw_xmldsig_verify(const struct gw_sign_verifier *v, xmlDocPtr doc,
 		return rc;
 	if (!(flags & GW_SIGN_INTEROP) && (rc = check_strict(&s, res, err)))
 		return rc;
+	/* The verifier's allow-list; a method the gateway does not know
+	 * passes only in the interop profile and with no list (pinned keys
+	 * for test vectors). */
+	if (s.alg == GW_SIGN_ALG_OTHER ? v->allowed != 0
+				       : !gw_verifier_allows(v, s.alg))
+		return gw_sign_refuse(res, err, GW_SIGN_UNSUPPORTED,
+				      "signature method '%s' (%s) is not "
+				      "among the algorithms this verifier "
+				      "allows",
+				      s.method, gw_sign_alg_name(s.alg));
 	if (flags & GW_SIGN_INTEROP)
 		xmlSecAddIDs(doc, root, ids);
 	/* Only a trust store needs the certificates of KeyInfo; decoding

@@ -186,6 +186,7 @@ gw_rc gw_receiver_load(struct gw_receiver *s, struct gw_err *err)
 		return rc;
 	trust = gw_config_path(s->cfg, "/trust/dir");
 	if (!(rc = gw_sign_verifier_trust(trust, &s->verifier, err)) &&
+	    !(rc = gw_runtime_trust_algs(s->cfg, s->verifier, err)) &&
 	    !(rc = load_signer(s, err)) &&
 	    !(rc = gw_validator_new(gw_schema_dir(), 0, &s->validator, err)) &&
 	    !(rc = load_policy(s->cfg, &s->partners, &s->fw, err)))

@@ -15,6 +15,62 @@
 #include "base/common.h"
 #include "crypto/sign.h"
 
+/* The configuration's names of XML-DSig signature methods (signing:
+ * xml_alg, as in schemas/config.schema.json). */
+static const struct {
+	const char *name;
+	enum gw_sign_alg alg;
+} xml_algs[] = {
+	{ "rsa-sha256", GW_SIGN_ALG_RS256 },
+	{ "rsa-sha384", GW_SIGN_ALG_RS384 },
+	{ "rsa-sha512", GW_SIGN_ALG_RS512 },
+	{ "rsa-pss-sha256", GW_SIGN_ALG_PS256 },
+	{ "rsa-pss-sha384", GW_SIGN_ALG_PS384 },
+	{ "rsa-pss-sha512", GW_SIGN_ALG_PS512 },
+	{ "ecdsa-sha256", GW_SIGN_ALG_ES256 },
+	{ "ecdsa-sha384", GW_SIGN_ALG_ES384 },
+	{ "ecdsa-sha512", GW_SIGN_ALG_ES512 },
+	{ "eddsa-ed25519", GW_SIGN_ALG_EDDSA },
+};
+
+static enum gw_sign_alg xml_alg_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < GW_ARRAY_LEN(xml_algs); i++)
+		if (strcmp(name, xml_algs[i].name) == 0)
+			return xml_algs[i].alg;
+	return GW_SIGN_ALG_DEFAULT;
+}
+
+gw_rc gw_runtime_trust_algs(const struct gw_config *cfg,
+			    struct gw_sign_verifier *v, struct gw_err *err)
+{
+	json_t *a = gw_config_get(cfg, "/trust/algorithms");
+	const char **names;
+	struct gw_err e;
+	size_t i, n;
+	gw_rc rc;
+
+	gw_err_clear(&e);
+	if (!json_is_array(a))
+		return GW_OK;
+	n = json_array_size(a);
+	if (!(names = gw_calloc(n + 1, sizeof(*names))))
+		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		names[i] = json_string_value(json_array_get(a, i));
+	for (i = 0; i < n && names[i]; i++)
+		;
+	if (i < n)
+		rc = gw_err_set(err, GW_ERR_USAGE,
+				"trust.algorithms: item %zu is not a name", i);
+	else if ((rc = gw_sign_verifier_allow(v, names, &e)))
+		gw_err_set(err, rc, "trust.algorithms: %s", e.msg);
+	free(names);
+	return rc;
+}
+
 /* The signing key of the configuration's "signing" section, or NULL when
  * there is none (messages then travel as they were handed in). */
 gw_rc gw_runtime_signer_load(const struct gw_config *cfg,
@@ -56,12 +112,10 @@ gw_rc gw_runtime_signer_load(const struct gw_config *cfg,
 		gw_sign_shutdown();
 	xa = gw_config_str(cfg, "/signing/xml_alg", "");
 	ja = gw_config_str(cfg, "/signing/jws_alg", "");
-	*xml_alg = !strcmp(xa, "rsa-sha256")	   ? GW_SIGN_ALG_RS256
-		   : !strcmp(xa, "rsa-pss-sha256") ? GW_SIGN_ALG_PS256
-		   : !strcmp(xa, "ecdsa-sha256")   ? GW_SIGN_ALG_ES256
-						   : GW_SIGN_ALG_DEFAULT;
-	*jws_alg = *ja ? (enum gw_sign_alg)gw_sign_alg_parse(ja)
-		       : GW_SIGN_ALG_DEFAULT;
+	*xml_alg = xml_alg_parse(xa);
+	*jws_alg = *ja && gw_sign_alg_parse(ja) > 0
+			   ? (enum gw_sign_alg)gw_sign_alg_parse(ja)
+			   : GW_SIGN_ALG_DEFAULT;
 	free(key);
 	free(cert);
 	free(chain);

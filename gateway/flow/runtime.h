@@ -27,6 +27,13 @@ gw_rc gw_runtime_signer_load(const struct gw_config *cfg,
 			     struct gw_sign_key **k, enum gw_sign_alg *xml_alg,
 			     enum gw_sign_alg *jws_alg, struct gw_err *err);
 
+/* Apply cfg's trust: algorithms (JOSE names) to v, a verifier of its
+ * trust.dir (gw_sign_verifier_allow); without the list v keeps its
+ * default (the ten asymmetric algorithms). GW_ERR_USAGE naming a name
+ * that cannot be allowed. */
+gw_rc gw_runtime_trust_algs(const struct gw_config *cfg,
+			    struct gw_sign_verifier *v, struct gw_err *err);
+
 /* The data folder of cfg (gateway.data_dir made absolute, or "var"): a
  * new string the caller frees, NULL when out of memory. Not created. */
 char *gw_runtime_data_dir(const struct gw_config *cfg);

@@ -23,6 +23,7 @@
 
 #include "base/log.h"
 #include "crypto/trust.h"
+#include "flow/runtime.h"
 #include "model/validate.h"
 
 struct worker {
@@ -181,8 +182,8 @@ void gw_workers_free(struct gw_workers *p)
 }
 
 gw_rc gw_workers_new(const struct gw_receipt_signer *rs, int n,
-		     const char *trust, struct gw_workers **out,
-		     struct gw_err *err)
+		     const char *trust, const struct gw_config *cfg,
+		     struct gw_workers **out, struct gw_err *err)
 {
 	struct gw_workers *p = gw_calloc(1, sizeof(*p));
 	gw_rc rc = GW_OK;
@@ -207,6 +208,7 @@ gw_rc gw_workers_new(const struct gw_receipt_signer *rs, int n,
 		w->pool = p;
 		p->n = i + 1;
 		if ((rc = gw_sign_verifier_trust(trust, &w->ver, err)) ||
+		    (rc = gw_runtime_trust_algs(cfg, w->ver, err)) ||
 		    (rc = gw_validator_new(gw_schema_dir(), 0, &w->vd, err)))
 			goto out;
 		if (pthread_create(&w->th, NULL, worker_main, w)) {

@@ -36,13 +36,16 @@ struct gw_job {
 /* Called in the loop for each finished job j (borrowed: freed after). */
 typedef void gw_workers_done_fn(void *arg, struct gw_job *j);
 
+struct gw_config;
+
 /* n workers (at most MAX_WORKERS), each with its own verifier of the trust
- * folder trust and validator; rs (borrowed, must outlive the pool) signs
+ * folder trust, allowing the algorithms of cfg's trust: algorithms
+ * (borrowed), and validator; rs (borrowed, must outlive the pool) signs
  * JSON receipts ahead with a software key. *out is new, freed with
  * gw_workers_free. GW_ERR_INTERNAL, or the verifier's or validator's. */
 gw_rc gw_workers_new(const struct gw_receipt_signer *rs, int n,
-		     const char *trust, struct gw_workers **out,
-		     struct gw_err *err);
+		     const char *trust, const struct gw_config *cfg,
+		     struct gw_workers **out, struct gw_err *err);
 
 /* Stop and join the workers; unfinished jobs are freed. Accepts NULL. */
 void gw_workers_free(struct gw_workers *p);

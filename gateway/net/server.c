@@ -884,7 +884,8 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 		char *trust = gw_config_path(s->rcv.cfg, "/trust/dir");
 
 		rc = trust ? gw_workers_new(&s->rcv.sign, s->rcv.nworkers,
-					    trust, &s->rcv.pool, err)
+					    trust, s->rcv.cfg, &s->rcv.pool,
+					    err)
 			   : gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		free(trust);
 		if (!rc && (!(s->ev_jobs = event_new(

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Signing and verification end to end: a test PKI made by certs/mkpki.sh
-# in $B/pki, messages signed by lienthong verified by xmlsec1 and jose and
-# the other way round, one changed byte in content, header or signature,
+# in $B/pki, messages signed by lienthong with every JWA algorithm (RS, PS,
+# ES 256/384/512, EdDSA) verified by xmlsec1, jose and (when installed)
+# python3-jwcrypto and the other way round, the allow-list (--alg), one
+# changed byte in content, header or signature,
 # expired, revoked and untrusted signers, signature wrapping, "alg: none",
 # encrypted keys and (when SoftHSM2 is installed) a PKCS#11 token.
 set -u
@@ -23,6 +25,26 @@ fi
 ok "test pki in $P"
 TRUST=$P/trust
 MINISTRY="CN=Ministry of Finance Gateway"
+
+# Leaves on P-384 and P-521 (ES384, ES512), issued by the PKI's
+# intermediate here: mkpki.sh keeps an existing PKI as it is.
+printf 'keyUsage = critical, digitalSignature\n' >"$TMP/leaf.ext"
+for c in P-384:ec384 P-521:ec521; do
+	k=$TMP/ministry-${c#*:}
+	openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:${c%%:*}" \
+		-out "$k.key" 2>/dev/null &&
+	openssl req -new -key "$k.key" -subj "/C=VN/O=Lienthong Test/CN=Ministry of Finance Gateway" \
+		-out "$k.csr" 2>/dev/null &&
+	openssl x509 -req -in "$k.csr" -CA "$P/inter.pem" -CAkey "$P/inter.key" \
+		-CAcreateserial -CAserial "$TMP/inter.srl" -days 30 \
+		-extfile "$TMP/leaf.ext" -out "$k.pem" 2>/dev/null ||
+		not_ok "make the ${c%%:*} leaf"
+done
+# keyfile KIND: the key and certificate stem of the ministry's leaf KIND
+keyfile() {
+	case "$1" in ec384 | ec521) echo "$TMP/ministry-$1" ;;
+	*) echo "$P/ministry-$1" ;; esac
+}
 
 sign() { "${LT[@]}" sign "$@"; }
 verify() { "${LT[@]}" verify "$@"; }
@@ -54,10 +76,11 @@ PY
 }
 
 # ---- XML signed by lienthong ---------------------------------------------
-for spec in RS256:rsa PS256:rsa ES256:ec; do
-	alg=${spec%%:*} k=${spec##*:}
+for spec in RS256:rsa PS256:rsa ES256:ec RS384:rsa RS512:rsa PS384:rsa \
+	PS512:rsa ES384:ec384 ES512:ec521 EdDSA:ed25519; do
+	alg=${spec%%:*} k=$(keyfile "${spec##*:}")
 	out=$TMP/x-$alg.xml
-	if sign --alg "$alg" --key "$P/ministry-$k.key" --cert "$P/ministry-$k.pem" \
+	if sign --alg "$alg" --key "$k.key" --cert "$k.pem" \
 		--chain "$P/chain.pem" "$XML" >"$out" 2>"$TMP/err"; then
 		ok "sign xml $alg"
 	else
@@ -65,15 +88,18 @@ for spec in RS256:rsa PS256:rsa ES256:ec; do
 	fi
 	expect_ok "verify xml $alg with the trust store" "$MINISTRY" \
 		verify --trust "$TRUST" "$out"
-	if [ "$alg" = PS256 ]; then
-		# Debian's xmlsec1 1.2.37 has no RSA-PSS (sha256-rsa-MGF1).
+	case $alg in PS* | EdDSA)
+		# Debian's xmlsec1 1.2.37 has neither RSA-PSS (shaNNN-rsa-MGF1)
+		# nor EdDSA (eddsa-ed25519).
 		if xmlsec1 --verify --trusted-pem "$P/root.pem" \
 			--enabled-key-data x509 "$out" >/dev/null 2>&1; then
 			ok "xmlsec1 verifies xml $alg"
 		else
-			skip "xmlsec1 verifies xml $alg: this xmlsec1 lacks RSA-PSS"
+			skip "xmlsec1 verifies xml $alg: this xmlsec1 lacks it"
 		fi
-	elif xmlsec1 --verify --trusted-pem "$P/root.pem" --enabled-key-data x509 \
+		continue ;;
+	esac
+	if xmlsec1 --verify --trusted-pem "$P/root.pem" --enabled-key-data x509 \
 		"$out" >"$TMP/err" 2>&1; then
 		ok "xmlsec1 verifies xml $alg signed by lienthong"
 	else
@@ -82,30 +108,34 @@ for spec in RS256:rsa PS256:rsa ES256:ec; do
 done
 
 # ---- XML signed by xmlsec1 -------------------------------------------------
-for spec in rsa-sha256:rsa ecdsa-sha256:ec; do
-	m=${spec%%:*} k=${spec##*:}
-	cat >"$TMP/tmpl-$k.xml" <<EOF
+for spec in rsa-sha256:rsa:xmlenc#sha256 ecdsa-sha256:ec:xmlenc#sha256 \
+	rsa-sha512:rsa:xmlenc#sha512 ecdsa-sha384:ec384:xmldsig-more#sha384 \
+	ecdsa-sha512:ec521:xmlenc#sha512; do
+	m=${spec%%:*} k=${spec#*:} dg=${spec##*:}
+	k=${k%%:*} kf=$(keyfile "$k")
+	cat >"$TMP/tmpl-$m.xml" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
-<message xmlns="urn:lienthong:message:1"><body>from xmlsec1</body><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#$m"/><Reference URI=""><Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></Transforms><DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue/></Reference></SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature></message>
+<message xmlns="urn:lienthong:message:1"><body>from xmlsec1</body><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#$m"/><Reference URI=""><Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></Transforms><DigestMethod Algorithm="http://www.w3.org/2001/04/$dg"/><DigestValue/></Reference></SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature></message>
 EOF
-	if xmlsec1 --sign --privkey-pem "$P/ministry-$k.key,$P/ministry-$k.pem,$P/inter.pem" \
-		--output "$TMP/xs-$k.xml" "$TMP/tmpl-$k.xml" >"$TMP/err" 2>&1; then
+	if xmlsec1 --sign --privkey-pem "$kf.key,$kf.pem,$P/inter.pem" \
+		--output "$TMP/xs-$m.xml" "$TMP/tmpl-$m.xml" >"$TMP/err" 2>&1; then
 		expect_ok "lienthong verifies xml $m signed by xmlsec1" "$MINISTRY" \
-			verify --trust "$TRUST" "$TMP/xs-$k.xml"
+			verify --trust "$TRUST" "$TMP/xs-$m.xml"
 	else
 		not_ok "xmlsec1 --sign $m: $(tail -3 "$TMP/err")"
 	fi
 done
 
 # ---- JSON signed by lienthong ---------------------------------------------
-for spec in ES256:ec RS256:rsa PS256:rsa EdDSA:ed25519; do
-	alg=${spec%%:*} k=${spec##*:}
-	"$JWK" "$P/ministry-$k.key" >"$TMP/pub-$k.jwk" 2>/dev/null
-	"$JWK" --private "$P/ministry-$k.key" >"$TMP/priv-$k.jwk" 2>/dev/null
+for spec in ES256:ec RS256:rsa PS256:rsa EdDSA:ed25519 RS384:rsa RS512:rsa \
+	PS384:rsa PS512:rsa ES384:ec384 ES512:ec521; do
+	alg=${spec%%:*} k=${spec##*:} kf=$(keyfile "${spec##*:}")
+	"$JWK" "$kf.key" >"$TMP/pub-$k.jwk" 2>/dev/null
+	"$JWK" --private "$kf.key" >"$TMP/priv-$k.jwk" 2>/dev/null
 	for fmt in compact flattened; do
 		out=$TMP/j-$alg-$fmt.jws
-		if ! sign --alg "$alg" --format "$fmt" --key "$P/ministry-$k.key" \
-			--cert "$P/ministry-$k.pem" --chain "$P/chain.pem" "$JSON" \
+		if ! sign --alg "$alg" --format "$fmt" --key "$kf.key" \
+			--cert "$kf.pem" --chain "$P/chain.pem" "$JSON" \
 			>"$out" 2>"$TMP/err"; then
 			not_ok "sign json $alg $fmt: $(cat "$TMP/err")"; continue
 		fi
@@ -179,6 +209,67 @@ if jose jws sig -I "$JSON" -k "$TMP/priv-ec.jwk" -o "$TMP/jose-nox5c.jws" 2>/dev
 		verify --key "$TMP/pub-ec.jwk" "$TMP/jose-nox5c.jws"
 	expect_reason "jose jws without x5c against the trust store" "untrusted" \
 		verify --trust "$TRUST" "$TMP/jose-nox5c.jws"
+fi
+
+# ---- the allow-list ------------------------------------------------------------
+expect_reason "xml RS256 refused by --alg PS256,ES256" "unsupported algorithm" \
+	verify --trust "$TRUST" --alg PS256,ES256 "$TMP/x-RS256.xml"
+expect_reason "jws RS512 refused by --alg PS256,ES256" "unsupported algorithm" \
+	verify --trust "$TRUST" --alg PS256,ES256 "$TMP/j-RS512-compact.jws"
+expect_ok "xml PS256 verifies with --alg PS256,ES256" "$MINISTRY" \
+	verify --trust "$TRUST" --alg PS256,ES256 "$TMP/x-PS256.xml"
+expect_ok "jws ES256 verifies with --alg PS256,ES256" "$MINISTRY" \
+	verify --trust "$TRUST" --alg PS256,ES256 "$TMP/j-ES256-compact.jws"
+out=$(verify --trust "$TRUST" --alg PS256,XS512 "$TMP/x-PS256.xml" 2>&1); rc=$?
+if [ $rc -eq 2 ] && grep -q "'XS512'" <<<"$out"; then
+	ok "--alg with an unknown name is a usage error naming it"
+else
+	not_ok "--alg PS256,XS512: exit $rc: $out"
+fi
+expect_exit "--alg HS256 with a trust store is a usage error" 2 \
+	verify --trust "$TRUST" --alg HS256 "$TMP/j-ES256-compact.jws"
+
+# ---- python3-jwcrypto: PS384, PS512, RS512, ES384 both ways ----------------------
+JWPY=
+for py in python3 /usr/bin/python3; do
+	"$py" -c 'import jwcrypto.jws' 2>/dev/null && JWPY=$py && break
+done
+if [ -z "$JWPY" ]; then
+	skip "jwcrypto interop: python3-jwcrypto missing (apt-get install python3-jwcrypto)"
+else
+	for spec in PS384:rsa PS512:rsa RS512:rsa ES384:ec384; do
+		alg=${spec%%:*} k=${spec##*:} kf=$(keyfile "${spec##*:}")
+		if "$JWPY" - "$TMP/pub-$k.jwk" "$TMP/j-$alg-compact.jws" "$alg" \
+			>"$TMP/err" 2>&1 <<'PY'
+import sys
+from jwcrypto import jwk, jws
+key = jwk.JWK.from_json(open(sys.argv[1]).read())
+t = jws.JWS()
+t.deserialize(open(sys.argv[2]).read().strip())
+t.verify(key, alg=sys.argv[3])
+PY
+		then
+			ok "jwcrypto verifies jws $alg signed by lienthong"
+		else
+			not_ok "jwcrypto verifies jws $alg: $(tail -2 "$TMP/err")"
+		fi
+		if "$JWPY" - "$TMP/priv-$k.jwk" "$JSON" "$alg" "$kf.pem" "$P/inter.pem" \
+			>"$TMP/jwc-$alg.jws" 2>"$TMP/err" <<'PY'
+import json, sys
+from jwcrypto import jwk, jws
+pem = lambda f: "".join(l.strip() for l in open(f) if not l.startswith("-----"))
+key = jwk.JWK.from_json(open(sys.argv[1]).read())
+t = jws.JWS(open(sys.argv[2], "rb").read())
+t.add_signature(key, None, json.dumps({"alg": sys.argv[3], "x5c": [pem(sys.argv[4]), pem(sys.argv[5])]}))
+print(t.serialize(compact=True))
+PY
+		then
+			expect_ok "lienthong verifies jws $alg signed by jwcrypto (x5c)" "$MINISTRY" \
+				verify --trust "$TRUST" "$TMP/jwc-$alg.jws"
+		else
+			not_ok "jwcrypto signs $alg: $(tail -2 "$TMP/err")"
+		fi
+	done
 fi
 
 # ---- one changed byte --------------------------------------------------------
@@ -282,8 +373,12 @@ expect_exit "certificate of another key is a usage error" 2 \
 expect_exit "verify without --trust or --key is a usage error" 2 verify "$X"
 expect_exit "verify of a missing file is an i/o error" 3 \
 	verify --trust "$TRUST" "$TMP/does-not-exist.xml"
-expect_exit "EdDSA is refused for xml" 1 \
-	sign --key "$P/ministry-ed25519.key" --cert "$P/ministry-ed25519.pem" "$XML"
+expect_exit "ES384 with a P-256 key is a usage error" 2 \
+	sign --alg ES384 --key "$P/ministry-ec.key" --cert "$P/ministry-ec.pem" "$XML"
+expect_exit "PS256 with an EC key is a usage error" 2 \
+	sign --alg PS256 --key "$P/ministry-ec.key" --cert "$P/ministry-ec.pem" "$JSON"
+expect_exit "HS256 cannot sign with a private key" 1 \
+	sign --alg HS256 --key "$P/ministry-ec.key" --cert "$P/ministry-ec.pem" "$JSON"
 
 # ---- PKCS#11 (SoftHSM2 through the OpenSSL pkcs11 engine) ----------------------
 MODULE=
