@@ -130,6 +130,8 @@ gw_rc gw_forwarding_load(const struct gw_config *cfg, struct gw_forwarding *f,
 		d->receipt.trust = gw_config_get(cfg, P("receipt_trust"))
 					   ? dup_path(cfg, P("receipt_trust"))
 					   : dup_path(cfg, "/trust/dir");
+		d->receipt.algs =
+			str_list(gw_config_get(cfg, "/trust/algorithms"));
 		if (d->receipt.policy < 0)
 			return gw_err_set(err, GW_ERR_CONFIG,
 					  "%s: destinations.%s.receipt: "

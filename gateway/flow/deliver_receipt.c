@@ -44,6 +44,9 @@ void gw_receipt_release(struct gw_receipt_rule *rule)
 	free(rule->signer);
 	free(rule->key);
 	free(rule->trust);
+	for (size_t i = 0; rule->algs && rule->algs[i]; i++)
+		free(rule->algs[i]);
+	free(rule->algs);
 	if (r) {
 		gw_sign_verifier_free(r->ver);
 		gw_format_free(r->fmt);
@@ -80,8 +83,15 @@ static struct rstate *state(struct gw_receipt_rule *d, const char *dest,
 		else if (gw_sign_init(&err) ||
 			 (d->key ? gw_sign_verifier_key(d->key, &r->ver, &err)
 				 : gw_sign_verifier_trust(d->trust, &r->ver,
-							  &err)))
+							  &err)) ||
+			 (d->algs &&
+			  gw_sign_verifier_allow(r->ver,
+						 (const char *const *)d->algs,
+						 &err))) {
 			snprintf(r->why, sizeof(r->why), "%s", err.msg);
+			gw_sign_verifier_free(r->ver);
+			r->ver = NULL;
+		}
 	}
 	if (!r->ver) {
 		snprintf(why, n, "the receipt cannot be checked: %s", r->why);

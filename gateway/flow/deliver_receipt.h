@@ -39,6 +39,8 @@ struct gw_receipt_rule {
 	char *signer; /* subject its receipts are signed by */
 	char *key;    /* or its pinned key file */
 	char *trust;  /* trust store folder (default trust.dir) */
+	char **algs;  /* allowed algorithms (trust.algorithms), NULL: the
+			 verifier's default */
 	void *state;  /* verifier and converter, loaded on first use */
 };
 

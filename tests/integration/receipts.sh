@@ -143,6 +143,16 @@ check "optional: a bare acknowledgement completes" sh -c "grep -q ' bare .*done'
 check "optional: a present but forged receipt does not" sh -c "grep -q ' none .*dead' '$TMP/ls' && grep -q ' sender .*dead' '$TMP/ls' && grep -q ' other-hash .*dead' '$TMP/ls'"
 check "optional: the good receipt completes" sh -c "grep -q ' good .*done' '$TMP/ls'"
 
+# the trust store's allowed algorithms hold for receipts too
+conf "$TMP/a.yaml" "$TMP/var-alg" ministry-ec
+sed -i "s#^  dir: $P/trust#  dir: $P/trust\n  algorithms: [PS256, RS256]#" "$TMP/a.yaml"
+: >"$TMP/good.log"
+"$LIENTHONG" send -c "$TMP/a.yaml" "$MSG" >/dev/null 2>&1
+"$LIENTHONG" deliver -c "$TMP/a.yaml" --once --linger-ms 1500 >/dev/null 2>&1
+"$LIENTHONG" queue -c "$TMP/a.yaml" show "$ID" >"$TMP/show"
+check "trust.algorithms without ES256: the hub's ES256 receipt is refused, naming the algorithm" \
+	grep -q "attempt good .*unsupported algorithm.*ES256" "$TMP/show"
+
 # a real receipt from our own serve, pinned to the hub's subject
 HPORT=$(port)
 cat >"$TMP/hub.yaml" <<EOC
