@@ -23,7 +23,6 @@ start_sink() { # name port [args]
 }
 HUB=$(port) RPT=$(port) DOWN=$(port) BAD=$(port) TOK=$(port) SGN=$(port)
 start_sink hub "$HUB" && start_sink report "$RPT" &&
-	start_sink down "$DOWN" --down-until $(($(date +%s) + 30)) &&
 	start_sink bad "$BAD" --status 400 &&
 	mkdir -p "$TMP/signed" && start_sink signed "$SGN" --save "$TMP/signed" &&
 	start_sink tok "$TOK" --token "ak-ministry:s3cret" --rotate-every 7 ||
@@ -109,7 +108,9 @@ expect_exit "same id, other content: refused" 1 "$LIENTHONG" send -c "$TMP/g.yam
 check "... with a reason" grep -q "already used for other content" "$TMP/err"
 expect_exit "invalid message: refused, not queued" 1 "$LIENTHONG" send -c "$TMP/g.yaml" "$TOP/tests/data/invalid/bad-uuid.json"
 
-# a platform that is down for 30 s, then up
+# a platform that is down for 30 s, then up (started here, so that the
+# outage is 30 s however long the steps before took)
+start_sink down "$DOWN" --down-until $(($(date +%s) + 30)) || not_ok "start the down sink"
 mkmsgs "$TMP/prog" 20 "$TOP/conf/examples/task-progress-1584-II-9.json" p
 "$LIENTHONG" send -c "$TMP/g.yaml" "$TMP"/prog/*.json >/dev/null 2>&1
 start=$(date +%s)
