@@ -731,6 +731,17 @@ static gw_rc step(struct gw_outbox *o, struct gw_forwarding *f, void *session,
 	return rc;
 }
 
+/* Whether an exchange of xs[0..max) is submitted and not done. */
+static int in_flight(const struct xfer *xs, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < max; i++)
+		if (xs[i].due && xs[i].ex.priv && !xs[i].ex.done)
+			return 1;
+	return 0;
+}
+
 /* Submit the deliveries step() took (slots not yet sent). */
 static gw_rc submit_taken(struct gw_forwarding *f, void *session,
 			  struct xfer *xs, size_t max, struct gw_err *err)
@@ -745,10 +756,17 @@ static gw_rc submit_taken(struct gw_forwarding *f, void *session,
 			continue;
 		if (x->dest->token_url &&
 		    (!x->dest->token ||
-		     gw_now_ms() >= x->dest->token_expires_ms) &&
-		    (x->fail = get_token(t, x->dest, gw_now_ms()))) {
-			x->ex.done = 1; /* recorded as a retry */
-			continue;
+		     gw_now_ms() >= x->dest->token_expires_ms)) {
+			/* the token request blocks: let what is in flight
+			 * finish first, so that no connection of the window
+			 * waits half-open meanwhile (a server that accepts
+			 * one handshake at a time would never answer it) */
+			while (in_flight(xs, max))
+				t->wait(session, 1000);
+			if ((x->fail = get_token(t, x->dest, gw_now_ms()))) {
+				x->ex.done = 1; /* recorded as a retry */
+				continue;
+			}
 		}
 		if (setup(x) || t->submit(session, &x->ex))
 			return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
