@@ -482,3 +482,35 @@ int gw_reqlimit_next(struct gw_reqlimits *l, struct bufferevent *bev,
 	*slot = 0;
 	return 1;
 }
+
+size_t gw_reqlimit_run(size_t max_body, const char *data, size_t len,
+		       size_t step, struct evbuffer *out, uint64_t *too_large)
+{
+	struct gw_reqlimits l = { NULL, max_body, 16384 };
+	struct gw_reqlimit f;
+	struct evbuffer *src = evbuffer_new();
+	size_t at = 0, i, n = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.l = &l;
+	*too_large = 0;
+	if (!src)
+		return 0;
+	if (!step)
+		step = 1;
+	while (at < len) {
+		size_t k = len - at < step ? len - at : step;
+
+		evbuffer_add(src, data + at, k);
+		at += k;
+		in_filter(src, out, -1, BEV_NORMAL, &f);
+	}
+	for (i = 0; i < 64; i++)
+		if (f.too_large[i])
+			(*too_large)++;
+	n = (size_t)f.seq_in;
+	if (f.held)
+		evbuffer_free(f.held);
+	evbuffer_free(src);
+	return n;
+}

@@ -49,4 +49,12 @@ int gw_reqlimit_next(struct gw_reqlimits *l, struct bufferevent *bev,
 /* The bufferevent under a filter (bev itself when it is not one). */
 struct bufferevent *gw_reqlimit_under(struct bufferevent *bev);
 
+/* For tests and fuzzing: the filter of a new connection over data[0..len),
+ * given in pieces of step bytes; what evhttp would read is appended to
+ * out (an evbuffer), *too_large counts the requests refused for their
+ * size. Returns the number of requests seen. */
+struct evbuffer;
+size_t gw_reqlimit_run(size_t max_body, const char *data, size_t len,
+		       size_t step, struct evbuffer *out, uint64_t *too_large);
+
 #endif

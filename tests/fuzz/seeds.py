@@ -147,5 +147,18 @@ for n in names:
         for i, b in enumerate([b"\x02\x07\x03\x05", b"\x02\x3f\x10\x00\x00\x05\x80",
                                b"\x03\x07\x03\x05", b"\x03\x3f\x00\x00", b"\x03\x20\x11\x01\x05\x09\x20"]):
             put(n, "differential-%d" % i, b)
+    elif n == "http":
+        body = b"<a>" + b"x" * 100 + b"</a>"
+        for i, r in enumerate([
+                b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+                b"POST /v1/messages HTTP/1.1\r\nContent-Length: 5\r\n\r\n<a/>\n",
+                b"POST /v1/messages HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body) + body +
+                b"GET /healthz HTTP/1.1\r\n\r\n",
+                b"POST /v1/messages HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n",
+                b"POST /v1/messages HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<a/>\n\r\n0\r\n\r\n",
+                b"POST /v1/messages HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                b"20\r\n" + b"y" * 32 + b"\r\n" + b"30;x=1\r\n" + b"z" * 48 + b"\r\n0\r\nTrailer: 1\r\n\r\n"]):
+            for step in (0, 6, 255):
+                put(n, "req-%d-%d" % (i, step), bytes([step]) + r)
     else:
         sys.exit("seeds.py: no seeds for harness '%s'" % n)
