@@ -51,6 +51,10 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+# fuzz harnesses (tests/fuzz/fuzz_NAME.c), replayed by `make test`
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 .PHONY: all deps deps-test demo test check lint bench fuzz clean install
 all: $(LIENTHONG)
@@ -135,13 +139,9 @@ install: $(LIENTHONG)
 # corpus; FUZZ=NAME runs one. `make test` replays every corpus file
 # through $(B)/fuzz/replay_NAME, built without libFuzzer.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ ?= $(FUZZ_NAMES)
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(CORE_SRC:%.c=build/fuzz/obj/%.o)
-REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
-
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $<"
