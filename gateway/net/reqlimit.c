@@ -94,7 +94,7 @@ static void on_head(struct gw_reqlimit *f, struct evbuffer *src,
 {
 	char *h = gw_malloc(hlen + 1), *line, *eol;
 	uint64_t clen = 0;
-	int has_len = 0, chunked = 0, expect = 0, bad = 0;
+	int has_len = 0, chunked = 0, expect = 0, bad = 0, seen_te = 0;
 	struct evbuffer *out = NULL;
 
 	if (!h) {
@@ -124,12 +124,16 @@ static void on_head(struct gw_reqlimit *f, struct evbuffer *src,
 			if (*end != '\n' || has_len)
 				bad = 1; /* evhttp refuses it */
 			has_len = 1;
-		} else if (header_is(line, n, "transfer-encoding", &v)) {
-			const char *c;
+		} else if (header_is(line, n, "transfer-encoding", &v) &&
+			   !seen_te) {
+			/* as evhttp reads it: the first such header, exactly
+			 * "chunked" (case aside), else no chunked body */
+			const char *e = line + n;
 
-			for (c = v; c + 7 <= line + n; c++)
-				if (!strncasecmp(c, "chunked", 7))
-					chunked = 1;
+			while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			chunked = e - v == 7 && !strncasecmp(v, "chunked", 7);
+			seen_te = 1;
 		} else if (header_is(line, n, "expect", &v)) {
 			expect = !strncasecmp(v, "100-continue", 12);
 		}
