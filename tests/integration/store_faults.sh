@@ -129,7 +129,7 @@ import json, os, sys, uuid
 d, ex, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 os.makedirs(d, exist_ok=True)
 m = json.load(open(ex))
-for i in range(n + 1):
+for i in range(n + 2):
     for j in range(3):
         m["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "kill-%d-%d" % (i, j)))
         json.dump(m, open("%s/k%d-%d.json" % (d, i, j), "w"), ensure_ascii=False)
@@ -164,5 +164,5 @@ queued=$("$LIENTHONG" queue -c "$TMP/k.yaml" ls 2>/dev/null | grep -c .)
 [ $bad = 0 ] && ok "SIGKILL during send, $KILLS times ($killed killed while running, $queued deliveries committed): the outbox and the audit log stay readable" ||
 	not_ok "SIGKILL during send: $bad unreadable stores"
 expect_exit "audit verify holds after the kills" 0 "$LIENTHONG" audit verify -c "$TMP/k.yaml"
-expect_exit "and send works again" 0 "$LIENTHONG" send -c "$TMP/k.yaml" "$TMP/km/k0-0.json"
+expect_exit "and send works again" 0 "$LIENTHONG" send -c "$TMP/k.yaml" "$TMP/km/k$((KILLS + 1))-0.json"
 finish
