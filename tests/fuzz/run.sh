@@ -11,7 +11,7 @@
 set -u
 : "${FUZZ_SECONDS:=60}"
 : "${FUZZ_MINIMIZE:=0}"
-: "${FUZZ_KEEP_MAX:=8192}" # bytes: larger inputs are not kept (the seeds
+: "${FUZZ_KEEP_MAX:=4096}" # bytes: larger inputs are not kept (the seeds
 			   # bring the large files of the tests each run)
 W=build/fuzz
 mkdir -p "$W/logs" "$W/seed" "$W/crash"
