@@ -51,6 +51,11 @@ for n in "$@"; do
 			"$work" "$W/seed/$n" >"$W/logs/$n.merge.log" 2>&1
 	fi
 	find "$keep" -type f -size +"${FUZZ_KEEP_MAX}"c -delete
+	# no verbatim copy of the shared vectors (they live outside the
+	# repository; what the fuzzer made of them stays)
+	for f in "$W/seed/$n"/shared-*; do
+		[ -f "$f" ] && rm -f "$keep/$(sha1sum "$f" | cut -d' ' -f1)"
+	done
 	echo "  kept corpus: $(ls "$keep" | wc -l) files, $(cat "$keep"/* 2>/dev/null | wc -c) bytes"
 done
 [ $found -eq 0 ] || echo "findings: see build/fuzz/crash/ and build/fuzz/logs/"

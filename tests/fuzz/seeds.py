@@ -26,9 +26,12 @@ def put(name, key, data):
 
 def each(name, pats, prefix=b""):
     for pat in pats:
-        for i, p in enumerate(sorted(glob.glob(pat))):
+        # seeds from the shared vectors are named shared-*: run.sh keeps no
+        # verbatim copy of them in the repository (they live outside it)
+        tag = "shared-" if pat.startswith(shared) else ""
+        for i, p in enumerate(sorted(glob.glob(pat, recursive=True))):
             if os.path.isfile(p):
-                put(name, "%s-%d" % (os.path.basename(p), i), prefix + rd(p))
+                put(name, "%s%s-%d" % (tag, os.path.basename(p), i), prefix + rd(p))
 
 
 def convert(to, src, profile=None):
@@ -82,7 +85,7 @@ for n in names:
             try:
                 for j, case in enumerate(json.loads(rd(s))[:3]):
                     for k, t in enumerate(case["tests"][:2]):
-                        put(n, "jsts-%d-%d-%d" % (i, j, k),
+                        put(n, "shared-jsts-%d-%d-%d" % (i, j, k),
                             json.dumps(case["schema"]).encode() + b"\x00" + json.dumps(t["data"]).encode())
             except (ValueError, KeyError, TypeError):
                 pass
