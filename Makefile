@@ -5,6 +5,7 @@
 #   make test SANITIZE=1   the same under ASan + UBSan
 #   make lint       clang-format (check only) and cppcheck
 #   make bench      benchmarks (see BENCHMARKS.md)
+#   make fuzz       libFuzzer on every parser, FUZZ_SECONDS each (docs/FUZZING.md)
 #   V=1             verbose commands
 
 CC ?= cc
@@ -50,6 +51,10 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+# fuzz harnesses (tests/fuzz/fuzz_NAME.c), replayed by `make test`
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/replay_%)
 
 .PHONY: all deps deps-test demo test check lint bench fuzz clean install
 all: $(LIENTHONG)
@@ -86,7 +91,7 @@ $(B)/tools/%: tests/tools/%.c $(B)/libgw.a
 	@echo "  TOOL    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(B)/libgw.a $(LDFLAGS) $(LIBS)
 
-build-tests: $(LIENTHONG) $(UNIT_BIN) $(TOOL_BIN)
+build-tests: $(LIENTHONG) $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 
 demo: deps-test
 	@$(MAKE) --no-print-directory $(LIENTHONG)
@@ -99,7 +104,7 @@ test: deps-test
 check: test
 
 LINT_SRC = $(wildcard gateway/*/*.c gateway/*/*.h adapters/*/*.c adapters/*/*.h \
-	tests/unit/*.c tests/tools/*.c)
+	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c)
 lint:
 	@scripts/deps.sh lint
 	clang-format --dry-run --Werror $(LINT_SRC)
@@ -126,29 +131,40 @@ install: $(LIENTHONG)
 	install -d $(DESTDIR)$(PREFIX)/share/lienthong/conf
 	install -m 644 conf/indicators.json $(DESTDIR)$(PREFIX)/share/lienthong/conf/
 
-# libFuzzer over the parsers of outside input (not part of `make test`):
-# seeds are the example messages, the hostile corpus and the config.
+# libFuzzer over every parser of outside input (docs/FUZZING.md): one
+# harness tests/fuzz/fuzz_NAME.c each, its kept corpus in
+# tests/fuzz/corpus/NAME/, crash regressions in tests/fuzz/regress/NAME/,
+# its dictionary in tests/fuzz/NAME.dict. `make fuzz` runs each for
+# FUZZ_SECONDS (one at a time, niced) and merges what grew into the kept
+# corpus; FUZZ=NAME runs one. `make test` replays every corpus file
+# through $(B)/fuzz/replay_NAME, built without libFuzzer.
 FUZZ_SECONDS ?= 60
+FUZZ ?= $(FUZZ_NAMES)
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ := $(CORE_SRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	$(Q)clang $(CSTD) -g -O1 $(FUZZ_FLAGS) $(PKG_CFLAGS) -Igateway -Igateway/adapt -Iadapters \
+		-DGW_DATADIR='"$(PREFIX)/share/lienthong"' -c -o $@ $<
+
+build/fuzz/libgw.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libgw.a
+	@echo "  FUZZER  $@"
+	$(Q)clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway -Iadapters \
+		-o $@ $< build/fuzz/libgw.a $(LIBS)
+
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(B)/libgw.a
+	@mkdir -p $(dir $@)
+	@echo "  REPLAY  $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libgw.a $(LDFLAGS) $(LIBS)
+
 fuzz: deps-test $(LIENTHONG)
-	@mkdir -p build/fuzz/corpus
-	@i=0; for f in conf/examples/*.xml tests/data/hostile/*.xml; do \
-		{ printf '\000'; cat $$f; } > build/fuzz/corpus/x$$i; i=$$((i+1)); done; \
-	for f in conf/examples/*.json tests/data/invalid/*.json; do \
-		{ printf '\001'; cat $$f; } > build/fuzz/corpus/j$$i; i=$$((i+1)); done; \
-	{ printf '\002'; cat conf/gateway.yaml; } > build/fuzz/corpus/y0; \
-	for f in conf/examples/task-*.json conf/examples/receipt-*.json; do \
-		{ printf '\003'; bin/lienthong convert --to edxml $$f; } > build/fuzz/corpus/e$$i; i=$$((i+1)); done; \
-	{ printf '\004'; bin/lienthong convert --to report-packet conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r0; \
-	{ printf '\005'; bin/lienthong convert --to report-packet-json conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r1; \
-	{ printf '\013'; bin/lienthong convert --to report-packet --profile conf/profiles/report-packet-vn.yaml conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r2; \
-	{ printf '\014'; bin/lienthong convert --to report-packet-json --profile conf/profiles/report-packet-vn.yaml conf/examples/indicator-report-2024-targets.json; } > build/fuzz/corpus/r3; \
-	for f in conf/mappings/*.csv; do \
-		{ printf '\006'; cat $$f; } > build/fuzz/corpus/c$$i; i=$$((i+1)); done
-	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Igateway -Igateway/adapt -Iadapters \
-		-o build/fuzz/fuzz_parsers tests/fuzz/fuzz_parsers.c \
-		$(filter-out gateway/cli/main.c gateway/cli/cli.c,$(wildcard gateway/*/*.c)) $(ADAPTER_SRC) $(LIBS)
-	build/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-		build/fuzz/corpus
+	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ:%=build/fuzz/fuzz_%)
+	@LIENTHONG=$(LIENTHONG) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ)
 
 clean:
 	rm -rf build bin

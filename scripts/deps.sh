@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages Lienthong needs, and only those missing.
-# Usage: scripts/deps.sh [build|test|bench]
+# Usage: scripts/deps.sh [build|test|lint|fuzz|bench]
 # Runs apt-get only when something is missing; says clearly what to run
 # when it is not root.
 set -eu
@@ -11,14 +11,16 @@ libcurl4-openssl-dev libyaml-dev libpcre2-dev libutf8proc-dev libsqlite3-dev \
 libevent-dev libxmlsec1-dev libcmocka-dev zlib1g-dev"
 TEST="xmlsec1 jose openssl libxml2-utils curl python3 python3-jwcrypto softhsm2 libengine-pkcs11-openssl"
 LINT="clang-format cppcheck"
+FUZZ="clang libclang-rt-14-dev"
 BENCH="nginx nodejs npm python3-jsonschema gnuplot-nox time"
 
 case "$set_" in
 build) want="$BUILD" ;;
 test) want="$BUILD $TEST" ;;
 lint) want="$BUILD $LINT" ;;
+fuzz) want="$BUILD $TEST $FUZZ" ;;
 bench) want="$BUILD $TEST $BENCH" ;;
-*) echo "deps.sh: unknown set '$set_' (build, test, lint, bench)" >&2; exit 2 ;;
+*) echo "deps.sh: unknown set '$set_' (build, test, lint, fuzz, bench)" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -546,6 +546,14 @@ out:
 	return rc;
 }
 
+/* The root of the tree of size 0: SHA-256 of the empty string (RFC 9162
+ * 2.1.1). */
+static const uint8_t empty_root[32] = {
+	0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+	0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+	0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55
+};
+
 gw_rc gw_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 				   const uint8_t (*proof)[32], size_t len,
 				   const uint8_t root1[32],
@@ -573,12 +581,18 @@ gw_rc gw_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 					  "need none",
 					  len, (unsigned long long)size1,
 					  (unsigned long long)size2);
-		if (size1 && CRYPTO_memcmp(root1, root2, 32))
+		if (size1 == size2 && CRYPTO_memcmp(root1, root2, 32))
 			return gw_err_set(err, GW_ERR_REFUSED,
 					  "consistency proof refused: the two "
 					  "roots of the tree of size %llu "
 					  "differ",
 					  (unsigned long long)size1);
+		/* the tree of no leaves has one root, SHA-256 of nothing */
+		if (size1 == 0 && CRYPTO_memcmp(root1, empty_root, 32))
+			return gw_err_set(err, GW_ERR_REFUSED,
+					  "consistency proof refused: the "
+					  "root of the tree of size 0 is not "
+					  "SHA-256 of nothing (e3b0c442...)");
 		return GW_OK;
 	}
 	/* Expected length: the inclusion proof of leaf size1 - 1 in the

@@ -153,8 +153,9 @@ gw_rc gw_merkle_verify_inclusion(const uint8_t leaf_hash[32], uint64_t index,
 
 /* Verify that the tree of size1 leaves with root1 is a prefix of the tree
  * of size2 leaves with root2 (RFC 9162 2.1.4.2). A tree of size 0 is a
- * prefix of every tree (the proof must then be empty); equal sizes need
- * an empty proof and equal roots. GW_ERR_REFUSED when size1 > size2, the
+ * prefix of every tree (the proof must then be empty, and root1 the root
+ * of the empty tree, SHA-256 of nothing); equal sizes need an empty proof
+ * and equal roots. GW_ERR_REFUSED when size1 > size2, the
  * proof has the wrong length, or either computed root differs. */
 gw_rc gw_merkle_verify_consistency(uint64_t size1, uint64_t size2,
 				   const uint8_t (*proof)[32], size_t len,

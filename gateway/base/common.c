@@ -205,34 +205,130 @@ out:
 	return rc;
 }
 
+/* Write all of buf to fd; name is for the message. */
+static gw_rc write_all(int fd, const char *name, const char *p, size_t len,
+		       struct gw_err *err)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return gw_err_set(err, GW_ERR_IO,
+					  "cannot write '%s': %s", name,
+					  strerror(errno));
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return GW_OK;
+}
+
+/* The file a chain of symbolic links ends at (path itself when it is not
+ * a link), as a new string, or NULL with err set. A link to nothing gives
+ * the path it names, so the file is created there. */
+static char *follow_links(const char *path, struct gw_err *err)
+{
+	char *cur = strdup(path);
+	int hops;
+
+	for (hops = 0; cur && hops < 40; hops++) {
+		char target[4096], *next, *dcopy;
+		ssize_t n = readlink(cur, target, sizeof(target) - 1);
+
+		if (n < 0) {
+			if (errno == EINVAL || errno == ENOENT)
+				return cur; /* not a link, or new */
+			gw_err_set(err, GW_ERR_IO, "cannot read link '%s': %s",
+				   cur, strerror(errno));
+			free(cur);
+			return NULL;
+		}
+		target[n] = '\0';
+		if (target[0] == '/') {
+			next = strdup(target);
+		} else {
+			dcopy = strdup(cur);
+			next = NULL;
+			if (dcopy && asprintf(&next, "%s/%s", dirname(dcopy),
+					      target) < 0)
+				next = NULL;
+			free(dcopy);
+		}
+		free(cur);
+		cur = next;
+	}
+	if (!cur) {
+		gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	gw_err_set(err, GW_ERR_IO,
+		   "cannot write '%s': too many levels of symbolic links",
+		   path);
+	free(cur);
+	return NULL;
+}
+
+/* Output to something that is not a regular file (a FIFO, a character
+ * device such as /dev/null, a socket, a terminal) is written in place:
+ * renaming over it would replace the device or the pipe by a file. */
+static gw_rc write_in_place(const char *path, const char *buf, size_t len,
+			    struct gw_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	gw_rc rc;
+
+	if (fd < 0)
+		return gw_err_set(err, GW_ERR_IO, "cannot open '%s': %s", path,
+				  strerror(errno));
+	rc = write_all(fd, path, buf, len, err);
+	if (close(fd) < 0 && !rc)
+		rc = gw_err_set(err, GW_ERR_IO, "cannot write '%s': %s", path,
+				strerror(errno));
+	return rc;
+}
+
 gw_rc gw_write_file_atomic(const char *path, const void *buf, size_t len,
 			   struct gw_err *err)
 {
-	char *tmp = NULL, *dcopy = NULL;
+	char *tmp = NULL, *dcopy = NULL, *real;
 	int fd = -1, dfd;
-	const char *p = buf;
+	struct stat st;
 	gw_rc rc = GW_OK;
 
-	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+	if (!strcmp(path, "-")) {
+		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout))
+			return gw_err_set(err, GW_ERR_IO,
+					  "cannot write to standard output: %s",
+					  strerror(errno));
+		return GW_OK;
+	}
+	if (!(real = follow_links(path, err)))
+		return err ? err->rc : GW_ERR_IO;
+	if (stat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
+		rc = gw_err_set(err, GW_ERR_IO,
+				"cannot write '%s': it is a directory", path);
+		free(real);
+		return rc;
+	}
+	if (stat(real, &st) == 0 && !S_ISREG(st.st_mode)) {
+		rc = write_in_place(real, buf, len, err);
+		free(real);
+		return rc;
+	}
+	path = real;
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+		free(real);
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		rc = gw_err_set(err, GW_ERR_IO, "cannot create '%s': %s", tmp,
 				strerror(errno));
 		goto out;
 	}
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = gw_err_set(err, GW_ERR_IO, "cannot write '%s': %s",
-					tmp, strerror(errno));
-			goto out;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
+	if ((rc = write_all(fd, tmp, buf, len, err)))
+		goto out;
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		fd = -1;
 		rc = gw_err_set(err, GW_ERR_IO, "cannot sync '%s': %s", tmp,
@@ -259,6 +355,7 @@ out:
 		unlink(tmp);
 	free(tmp);
 	free(dcopy);
+	free(real);
 	return rc;
 }
 

@@ -79,7 +79,11 @@ gw_rc gw_read_file(const char *path, size_t max, char **out, size_t *len,
 		   struct gw_err *err);
 
 /* Write len bytes to path atomically: a temporary file beside it, fsync,
- * rename, fsync of the directory. */
+ * rename, fsync of the directory. Only a regular file or a new path is
+ * replaced that way: "-" is standard output; a symbolic link is followed
+ * (the file it ends at is written, the link stays); a FIFO, a character
+ * device (/dev/null), a socket or a terminal is opened and written in
+ * place, never replaced; a directory is refused. */
 gw_rc gw_write_file_atomic(const char *path, const void *buf, size_t len,
 			   struct gw_err *err);
 

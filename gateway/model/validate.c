@@ -352,6 +352,22 @@ static gw_rc validate_json(struct gw_validator *v, struct report *r,
 	return rc;
 }
 
+/* RFC 8259 allows any value at the top: a text that is not XML, an
+ * object or an array is JSON when it starts as a string, a number, true,
+ * false or null does (the parser then says whether it is one). */
+static int json_scalar_text(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && (unsigned char)buf[0] == 0xEF &&
+	    (unsigned char)buf[1] == 0xBB && (unsigned char)buf[2] == 0xBF)
+		i = 3;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' ||
+			   buf[i] == '\r'))
+		i++;
+	return i < len && strchr("\"-0123456789tfn", buf[i]) && buf[i];
+}
+
 gw_rc gw_validate_buffer(struct gw_validator *v, const char *name,
 			 const char *buf, size_t len, gw_report_cb cb,
 			 void *arg, struct gw_validated *res,
@@ -365,6 +381,8 @@ gw_rc gw_validate_buffer(struct gw_validator *v, const char *name,
 		res = &local;
 	memset(res, 0, sizeof(*res));
 	res->format = gw_msg_detect(buf, len);
+	if (res->format == GW_FMT_UNKNOWN && json_scalar_text(buf, len))
+		res->format = GW_FMT_JSON;
 	switch (res->format) {
 	case GW_FMT_XML: rc = validate_xml(v, &r, buf, len, res); break;
 	case GW_FMT_JSON: rc = validate_json(v, &r, buf, len, res); break;
@@ -373,7 +391,8 @@ gw_rc gw_validate_buffer(struct gw_validator *v, const char *name,
 
 		snprintf(line, sizeof(line),
 			 "%s:1: neither XML nor JSON (the first character "
-			 "is not '<', '{' or '[')",
+			 "is not '<', '{', '[', '\"', a digit, '-', 't', "
+			 "'f' or 'n')",
 			 name);
 		emit(&r, GW_ERR_PARSE, line);
 		rc = GW_ERR_PARSE;

@@ -18,8 +18,18 @@
  * Connections are bounded three ways: a maximum count (the listener stops
  * accepting at the limit and resumes below it), a deadline per request
  * (headers and body must arrive within timeout_s, so a slow client cannot
- * hold a connection), and libevent's header and body size limits (a body
- * announced larger than the limit is refused with 413 before it is read).
+ * hold a connection), and the header and body size limits. The body limit
+ * is ours (net/reqlimit.c, a filter under evhttp): a body over it, with a
+ * Content-Length or chunked, is never passed to evhttp, and its request
+ * is answered 413 here with a problem body in the request's format,
+ * audited and counted like every refusal, after the body was read and
+ * thrown away (lingering close), or at once without a body when the
+ * client asked for 100-continue.
+ *
+ * A request is XML (its refusals application/problem+xml) when its
+ * Content-Type names XML, or, without a Content-Type, when its Accept
+ * names XML and not JSON (schemas/openapi.yaml: errors to requests sent
+ * as XML are XML).
  */
 #include "net/server.h"
 
@@ -42,6 +52,7 @@
 #include "flow/inbound.h"
 #include "flow/receive_state.h"
 #include "net/client.h"
+#include "net/reqlimit.h"
 #include "net/tls.h"
 
 /* ------------------------------------------------------------------ */
@@ -222,6 +233,7 @@ struct gw_server {
 	int plain;
 	struct gw_server_limits lim;
 	struct gw_tls *tls;
+	struct gw_reqlimits reqlim; /* the body limit's filters (reqlimit.h) */
 
 	struct event_base *base;
 	struct evhttp *http;
@@ -451,10 +463,22 @@ static void arm_deadline_of(struct evhttp_request *req)
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev =
 		evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-	struct conn *c = bev ? gw_tls_conn_data(bev) : NULL;
+	struct conn *c = bev ? gw_tls_conn_data(gw_reqlimit_under(bev)) : NULL;
 
 	if (c)
 		arm_deadline(c);
+}
+
+/* Whether the request is XML, for its problem bodies (see the top). */
+static int request_is_xml(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *ct = evhttp_find_header(h, "Content-Type");
+	const char *acc = evhttp_find_header(h, "Accept");
+
+	if (ct && *ct)
+		return strstr(ct, "xml") != NULL;
+	return acc && strstr(acc, "xml") && !strstr(acc, "json");
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -466,12 +490,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev =
 		evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-	struct conn *c = bev ? gw_tls_conn_data(bev) : NULL;
+	struct conn *c = bev ? gw_tls_conn_data(gw_reqlimit_under(bev)) : NULL;
 	struct gw_tls_peer peer;
 	const struct gw_partner *pt;
 	char path[256];
 	const char *q;
 	size_t n;
+	uint64_t size;
+	int too_large = bev && gw_reqlimit_next(&s->reqlim, bev, &size);
 
 	memset(&r, 0, sizeof(r));
 	r.s = &s->rcv;
@@ -484,6 +510,21 @@ static void on_request(struct evhttp_request *req, void *arg)
 		n = sizeof(path) - 1;
 	memcpy(path, uri, n);
 	path[n] = '\0';
+	r.xml = request_is_xml(req);
+	if (too_large) {
+		/* its body was not read into memory (net/reqlimit.c) */
+		gw_tls_peer_get(gw_reqlimit_under(bev), &peer);
+		if (peer.verified)
+			if ((pt = gw_partners_match(&s->rcv.partners,
+						    peer.subject, peer.sha256)))
+				snprintf(r.partner, sizeof(r.partner), "%s",
+					 pt->name);
+		gw_recv_problem(&r, 413, NULL,
+				"the body of %llu bytes is larger than %zu "
+				"bytes (server.limits.max_body_bytes)",
+				(unsigned long long)size, s->lim.max_body);
+		goto out;
+	}
 
 	if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz") ||
 	    !strcmp(path, "/metrics")) {
@@ -505,7 +546,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		goto out;
 	}
 	/* everything under /v1 needs a partner */
-	gw_tls_peer_get(bev, &peer);
+	gw_tls_peer_get(gw_reqlimit_under(bev), &peer);
 	if (!peer.has_cert) {
 		gw_recv_problem(&r, 401, NULL,
 				peer.tls ? "no client certificate: present the "
@@ -606,6 +647,17 @@ static void on_conn_closed(void *arg, void *data)
 	update_accepting(s);
 }
 
+/* A plain http connection (loopback only): the body limit's filter over
+ * a socket bufferevent, whose descriptor evhttp sets. */
+static struct bufferevent *on_new_plain_conn(struct event_base *base, void *arg)
+{
+	struct gw_server *s = arg;
+
+	return gw_reqlimit_wrap(
+		&s->reqlim,
+		bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE));
+}
+
 static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 {
 	struct gw_server *s = arg;
@@ -620,6 +672,12 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
 		return NULL;
 	}
 	c->bev = bev;
+	/* on failure the TLS bufferevent is freed, and c with it
+	 * (on_conn_closed) */
+	s->conns++;
+	if (!(bev = gw_reqlimit_wrap(&s->reqlim, bev)))
+		return NULL;
+	s->conns--;
 	c->deadline = evtimer_new(base, on_deadline, c);
 	arm_deadline(c);
 	s->conns++;
@@ -828,7 +886,12 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 				"cannot set up the event loop");
 		goto out;
 	}
+	/* the filter passes at most max_body bytes of a body; evhttp's own
+	 * limit stays as a second line, with lingering close */
+	s->reqlim.max_body = s->lim.max_body;
+	s->reqlim.max_header = s->lim.max_header;
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)s->lim.max_body);
+	evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->lim.max_header);
 	evhttp_set_timeout(s->http, s->lim.timeout_s);
 	/* other methods reach on_request, which answers 405 with a problem */
@@ -837,8 +900,7 @@ gw_rc gw_server_run(const char *conf_path, int check_only, int deliver,
 				 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 				 EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_default_content_type(s->http, "application/problem+json");
-	if (s->tls)
-		evhttp_set_bevcb(s->http, on_new_conn, s);
+	evhttp_set_bevcb(s->http, s->tls ? on_new_conn : on_new_plain_conn, s);
 	evhttp_set_gencb(s->http, on_request, s);
 	if (!(s->bound = evhttp_bind_socket_with_handle(
 		      s->http, s->listen, (ev_uint16_t)s->port))) {

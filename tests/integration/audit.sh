@@ -131,6 +131,23 @@ expect_exit "... and --require-signed makes that an error" 1 "$LIENTHONG" audit 
 expect_exit "audit prove exports the inclusion proof" 0 "$LIENTHONG" audit prove "${AUD[@]}" "$ID" -o "$TMP/proof.json"
 expect_exit "audit checkpoint --get latest writes the signed checkpoint" 0 \
 	"$LIENTHONG" audit checkpoint "${AUD[@]}" --get latest -o "$TMP/cp1.jws"
+# -o to a FIFO, /dev/null or through a symlink: written in place, never
+# replaced by the atomic rename (issue 23)
+mkfifo "$TMP/cp.fifo"
+cat "$TMP/cp.fifo" >"$TMP/cp.fromfifo" &
+fifo_reader=$!
+expect_exit "audit checkpoint -o FIFO writes into the FIFO" 0 \
+	"$LIENTHONG" audit checkpoint "${AUD[@]}" --get latest -o "$TMP/cp.fifo"
+wait "$fifo_reader"
+check "... the FIFO stays a FIFO" test -p "$TMP/cp.fifo"
+check "... and the reader got the checkpoint" cmp -s "$TMP/cp.fromfifo" "$TMP/cp1.jws"
+expect_exit "audit checkpoint -o /dev/null" 0 \
+	"$LIENTHONG" audit checkpoint "${AUD[@]}" --get latest -o /dev/null
+check "... /dev/null stays a character device" test -c /dev/null
+ln -s cp.target "$TMP/cp.link"
+expect_exit "audit checkpoint -o SYMLINK follows the link" 0 \
+	"$LIENTHONG" audit checkpoint "${AUD[@]}" --get latest -o "$TMP/cp.link"
+check "... the link stays a link to the written file" sh -c "test -L '$TMP/cp.link' && cmp -s '$TMP/cp.target' '$TMP/cp1.jws'"
 mkdir "$TMP/auditor"
 cp "$TMP/proof.json" "$TMP/cp1.jws" "$TMP/auditor/"
 cp -r "$P/trust" "$TMP/auditor/ca"

@@ -129,4 +129,20 @@ expect_exit "inline secret refused" 1 "$LIENTHONG" config check "$TMP/inline.yam
 check "inline secret error names signing.passphrase at line 7" grep -q "inline.yaml:7: signing.passphrase" "$TMP/err"
 printf 'a: &x [1]\nb: *x\n' >"$TMP/alias.yaml"
 expect_exit "YAML aliases refused" 1 "$LIENTHONG" config check "$TMP/alias.yaml"
+# RFC 8259: any JSON value at the top level validates under --schema
+# (issue 23); without a schema it is not a canonical message.
+printf '{"type":["string","number","boolean","null"],"maxLength":3}' >"$TMP/scalar.schema.json"
+for v in '"ab"' '12' '-1.5e3' 'true' 'false' 'null' ' "x" '; do
+	printf '%s' "$v" >"$TMP/scalar.json"
+	expect_exit "top-level JSON $v validates under --schema" 0 "$LIENTHONG" validate --schema "$TMP/scalar.schema.json" "$TMP/scalar.json"
+done
+printf '"abcd"' >"$TMP/scalar.json"
+expect_exit "top-level JSON string over maxLength is invalid" 1 "$LIENTHONG" validate --schema "$TMP/scalar.schema.json" "$TMP/scalar.json"
+check "the scalar error names the root" grep -q "(root): expected at most 3" "$TMP/err"
+printf 'nul' >"$TMP/scalar.json"
+expect_exit "a broken literal is a located parse error" 1 "$LIENTHONG" validate --schema "$TMP/scalar.schema.json" "$TMP/scalar.json"
+check "the broken literal is located" grep -q "scalar.json:1:" "$TMP/err"
+printf '12' >"$TMP/scalar.json"
+expect_exit "a top-level number without --schema is not a message" 1 "$LIENTHONG" validate "$TMP/scalar.json"
+check "without --schema the error asks for one" grep -q "name a schema with --schema" "$TMP/err"
 finish

@@ -262,7 +262,7 @@ PY
 ST=$(curl -sS --cacert "$P/root.pem" -H 'Content-Type: application/xml' --data-binary "@$TMP/ta.xml" \
 	-o "$TMP/resp" -w '%{http_code}' "$URL/v1/messages" 2>/dev/null)
 expect_status "no client certificate" 401
-check "... as problem+json" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d["status"]!=401 or "client certificate" not in d["detail"])' "$TMP/resp"
+check "... as problem+xml (an XML request)" python3 -c 'import sys,xml.dom.minidom as m; d=m.parse(sys.argv[1]); g=lambda t: d.getElementsByTagName(t)[0].firstChild.data; sys.exit(g("status")!="401" or "client certificate" not in g("detail"))' "$TMP/resp"
 for c in expired:"certificate has expired" revoked:"certificate revoked" rogue:"unable to get local issuer"; do
 	n=${c%%:*} why=${c#*:}
 	post "$n" "$TMP/ta.xml"

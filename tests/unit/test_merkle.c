@@ -521,7 +521,8 @@ static void test_merkle__consistency_rewritten_tree_refused(void **state)
 
 static void test_merkle__consistency_edge_cases(void **state)
 {
-	uint8_t proof[GW_MERKLE_MAX_PROOF + 1][32], r5[32], r8[32], r4[32];
+	uint8_t proof[GW_MERKLE_MAX_PROOF + 1][32], r5[32], r8[32], r4[32],
+		r0[32];
 	struct gw_merkle_leaves lv = { (const uint8_t(*)[32])leaves, N };
 	const uint8_t(*p)[32] = (const uint8_t(*)[32])proof;
 	struct gw_err err;
@@ -533,11 +534,20 @@ static void test_merkle__consistency_edge_cases(void **state)
 	ref_mth(leaves, 5, r5);
 	ref_mth(leaves, 8, r8);
 	/* Empty tree: consistent with everything, but only by an empty
-	 * proof. */
-	assert_int_equal(gw_merkle_verify_consistency(0, 8, p, 0, r5, r8, &err),
+	 * proof, and only with the root of the empty tree (issue 23). */
+	ref_mth(leaves, 0, r0);
+	assert_int_equal(gw_merkle_verify_consistency(0, 8, p, 0, r0, r8, &err),
 			 GW_OK);
+	assert_int_equal(gw_merkle_verify_consistency(0, 0, p, 0, r0, r0, &err),
+			 GW_OK);
+	expect_refused(gw_merkle_verify_consistency(0, 8, p, 0, r5, r8, &err),
+		       &err, "size 0");
+	expect_refused(gw_merkle_verify_consistency(0, 0, p, 0, r5, r5, &err),
+		       &err, "size 0");
+	expect_refused(gw_merkle_verify_consistency(0, 0, p, 0, r0, r5, &err),
+		       &err, "differ");
 	memcpy(proof[0], r8, 32);
-	expect_refused(gw_merkle_verify_consistency(0, 8, p, 1, r5, r8, &err),
+	expect_refused(gw_merkle_verify_consistency(0, 8, p, 1, r0, r8, &err),
 		       &err, "need none");
 	/* Equal sizes: empty proof and equal roots. */
 	assert_int_equal(gw_merkle_verify_consistency(8, 8, p, 0, r8, r8, &err),

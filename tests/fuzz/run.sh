@@ -1,0 +1,62 @@
+#!/bin/bash
+# run.sh NAME... - the fuzz campaign of `make fuzz` (docs/FUZZING.md): for
+# each harness, one at a time and niced (other work shares the machine),
+# fuzz for FUZZ_SECONDS from the kept corpus, the regressions and fresh
+# seeds (tests/fuzz/seeds.py), then merge what grew into the kept corpus
+# tests/fuzz/corpus/NAME/ (libFuzzer -merge=1: only inputs that add
+# coverage; FUZZ_MINIMIZE=1 rebuilds it from scratch; inputs over
+# FUZZ_KEEP_MAX bytes are not kept). A crash stops the
+# run of that harness; its input is left in build/fuzz/crash/NAME/ and
+# named at the end. Figures of each run: build/fuzz/logs/NAME.TIME.log.
+set -u
+: "${FUZZ_SECONDS:=60}"
+: "${FUZZ_MINIMIZE:=0}"
+: "${FUZZ_KEEP_MAX:=4096}" # bytes: larger inputs are not kept (the seeds
+			   # bring the large files of the tests each run)
+W=build/fuzz
+mkdir -p "$W/logs" "$W/seed" "$W/crash"
+rm -rf "$W/seed"/*
+python3 tests/fuzz/seeds.py "$W/seed" "$@" || exit 1
+found=0
+for n in "$@"; do
+	bin=$W/fuzz_$n keep=tests/fuzz/corpus/$n reg=tests/fuzz/regress/$n
+	work=$W/work/$n
+	mkdir -p "$keep" "$work" "$W/crash/$n"
+	dict=()
+	[ -f "tests/fuzz/$n.dict" ] && dict=(-dict="tests/fuzz/$n.dict")
+	dirs=("$keep" "$W/seed/$n")
+	[ -d "$reg" ] && dirs+=("$reg")
+	echo "fuzz $n: ${FUZZ_SECONDS}s"
+	log=$W/logs/$n.$(date +%Y%m%dT%H%M%S).log # one per run, kept
+	nice -n 10 "$bin" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$W/crash/$n/" "${dict[@]}" \
+		"$work" "${dirs[@]}" >"$log" 2>&1
+	rc=$?
+	grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|Done [0-9]+ runs)' "$log" | tail -3 | sed 's/^/  /'
+	grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | sed 's/^/  /'
+	if [ $rc -ne 0 ]; then
+		echo "  FINDING (exit $rc): $(ls "$W/crash/$n" | head -3 | tr '\n' ' ')"
+		grep -m3 -E 'ERROR: |runtime error|SUMMARY' "$log" | sed 's/^/  /'
+		found=1
+	fi
+	# merge what grew into the kept corpus
+	if [ "$FUZZ_MINIMIZE" = 1 ]; then
+		rm -rf "$W/min/$n" && mkdir -p "$W/min/$n"
+		nice -n 10 "$bin" -merge=1 -max_len=65536 -timeout=10 "$W/min/$n" \
+			"$keep" "$work" "$W/seed/$n" >>"$W/logs/$n.merge.log" 2>&1 &&
+			rm -rf "$keep" && mv "$W/min/$n" "$keep"
+	else
+		nice -n 10 "$bin" -merge=1 -max_len=65536 -timeout=10 "$keep" \
+			"$work" "$W/seed/$n" >"$W/logs/$n.merge.log" 2>&1
+	fi
+	find "$keep" -type f -size +"${FUZZ_KEEP_MAX}"c -delete
+	# no verbatim copy of the shared vectors (they live outside the
+	# repository; what the fuzzer made of them stays)
+	for f in "$W/seed/$n"/shared-*; do
+		[ -f "$f" ] && rm -f "$keep/$(sha1sum "$f" | cut -d' ' -f1)"
+	done
+	echo "  kept corpus: $(ls "$keep" | wc -l) files, $(cat "$keep"/* 2>/dev/null | wc -c) bytes"
+done
+[ $found -eq 0 ] || echo "findings: see build/fuzz/crash/ and build/fuzz/logs/"
+exit $found
