@@ -550,8 +550,8 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 			break;
 		default:
 			what = RETRY;
-			snprintf(why, sizeof(why), "HTTP %ld, but %.480s", status,
-				 verdict);
+			snprintf(why, sizeof(why), "HTTP %ld, but %.480s",
+				 status, verdict);
 			gw_log(GW_LOG_WARN, "receipt", x->due->msg_id,
 			       "destination=%s: %s", d->name, why);
 		}
