@@ -14,6 +14,20 @@
 #include "store/inbox.h"
 #include "store/outbox.h"
 
+/* Remove the outbox o.db in dir (with its WAL files) and dir. */
+static void remove_store(const char *dir)
+{
+	static const char *const files[] = { "o.db", "o.db-wal", "o.db-shm" };
+	char path[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 static void test_outbox__enqueue_dedup_and_due(void **state)
 {
 	char dir[] = "/tmp/gwoutXXXXXX", path[64];
@@ -66,12 +80,7 @@ static void test_outbox__enqueue_dedup_and_due(void **state)
 	assert_string_equal(due[0].dest, "report");
 	assert_int_equal(due[0].attempts, 1);
 	gw_outbox_close(o);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/o.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/o.db-shm", dir);
-	unlink(path);
-	rmdir(dir);
+	remove_store(dir);
 }
 
 /* Dedup by canonical content when both sides have it (a resend signed
@@ -136,12 +145,7 @@ static void test_outbox__content_dedup_and_lease(void **state)
 			 GW_OK);
 	assert_int_equal(n, 0);
 	gw_outbox_close(o);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/o.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/o.db-shm", dir);
-	unlink(path);
-	rmdir(dir);
+	remove_store(dir);
 }
 
 static void test_outbox__backoff(void **state)
@@ -245,12 +249,7 @@ static void test_outbox__sync_state_upgrade(void **state)
 	assert_string_equal(digest, "cc");
 	assert_string_equal(id, "");
 	gw_outbox_close(o);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/o.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/o.db-shm", dir);
-	unlink(path);
-	rmdir(dir);
+	remove_store(dir);
 }
 
 /* A second backend plugs in through struct gw_outbox_ops: a memory
@@ -372,12 +371,7 @@ static void test_outbox__backends(void **state)
 	assert_int_equal(gw_outbox_drop(o, "id-1", &err), GW_OK);
 	assert_int_equal(gw_outbox_drop(o, "id-1", &err), GW_ERR_REFUSED);
 	gw_outbox_close(o);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/o.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/o.db-shm", dir);
-	unlink(path);
-	rmdir(dir);
+	remove_store(dir);
 
 	/* a backend without the optional ops */
 	assert_int_equal(gw_outbox_open(&mem, "", &o, &err), GW_OK);
