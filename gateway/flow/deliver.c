@@ -538,10 +538,14 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 								  : RETRY;
 		snprintf(why, sizeof(why), "X-Road error %s", x->xroad_error);
 	} else if (status >= 200 && status < 300) {
+		char vkey[PATH_MAX + 64];
+
+		gw_dest_variant_key(d, vkey, sizeof(vkey));
 		switch (gw_receipt_check(
-			&d->receipt, d->name, d->format, x->due->msg_id,
-			x->due->body, x->due->len, x->ex.body.data,
-			x->ex.body.len, verdict, sizeof(verdict))) {
+			&d->receipt, d->name, d->format ? vkey : NULL,
+			x->due->msg_id, x->due->body, x->due->len,
+			x->ex.body.data, x->ex.body.len, verdict,
+			sizeof(verdict))) {
 		case GW_RECEIPT_OK:
 		case GW_RECEIPT_ABSENT: what = DONE; break;
 		case GW_RECEIPT_REJECTED:
