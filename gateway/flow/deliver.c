@@ -514,12 +514,17 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 	struct gw_dest *d = x->dest;
 	int now_again = 0; /* retry at once: only the token was stale */
 	long status = 0;
-	char why[512] = "", verdict[512] = "";
+	char why[512] = "", verdict[512] = "", dg[65] = "";
 	enum { DONE, RETRY, DEAD } what;
 	int64_t next = now;
 	enum gw_dlv_state state;
 
 	status = x->ex.status;
+	/* the SHA-256 of the bytes sent, once: for the audit entries and
+	 * the receipt check (which hashes them itself when there is no
+	 * audit log) */
+	if (audit)
+		gw_sha256_hex(x->due->body, x->due->len, dg);
 	if (x->fail) {
 		what = RETRY;
 		snprintf(why, sizeof(why), "%s", x->fail);
@@ -544,8 +549,8 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 		switch (gw_receipt_check(
 			&d->receipt, d->name, d->format ? vkey : NULL,
 			x->due->msg_id, x->due->body, x->due->len,
-			x->ex.body.data, x->ex.body.len, verdict,
-			sizeof(verdict))) {
+			audit ? dg : NULL, x->ex.body.data, x->ex.body.len,
+			verdict, sizeof(verdict))) {
 		case GW_RECEIPT_OK:
 		case GW_RECEIPT_ABSENT: what = DONE; break;
 		case GW_RECEIPT_REJECTED:
@@ -598,9 +603,8 @@ static gw_rc record(struct gw_outbox *o, struct gw_audit *audit, struct xfer *x,
 	else
 		st->retried++;
 	if (audit) {
-		char dg[65], code[32];
+		char code[32];
 
-		gw_sha256_hex(x->due->body, x->due->len, dg);
 		snprintf(code, sizeof(code), "HTTP %ld", status);
 		note(audit, x->due, d->name, "attempt",
 		     what == DONE   ? "ok"

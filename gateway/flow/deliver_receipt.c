@@ -150,7 +150,7 @@ static void drop_signature(xmlDocPtr doc)
 /* The receipt's content against the message sent. */
 static enum gw_receipt_verdict
 check_content(const json_t *r, const char *msg_id, const char *variant,
-	      const char *sent, size_t sent_len,
+	      const char *sent, size_t sent_len, const char *sent_sha,
 	      const struct gw_sign_result *res, char *why, size_t n)
 {
 	const json_t *p = json_object_get(r, "payload");
@@ -175,12 +175,15 @@ check_content(const json_t *r, const char *msg_id, const char *variant,
 			 id ? id : "none");
 		return GW_RECEIPT_BAD;
 	}
-	gw_sha256_hex(sent, sent_len, hex);
-	if (!sha || strcasecmp(sha, hex)) {
+	if (!sent_sha) {
+		gw_sha256_hex(sent, sent_len, hex);
+		sent_sha = hex;
+	}
+	if (!sha || strcasecmp(sha, sent_sha)) {
 		snprintf(why, n,
 			 "the receipt binds other bytes (sha256 %.64s, sent "
 			 "%s)",
-			 sha ? sha : "none", hex);
+			 sha ? sha : "none", sent_sha);
 		return GW_RECEIPT_BAD;
 	}
 	if (oc && !strcmp(oc, "rejected")) {
@@ -196,8 +199,9 @@ check_content(const json_t *r, const char *msg_id, const char *variant,
 enum gw_receipt_verdict gw_receipt_check(struct gw_receipt_rule *d,
 					 const char *dest, const char *variant,
 					 const char *msg_id, const char *sent,
-					 size_t sent_len, const char *body,
-					 size_t len, char *why, size_t n)
+					 size_t sent_len, const char *sent_sha,
+					 const char *body, size_t len,
+					 char *why, size_t n)
 {
 	enum gw_receipt_verdict v = GW_RECEIPT_BAD;
 	struct gw_sign_result res;
@@ -299,7 +303,8 @@ enum gw_receipt_verdict gw_receipt_check(struct gw_receipt_rule *d,
 			 res.subject, d->signer);
 		goto out;
 	}
-	v = check_content(msg, msg_id, variant, sent, sent_len, &res, why, n);
+	v = check_content(msg, msg_id, variant, sent, sent_len, sent_sha, &res,
+			  why, n);
 out:
 	if (msg != j)
 		json_decref(msg);

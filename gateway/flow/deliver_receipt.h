@@ -49,7 +49,8 @@ int gw_receipt_policy_parse(const char *s);
 
 /*
  * Check the answer body[0..len) of destination dest (its rule r) to the
- * delivery of msg_id whose bytes were sent[0..sent_len). variant is the
+ * delivery of msg_id whose bytes were sent[0..sent_len) (sent_sha, their
+ * SHA-256 in hex when the caller has it, else NULL). variant is the
  * destination's variant key (gw_dest_variant_key: its wire format and
  * profile) or NULL: the receipt of a wire-format variant may name the
  * canonical message whose variant msg_id is (gw_format_wire_id). why (n bytes) receives one line: for OK and ABSENT
@@ -61,8 +62,9 @@ int gw_receipt_policy_parse(const char *s);
 enum gw_receipt_verdict gw_receipt_check(struct gw_receipt_rule *r,
 					 const char *dest, const char *variant,
 					 const char *msg_id, const char *sent,
-					 size_t sent_len, const char *body,
-					 size_t len, char *why, size_t n);
+					 size_t sent_len, const char *sent_sha,
+					 const char *body, size_t len,
+					 char *why, size_t n);
 
 /* Release what r holds (its strings and state). */
 void gw_receipt_release(struct gw_receipt_rule *r);

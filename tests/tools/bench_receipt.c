@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 
 			snprintf(id, sizeof(id), "m-%d", i);
 			if (gw_receipt_check(&d, "hub", NULL, id, sent[i],
-					     strlen(sent[i]), r[i].data,
+					     strlen(sent[i]), NULL, r[i].data,
 					     r[i].len, why,
 					     sizeof(why)) != GW_RECEIPT_OK) {
 				fprintf(stderr, "bench_receipt: %s\n", why);
