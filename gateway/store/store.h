@@ -69,7 +69,9 @@ struct gw_out_msg {
 };
 
 /* A delivery that is due. Strings owned by the outbox until the next call
- * of gw_outbox_due or gw_outbox_due_release. */
+ * of gw_outbox_due or gw_outbox_due_release; a caller that keeps a row
+ * longer (the delivery engine's window) takes its pointers and sets them
+ * to NULL in the row, which the release then skips (free(NULL)). */
 struct gw_due {
 	char *msg_id;
 	char *dest;
