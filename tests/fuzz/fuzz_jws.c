@@ -14,29 +14,13 @@
 
 #include "audit/audit.h"
 #include "crypto/sign.h"
+#include "hmac_verifier.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct gw_sign_verifier *verifier(void)
 {
-	static struct gw_sign_verifier *v;
-	char dir[] = "/tmp/fuzz-jws-XXXXXX", path[64];
-	struct gw_err err;
-	FILE *f;
-
-	if (v)
-		return v;
-	if (gw_sign_init(&err) || !mkdtemp(dir))
-		abort();
-	snprintf(path, sizeof(path), "%s/hmac.key", dir);
-	if (!(f = fopen(path, "wb")) || fputs("fuzz-key", f) < 0 || fclose(f))
-		abort();
-	if (gw_sign_verifier_new(&v, &err) ||
-	    gw_sign_verifier_add_hmac(v, path, &err))
-		abort();
-	unlink(path);
-	rmdir(dir);
-	return v;
+	return hmac_verifier("jws");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -14,29 +14,19 @@
 
 #include "base/xml.h"
 #include "crypto/sign.h"
+#include "hmac_verifier.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* One HMAC key and keys given in the message (interop mode). */
 static struct gw_sign_verifier *verifier(void)
 {
 	static struct gw_sign_verifier *v;
-	char dir[] = "/tmp/fuzz-dsig-XXXXXX", path[64];
-	struct gw_err err;
-	FILE *f;
 
-	if (v)
-		return v;
-	if (gw_sign_init(&err) || !mkdtemp(dir))
-		abort();
-	snprintf(path, sizeof(path), "%s/hmac.key", dir);
-	if (!(f = fopen(path, "wb")) || fputs("fuzz-key", f) < 0 || fclose(f))
-		abort();
-	if (gw_sign_verifier_new(&v, &err) ||
-	    gw_sign_verifier_add_hmac(v, path, &err))
-		abort();
-	gw_sign_verifier_allow_keyvalue(v);
-	unlink(path);
-	rmdir(dir);
+	if (!v) {
+		v = hmac_verifier("dsig");
+		gw_sign_verifier_allow_keyvalue(v);
+	}
 	return v;
 }
 
