@@ -8,14 +8,24 @@
 # FUZZ_KEEP_MAX bytes are not kept). A crash stops the
 # run of that harness; its input is left in build/fuzz/crash/NAME/ and
 # named at the end. Figures of each run: build/fuzz/logs/NAME.TIME.log.
+#
+# FUZZ_CPU_SECONDS=N fuzzes each harness until it has used N seconds of
+# CPU time (user + system, measured), not of wall time: on a shared
+# machine a niced fuzzer gets less CPU than the clock shows, so a
+# campaign that asks CPU-minutes runs the fuzzer again from where it was
+# (the kept corpus and the work folder) until the CPU time is there.
+# FUZZ_NICE (10) is the niceness. Several run.sh may run at once on
+# different harnesses (each makes only the seeds of its own).
 set -u
 : "${FUZZ_SECONDS:=60}"
+: "${FUZZ_CPU_SECONDS:=0}"
+: "${FUZZ_NICE:=10}"
 : "${FUZZ_MINIMIZE:=0}"
 : "${FUZZ_KEEP_MAX:=4096}" # bytes: larger inputs are not kept (the seeds
 			   # bring the large files of the tests each run)
 W=build/fuzz
 mkdir -p "$W/logs" "$W/seed" "$W/crash"
-rm -rf "$W/seed"/*
+for n in "$@"; do rm -rf "${W:?}/seed/$n"; done
 python3 tests/fuzz/seeds.py "$W/seed" "$@" || exit 1
 found=0
 for n in "$@"; do
@@ -26,14 +36,37 @@ for n in "$@"; do
 	[ -f "tests/fuzz/$n.dict" ] && dict=(-dict="tests/fuzz/$n.dict")
 	dirs=("$keep" "$W/seed/$n")
 	[ -d "$reg" ] && dirs+=("$reg")
-	echo "fuzz $n: ${FUZZ_SECONDS}s"
 	log=$W/logs/$n.$(date +%Y%m%dT%H%M%S).log # one per run, kept
-	nice -n 10 "$bin" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
-		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$W/crash/$n/" "${dict[@]}" \
-		"$work" "${dirs[@]}" >"$log" 2>&1
-	rc=$?
-	grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|Done [0-9]+ runs)' "$log" | tail -3 | sed 's/^/  /'
+	if [ "$FUZZ_CPU_SECONDS" -gt 0 ]; then
+		echo "fuzz $n: ${FUZZ_CPU_SECONDS} CPU seconds"
+		cpu=0 wall0=$SECONDS rc=0 chunks=0
+		while [ $rc -eq 0 ] && [ "$cpu" -lt "$FUZZ_CPU_SECONDS" ]; do
+			# the CPU time of one fuzzer run: bash's `times` in
+			# the subshell that ran it (its children's line)
+			t=$( { ( nice -n "$FUZZ_NICE" "$bin" \
+				-max_total_time=$((FUZZ_CPU_SECONDS - cpu)) \
+				-max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+				-print_final_stats=1 -artifact_prefix="$W/crash/$n/" \
+				"${dict[@]}" "$work" "${dirs[@]}" >>"$log" 2>&1
+				echo "rc $?"; times ) | tail -3; } )
+			rc=$(echo "$t" | sed -n 's/^rc //p')
+			cpu=$((cpu + $(echo "$t" | tail -1 | python3 -c '
+import re, sys
+v = re.findall(r"(\d+)m([\d.]+)s", sys.stdin.read())
+print(int(round(sum(int(m) * 60 + float(s) for m, s in v)))) ')))
+			chunks=$((chunks + 1))
+		done
+		echo "  cpu ${cpu}s in $((SECONDS - wall0))s of wall time, $chunks run(s)" | tee -a "$log"
+	else
+		echo "fuzz $n: ${FUZZ_SECONDS}s"
+		nice -n "$FUZZ_NICE" "$bin" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix="$W/crash/$n/" "${dict[@]}" \
+			"$work" "${dirs[@]}" >"$log" 2>&1
+		rc=$?
+	fi
+	echo "  executions: $(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s + 0}')"
+	grep -E '^stat::peak_rss' "$log" | tail -1 | sed 's/^/  /'
 	grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | sed 's/^/  /'
 	if [ $rc -ne 0 ]; then
 		echo "  FINDING (exit $rc): $(ls "$W/crash/$n" | head -3 | tr '\n' ' ')"
@@ -43,11 +76,11 @@ for n in "$@"; do
 	# merge what grew into the kept corpus
 	if [ "$FUZZ_MINIMIZE" = 1 ]; then
 		rm -rf "$W/min/$n" && mkdir -p "$W/min/$n"
-		nice -n 10 "$bin" -merge=1 -max_len=65536 -timeout=10 "$W/min/$n" \
+		nice -n "$FUZZ_NICE" "$bin" -merge=1 -max_len=65536 -timeout=10 "$W/min/$n" \
 			"$keep" "$work" "$W/seed/$n" >>"$W/logs/$n.merge.log" 2>&1 &&
 			rm -rf "$keep" && mv "$W/min/$n" "$keep"
 	else
-		nice -n 10 "$bin" -merge=1 -max_len=65536 -timeout=10 "$keep" \
+		nice -n "$FUZZ_NICE" "$bin" -merge=1 -max_len=65536 -timeout=10 "$keep" \
 			"$work" "$W/seed/$n" >"$W/logs/$n.merge.log" 2>&1
 	fi
 	find "$keep" -type f -size +"${FUZZ_KEEP_MAX}"c -delete
