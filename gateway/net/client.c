@@ -4,6 +4,12 @@
  * handle (TLS sessions, DNS): exchanges are added as the engine's window
  * has room, run together, and the connections they opened are kept for
  * the next ones (up to max_inflight, per host and in all).
+ *
+ * libcurl reads and parses the CA file, the client certificate and its
+ * key again for every connection it opens (a new SSL_CTX each time). A
+ * session reads each once (net/tls_client.c) and gives them to the SSL_CTX of
+ * every new connection from CURLOPT_SSL_CTX_FUNCTION; files it cannot
+ * read are left to libcurl, which says why.
  */
 #include "net/client.h"
 
@@ -11,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/tls_client.h"
+
 struct session {
+	struct gw_tls_files *tls; /* the TLS files read once */
 	CURLM *multi;
 	CURLSH *share;
 	/* easy handles of finished exchanges, reset and used again (as a
@@ -56,7 +65,16 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
-static void tls_opts(CURL *h, const struct gw_http_exchange *ex)
+/* CURLOPT_SSL_CTX_FUNCTION: the session's CA store and client
+ * certificate into the SSL_CTX of a new connection. */
+static CURLcode on_ssl_ctx(CURL *h, void *ctx, void *arg)
+{
+	(void)h;
+	return gw_tls_files_apply(arg, ctx) ? CURLE_SSL_CERTPROBLEM : CURLE_OK;
+}
+
+static void tls_opts(CURL *h, const struct gw_http_exchange *ex,
+		     struct gw_tls_files *t)
 {
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
@@ -64,12 +82,23 @@ static void tls_opts(CURL *h, const struct gw_http_exchange *ex)
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ex->ca)
+	if (gw_tls_files_has_ca(t) || gw_tls_files_has_cert(t)) {
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, t);
+	}
+	if (gw_tls_files_has_ca(t)) {
+		/* no file for libcurl to read: the store is given */
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	} else if (ex->ca) {
 		curl_easy_setopt(h, CURLOPT_CAINFO, ex->ca);
-	if (ex->cert)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, ex->cert);
-	if (ex->key)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, ex->key);
+	}
+	if (!gw_tls_files_has_cert(t)) {
+		if (ex->cert)
+			curl_easy_setopt(h, CURLOPT_SSLCERT, ex->cert);
+		if (ex->key)
+			curl_easy_setopt(h, CURLOPT_SSLKEY, ex->key);
+	}
 }
 
 /* An easy handle for ex (ex->priv), from the pool of session s (may be
@@ -104,7 +133,10 @@ static gw_rc prepare(struct gw_http_exchange *ex, struct session *s)
 	if (ex->connect_timeout_ms)
 		curl_easy_setopt(hd->h, CURLOPT_CONNECTTIMEOUT_MS,
 				 ex->connect_timeout_ms);
-	tls_opts(hd->h, ex);
+	tls_opts(hd->h, ex,
+		 s && (ex->ca || ex->cert)
+			 ? gw_tls_files_get(&s->tls, ex->ca, ex->cert, ex->key)
+			 : NULL);
 	curl_easy_setopt(hd->h, CURLOPT_WRITEFUNCTION,
 			 ex->strict_limit ? on_body_strict : on_body);
 	curl_easy_setopt(hd->h, CURLOPT_WRITEDATA, ex);
@@ -139,6 +171,7 @@ static void s_close(void *session)
 	free(s->pool);
 	curl_multi_cleanup(s->multi);
 	curl_share_cleanup(s->share);
+	gw_tls_files_free(s->tls);
 	curl_global_cleanup();
 	free(s);
 }
