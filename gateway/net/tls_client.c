@@ -14,7 +14,7 @@ struct gw_tls_files {
 	char *ca, *cert, *key; /* the paths (NULL: not given) */
 	X509_STORE *store;     /* of ca, or NULL */
 	X509 *leaf;	       /* of cert, with pkey of key, or NULL */
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	EVP_PKEY *pkey;
 	struct gw_tls_files *next;
 };
@@ -99,8 +99,7 @@ struct gw_tls_files *gw_tls_files_get(struct gw_tls_files **list,
 	struct gw_tls_files *t;
 
 	for (t = *list; t; t = t->next)
-		if (same(t->ca, ca) && same(t->cert, cert) &&
-		    same(t->key, key))
+		if (same(t->ca, ca) && same(t->cert, cert) && same(t->key, key))
 			return t;
 	if (!(t = gw_calloc(1, sizeof(*t))))
 		return NULL;
