@@ -15,7 +15,11 @@
 # campaign that asks CPU-minutes runs the fuzzer again from where it was
 # (the kept corpus and the work folder) until the CPU time is there.
 # FUZZ_NICE (10) is the niceness. Several run.sh may run at once on
-# different harnesses (each makes only the seeds of its own).
+# different harnesses (each makes only the seeds of its own). To free the
+# machine for a while (a benchmark), create build/fuzz/PAUSE and send the
+# fuzzers SIGUSR1: libFuzzer stops cleanly (a stopped process would see
+# its current input's time run out, a false timeout), and the next run
+# waits until PAUSE is gone.
 set -u
 : "${FUZZ_SECONDS:=60}"
 : "${FUZZ_CPU_SECONDS:=0}"
@@ -41,6 +45,7 @@ for n in "$@"; do
 		echo "fuzz $n: ${FUZZ_CPU_SECONDS} CPU seconds"
 		cpu=0 wall0=$SECONDS rc=0 chunks=0
 		while [ $rc -eq 0 ] && [ "$cpu" -lt "$FUZZ_CPU_SECONDS" ]; do
+			while [ -e "$W/PAUSE" ]; do sleep 5; done
 			# the CPU time of one fuzzer run: bash's `times` in
 			# the subshell that ran it (its children's line)
 			t=$( { ( nice -n "$FUZZ_NICE" "$bin" \
