@@ -507,8 +507,13 @@ int gw_recv_post(struct gw_recv_req *r, const struct gw_partner *pt,
 	    !strcmp(mt, "application/jose+json") ||
 	    !strcmp(mt, "application/jose")) {
 		ctype = "application/jose+json";
-	} else if (!strcmp(mt, "application/xml") || !strcmp(mt, "text/xml")) {
+	} else if ((!strcmp(mt, "application/xml") ||
+		    !strcmp(mt, "text/xml")) &&
+		   !(fmt = gw_recv_format_sniff(body, len))) {
 		ctype = "application/xml";
+	} else if (fmt) {
+		/* a wire format sent as plain XML: read as that format */
+		ctype = fmt->media_type;
 	} else {
 		fmt = gw_server_format_find(mt);
 		if (!fmt || !fmt->decode) {

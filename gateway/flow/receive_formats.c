@@ -4,6 +4,10 @@
  */
 #include "flow/receive_formats.h"
 
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 /* ------------------------------------------------------------------ */
@@ -117,6 +121,121 @@ void gw_recv_formats_unload(const struct gw_format *conv)
 {
 	if (wire_conv == conv)
 		wire_conv = NULL;
+}
+
+/* Just after the first s in [p, end), or NULL. */
+static const char *after(const char *p, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (; end - p >= (ptrdiff_t)n; p++)
+		if (!memcmp(p, s, n))
+			return p + n;
+	return NULL;
+}
+
+/* The value of attribute name in the start tag from p (its attributes,
+ * up to its '>' outside quoted values, within end), or NULL; its length
+ * in *n. */
+static const char *attr_value(const char *p, const char *end, const char *name,
+			      size_t *n)
+{
+	size_t nl = strlen(name);
+
+	while (p < end) {
+		const char *q;
+		char quote;
+
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		q = p;
+		while (p < end && *p != '=' && *p != '>' && *p != '/' &&
+		       !isspace((unsigned char)*p))
+			p++;
+		if (p - q == 0) /* the end of the tag, or of what is read */
+			return NULL;
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		if (p >= end || *p++ != '=')
+			return NULL;
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		if (p >= end || (*p != '"' && *p != '\''))
+			return NULL;
+		quote = *p++;
+		if ((size_t)(p - q) >= nl + 2 && !memcmp(q, name, nl) &&
+		    (q[nl] == '=' || isspace((unsigned char)q[nl]))) {
+			const char *v = p;
+
+			while (p < end && *p != quote)
+				p++;
+			*n = (size_t)(p - v);
+			return p < end ? v : NULL;
+		}
+		while (p < end && *p != quote)
+			p++;
+		p++;
+	}
+	return NULL;
+}
+
+const struct gw_server_format *gw_recv_format_sniff(const char *body,
+						    size_t len)
+{
+	static const struct {
+		const char *ns;
+		const struct gw_server_format *f;
+	} roots[] = {
+		{ "http://www.mic.gov.vn/TBT/QCVN_102_2016", &edxml_format },
+		{ "urn:lienthong:report-packet:1", &packet_format },
+		{ "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/message",
+		  &sdmx_ml_format },
+	};
+	const char *p = body, *end;
+	const char *name, *colon, *v;
+	char attr[80];
+	size_t i, n;
+
+	if (!body)
+		return NULL;
+	end = body + (len < 4096 ? len : 4096);
+	if (end - p >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+		p += 3; /* a UTF-8 byte order mark */
+	for (;;) { /* the declaration, comments and processing instructions */
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		if (end - p < 2 || *p != '<')
+			return NULL;
+		if (p[1] == '?')
+			p = after(p + 2, end, "?>");
+		else if (end - p >= 4 && !memcmp(p, "<!--", 4))
+			p = after(p + 4, end, "-->");
+		else if (p[1] == '!')
+			return NULL; /* a DOCTYPE (refused by the reader) */
+		else
+			break;
+		if (!p)
+			return NULL;
+	}
+	name = ++p;
+	while (p < end && !isspace((unsigned char)*p) && *p != '>' && *p != '/')
+		p++;
+	colon = memchr(name, ':', (size_t)(p - name));
+	if (colon)
+		snprintf(attr, sizeof(attr), "xmlns:%.*s", (int)(colon - name),
+			 name);
+	else
+		snprintf(attr, sizeof(attr), "xmlns");
+	if (!(v = attr_value(p, end, attr, &n)))
+		return NULL;
+	for (i = 0; i < sizeof(roots) / sizeof(*roots); i++)
+		if (strlen(roots[i].ns) == n && !memcmp(v, roots[i].ns, n)) {
+			const struct gw_server_format *f =
+				gw_server_format_find(roots[i].f->media_type);
+
+			return f && f->decode ? f : NULL;
+		}
+	return NULL;
 }
 
 int gw_recv_format_is_edxml(const struct gw_server_format *f)

@@ -52,6 +52,19 @@ void gw_recv_formats_load(struct gw_format *conv);
 /* conv is about to be freed: the decoders stop using it. */
 void gw_recv_formats_unload(const struct gw_format *conv);
 
+/*
+ * The wire format of an XML body that came as application/xml or text/xml
+ * (as our own edXML and report packet destinations send it, and as
+ * partners' systems often do): the namespace of its root element names
+ * it (edXML, the report packet, SDMX-ML). NULL for any other root (the
+ * canonical reader reads it and says what is wrong) or when that format
+ * has no decoder loaded. Reads only the root element's start tag, within
+ * the first 4 KB; the format's decoder then parses the whole body with
+ * the safe parser.
+ */
+const struct gw_server_format *gw_recv_format_sniff(const char *body,
+						    size_t len);
+
 /* 1 when f is the built-in edXML decoder (its receipts are edXML). */
 int gw_recv_format_is_edxml(const struct gw_server_format *f);
 

@@ -170,7 +170,7 @@ partners:
   - name: ministry
     subject: "CN=Ministry of Finance Gateway,O=Lienthong Test PKI,C=VN"
     orgId: 000.00.00.G12
-    kinds: [indicator.report]
+    kinds: [indicator.report, task.progress]
     receivers: ["*"]
 EOC
 "$LIENTHONG" serve -c "$TMP/hub.yaml" >"$TMP/hub.out" 2>&1 &
@@ -216,5 +216,53 @@ EOC
 		grep -q "checked: receipt verified: signed by $HUB_SUBJECT" "$TMP/show"
 	"$LIENTHONG" queue -c "$TMP/r-$k.yaml" ls >"$TMP/ls"
 	check "$k: delivered once" sh -c "grep -q ' hub .*done' '$TMP/ls'"
+done
+
+# destinations that want a wire format get the gateway's conversion, and
+# the receipt binds those bytes under the converted message's own id: our
+# own serve's receipt of edXML (sent as application/xml, read by the hub
+# as edXML), and the good sink's receipt of a report packet made with a
+# profile (field names renamed, which no hub here reads), verify too
+for v in "edxml task-progress-1584-II-9 5d1f0a3e-7c2b-4e8a-9b61-0000000000f1 $HPORT" \
+	"report-packet indicator-report-2024-targets 5d1f0a3e-7c2b-4e8a-9b61-0000000000f2 ${PORTS[good]} $TOP/conf/profiles/report-packet-vn.yaml"; do
+	set -- $v
+	# sent by the ministry itself (the hub's partner "ministry")
+	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["id"]=sys.argv[2]
+m["sender"]={"orgId": "000.00.00.G12", "name": "Bộ Tài chính"}; json.dump(m,open(sys.argv[3],"w"),ensure_ascii=False)' \
+		"$TOP/conf/examples/$2.json" "$3" "$TMP/v-$1.json"
+	cat >"$TMP/v-$1.yaml" <<EOC
+gateway:
+  name: ministry
+  organization: {orgId: 000.00.00.G12, name: Bộ Tài chính}
+  data_dir: $TMP/var-v-$1
+signing: {key: $P/ministry-ec.key, cert: $P/ministry-ec.pem, chain: $P/chain.pem}
+trust: {dir: $P/trust}
+destinations:
+  hub:
+    url: https://127.0.0.1:$4/v1/messages
+    ca: $P/root.pem
+    cert: $TMP/ministry-ec-full.pem
+    key: $P/ministry-ec.key
+    format: $1
+${5:+    profile: $5}
+    receipt: required
+    receipt_signer: "$HUB_SUBJECT"
+routes:
+  - kinds: [indicator.report, task.progress]
+    to: [hub]
+EOC
+	"$LIENTHONG" send -c "$TMP/v-$1.yaml" "$TMP/v-$1.json" >"$TMP/s1" 2>&1
+	"$LIENTHONG" send -c "$TMP/v-$1.yaml" "$TMP/v-$1.json" >"$TMP/s2" 2>&1
+	# the converted message has an id of its own, derived from the
+	# canonical one: "ID -> hub (application/xml of CANONICAL-ID)"
+	VID=$(sed -n "s/^\([0-9a-f-]*\) -> hub (.* of $3)\$/\1/p" "$TMP/s1")
+	check "$1${5:+ with a profile}: queued as a variant of the canonical message" test -n "$VID"
+	check "$1${5:+ with a profile}: the same file sent twice is already queued" grep -q "^$VID (already queued) -> hub" "$TMP/s2"
+	"$LIENTHONG" deliver -c "$TMP/v-$1.yaml" --once >/dev/null 2>&1
+	"$LIENTHONG" queue -c "$TMP/v-$1.yaml" show "$VID" >"$TMP/show"
+	check "$1${5:+ with a profile}: the hub's receipt of the converted bytes verifies" \
+		grep -q "checked: receipt verified: signed by $HUB_SUBJECT" "$TMP/show"
+	"$LIENTHONG" queue -c "$TMP/v-$1.yaml" ls >"$TMP/ls"
+	check "$1${5:+ with a profile}: delivered once" sh -c "grep -q ' hub .*done' '$TMP/ls'"
 done
 finish
