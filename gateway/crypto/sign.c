@@ -574,7 +574,9 @@ int gw_verifier_allows(const struct gw_sign_verifier *v, enum gw_sign_alg alg)
 {
 	if (alg <= GW_SIGN_ALG_DEFAULT || alg >= GW_SIGN_ALG_OTHER)
 		return 0;
-	return v->allowed == 0 || (v->allowed & (1u << alg)) != 0;
+	unsigned allowed = __atomic_load_n(&v->allowed, __ATOMIC_RELAXED);
+
+	return allowed == 0 || (allowed & (1u << alg)) != 0;
 }
 
 int gw_sign_verifier_allowed(const struct gw_sign_verifier *v,
@@ -590,7 +592,13 @@ gw_rc gw_sign_verifier_allow(struct gw_sign_verifier *v,
 	size_t i;
 	int a;
 
-	for (i = 0; jose_names && jose_names[i]; i++) {
+	if (!jose_names) { /* the default */
+		__atomic_store_n(&v->allowed,
+				 v->trust ? GW_SIGN_ALGS_ASYMMETRIC : 0u,
+				 __ATOMIC_RELAXED);
+		return GW_OK;
+	}
+	for (i = 0; jose_names[i]; i++) {
 		const char *n = jose_names[i];
 
 		if (strcmp(n, "none") == 0)
@@ -616,7 +624,7 @@ gw_rc gw_sign_verifier_allow(struct gw_sign_verifier *v,
 	if (!mask)
 		return gw_err_set(err, GW_ERR_USAGE,
 				  "no signature algorithm allowed");
-	v->allowed = mask;
+	__atomic_store_n(&v->allowed, mask, __ATOMIC_RELAXED);
 	return GW_OK;
 }
 

@@ -99,13 +99,15 @@ gw_rc gw_sign_verifier_add_hmac(struct gw_sign_verifier *v, const char *path,
  * Accept only the signature algorithms named in jose_names (JOSE names,
  * a NULL-terminated list, at least one; see gw_sign_alg_parse), in JWS
  * and XML-DSig alike; any other algorithm is refused as
- * GW_SIGN_UNSUPPORTED with a detail naming it. A trust store allows by
- * default the ten asymmetric algorithms (RS256/384/512, PS256/384/512,
- * ES256/384/512, EdDSA); a pinned-key verifier allows any by default.
- * "none" is never an algorithm, and HS256 cannot be allowed with a trust
- * store (a MAC key is not a public key): both, and unknown names, are
- * GW_ERR_USAGE naming the name, v unchanged. Call before the verifier is
- * shared between threads; a reload keeps the list.
+ * GW_SIGN_UNSUPPORTED with a detail naming it. jose_names NULL: the
+ * default again. A trust store allows by default the ten asymmetric
+ * algorithms (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA); a
+ * pinned-key verifier allows any by default. "none" is never an
+ * algorithm, and HS256 cannot be allowed with a trust store (a MAC key is
+ * not a public key): both, and unknown names, are GW_ERR_USAGE naming the
+ * name, v unchanged. May be called while other threads verify with v
+ * (the list is changed at once, atomically: serve's SIGHUP); a reload of
+ * the trust store keeps the list.
  */
 gw_rc gw_sign_verifier_allow(struct gw_sign_verifier *v,
 			     const char *const *jose_names, struct gw_err *err);

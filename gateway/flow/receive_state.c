@@ -122,20 +122,23 @@ static gw_rc mkdirs(const char *path, struct gw_err *err)
 	return GW_OK;
 }
 
-/* The trust store again (anchors and CRLs) for message signatures, in the
- * loop's verifier and in each worker's; a failure keeps the old store. */
+/* The trust store again (anchors and CRLs) and its allowed algorithms
+ * (trust.algorithms) for message signatures, in the loop's verifier and
+ * in each worker's; a failure keeps the old store or list. */
 static void reload_trust(struct gw_receiver *s)
 {
 	struct gw_err err;
 
 	gw_err_clear(&err);
-	if (s->verifier && gw_sign_verifier_reload(s->verifier, &err))
+	if (s->verifier && (gw_sign_verifier_reload(s->verifier, &err) ||
+			    gw_runtime_trust_algs(s->cfg, s->verifier, &err)))
 		gw_log(GW_LOG_ERROR, "reload", NULL, "trust store: %s",
 		       err.msg);
 	else
 		gw_log(GW_LOG_INFO, "reload", NULL,
-		       "trust store re-read, verified chains forgotten");
-	gw_workers_reload_trust(s->pool);
+		       "trust store and its algorithms re-read, verified "
+		       "chains forgotten");
+	gw_workers_reload_trust(s->pool, s->cfg);
 }
 
 gw_rc gw_receiver_init(struct gw_receiver *s, const char *conf_path,

@@ -53,8 +53,8 @@ gw_rc gw_runtime_trust_algs(const struct gw_config *cfg,
 	gw_rc rc;
 
 	gw_err_clear(&e);
-	if (!json_is_array(a))
-		return GW_OK;
+	if (!json_is_array(a)) /* the trust store's default */
+		return gw_sign_verifier_allow(v, NULL, err);
 	n = json_array_size(a);
 	if (!(names = gw_calloc(n + 1, sizeof(*names))))
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");

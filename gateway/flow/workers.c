@@ -267,14 +267,16 @@ int gw_workers_count(const struct gw_workers *p)
 	return p ? p->n : 0;
 }
 
-void gw_workers_reload_trust(struct gw_workers *p)
+void gw_workers_reload_trust(struct gw_workers *p, const struct gw_config *cfg)
 {
 	struct gw_err err;
 	int i;
 
 	for (i = 0; p && i < p->n; i++) {
 		gw_err_clear(&err);
-		if (p->w[i].ver && gw_sign_verifier_reload(p->w[i].ver, &err))
+		if (p->w[i].ver &&
+		    (gw_sign_verifier_reload(p->w[i].ver, &err) ||
+		     gw_runtime_trust_algs(cfg, p->w[i].ver, &err)))
 			gw_log(GW_LOG_ERROR, "reload", NULL,
 			       "trust store (worker %d): %s", i, err.msg);
 	}

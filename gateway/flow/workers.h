@@ -70,6 +70,6 @@ int gw_workers_count(const struct gw_workers *p);
 
 /* Each worker's trust store read again (SIGHUP); a failure keeps the old
  * one and is logged. */
-void gw_workers_reload_trust(struct gw_workers *p);
+void gw_workers_reload_trust(struct gw_workers *p, const struct gw_config *cfg);
 
 #endif

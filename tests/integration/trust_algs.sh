@@ -127,6 +127,15 @@ for w in 2 0; do
 	check "workers $w: the JWS receipt is signed with PS384 (jws_alg PS384)" \
 		sh -c "python3 -c 'import base64,json,sys; h=json.load(open(sys.argv[1]))[\"protected\"]; sys.exit(json.loads(base64.urlsafe_b64decode(h+\"==\"))[\"alg\"]!=\"PS384\")' '$TMP/resp' &&
 			'$LIENTHONG' verify --trust '$P/trust' '$TMP/resp' >/dev/null"
+	# SIGHUP reads trust.algorithms again, in the loop's verifier and in
+	# each worker's: RS256 added, the message it refused is accepted
+	conf "$TMP/ministry.yaml" "$w" "[PS256, ES256, RS256]"
+	kill -HUP "$SERVE_PID"
+	for _ in $(seq 100); do grep -q '"reloaded ' "$TMP/serve.log" && break; sleep 0.1; done
+	post "$TMP/RS256-$w.xml" application/xml
+	expect_status "workers $w: after SIGHUP with RS256 allowed, XML signed with RS256 is accepted" 200
+	post "$TMP/RS256-$w.jws" application/json
+	expect_status "workers $w: ... and JWS signed with RS256" 200
 	kill "$SERVE_PID" 2>/dev/null
 	wait "$SERVE_PID" 2>/dev/null
 	SERVE_PID=

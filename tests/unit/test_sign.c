@@ -907,6 +907,14 @@ static void test_sign__allow_list(void **state)
 	assert_int_equal(gw_sign_verifier_allow(pv, hs, &err), GW_OK);
 	assert_int_equal(gw_sign_verifier_allowed(pv, GW_SIGN_ALG_HS256), 1);
 	assert_int_equal(gw_sign_verifier_allowed(pv, GW_SIGN_ALG_PS256), 0);
+	/* NULL: the default again (a trust store: the asymmetric ten, never
+	 * HS256; a pinned key: any) */
+	assert_int_equal(gw_sign_verifier_allow(v, NULL, &err), GW_OK);
+	assert_int_equal(gw_sign_verifier_allowed(v, GW_SIGN_ALG_RS256), 1);
+	assert_int_equal(gw_sign_verifier_allowed(v, GW_SIGN_ALG_HS256), 0);
+	assert_int_equal(vxml(v, rs_xml, &res), GW_OK);
+	assert_int_equal(gw_sign_verifier_allow(pv, NULL, &err), GW_OK);
+	assert_int_equal(gw_sign_verifier_allowed(pv, GW_SIGN_ALG_PS256), 1);
 	free(rs_xml);
 	free(rs_jws);
 	free(ps_xml);
