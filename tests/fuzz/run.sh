@@ -41,6 +41,8 @@ for n in "$@"; do
 	dirs=("$keep" "$W/seed/$n")
 	[ -d "$reg" ] && dirs+=("$reg")
 	log=$W/logs/$n.$(date +%Y%m%dT%H%M%S).log # one per run, kept
+	# (tests/fuzz/report.py sums them up)
+	echo "run.sh: FUZZ_CPU_SECONDS=$FUZZ_CPU_SECONDS FUZZ_SECONDS=$FUZZ_SECONDS" >"$log"
 	if [ "$FUZZ_CPU_SECONDS" -gt 0 ]; then
 		echo "fuzz $n: ${FUZZ_CPU_SECONDS} CPU seconds"
 		cpu=0 wall0=$SECONDS rc=0 chunks=0
@@ -67,7 +69,7 @@ print(int(round(sum(int(m) * 60 + float(s) for m, s in v)))) ')))
 		nice -n "$FUZZ_NICE" "$bin" -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
 			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix="$W/crash/$n/" "${dict[@]}" \
-			"$work" "${dirs[@]}" >"$log" 2>&1
+			"$work" "${dirs[@]}" >>"$log" 2>&1
 		rc=$?
 	fi
 	echo "  executions: $(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s + 0}')"
