@@ -13,6 +13,9 @@ TEST="xmlsec1 jose openssl libxml2-utils curl python3 python3-jwcrypto softhsm2 
 LINT="clang-format cppcheck"
 FUZZ="clang libclang-rt-14-dev"
 BENCH="nginx nodejs npm python3-jsonschema gnuplot-nox time"
+# Go's signed-note package checks the audit log's C2SP checkpoints
+# (tests/integration/audit_note.sh), built offline in GOPATH mode
+TEST="$TEST golang-go golang-golang-x-mod-dev"
 
 case "$set_" in
 build) want="$BUILD" ;;

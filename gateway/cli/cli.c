@@ -170,6 +170,9 @@ static const struct command commands[] = {
 	  "       lienthong audit prove -c CONF ID [-o FILE]\n"
 	  "       lienthong audit checkpoint -c CONF [--get SEQ|latest] "
 	  "[-o FILE]\n"
+	  "                                  [--note ED25519-KEY [--origin "
+	  "N]]\n"
+	  "       lienthong audit verify-note NOTE --vkey NAME+HASH+KEY\n"
 	  "       lienthong audit consistency -c CONF [--from SEQ] [--to SEQ]\n"
 	  "                                   [-o FILE]\n"
 	  "       lienthong audit verify-proof PROOF [--checkpoint FILE]\n"
@@ -193,7 +196,9 @@ static const struct command commands[] = {
 	  "the first bad one; prove exports the inclusion proof of a "
 	  "message's\n"
 	  "entries; verify-proof checks it with only the checkpoint and the\n"
-	  "signer's trust store or key (docs/AUDIT.md). T is 2026-11-29,\n"
+	  "signer's trust store or key (docs/AUDIT.md). checkpoint --note\n"
+	  "writes a checkpoint as a C2SP signed note (Ed25519) that tools\n"
+	  "that are not ours verify; verify-note checks one. T is 2026-11-29,\n"
 	  "2026-11-29T14:00:00Z or milliseconds since 1970.\n" },
 	{ "config", cmd_config, "check a configuration file",
 	  "usage: lienthong config check FILE\n"

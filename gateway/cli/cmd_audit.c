@@ -21,6 +21,7 @@
 #include "flow/runtime.h"
 #include "base/log.h"
 #include "store/outbox.h"
+#include "crypto/note.h"
 #include "crypto/sign.h"
 #include "model/validate.h"
 
@@ -30,8 +31,11 @@ static const char usage[] =
 	"       lienthong audit prove -c CONF ID [-o FILE]\n"
 	"       lienthong audit checkpoint -c CONF [--get SEQ|latest] [-o "
 	"FILE]\n"
+	"                                  [--note ED25519-KEY [--origin "
+	"NAME]]\n"
 	"       lienthong audit consistency -c CONF [--from SEQ] [--to SEQ] "
 	"[-o FILE]\n"
+	"       lienthong audit verify-note NOTE --vkey NAME+HASH+KEY\n"
 	"       lienthong audit verify-proof PROOF [--checkpoint FILE]\n"
 	"                                   (--trust DIR | --key PUBKEY)\n"
 	"                                   [--origin NAME] [--signer "
@@ -385,7 +389,49 @@ out:
 
 /* ---- checkpoint ---- */
 
-static int sub_checkpoint(const char *conf, const char *get, const char *outf)
+/* The checkpoint c as a C2SP signed note (tlog-checkpoint text, signed
+ * with the Ed25519 key in file note_key under origin, or the log's name)
+ * into outf or standard output; its verifier key on standard error. */
+static int write_note(const struct gw_config *cfg,
+		      const struct gw_audit_checkpoint *c, const char *note_key,
+		      const char *origin, const char *outf)
+{
+	struct gw_sign_key *k = NULL;
+	struct gw_buf text, note, vkey;
+	struct gw_err err;
+	int st = 0;
+
+	gw_buf_init(&text);
+	gw_buf_init(&note);
+	gw_buf_init(&vkey);
+	gw_err_clear(&err);
+	if (!origin)
+		origin = gw_config_str(cfg, "/audit/name", NULL);
+	if (!origin)
+		origin = gw_config_str(cfg, "/gateway/name", "lienthong");
+	if (gw_sign_key_load(note_key, NULL, NULL, NULL, &k, &err) ||
+	    gw_note_checkpoint_text(origin, c->size, c->root, &text, &err) ||
+	    gw_note_sign(k, origin, text.data, &note, &err) ||
+	    gw_note_vkey(k, origin, &vkey, &err)) {
+		fprintf(stderr, "lienthong audit checkpoint: --note %s: %s\n",
+			note_key, err.msg);
+		st = 1;
+	} else {
+		fprintf(stderr, "note verifier key: %s\n", vkey.data);
+		if (outf)
+			st = write_out(outf, note.data, note.len);
+		else
+			fwrite(note.data, 1, note.len, stdout);
+	}
+	gw_sign_key_free(k);
+	gw_buf_release(&text);
+	gw_buf_release(&note);
+	gw_buf_release(&vkey);
+	return st;
+}
+
+static int sub_checkpoint(const char *conf, const char *get, const char *outf,
+			  const char *note_key, const char *origin)
 {
 	struct gw_runtime *rt = NULL;
 	struct gw_config *cfg = NULL;
@@ -427,7 +473,9 @@ static int sub_checkpoint(const char *conf, const char *get, const char *outf)
 	fprintf(stderr, "checkpoint %llu: %llu entries, root %s%s\n",
 		(unsigned long long)c.seq, (unsigned long long)c.size, root,
 		c.jws ? "" : " (unsigned: no signing: key)");
-	if (c.jws && outf)
+	if (note_key)
+		st = write_note(cfg, &c, note_key, origin, outf);
+	else if (c.jws && outf)
 		st = write_out(outf, c.jws, strlen(c.jws));
 	else if (c.jws)
 		printf("%s\n", c.jws);
@@ -504,6 +552,30 @@ static int read_in(const char *path, char **buf, size_t *len)
 		return gw_rc_exit(rc);
 	}
 	return 0;
+}
+
+/* ---- C2SP signed notes ---- */
+
+static int sub_verify_note(const char *file, const char *vkey)
+{
+	char *nb = NULL;
+	size_t len = 0, tl = 0;
+	struct gw_err err;
+	int st;
+	gw_rc rc;
+
+	if ((st = read_in(file, &nb, &len)))
+		return st;
+	gw_err_clear(&err);
+	if ((rc = gw_note_verify(vkey, nb, len, &tl, &err))) {
+		fprintf(stderr, "%s: note refused: %s\n", file, err.msg);
+		st = gw_rc_exit(rc);
+	} else {
+		printf("%s: note verified, signed by %.*s; its text:\n%.*s",
+		       file, (int)strcspn(vkey, "+"), vkey, (int)tl, nb);
+	}
+	free(nb);
+	return st;
 }
 
 static int sub_verify_proof(const char *proof, const char *cp,
@@ -706,12 +778,14 @@ int gw_cmd_audit(int argc, char **argv)
 		{ "origin", required_argument, NULL, 'N' },
 		{ "signer", required_argument, NULL, 'S' },
 		{ "require-signed", no_argument, NULL, 'R' },
+		{ "note", required_argument, NULL, 'e' },
+		{ "vkey", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *sub, *conf = NULL, *outf = NULL, *trust = NULL, *key = NULL,
 			 *cp = NULL, *from = NULL, *to = NULL, *get = NULL,
-			 *format = "table";
+			 *format = "table", *note_key = NULL, *vkey = NULL;
 	struct gw_audit_filter f;
 	struct gw_audit_expect want;
 	enum fmt fmt = FMT_TABLE;
@@ -743,6 +817,8 @@ int gw_cmd_audit(int argc, char **argv)
 		case 'O': f.outcome = optarg; break;
 		case 'F': format = optarg; break;
 		case 'N': want.origin = optarg; break;
+		case 'e': note_key = optarg; break;
+		case 'V': vkey = optarg; break;
 		case 'S': want.signer = optarg; break;
 		case 'R': require_signed = 1; break;
 		case 's':
@@ -782,6 +858,14 @@ int gw_cmd_audit(int argc, char **argv)
 				"both\n");
 		return 2;
 	}
+	if (!strcmp(sub, "verify-note")) {
+		if (nargs != 1 || !vkey) {
+			fprintf(stderr, "usage: lienthong audit verify-note "
+					"NOTE --vkey NAME+HASH+KEY\n");
+			return 2;
+		}
+		return sub_verify_note(args[0], vkey);
+	}
 	if (!strcmp(sub, "verify-proof") ||
 	    !strcmp(sub, "verify-consistency")) {
 		if (nargs != 1 || (!trust && !key)) {
@@ -807,7 +891,7 @@ int gw_cmd_audit(int argc, char **argv)
 	if (!strcmp(sub, "prove") && nargs == 1)
 		return sub_prove(conf, args[0], outf);
 	if (!strcmp(sub, "checkpoint") && nargs == 0)
-		return sub_checkpoint(conf, get, outf);
+		return sub_checkpoint(conf, get, outf, note_key, want.origin);
 	if (!strcmp(sub, "consistency") && nargs == 0)
 		return sub_consistency(conf, from, to, outf);
 	if (!strcmp(sub, "ls") && nargs == 0)
