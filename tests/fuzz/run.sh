@@ -19,7 +19,10 @@
 # machine for a while (a benchmark), create build/fuzz/PAUSE and send the
 # fuzzers SIGUSR1: libFuzzer stops cleanly (a stopped process would see
 # its current input's time run out, a false timeout), and the next run
-# waits until PAUSE is gone.
+# waits until PAUSE is gone. build/fuzz/STOP ends a campaign early but
+# cleanly: the harness that runs stops after its current run (send
+# SIGUSR1 to end that too), its CPU time is logged and its corpus merged,
+# and no other harness starts.
 set -u
 : "${FUZZ_SECONDS:=60}"
 : "${FUZZ_CPU_SECONDS:=0}"
@@ -33,6 +36,7 @@ for n in "$@"; do rm -rf "${W:?}/seed/$n"; done
 python3 tests/fuzz/seeds.py "$W/seed" "$@" || exit 1
 found=0
 for n in "$@"; do
+	[ -e "$W/STOP" ] && { echo "fuzz $n: not run ($W/STOP)"; continue; }
 	bin=$W/fuzz_$n keep=tests/fuzz/corpus/$n reg=tests/fuzz/regress/$n
 	work=$W/work/$n
 	mkdir -p "$keep" "$work" "$W/crash/$n"
@@ -46,7 +50,8 @@ for n in "$@"; do
 	if [ "$FUZZ_CPU_SECONDS" -gt 0 ]; then
 		echo "fuzz $n: ${FUZZ_CPU_SECONDS} CPU seconds"
 		cpu=0 wall0=$SECONDS rc=0 chunks=0
-		while [ $rc -eq 0 ] && [ "$cpu" -lt "$FUZZ_CPU_SECONDS" ]; do
+		while [ $rc -eq 0 ] && [ "$cpu" -lt "$FUZZ_CPU_SECONDS" ] &&
+			[ ! -e "$W/STOP" ]; do
 			while [ -e "$W/PAUSE" ]; do sleep 5; done
 			# the CPU time of one fuzzer run: bash's `times` in
 			# the subshell that ran it (its children's line)
