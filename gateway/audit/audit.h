@@ -143,6 +143,16 @@ struct gw_audit_checkpoint {
 
 void gw_audit_checkpoint_release(struct gw_audit_checkpoint *c);
 
+/* The RFC 3161 timestamp token of checkpoint seq (over its signed JWS,
+ * crypto/tsa.h), kept with the TSA's URL and the token's time: put keeps
+ * the first one given; get gives a copy in *der (new; NULL when the
+ * checkpoint has none yet). */
+gw_rc gw_audit_token_put(struct gw_audit *a, uint64_t seq,
+			 const unsigned char *der, size_t len, const char *tsa,
+			 int64_t gen_ms, struct gw_err *err);
+gw_rc gw_audit_token_get(struct gw_audit *a, uint64_t seq, unsigned char **der,
+			 size_t *len, int64_t *gen_ms, struct gw_err *err);
+
 /* Flush, then publish a checkpoint of the whole log, signed with opts.key
  * (or unsigned when it is NULL), into *out (may be NULL). */
 gw_rc gw_audit_checkpoint(struct gw_audit *a, struct gw_audit_checkpoint *out,

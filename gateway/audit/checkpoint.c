@@ -209,3 +209,31 @@ gw_rc gw_audit_checkpoint_each(struct gw_audit *a,
 	pthread_mutex_unlock(&a->dbmu);
 	return rc;
 }
+
+gw_rc gw_audit_token_put(struct gw_audit *a, uint64_t seq,
+			 const unsigned char *der, size_t len, const char *tsa,
+			 int64_t gen_ms, struct gw_err *err)
+{
+	const struct gw_store_audit_ops *ops = a->st->ops;
+	gw_rc rc;
+
+	pthread_mutex_lock(&a->dbmu);
+	if (!(rc = ops->begin(a->st, 1, err)) &&
+	    !(rc = ops->token_put(a->st, seq, der, len, tsa, gen_ms, err)))
+		rc = ops->commit(a->st, "keep a timestamp token", err);
+	if (rc)
+		ops->rollback(a->st);
+	pthread_mutex_unlock(&a->dbmu);
+	return rc;
+}
+
+gw_rc gw_audit_token_get(struct gw_audit *a, uint64_t seq, unsigned char **der,
+			 size_t *len, int64_t *gen_ms, struct gw_err *err)
+{
+	gw_rc rc;
+
+	pthread_mutex_lock(&a->dbmu);
+	rc = a->st->ops->token_get(a->st, seq, der, len, gen_ms, err);
+	pthread_mutex_unlock(&a->dbmu);
+	return rc;
+}

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "flow/runtime.h"
+#include "flow/timestamp.h"
+#include "net/client.h"
 #include "base/log.h"
 #include "store/outbox.h"
 #include "crypto/note.h"
@@ -32,7 +34,8 @@ static const char usage[] =
 	"       lienthong audit checkpoint -c CONF [--get SEQ|latest] [-o "
 	"FILE]\n"
 	"                                  [--note ED25519-KEY [--origin "
-	"NAME]]\n"
+	"NAME] | --token]\n"
+	"       lienthong audit timestamp -c CONF\n"
 	"       lienthong audit consistency -c CONF [--from SEQ] [--to SEQ] "
 	"[-o FILE]\n"
 	"       lienthong audit verify-note NOTE --vkey NAME+HASH+KEY\n"
@@ -430,8 +433,70 @@ static int write_note(const struct gw_config *cfg,
 	return st;
 }
 
+/* The RFC 3161 token of checkpoint c (DER) into outf or standard output. */
+static int write_token(struct gw_audit *a, const struct gw_audit_checkpoint *c,
+		       const char *outf)
+{
+	unsigned char *tok = NULL;
+	size_t len = 0;
+	int64_t gen_ms = 0;
+	struct gw_err err;
+	int st = 0;
+
+	gw_err_clear(&err);
+	if (gw_audit_token_get(a, c->seq, &tok, &len, &gen_ms, &err)) {
+		fprintf(stderr, "lienthong audit checkpoint: %s\n", err.msg);
+		return 3;
+	}
+	if (!tok) {
+		fprintf(stderr,
+			"lienthong audit checkpoint: checkpoint %llu has no "
+			"timestamp yet (lienthong audit timestamp)\n",
+			(unsigned long long)c->seq);
+		return 1;
+	}
+	if (outf)
+		st = write_out(outf, (const char *)tok, len);
+	else
+		fwrite(tok, 1, len, stdout);
+	free(tok);
+	return st;
+}
+
+static int sub_timestamp(const char *conf)
+{
+	struct gw_runtime *rt = NULL;
+	struct gw_config *cfg = NULL;
+	struct gw_audit *a = NULL;
+	struct gw_timestamp_stats ts;
+	struct gw_err err;
+	int st;
+	gw_rc rc;
+
+	if ((st = open_log(conf, 0, &rt, &cfg, &a)))
+		goto out;
+	gw_err_clear(&err);
+	if ((rc = gw_timestamp_pending(a, cfg, gw_client_transport(), &ts,
+				       &err))) {
+		fprintf(stderr, "lienthong audit timestamp: %s\n", err.msg);
+		st = gw_rc_exit(rc);
+		goto out;
+	}
+	printf("%zu checkpoint%s timestamped, %zu pending, %zu had a token\n",
+	       ts.done, ts.done == 1 ? "" : "s", ts.pending, ts.had);
+	if (ts.pending)
+		fprintf(stderr,
+			"lienthong audit timestamp: checkpoint %llu %s (and "
+			"every pending one is in the audit log: audit ls)\n",
+			(unsigned long long)ts.pending_seq, ts.pending_why);
+	st = ts.pending ? 1 : 0;
+out:
+	gw_runtime_free(rt);
+	return st;
+}
+
 static int sub_checkpoint(const char *conf, const char *get, const char *outf,
-			  const char *note_key, const char *origin)
+			  const char *note_key, const char *origin, int token)
 {
 	struct gw_runtime *rt = NULL;
 	struct gw_config *cfg = NULL;
@@ -475,6 +540,8 @@ static int sub_checkpoint(const char *conf, const char *get, const char *outf,
 		c.jws ? "" : " (unsigned: no signing: key)");
 	if (note_key)
 		st = write_note(cfg, &c, note_key, origin, outf);
+	else if (token)
+		st = write_token(a, &c, outf);
 	else if (c.jws && outf)
 		st = write_out(outf, c.jws, strlen(c.jws));
 	else if (c.jws)
@@ -780,6 +847,7 @@ int gw_cmd_audit(int argc, char **argv)
 		{ "require-signed", no_argument, NULL, 'R' },
 		{ "note", required_argument, NULL, 'e' },
 		{ "vkey", required_argument, NULL, 'V' },
+		{ "token", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -789,7 +857,7 @@ int gw_cmd_audit(int argc, char **argv)
 	struct gw_audit_filter f;
 	struct gw_audit_expect want;
 	enum fmt fmt = FMT_TABLE;
-	int c, nargs, require_signed = 0;
+	int c, nargs, require_signed = 0, token = 0;
 	char **args;
 
 	memset(&f, 0, sizeof(f));
@@ -819,6 +887,7 @@ int gw_cmd_audit(int argc, char **argv)
 		case 'N': want.origin = optarg; break;
 		case 'e': note_key = optarg; break;
 		case 'V': vkey = optarg; break;
+		case 'X': token = 1; break;
 		case 'S': want.signer = optarg; break;
 		case 'R': require_signed = 1; break;
 		case 's':
@@ -891,7 +960,10 @@ int gw_cmd_audit(int argc, char **argv)
 	if (!strcmp(sub, "prove") && nargs == 1)
 		return sub_prove(conf, args[0], outf);
 	if (!strcmp(sub, "checkpoint") && nargs == 0)
-		return sub_checkpoint(conf, get, outf, note_key, want.origin);
+		return sub_checkpoint(conf, get, outf, note_key, want.origin,
+				      token);
+	if (!strcmp(sub, "timestamp") && nargs == 0)
+		return sub_timestamp(conf);
 	if (!strcmp(sub, "consistency") && nargs == 0)
 		return sub_consistency(conf, from, to, outf);
 	if (!strcmp(sub, "ls") && nargs == 0)

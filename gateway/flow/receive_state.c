@@ -136,7 +136,7 @@ static void reload_trust(struct gw_receiver *s)
 		       err.msg);
 	else
 		gw_log(GW_LOG_INFO, "reload", NULL,
-		       "trust store and its algorithms re-read, verified "
+		       "trust store re-read with its algorithms, verified "
 		       "chains forgotten");
 	gw_workers_reload_trust(s->pool, s->cfg);
 }

@@ -42,7 +42,10 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS payloads ("
 	" digest TEXT PRIMARY KEY, time_ms INTEGER NOT NULL,"
 	" len INTEGER NOT NULL, data BLOB NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS payloads_time ON payloads(time_ms);";
+	"CREATE INDEX IF NOT EXISTS payloads_time ON payloads(time_ms);"
+	"CREATE TABLE IF NOT EXISTS cp_tokens ("
+	" seq INTEGER PRIMARY KEY, token BLOB NOT NULL, tsa TEXT,"
+	" gen_ms INTEGER NOT NULL);";
 
 static const char entry_cols[] =
 	"idx, time_ms, msg_id, event, msg_kind, sender, receiver, direction,"
@@ -495,6 +498,64 @@ static void sq_close(struct gw_store_audit *s)
 	s->impl = NULL;
 }
 
+static gw_rc sq_token_put(struct gw_store_audit *s, uint64_t seq,
+			  const unsigned char *der, size_t len, const char *tsa,
+			  int64_t gen_ms, struct gw_err *err)
+{
+	sqlite3 *db = dbof(s);
+	sqlite3_stmt *st = NULL;
+	gw_rc rc = GW_OK;
+
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR IGNORE INTO cp_tokens (seq, token,"
+			       " tsa, gen_ms) VALUES (?1, ?2, ?3, ?4)",
+			       -1, &st, NULL))
+		return db_err(db, err, "keep a timestamp token");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_blob(st, 2, der, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, tsa, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, gen_ms);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_err(db, err, "keep a timestamp token");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static gw_rc sq_token_get(struct gw_store_audit *s, uint64_t seq,
+			  unsigned char **der, size_t *len, int64_t *gen_ms,
+			  struct gw_err *err)
+{
+	sqlite3 *db = dbof(s);
+	sqlite3_stmt *st = NULL;
+	gw_rc rc = GW_OK;
+	int r;
+
+	*der = NULL;
+	*len = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT token, gen_ms FROM cp_tokens WHERE"
+			       " seq = ?1",
+			       -1, &st, NULL))
+		return db_err(db, err, "read a timestamp token");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(st, 0);
+
+		if (n > 0 && (*der = gw_malloc((size_t)n))) {
+			memcpy(*der, sqlite3_column_blob(st, 0), (size_t)n);
+			*len = (size_t)n;
+			*gen_ms = sqlite3_column_int64(st, 1);
+		} else if (n > 0) {
+			rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		}
+	} else if (r != SQLITE_DONE) {
+		rc = db_err(db, err, "read a timestamp token");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static const struct gw_store_audit_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
@@ -509,6 +570,8 @@ static const struct gw_store_audit_ops sqlite_ops = {
 	.cp_put = sq_cp_put,
 	.cp_get = sq_cp_get,
 	.cp_each = sq_cp_each,
+	.token_put = sq_token_put,
+	.token_get = sq_token_get,
 	.payload_has = sq_payload_has,
 	.payload_put = sq_payload_put,
 	.payload_get = sq_payload_get,

@@ -391,6 +391,16 @@ struct gw_store_audit_ops {
 	/* Every checkpoint by seq. */
 	gw_rc (*cp_each)(struct gw_store_audit *s, gw_store_audit_cp_cb cb,
 			 void *arg, struct gw_err *err);
+	/* The RFC 3161 timestamp token of checkpoint seq (docs/AUDIT.md):
+	 * token_put keeps it (one per checkpoint: a second is ignored),
+	 * with the TSA's URL and the token's time; token_get copies it into
+	 * *der (new, NULL and 0 when there is none) with its time. */
+	gw_rc (*token_put)(struct gw_store_audit *s, uint64_t seq,
+			   const unsigned char *der, size_t len,
+			   const char *tsa, int64_t gen_ms, struct gw_err *err);
+	gw_rc (*token_get)(struct gw_store_audit *s, uint64_t seq,
+			   unsigned char **der, size_t *len, int64_t *gen_ms,
+			   struct gw_err *err);
 
 	/* In a write transaction: whether a payload of that digest is kept. */
 	gw_rc (*payload_has)(struct gw_store_audit *s, const char *digest,
