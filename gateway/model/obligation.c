@@ -693,10 +693,9 @@ gw_rc gw_obligation_parse(const json_t *j, const char *file, const char *ptr,
 			bad(&ps, key, "unknown key");
 	}
 	s = str_at(&ps, j, "id", "", 1);
-	if (s &&
-	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_.:/") != strlen(s))
-		bad(&ps, "id",
-		    "'%s': use lowercase letters, digits and - _ . : /", s);
+	if (s && (strlen(s) > 200 || strpbrk(s, " \t\r\n")))
+		bad(&ps, "id", "'%s': at most 200 characters, no white space",
+		    s);
 	o->id = dup_or_null(s);
 	o->title = dup_or_null(str_at(&ps, j, "title", "", 0));
 	if ((s = str_at(&ps, j, "unit", "", 1))) {
