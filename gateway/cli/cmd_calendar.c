@@ -77,13 +77,21 @@ static void messages(const json_t *it, char *out, size_t n)
 		snprintf(out, n, "-");
 }
 
+/* The unit with its orgId, and the lead units of a task as written. */
 static void unit_of(const json_t *it, char *out, size_t n)
 {
+	const json_t *lead = json_object_get(it, "leadUnits");
+	size_t i, o;
+
 	if (jstr(it, "unitOrgId"))
-		snprintf(out, n, "%s (%s)", jstr(it, "unit"),
-			 jstr(it, "unitOrgId"));
+		o = (size_t)snprintf(out, n, "%s (%s)", jstr(it, "unit"),
+				     jstr(it, "unitOrgId"));
 	else
-		snprintf(out, n, "%s", jstr(it, "unit"));
+		o = (size_t)snprintf(out, n, "%s", jstr(it, "unit"));
+	for (i = 0; i < json_array_size(lead) && o < n; i++)
+		o += (size_t)snprintf(
+			out + o, n - o, "%s%s", i ? ", " : "  lead: ",
+			json_string_value(json_array_get(lead, i)));
 }
 
 static int print_items(const struct gw_calendar *c, const json_t *items,
@@ -127,7 +135,7 @@ static int print_items(const struct gw_calendar *c, const json_t *items,
 	for (i = 0; i < json_array_size(items); i++) {
 		const json_t *it = json_array_get(items, i),
 			     *src = json_object_get(it, "source");
-		char to[512], ms[512], unit[300], so[300];
+		char to[512], ms[512], unit[600], so[300];
 
 		receivers(it, to, sizeof(to));
 		messages(it, ms, sizeof(ms));

@@ -196,6 +196,60 @@ static gw_rc add(struct gw_calendar *c, struct gw_obligation *o, int quiet_dup,
 	return GW_OK;
 }
 
+/* "units: [A, B]" instead of "unit": one obligation per unit, its id
+ * suffixed with "/" and the unit's orgId (or name). */
+static gw_rc add_each_unit(struct gw_calendar *c, const json_t *v,
+			   const char *file, const char *ptr,
+			   const json_t *lines, const struct gw_obl_resolver *r,
+			   gw_report_cb cb, void *arg)
+{
+	const json_t *units = json_object_get(v, "units"), *u;
+	gw_rc rc = GW_OK, r1;
+	size_t i;
+
+	if (json_object_get(v, "unit") || !json_array_size(units)) {
+		char line[900], p2[160];
+
+		snprintf(p2, sizeof(p2), "%s/units", ptr);
+		snprintf(line, sizeof(line),
+			 "%s:%ld: units: a non-empty list of units, without "
+			 "unit",
+			 file, gw_obligation_line(lines, p2));
+		if (cb)
+			cb(arg, GW_ERR_CONFIG, line);
+		return GW_ERR_CONFIG;
+	}
+	json_array_foreach(units, i, u)
+	{
+		json_t *one = json_deep_copy(v);
+		const char *org = NULL, *nm = NULL, *us = json_string_value(u);
+		struct gw_obligation *o = NULL;
+		char id[400];
+
+		if (!one)
+			return GW_ERR_NOMEM;
+		json_object_del(one, "units");
+		if (us) {
+			json_object_set_new(one, "unit", json_string(us));
+			if (r->unit(r->arg, us, &org, &nm) == 0 &&
+			    json_string_value(json_object_get(one, "id"))) {
+				snprintf(id, sizeof(id), "%s/%s",
+					 json_string_value(
+						 json_object_get(one, "id")),
+					 org ? org : nm);
+				json_object_set_new(one, "id", json_string(id));
+			}
+		}
+		r1 = gw_obligation_parse(one, file, ptr, lines, r, cb, arg, &o);
+		json_decref(one);
+		if (!r1)
+			r1 = add(c, o, 0, cb, arg);
+		if (r1 && !rc)
+			rc = r1;
+	}
+	return rc;
+}
+
 static gw_rc add_list(struct gw_calendar *c, const json_t *list,
 		      const char *file, const char *base, const json_t *lines,
 		      const struct gw_obl_resolver *r, gw_report_cb cb,
@@ -211,6 +265,12 @@ static gw_rc add_list(struct gw_calendar *c, const json_t *list,
 		char ptr[128];
 
 		snprintf(ptr, sizeof(ptr), "%s/%zu", base, i);
+		if (json_is_array(json_object_get(v, "units"))) {
+			r1 = add_each_unit(c, v, file, ptr, lines, r, cb, arg);
+			if (r1 && !rc)
+				rc = r1;
+			continue;
+		}
 		r1 = gw_obligation_parse(v, file, ptr, lines, r, cb, arg, &o);
 		if (!r1)
 			r1 = add(c, o, 0, cb, arg);
@@ -947,8 +1007,8 @@ json_t *gw_calendar_item(const struct gw_calendar *c, size_t oi,
 	lead = json_array();
 	for (i = 0; i < o->n_lead; i++)
 		json_array_append_new(lead, json_string(o->lead[i]));
-	it = json_pack("{s:s, s:s?, s:s, s:s?, s:o, s:s, s:s?, s:s, s:s, s:s,"
-		       " s:s, s:o, s:o, s:{s:s, s:s?, s:s?}, s:s, s:I}",
+	it = json_pack("{s:s, s:s*, s:s, s:s*, s:o, s:s, s:s*, s:s, s:s, s:s,"
+		       " s:s, s:o, s:o, s:{s:s, s:s*, s:s*}, s:s, s:I}",
 		       "obligation", o->id, "title", o->title, "unit", o->unit,
 		       "unitOrgId", o->unit_orgid, "leadUnits", lead, "kind",
 		       o->kind, "task", o->task, "rule",

@@ -391,6 +391,8 @@ static int same_to(const struct gw_obligation *a, const struct gw_obligation *b)
 {
 	size_t i, j;
 
+	if (!a->n_to || !b->n_to) /* one names no receiver: no difference */
+		return 1;
 	if (a->n_to != b->n_to)
 		return 0;
 	for (i = 0; i < a->n_to; i++) {
@@ -443,7 +445,7 @@ struct parse {
 	int bad;
 };
 
-static long line_of(const json_t *lines, const char *ptr)
+long gw_obligation_line(const json_t *lines, const char *ptr)
 {
 	char buf[512];
 	json_t *l;
@@ -477,7 +479,7 @@ static void bad(struct parse *ps, const char *key, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	snprintf(line, sizeof(line), "%s:%ld: %s: %s", ps->file,
-		 line_of(ps->lines, ptr), dots, why);
+		 gw_obligation_line(ps->lines, ptr), dots, why);
 	ps->bad = 1;
 	if (ps->cb)
 		ps->cb(ps->arg, GW_ERR_CONFIG, line);
@@ -682,7 +684,7 @@ gw_rc gw_obligation_parse(const json_t *j, const char *file, const char *ptr,
 		return GW_ERR_NOMEM;
 	o->remind_days = -1;
 	o->file = gw_strdup(file);
-	o->line = line_of(lines, ptr);
+	o->line = gw_obligation_line(lines, ptr);
 	json_object_foreach((json_t *)j, key, v)
 	{
 		int i;

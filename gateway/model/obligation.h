@@ -128,6 +128,9 @@ gw_rc gw_obligation_parse(const json_t *j, const char *file, const char *ptr,
 			  gw_report_cb cb, void *arg,
 			  struct gw_obligation **out);
 void gw_obligation_free(struct gw_obligation *o);
+/* The line of JSON Pointer ptr (or of its nearest parent) in lines, 0
+ * when unknown. */
+long gw_obligation_line(const json_t *lines, const char *ptr);
 
 /* The period covered by the deadline that falls in the period unit of
  * the rule containing day n... Walk: the first period of o whose
@@ -176,7 +179,7 @@ enum gw_obl_status gw_obl_status_of(const struct gw_obligation *o,
 
 /* Two obligations in conflict: the same unit, report, receivers, rule
  * kind and basis (the decision whose rule both apply) but another
- * deadline. 1 when a and b conflict, with why (one line) in out. */
+ * deadline (receivers differ only when both name some). 1 when a and b conflict, with why (one line) in out. */
 int gw_obligation_conflict(const struct gw_obligation *a,
 			   const struct gw_obligation *b, char *out, size_t n);
 
