@@ -21,6 +21,7 @@
 #include "base/json.h"
 #include "base/normalize.h"
 #include "base/xml.h"
+#include "flow/runtime.h"
 #include "model/message.h"
 
 extern char **environ;
@@ -1285,5 +1286,45 @@ gw_rc gw_calendar_remind(struct gw_calendar *c, struct gw_calstore *s,
 					err);
 		json_decref(it);
 	}
+	return rc;
+}
+
+gw_rc gw_calendar_remind_conf(const char *conf_path, long today, FILE *out,
+			      int *fired, int *every_s, struct gw_err *err)
+{
+	struct gw_runtime *rt = NULL;
+	struct gw_calendar *c = NULL;
+	struct gw_calstore *s = NULL;
+	struct gw_buf cal, ob;
+	gw_rc rc;
+
+	*fired = 0;
+	*every_s = 0;
+	gw_buf_init(&cal);
+	gw_buf_init(&ob);
+	if ((rc = gw_runtime_new(conf_path, GW_RT_OUTBOX | GW_RT_AUDIT, 0, NULL,
+				 NULL, &rt, NULL, err)))
+		goto out;
+	if (!gw_config_get(rt->cfg, "/obligations/reminders"))
+		goto out; /* no reminders configured */
+	if ((rc = gw_calendar_load(rt->cfg, gw_schema_dir(), NULL, 0, NULL,
+				   NULL, &c, err)))
+		goto out;
+	*every_s = c->remind_every_s;
+	if (gw_buf_addf(&cal, "%s/calendar.db", rt->data_dir) ||
+	    gw_buf_addf(&ob, "%s/outbox.db", rt->data_dir)) {
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (!(rc = gw_calstore_open_sqlite(cal.data, ob.data, &s, err)) &&
+	    !(rc = gw_calendar_read(c, s, err)))
+		rc = gw_calendar_remind(c, s, rt->audit, today, out, fired,
+					err);
+out:
+	gw_calstore_close(s);
+	gw_calendar_free(c);
+	gw_runtime_free(rt);
+	gw_buf_release(&cal);
+	gw_buf_release(&ob);
 	return rc;
 }

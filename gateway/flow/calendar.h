@@ -89,6 +89,14 @@ gw_rc gw_calendar_remind(struct gw_calendar *c, struct gw_calstore *s,
 			 struct gw_audit *audit, long today, FILE *out,
 			 int *fired, struct gw_err *err);
 
+/* The reminders of the configuration at conf_path, as a run of its own:
+ * the configuration, outbox, audit log and calendar opened, reminded,
+ * closed (what serve's scheduler calls, so that a reloaded configuration
+ * is used at the next tick). Nothing happens without
+ * obligations.reminders: *every_s is then 0, else its every_s. */
+gw_rc gw_calendar_remind_conf(const char *conf_path, long today, FILE *out,
+			      int *fired, int *every_s, struct gw_err *err);
+
 /* The items (a JSON array of gw_calendar_item objects, borrowed) as an
  * RFC 5545 calendar (libical; calendar_ics.c), a new string the caller
  * frees, NULL on failure. */

@@ -184,6 +184,56 @@ check "a command that fails: recorded as failed" grep -q "reminder due-soon neve
 cal -c "$TMP/g.yaml" remind --on 2024-07-22 >"$TMP/r7"
 check "... and tried again at the next run" grep -q "reminder due-soon never-sent 2025 .*failed" "$TMP/r7"
 
+# serve's scheduler: the reminders run at start (and every every_s),
+# never twice across restarts
+SPORT=$(port) D2=$(TZ=Asia/Ho_Chi_Minh date -d '+2 days' +%F)
+sed "s#reminders.jsonl#reminders-serve.jsonl#" "$TMP/remind.sh" >"$TMP/remind2.sh"; chmod +x "$TMP/remind2.sh"
+cat >"$TMP/serve.yaml" <<EOC
+gateway:
+  name: ministry
+  organization: {orgId: 000.00.00.G12, name: Bộ Tài chính}
+  data_dir: $TMP/var-serve
+audit: {store: $TMP/var-serve/audit.db}
+signing: {key: $P/ministry-ec.key, cert: $P/ministry-ec.pem, chain: $P/chain.pem}
+trust: {dir: $P/trust}
+server:
+  listen: 127.0.0.1
+  port: $SPORT
+  tls: {cert: $TMP/ministry-full.pem, key: $P/ministry-ec.key}
+partners:
+  - name: hub
+    subject: "$HUB_SUBJECT"
+    orgId: 000.00.00.G16
+    kinds: [indicator.report]
+    receivers: ["*"]
+obligations:
+  units: $TOP/conf/units.yaml
+  reminders: {days: 5, command: [$TMP/remind2.sh], every_s: 60}
+  list:
+    - id: in-two-days
+      unit: BTC
+      report: {kind: indicator.report}
+      due: {rule: date, date: $D2}
+      source: {document: test}
+EOC
+serve_once() {
+	"$L" serve -c "$TMP/serve.yaml" --no-deliver >"$TMP/serve.out" 2>&1 &
+	local pid=$!
+	for _ in $(seq 100); do
+		curl -sk "https://127.0.0.1:$SPORT/healthz" --cert "$TMP/hub-full.pem" --key "$P/hub.key" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	for _ in $(seq 50); do [ -s "$TMP/reminders-serve.jsonl" ] && break; sleep 0.1; done
+	sleep 1
+	kill -TERM $pid; wait $pid 2>/dev/null
+}
+serve_once
+check "serve runs the reminders at start: one for the obligation due in two days" [ "$(jq -r 'select(.obligation) | "\(.reminder) \(.obligation) \(.due)"' "$TMP/reminders-serve.jsonl" 2>/dev/null)" = "due-soon in-two-days $D2" ]
+serve_once
+check "... and not again after a restart" [ "$(grep -c obligation "$TMP/reminders-serve.jsonl")" = 1 ]
+"$L" audit ls -c "$TMP/serve.yaml" --kind reminder >"$TMP/aud2" 2>&1
+check "... audited once" [ "$(grep -c 'reminder' "$TMP/aud2")" = 1 ]
+
 # bad obligations: located errors
 bad() { # name, expected message, sed expression on a copy of g.yaml
 	sed "$3" "$TMP/g.yaml" >"$TMP/bad.yaml"
