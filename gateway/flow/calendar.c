@@ -11,11 +11,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/json.h"
@@ -113,7 +116,7 @@ static gw_rc load_units(struct gw_calendar *c, const struct gw_config *cfg,
 	{
 		const char *id = json_string_value(json_object_get(u, "orgId"));
 		const char *nm = json_string_value(json_object_get(u, "name"));
-		json_t *al = json_object_get(u, "aliases"), *a;
+		json_t *al = json_object_get(u, "aliases");
 		size_t j;
 
 		if (!id || !nm) {
@@ -143,7 +146,6 @@ static gw_rc load_units(struct gw_calendar *c, const struct gw_config *cfg,
 							      "name", nm));
 			free(f);
 		}
-		(void)a;
 	}
 out:
 	if (rc && rc != GW_ERR_CONFIG && cb)
@@ -368,6 +370,8 @@ static gw_rc load_include(struct gw_calendar *c, const struct gw_config *cfg,
 			if (cb)
 				cb(arg, GW_ERR_CONFIG, line);
 			rc = GW_ERR_CONFIG;
+			free_files(files);
+			files = NULL;
 		}
 		for (j = 0; files && files[j]; j++) {
 			struct gw_config *fc = NULL;
@@ -413,7 +417,7 @@ static gw_rc plan_task(struct gw_calendar *c, const json_t *msg,
 	struct gw_obligation *o = NULL;
 	json_t *j, *lead, *num;
 	const char *unit = NULL, *org, *nm;
-	char id[300], ref[400], ptr[32];
+	char id[300], ref[400];
 	struct gw_period per;
 	long sd;
 	size_t i;
@@ -462,7 +466,6 @@ static gw_rc plan_task(struct gw_calendar *c, const json_t *msg,
 		      "ref", ref);
 	if (!j)
 		return GW_ERR_NOMEM;
-	snprintf(ptr, sizeof(ptr), "/%ld", line);
 	rc = gw_obligation_parse(j, file, "", NULL, &r, cb, arg, &o);
 	json_decref(j);
 	if (!rc) {
@@ -1142,6 +1145,7 @@ static void run_command(char *const *argv, const char *json, char *outcome,
 			size_t n)
 {
 	posix_spawn_file_actions_t fa;
+	sigset_t pipe_set, old_set;
 	int fd[2], status = 0;
 	pid_t pid;
 	size_t len = strlen(json), off = 0;
@@ -1163,6 +1167,12 @@ static void run_command(char *const *argv, const char *json, char *outcome,
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(fd[0]);
+	/* a command that exits without reading its input must not kill us
+	 * with SIGPIPE: blocked in this thread while writing, and one that
+	 * became pending taken back before unblocking */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
 	while (off < len) {
 		ssize_t w = write(fd[1], json + off, len - off);
 
@@ -1172,6 +1182,13 @@ static void run_command(char *const *argv, const char *json, char *outcome,
 			off += (size_t)w;
 	}
 	close(fd[1]);
+	{
+		struct timespec zero = { 0, 0 };
+
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
