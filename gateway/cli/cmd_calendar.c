@@ -339,9 +339,20 @@ int gw_cmd_calendar(int argc, char **argv)
 	if (!today)
 		today = (long)((gw_now_ms() / 1000 + 7 * 3600) / 86400);
 	gw_err_clear(&err);
-	rc = gw_runtime_new(
-		conf, GW_RT_OUTBOX | (strcmp(sub, "remind") ? 0 : GW_RT_AUDIT),
-		GW_AUDIT_BACKGROUND, print_line, NULL, &rt, &step, &err);
+	rc = gw_runtime_new(conf, GW_RT_OUTBOX | GW_RT_AUDIT,
+			    strcmp(sub, "remind") ? GW_AUDIT_READONLY
+						  : GW_AUDIT_BACKGROUND,
+			    print_line, NULL, &rt, &step, &err);
+	if (rc && step == GW_RT_STEP_AUDIT && strcmp(sub, "remind")) {
+		/* a log not made yet, or unreadable: the status comes from
+		 * the outbox alone */
+		fprintf(stderr,
+			"lienthong calendar: the audit log is not read: %s\n",
+			err.msg);
+		gw_err_clear(&err);
+		rc = gw_runtime_new(conf, GW_RT_OUTBOX, 0, print_line, NULL,
+				    &rt, &step, &err);
+	}
 	if (rc) {
 		if (!(step == GW_RT_STEP_CONFIG && rc == GW_ERR_CONFIG))
 			fprintf(stderr, "lienthong calendar: %s\n", err.msg);
@@ -366,7 +377,7 @@ int gw_cmd_calendar(int argc, char **argv)
 		gw_buf_release(&cal);
 		gw_buf_release(&ob);
 	}
-	if (rc || (rc = gw_calendar_read(c, s, &err))) {
+	if (rc || (rc = gw_calendar_read(c, s, rt->audit, &err))) {
 		fprintf(stderr, "lienthong calendar: %s\n", err.msg);
 		status = gw_rc_exit(rc);
 		goto out;

@@ -36,6 +36,8 @@ struct cmsg {
 	long day;    /* day created, in +07:00 */
 	struct gw_cal_dlv *dlv;
 	size_t n_dlv;
+	int64_t *audited; /* per delivery: the audit entry of its verified
+			     receipt, -1 when the log has none */
 };
 
 struct gw_cal_msgs {
@@ -644,6 +646,7 @@ static void msgs_free(struct gw_cal_msgs *ms)
 			free((char *)m->dlv[j].verdict);
 		}
 		free(m->dlv);
+		free(m->audited);
 		free(m->id);
 		free(m->kind);
 		json_decref(m->msg);
@@ -805,6 +808,9 @@ static void on_msg(void *arg, const struct gw_cal_msg *m)
 	/* the day it was made, in Viet Nam (+07:00) */
 	x->day = (long)((m->created_ms / 1000 + 7 * 3600) / 86400);
 	x->dlv = gw_calloc(m->n_dlv + 1, sizeof(*x->dlv));
+	x->audited = gw_calloc(m->n_dlv + 1, sizeof(*x->audited));
+	for (i = 0; x->audited && i < m->n_dlv; i++)
+		x->audited[i] = -1;
 	for (i = 0; x->dlv && i < m->n_dlv; i++) {
 		x->dlv[i] = m->dlv[i];
 		x->dlv[i].dest = gw_strdup(m->dlv[i].dest);
@@ -815,13 +821,50 @@ static void on_msg(void *arg, const struct gw_cal_msg *m)
 	ms->n++;
 }
 
-gw_rc gw_calendar_read(struct gw_calendar *c, struct gw_calstore *s,
-		       struct gw_err *err)
+/* The audit log's receipt entries of one message: which deliveries have
+ * their verified receipt in the log, and at which index. */
+static int on_entry(void *arg, const struct gw_audit_entry *e)
 {
+	struct cmsg *m = arg;
+	size_t k;
+
+	if (!e->kind || strcmp(e->kind, "receipt") || !e->receiver ||
+	    !e->reason || strncmp(e->reason, "receipt verified", 16))
+		return 0;
+	for (k = 0; m->audited && k < m->n_dlv; k++)
+		if (!strcmp(m->dlv[k].dest, e->receiver))
+			m->audited[k] = (int64_t)e->index;
+	return 0;
+}
+
+gw_rc gw_calendar_read(struct gw_calendar *c, struct gw_calstore *s,
+		       struct gw_audit *audit, struct gw_err *err)
+{
+	size_t i, j;
+	gw_rc rc = GW_OK;
+
 	msgs_free(c->msgs);
 	if (!(c->msgs = gw_calloc(1, sizeof(*c->msgs))))
 		return gw_err_set(err, GW_ERR_NOMEM, "out of memory");
-	return s->ops->scan(s, NULL, on_msg, c->msgs, err);
+	/* only the kinds some obligation reports, each once */
+	for (i = 0; i < c->n && !rc; i++) {
+		for (j = 0; j < i && strcmp(c->obl[j]->kind, c->obl[i]->kind);
+		     j++)
+			;
+		if (j == i)
+			rc = s->ops->scan(s, c->obl[i]->kind, on_msg, c->msgs,
+					  err);
+	}
+	for (i = 0; audit && !rc && i < c->msgs->n; i++) {
+		struct gw_audit_filter f;
+
+		memset(&f, 0, sizeof(f));
+		f.kind = "receipt";
+		f.outcome = "ok";
+		f.msg_id = c->msgs->m[i].id;
+		rc = gw_audit_query(audit, &f, on_entry, &c->msgs->m[i], err);
+	}
+	return rc;
 }
 
 /* ---- status ---- */
@@ -894,10 +937,15 @@ static int matches(const struct gw_obligation *o, const struct gw_period *p,
 	return mp.unit == p->unit && mp.start == p->start;
 }
 
-static int verified(const struct gw_cal_dlv *d)
+/* Delivery k of m: done with its receipt verified, as the outbox keeps
+ * it or as the audit log recorded it (docs/DELIVERY.md). */
+static int verified_k(const struct cmsg *m, size_t k)
 {
-	return d->state == 1 /* GW_DLV_DONE */ && d->verdict &&
-	       !strncmp(d->verdict, "receipt verified", 16);
+	const struct gw_cal_dlv *d = &m->dlv[k];
+
+	return d->state == 1 /* GW_DLV_DONE */ &&
+	       ((d->verdict && !strncmp(d->verdict, "receipt verified", 16)) ||
+		(m->audited && m->audited[k] >= 0));
 }
 
 static enum gw_obl_seen seen_msg(const struct cmsg *m)
@@ -905,7 +953,7 @@ static enum gw_obl_seen seen_msg(const struct cmsg *m)
 	size_t i, ok = 0, dead = 0;
 
 	for (i = 0; i < m->n_dlv; i++) {
-		ok += verified(&m->dlv[i]);
+		ok += verified_k(m, i);
 		dead += m->dlv[i].state == 2;
 	}
 	if (m->n_dlv && ok == m->n_dlv)
@@ -922,20 +970,26 @@ static enum gw_obl_seen better(enum gw_obl_seen a, enum gw_obl_seen b)
 	return rank[a] >= rank[b] ? a : b;
 }
 
-/* What receiver t saw of the matching messages ms[0..n). */
+/* What receiver t saw of the matching messages ms[0..n); *aidx the audit
+ * entry of the verified receipt of a destination, -1 when none. */
 static enum gw_obl_seen seen_by(const struct gw_obl_to *t,
-				struct cmsg *const *ms, size_t n)
+				struct cmsg *const *ms, size_t n, int64_t *aidx)
 {
 	enum gw_obl_seen s = GW_SEEN_NONE;
 	size_t i, k;
 
+	*aidx = -1;
 	for (i = 0; i < n; i++) {
 		enum gw_obl_seen one = GW_SEEN_DEAD; /* not routed there */
 
 		if (t->dest) {
 			for (k = 0; k < ms[i]->n_dlv; k++)
+				if (!strcmp(ms[i]->dlv[k].dest, t->dest) &&
+				    ms[i]->audited && ms[i]->audited[k] >= 0)
+					*aidx = ms[i]->audited[k];
+			for (k = 0; k < ms[i]->n_dlv; k++)
 				if (!strcmp(ms[i]->dlv[k].dest, t->dest))
-					one = verified(&ms[i]->dlv[k])
+					one = verified_k(ms[i], k)
 						      ? GW_SEEN_VERIFIED
 					      : ms[i]->dlv[k].state == 2
 						      ? GW_SEEN_DEAD
@@ -994,10 +1048,17 @@ json_t *gw_calendar_item(const struct gw_calendar *c, size_t oi,
 					      json_string(c->msgs->m[i].id));
 		}
 	for (i = 0; seen && i < o->n_to; i++) {
-		seen[i] = seen_by(&o->to[i], ms, n);
-		json_array_append_new(to, json_pack("{s:s,s:s}", "name",
-						    o->to[i].name, "state",
-						    seen_name(seen[i])));
+		int64_t aidx;
+		json_t *r;
+
+		seen[i] = seen_by(&o->to[i], ms, n, &aidx);
+		r = json_pack("{s:s,s:s}", "name", o->to[i].name, "state",
+			      seen_name(seen[i]));
+		/* the audit entry proving the receipt (audit prove) */
+		if (r && aidx >= 0)
+			json_object_set_new(r, "auditEntry",
+					    json_integer((json_int_t)aidx));
+		json_array_append_new(to, r);
 	}
 	if (seen && !o->n_to && n) {
 		seen[0] = GW_SEEN_NONE;
@@ -1334,7 +1395,7 @@ gw_rc gw_calendar_remind_conf(const char *conf_path, long today, FILE *out,
 		goto out;
 	}
 	if (!(rc = gw_calstore_open_sqlite(cal.data, ob.data, &s, err)) &&
-	    !(rc = gw_calendar_read(c, s, err)))
+	    !(rc = gw_calendar_read(c, s, rt->audit, err)))
 		rc = gw_calendar_remind(c, s, rt->audit, today, out, fired,
 					err);
 out:

@@ -51,9 +51,12 @@ gw_rc gw_calendar_load(const struct gw_config *cfg, const char *schema_dir,
 void gw_calendar_free(struct gw_calendar *c);
 
 /* Read the outbox through s (the messages of the obligations' kinds,
- * their deliveries and receipts' verdicts), for the status. */
+ * their deliveries and receipts' verdicts) and, when audit (may be NULL)
+ * is given, the audit log's verified-receipt entries of those messages:
+ * a delivery is verified when either says so, and the entry's index is
+ * shown (auditEntry) as the proof to export with `audit prove`. */
 gw_rc gw_calendar_read(struct gw_calendar *c, struct gw_calstore *s,
-		       struct gw_err *err);
+		       struct gw_audit *audit, struct gw_err *err);
 
 /* The obligation called id, or NULL. */
 const struct gw_obligation *gw_calendar_find(const struct gw_calendar *c,

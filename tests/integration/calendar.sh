@@ -128,6 +128,10 @@ check "both receipts verified by the sender (queue show)" [ "$(grep -c 'checked:
 cal -c "$TMP/g.yaml" --format json due --days 60 --on 2024-07-10 >"$TMP/due.json"
 check "one report, two obligations delivered: A" [ "$(jq -r '.[] | select(.obligation == "targets-a") | "\(.status) \(.period) \(.due) \(.messages[0]) \(.to[0].state)"' "$TMP/due.json")" = "delivered 2024 2024-07-15 $ID delivered" ]
 check "... and B, by the same message" [ "$(jq -r '.[] | select(.obligation == "targets-b") | "\(.status) \(.messages[0])"' "$TMP/due.json")" = "delivered $ID" ]
+"$L" audit ls -c "$TMP/g.yaml" --kind receipt --format json >"$TMP/rcpt.json" 2>/dev/null
+got=$(jq -r '.[] | select(.obligation == "targets-a" or .obligation == "targets-b") | .to[0].auditEntry' "$TMP/due.json" | sort | tr '\n' ' ')
+want=$(jq -r --arg id "$ID" '.[] | select(.msgId == $id or .msg_id == $id) | .index' "$TMP/rcpt.json" | sort | tr '\n' ' ')
+check "each platform's obligation names the audit entry of its verified receipt ($got)" sh -c "[ '$got' = '$want' ] && [ \$(echo $got | wc -w) = 2 ]"
 check "the report without the indicator satisfies nothing" [ "$(jq -r '.[] | select(.obligation == "never-sent") | "\(.status) \(.messages | length)"' "$TMP/due.json")" = "due-soon 0" ]
 check "the unit written as an alias (BTC) is the same unit" [ "$(jq -r '.[] | select(.obligation == "targets-b") | .unitOrgId' "$TMP/due.json")" = 000.00.00.G12 ]
 cal -c "$TMP/g.yaml" due --days 60 --on 2024-07-10 --to platform-b >"$TMP/by-dest"
