@@ -9,7 +9,7 @@
 #   V=1             verbose commands
 
 CC ?= cc
-PKGS := libxml-2.0 jansson yaml-0.1 libpcre2-8 libutf8proc openssl zlib xmlsec1-openssl sqlite3 libcurl libevent libevent_openssl
+PKGS := libxml-2.0 jansson yaml-0.1 libpcre2-8 libutf8proc openssl zlib xmlsec1-openssl sqlite3 libcurl libevent libevent_openssl libical
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

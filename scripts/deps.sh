@@ -8,8 +8,8 @@ set_="${1:-build}"
 
 BUILD="build-essential pkg-config libxml2-dev libjansson-dev libssl-dev \
 libcurl4-openssl-dev libyaml-dev libpcre2-dev libutf8proc-dev libsqlite3-dev \
-libevent-dev libxmlsec1-dev libcmocka-dev zlib1g-dev"
-TEST="xmlsec1 jose openssl libxml2-utils curl python3 python3-jwcrypto softhsm2 libengine-pkcs11-openssl"
+libevent-dev libxmlsec1-dev libcmocka-dev zlib1g-dev libical-dev"
+TEST="xmlsec1 jose openssl libxml2-utils curl python3 python3-jwcrypto softhsm2 libengine-pkcs11-openssl python3-icalendar"
 LINT="clang-format cppcheck"
 FUZZ="clang libclang-rt-14-dev"
 BENCH="nginx nodejs npm python3-jsonschema gnuplot-nox time"

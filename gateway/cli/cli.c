@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli/cmd_audit.h"
+#include "cli/cmd_calendar.h"
 #include "cli/cmd_import.h"
 #include "cli/cmd_queue.h"
 #include "cli/cmd_serve.h"
@@ -85,6 +86,26 @@ static const struct command commands[] = {
 	  "names them (a YAML profile mapping, conf/profiles/); the packet "
 	  "is\n"
 	  "validated under our names (docs/FORMATS.md).\n" },
+	{ "calendar", gw_cmd_calendar,
+	  "the reporting calendar: what is due, late, sent, delivered",
+	  "usage: lienthong calendar -c CONF [--on DATE] [--plan PATH]...\n"
+	  "                          [--format table|json|csv|ics] COMMAND\n"
+	  "  due [--week|--month|--days N] [--unit UNIT] [--to RECEIVER]\n"
+	  "  late [--since DATE] [--unit UNIT] [--to RECEIVER]\n"
+	  "  show OBLIGATION\n"
+	  "  conflicts\n"
+	  "  remind\n"
+	  "\n"
+	  "The obligations of the configuration (obligations: list, the files\n"
+	  "it includes, imported plans and --plan: each task with a deadline "
+	  "is\n"
+	  "a task obligation) with their status per period from the outbox:\n"
+	  "not-due, due-soon, sent, delivered (every receiver's receipt\n"
+	  "verified), late, missing, ad-hoc. due: deadlines this month "
+	  "(--week,\n"
+	  "--days N from today); late: the last 90 days (--since); --on sets\n"
+	  "today. remind runs the configured command once per obligation,\n"
+	  "period and stage (due-soon, late). docs/CALENDAR.md.\n" },
 	{ "import", gw_cmd_import,
 	  "turn internal records into canonical messages (adapters)",
 	  "usage: lienthong import --adapter csv|sqlite|plan-tables\n"

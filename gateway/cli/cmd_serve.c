@@ -8,18 +8,56 @@
  */
 #include "cli/cmd_serve.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/common.h"
+#include "base/log.h"
+#include "flow/calendar.h"
 #include "net/server.h"
+
+/* The reminders' scheduler (docs/CALENDAR.md): a thread that runs the
+ * calendar's reminders at start and every obligations.reminders.every_s,
+ * reading the configuration anew each time; gone when none are set. */
+struct reminders {
+	const char *conf;
+	volatile int stop;
+};
+
+static void *remind_loop(void *arg)
+{
+	struct reminders *r = arg;
+
+	while (!r->stop) {
+		struct gw_err err;
+		int fired = 0, every = 0, t;
+
+		gw_err_clear(&err);
+		if (gw_calendar_remind_conf(r->conf, 0, NULL, &fired, &every,
+					    &err))
+			gw_log(GW_LOG_WARN, "calendar", NULL, "reminders: %s",
+			       err.msg);
+		else if (fired)
+			gw_log(GW_LOG_INFO, "calendar", NULL,
+			       "%d reminder(s) sent", fired);
+		if (!every && !err.msg[0])
+			break; /* no reminders configured */
+		for (t = 0; t < (every ? every : 3600) && !r->stop; t++)
+			sleep(1);
+	}
+	return NULL;
+}
 
 #define SERVE_USAGE "usage: lienthong serve -c CONF [--check] [--no-deliver]\n"
 
 int gw_cmd_serve(int argc, char **argv)
 {
 	const char *conf = NULL;
-	int check = 0, deliver = 1, i;
+	int check = 0, deliver = 1, i, started = 0;
+	struct reminders rem = { NULL, 0 };
+	pthread_t tid;
 	struct gw_err err;
 	gw_rc rc;
 
@@ -44,8 +82,14 @@ int gw_cmd_serve(int argc, char **argv)
 			"lienthong serve: -c CONF is required\n" SERVE_USAGE);
 		return 2;
 	}
+	rem.conf = conf;
 	gw_err_clear(&err);
+	if (!check)
+		started = !pthread_create(&tid, NULL, remind_loop, &rem);
 	rc = gw_server_run(conf, check, deliver, &err);
+	rem.stop = 1;
+	if (started)
+		pthread_join(tid, NULL);
 	if (rc && err.msg[0])
 		fprintf(stderr, "lienthong serve: %s\n", err.msg);
 	/* a configuration that cannot serve is refused input (1) */
