@@ -16,6 +16,9 @@
 #include "base/common.h"
 #include "base/log.h"
 #include "flow/calendar.h"
+#include "flow/runtime.h"
+#include "flow/timestamp.h"
+#include "net/client.h"
 #include "net/server.h"
 
 /* The reminders' scheduler (docs/CALENDAR.md): a thread that runs the
@@ -23,14 +26,19 @@
  * reading the configuration anew each time; gone when none are set. */
 struct reminders {
 	const char *conf;
-	volatile int stop;
+	int stop; /* atomic */
 };
+
+static int stopping(struct reminders *r)
+{
+	return __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
+}
 
 static void *remind_loop(void *arg)
 {
 	struct reminders *r = arg;
 
-	while (!r->stop) {
+	while (!stopping(r)) {
 		struct gw_err err;
 		int fired = 0, every = 0, t;
 
@@ -44,7 +52,50 @@ static void *remind_loop(void *arg)
 			       "%d reminder(s) sent", fired);
 		if (!every && !err.msg[0])
 			break; /* no reminders configured */
-		for (t = 0; t < (every ? every : 3600) && !r->stop; t++)
+		for (t = 0; t < (every ? every : 3600) && !stopping(r); t++)
+			sleep(1);
+	}
+	return NULL;
+}
+
+/* The timestamping of the audit log's checkpoints (docs/AUDIT.md): a
+ * thread that, when audit.tsa is set, gets the tokens of the checkpoints
+ * that have none at start and every audit.timestamp_interval_s (300),
+ * reading the configuration anew each time. A TSA that is down only
+ * leaves checkpoints pending: nothing of the server waits for it. */
+static void *timestamp_loop(void *arg)
+{
+	struct reminders *r = arg;
+
+	while (!stopping(r)) {
+		struct gw_runtime *rt = NULL;
+		struct gw_timestamp_stats ts;
+		struct gw_err err;
+		long every = 0, t;
+
+		gw_err_clear(&err);
+		if (gw_runtime_new(r->conf, GW_RT_AUDIT, 0, NULL, NULL, &rt,
+				   NULL, &err)) {
+			gw_log(GW_LOG_WARN, "timestamp", NULL, "%s", err.msg);
+			every = 300;
+		} else if (rt->audit && gw_config_get(rt->cfg, "/audit/tsa")) {
+			every = (long)gw_config_int(
+				rt->cfg, "/audit/timestamp_interval_s", 300);
+			if (gw_timestamp_pending(rt->audit, rt->cfg,
+						 gw_client_transport(), &ts,
+						 &err))
+				gw_log(GW_LOG_WARN, "timestamp", NULL, "%s",
+				       err.msg);
+			else if (ts.done || ts.pending)
+				gw_log(GW_LOG_INFO, "timestamp", NULL,
+				       "%zu checkpoint(s) timestamped, %zu "
+				       "pending",
+				       ts.done, ts.pending);
+		}
+		gw_runtime_free(rt);
+		if (!every)
+			break; /* no TSA configured */
+		for (t = 0; t < every && !stopping(r); t++)
 			sleep(1);
 	}
 	return NULL;
@@ -55,9 +106,9 @@ static void *remind_loop(void *arg)
 int gw_cmd_serve(int argc, char **argv)
 {
 	const char *conf = NULL;
-	int check = 0, deliver = 1, i, started = 0;
+	int check = 0, deliver = 1, i, started = 0, ts_started = 0;
 	struct reminders rem = { NULL, 0 };
-	pthread_t tid;
+	pthread_t tid, ts_tid;
 	struct gw_err err;
 	gw_rc rc;
 
@@ -84,12 +135,17 @@ int gw_cmd_serve(int argc, char **argv)
 	}
 	rem.conf = conf;
 	gw_err_clear(&err);
-	if (!check)
+	if (!check) {
 		started = !pthread_create(&tid, NULL, remind_loop, &rem);
+		ts_started =
+			!pthread_create(&ts_tid, NULL, timestamp_loop, &rem);
+	}
 	rc = gw_server_run(conf, check, deliver, &err);
-	rem.stop = 1;
+	__atomic_store_n(&rem.stop, 1, __ATOMIC_RELEASE);
 	if (started)
 		pthread_join(tid, NULL);
+	if (ts_started)
+		pthread_join(ts_tid, NULL);
 	if (rc && err.msg[0])
 		fprintf(stderr, "lienthong serve: %s\n", err.msg);
 	/* a configuration that cannot serve is refused input (1) */

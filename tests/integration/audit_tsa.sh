@@ -116,6 +116,42 @@ check "openssl ts -verify accepts it" sh -c \
 	"openssl ts -verify -in '$TMP/t2.der' -token_in -data '$TMP/cp2.jws' -CAfile '$P/root.pem' 2>&1 | grep -q 'Verification: OK'"
 expect_exit "audit verify still passes" 0 "$LIENTHONG" audit verify -c "$TMP/g.yaml" --trust "$P/trust"
 
+# serve gets the tokens by itself (audit.timestamp_interval_s), in a thread
+# of its own: a checkpoint published meanwhile is timestamped within secs
+cat "$P/hub.pem" "$P/chain.pem" >"$TMP/hub-full.pem"
+SPORT=$(port)
+sed 's/^  checkpoint_interval_s: 0$/  checkpoint_interval_s: 0\n  timestamp_interval_s: 1/' "$TMP/g.yaml" >"$TMP/s.yaml"
+cat >>"$TMP/s.yaml" <<EOC
+server:
+  listen: 127.0.0.1
+  port: $SPORT
+  tls: {cert: $TMP/hub-full.pem, key: $P/hub.key}
+  drop_dir: false
+partners:
+  - name: vpcp
+    subject: "CN=Partner Agency A,O=Lienthong Test PKI,C=VN"
+    orgId: 000.00.00.G22
+    kinds: [task.assignment]
+    receivers: [000.00.00.G12]
+EOC
+"$LIENTHONG" serve -c "$TMP/s.yaml" >"$TMP/serve.out" 2>&1 &
+SERVE_PID=$!
+PIDS+=($SERVE_PID)
+msg 7c1e0b5a-3f2d-4e6a-8b9c-00000000a003
+"$LIENTHONG" audit checkpoint -c "$TMP/g.yaml" -o "$TMP/cp3.jws" 2>"$TMP/cp3.err"
+SEQ3=$(sed -n 's/^checkpoint \([0-9]*\):.*/\1/p' "$TMP/cp3.err")
+got=0
+for _ in $(seq 100); do
+	"$LIENTHONG" audit checkpoint -c "$TMP/g.yaml" --get "$SEQ3" --token -o "$TMP/t3.der" >/dev/null 2>&1 &&
+		got=1 && break
+	sleep 0.1
+done
+check "serve timestamps a new checkpoint by itself (checkpoint $SEQ3)" test $got = 1
+check "... and openssl ts -verify accepts that token" sh -c \
+	"openssl ts -verify -in '$TMP/t3.der' -token_in -data '$TMP/cp3.jws' -CAfile '$P/root.pem' 2>&1 | grep -q 'Verification: OK'"
+kill "$SERVE_PID" 2>/dev/null
+wait "$SERVE_PID" 2>/dev/null
+
 # a TSA whose certificate is not under the configured CA
 conf "$TMP/r.yaml" "  tsa:
     - {url: 'http://127.0.0.1:$TPORT/', ca: $P/rogue-root.pem}"
