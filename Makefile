@@ -139,6 +139,7 @@ install: $(LIENTHONG)
 # corpus; FUZZ=NAME runs one. `make test` replays every corpus file
 # through $(B)/fuzz/replay_NAME, built without libFuzzer.
 FUZZ_SECONDS ?= 60
+FUZZ_CPU_SECONDS ?= 0 # > 0: that much CPU time per harness, measured
 FUZZ ?= $(FUZZ_NAMES)
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(CORE_SRC:%.c=build/fuzz/obj/%.o)
@@ -164,7 +165,8 @@ $(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(B)/libgw.a
 fuzz: deps-test $(LIENTHONG)
 	@scripts/deps.sh fuzz
 	@$(MAKE) --no-print-directory $(FUZZ:%=build/fuzz/fuzz_%)
-	@LIENTHONG=$(LIENTHONG) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ)
+	@LIENTHONG=$(LIENTHONG) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		FUZZ_CPU_SECONDS=$(FUZZ_CPU_SECONDS) tests/fuzz/run.sh $(FUZZ)
 
 clean:
 	rm -rf build bin
