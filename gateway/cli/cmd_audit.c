@@ -283,6 +283,22 @@ static int sub_verify(const char *conf, const char *trust, const char *key,
 		       "signing: nor trust: (give --trust DIR or --key "
 		       "PUBKEY; --require-signed makes this an error)\n",
 		       conf);
+	if (gw_config_get(cfg, "/audit/tsa")) {
+		size_t ok = 0, missing = 0;
+		uint64_t bad = 0;
+
+		gw_err_clear(&err);
+		if ((rc = gw_timestamp_verify_all(a, cfg, &ok, &missing, &bad,
+						  &err))) {
+			fprintf(stderr, "lienthong audit verify: %s\n",
+				err.msg);
+			st = gw_rc_exit(rc);
+			goto out;
+		}
+		printf("timestamps (RFC 3161): %zu verified against audit.tsa, "
+		       "%zu checkpoint%s without one yet\n",
+		       ok, missing, missing == 1 ? "" : "s");
+	}
 out:
 	gw_audit_checkpoint_release(&c);
 	gw_sign_verifier_free(v);

@@ -109,6 +109,69 @@ static void note(struct gw_audit *a, uint64_t seq, const char *outcome,
 		      NULL, 0);
 }
 
+gw_rc gw_timestamp_verify_all(struct gw_audit *a, const struct gw_config *cfg,
+			      size_t *verified, size_t *missing,
+			      uint64_t *bad_seq, struct gw_err *err)
+{
+	json_t *tsas = gw_config_get(cfg, "/audit/tsa");
+	struct cps l;
+	size_t i, k;
+	gw_rc rc;
+
+	*verified = *missing = 0;
+	*bad_seq = 0;
+	if (!json_is_array(tsas) || !json_array_size(tsas))
+		return gw_err_set(err, GW_ERR_CONFIG,
+				  "no time-stamping authority configured "
+				  "(audit.tsa)");
+	memset(&l, 0, sizeof(l));
+	rc = gw_audit_checkpoint_each(a, collect, &l, err);
+	if (!rc && l.oom)
+		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
+	for (i = 0; !rc && i < l.n; i++) {
+		unsigned char *tok = NULL;
+		size_t tlen = 0;
+		int64_t gen_ms = 0, t;
+		struct gw_err e;
+
+		if ((rc = gw_audit_token_get(a, l.seq[i], &tok, &tlen, &gen_ms,
+					     err)))
+			break;
+		if (!tok) {
+			(*missing)++;
+			continue;
+		}
+		gw_err_clear(&e);
+		rc = GW_ERR_REFUSED;
+		for (k = 0; rc && k < json_array_size(tsas); k++) {
+			char ptr[64], *ca;
+
+			snprintf(ptr, sizeof(ptr), "/audit/tsa/%zu/ca", k);
+			if (!(ca = gw_config_path(cfg, ptr)))
+				continue;
+			rc = gw_tsa_verify_token(tok, tlen, l.jws[i],
+						 strlen(l.jws[i]), ca, &t, &e);
+			free(ca);
+		}
+		free(tok);
+		if (rc) {
+			*bad_seq = l.seq[i];
+			rc = gw_err_set(
+				err, GW_ERR_REFUSED,
+				"the timestamp token of checkpoint %llu "
+				"does not verify: %s",
+				(unsigned long long)l.seq[i], e.msg);
+		} else {
+			(*verified)++;
+		}
+	}
+	for (i = 0; i < l.n; i++)
+		free(l.jws[i]);
+	free(l.jws);
+	free(l.seq);
+	return rc;
+}
+
 gw_rc gw_timestamp_pending(struct gw_audit *a, const struct gw_config *cfg,
 			   const struct gw_http_transport *t,
 			   struct gw_timestamp_stats *st, struct gw_err *err)

@@ -39,4 +39,15 @@ gw_rc gw_timestamp_pending(struct gw_audit *a, const struct gw_config *cfg,
 			   const struct gw_http_transport *t,
 			   struct gw_timestamp_stats *st, struct gw_err *err);
 
+/*
+ * Verify the token of every signed checkpoint of a that has one, over
+ * the checkpoint's JWS, against the CAs of audit.tsa (any of them):
+ * *verified counts those that verify, *missing the checkpoints without a
+ * token. GW_ERR_REFUSED at the first token that does not verify, naming
+ * its checkpoint (and *bad_seq set); GW_ERR_CONFIG without audit.tsa.
+ */
+gw_rc gw_timestamp_verify_all(struct gw_audit *a, const struct gw_config *cfg,
+			      size_t *verified, size_t *missing,
+			      uint64_t *bad_seq, struct gw_err *err);
+
 #endif

@@ -114,7 +114,8 @@ expect_exit "the TSA back: the pending checkpoint gets its token" 0 \
 "$LIENTHONG" audit checkpoint -c "$TMP/g.yaml" --get 2 --token -o "$TMP/t2.der" 2>/dev/null
 check "openssl ts -verify accepts it" sh -c \
 	"openssl ts -verify -in '$TMP/t2.der' -token_in -data '$TMP/cp2.jws' -CAfile '$P/root.pem' 2>&1 | grep -q 'Verification: OK'"
-expect_exit "audit verify still passes" 0 "$LIENTHONG" audit verify -c "$TMP/g.yaml" --trust "$P/trust"
+expect_exit "audit verify passes, and checks the tokens" 0 "$LIENTHONG" audit verify -c "$TMP/g.yaml" --trust "$P/trust"
+check "... both tokens verified against audit.tsa" grep -q "^timestamps (RFC 3161): 2 verified against audit.tsa, 0 checkpoints without one yet" "$TMP/out"
 
 # serve gets the tokens by itself (audit.timestamp_interval_s), in a thread
 # of its own: a checkpoint published meanwhile is timestamped within secs
@@ -167,4 +168,16 @@ sed -i "s#data_dir: .*#data_dir: $TMP/var-r#" "$TMP/n.yaml"
 expect_exit "audit timestamp without audit.tsa: a configuration error" 3 \
 	"$LIENTHONG" audit timestamp -c "$TMP/n.yaml"
 check "... naming the key" grep -q "audit.tsa" "$TMP/err"
+# a token changed in the store: audit verify names its checkpoint
+python3 - "$TMP/var/audit.db" <<'EOP'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+t = bytearray(db.execute("SELECT token FROM cp_tokens WHERE seq = 1").fetchone()[0])
+t[len(t) // 2] ^= 1
+db.execute("UPDATE cp_tokens SET token = ? WHERE seq = 1", (bytes(t),))
+db.commit()
+EOP
+expect_exit "a token changed in the store: audit verify fails" 1 \
+	"$LIENTHONG" audit verify -c "$TMP/g.yaml" --trust "$P/trust"
+check "... naming checkpoint 1" grep -q "timestamp token of checkpoint 1 does not verify" "$TMP/err"
 finish
