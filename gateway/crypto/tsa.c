@@ -123,6 +123,9 @@ gw_rc gw_tsa_check_reply(const unsigned char *req, size_t req_len,
 		rc = gw_err_set(err, GW_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	/* TS_REQ_to_TS_VERIFY_CTX leaves the signature out of its flags
+	 * (OpenSSL's `ts -verify` adds it too): without it any key would do */
+	TS_VERIFY_CTX_add_flags(ctx, TS_VFY_SIGNATURE | TS_VFY_VERSION);
 	TS_VERIFY_CTX_set_store(ctx, st);
 	st = NULL; /* the context's now */
 	if (TS_RESP_verify_response(ctx, r) != 1) {
