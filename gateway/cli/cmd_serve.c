@@ -15,6 +15,7 @@
 
 #include "base/common.h"
 #include "base/log.h"
+#include "crypto/sign.h"
 #include "flow/calendar.h"
 #include "flow/runtime.h"
 #include "flow/timestamp.h"
@@ -136,6 +137,7 @@ int gw_cmd_serve(int argc, char **argv)
 	rem.conf = conf;
 	gw_err_clear(&err);
 	if (!check) {
+		gw_sign_hold();
 		started = !pthread_create(&tid, NULL, remind_loop, &rem);
 		ts_started =
 			!pthread_create(&ts_tid, NULL, timestamp_loop, &rem);
@@ -146,6 +148,10 @@ int gw_cmd_serve(int argc, char **argv)
 		pthread_join(tid, NULL);
 	if (ts_started)
 		pthread_join(ts_tid, NULL);
+	if (!check) {
+		gw_sign_release();
+		gw_sign_shutdown();
+	}
 	if (rc && err.msg[0])
 		fprintf(stderr, "lienthong serve: %s\n", err.msg);
 	/* a configuration that cannot serve is refused input (1) */

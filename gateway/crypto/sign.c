@@ -11,6 +11,7 @@
 #include "crypto/sign.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,27 +26,47 @@
 #include "crypto/trust.h"
 #include "crypto/xmldsig.h"
 
-static int inited;
+static int inited, held;
+/* serve's threads (reminders, timestamps) open runtimes, and so call this,
+ * while the server loads: xmlsec's initialisation is not thread-safe */
+static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void gw_sign_hold(void)
+{
+	pthread_mutex_lock(&init_mu);
+	held++;
+	pthread_mutex_unlock(&init_mu);
+}
+
+void gw_sign_release(void)
+{
+	pthread_mutex_lock(&init_mu);
+	held--;
+	pthread_mutex_unlock(&init_mu);
+}
 
 gw_rc gw_sign_init(struct gw_err *err)
 {
-	gw_rc rc;
+	gw_rc rc = GW_OK;
 
-	if (inited)
-		return GW_OK;
-	xmlInitParser();
-	if ((rc = gw_xmldsig_init(err)))
-		return rc;
-	inited = 1;
-	return GW_OK;
+	pthread_mutex_lock(&init_mu);
+	if (!inited) {
+		xmlInitParser();
+		if (!(rc = gw_xmldsig_init(err)))
+			inited = 1;
+	}
+	pthread_mutex_unlock(&init_mu);
+	return rc;
 }
 
 void gw_sign_shutdown(void)
 {
-	if (!inited)
-		return;
-	gw_xmldsig_shutdown();
-	inited = 0;
+	pthread_mutex_lock(&init_mu);
+	if (inited && !held) {
+		gw_xmldsig_shutdown();
+		inited = 0;
+	}
+	pthread_mutex_unlock(&init_mu);
 }
 
 /* ---- passphrases ----------------------------------------------------------- */

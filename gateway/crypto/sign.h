@@ -34,6 +34,12 @@
  * (for leak checkers); nothing may be used after it. */
 gw_rc gw_sign_init(struct gw_err *err);
 void gw_sign_shutdown(void);
+/* While held, gw_sign_shutdown does nothing: serve holds the library for
+ * its threads (a thread's runtime that fails to load a key shuts it down
+ * otherwise, under the server's feet), releases it once they are joined,
+ * then shuts it down. gw_sign_init and gw_sign_shutdown are thread-safe. */
+void gw_sign_hold(void);
+void gw_sign_release(void);
 
 /*
  * Load a signing key. key is a PEM file (PKCS#8, traditional, encrypted or
