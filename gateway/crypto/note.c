@@ -76,6 +76,18 @@ static gw_rc raw_pub(const struct gw_sign_key *k, unsigned char pub[32],
 	return GW_OK;
 }
 
+/* GW_OK, or GW_ERR_USAGE for a key name a note cannot carry. */
+static gw_rc check_name(const char *name, struct gw_err *err)
+{
+	if (!good_name(name) || strlen(name) > 512)
+		return gw_err_set(
+			err, GW_ERR_USAGE,
+			"a note key's name must be non-empty, without "
+			"'+' or white space: '%s'",
+			name);
+	return GW_OK;
+}
+
 gw_rc gw_note_checkpoint_text(const char *origin, uint64_t size,
 			      const unsigned char root[32], struct gw_buf *out,
 			      struct gw_err *err)
@@ -97,12 +109,8 @@ gw_rc gw_note_vkey(const struct gw_sign_key *k, const char *name,
 	unsigned char pub[33];
 	gw_rc rc;
 
-	if (!good_name(name) || strlen(name) > 512)
-		return gw_err_set(
-			err, GW_ERR_USAGE,
-			"a note key's name must be non-empty, without "
-			"'+' or white space: '%s'",
-			name);
+	if ((rc = check_name(name, err)))
+		return rc;
 	if ((rc = raw_pub(k, pub + 1, err)))
 		return rc;
 	pub[0] = ALG_ED25519;
@@ -120,12 +128,8 @@ gw_rc gw_note_sign(const struct gw_sign_key *k, const char *name,
 	uint32_t h;
 	gw_rc rc;
 
-	if (!good_name(name) || strlen(name) > 512)
-		return gw_err_set(
-			err, GW_ERR_USAGE,
-			"a note key's name must be non-empty, without "
-			"'+' or white space: '%s'",
-			name);
+	if ((rc = check_name(name, err)))
+		return rc;
 	if (!good_text(text, n))
 		return gw_err_set(err, GW_ERR_USAGE,
 				  "a note's text must end with a newline and "

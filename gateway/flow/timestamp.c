@@ -46,6 +46,16 @@ static int collect(void *arg, const struct gw_audit_checkpoint *c)
 	return 0;
 }
 
+static void cps_release(struct cps *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->jws[i]);
+	free(l->jws);
+	free(l->seq);
+}
+
 /* One TSA's token for data, or a reason in why. */
 static gw_rc ask(const struct gw_http_transport *t, const char *url,
 		 const char *ca, long timeout_ms, const char *data,
@@ -165,10 +175,7 @@ gw_rc gw_timestamp_verify_all(struct gw_audit *a, const struct gw_config *cfg,
 			(*verified)++;
 		}
 	}
-	for (i = 0; i < l.n; i++)
-		free(l.jws[i]);
-	free(l.jws);
-	free(l.seq);
+	cps_release(&l);
 	return rc;
 }
 
@@ -251,9 +258,6 @@ gw_rc gw_timestamp_pending(struct gw_audit *a, const struct gw_config *cfg,
 			st->done++;
 		}
 	}
-	for (i = 0; i < l.n; i++)
-		free(l.jws[i]);
-	free(l.jws);
-	free(l.seq);
+	cps_release(&l);
 	return rc;
 }
